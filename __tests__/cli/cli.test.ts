@@ -1,0 +1,142 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { goShip, NODE24, ROOT, tempDir } from '../helpers/cli.js';
+
+const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');
+
+/** A real git checkout to act as the workspace, so GITHUB_* context comes from git itself. */
+function gitWorkspace(): { dir: string; sha: string } {
+  const dir = tempDir('ws');
+  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
+  git('init', '-q', '-b', 'feature/x');
+  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'init');
+  git('remote', 'add', 'origin', 'https://github.com/acme/widget.git');
+  return { dir, sha: git('rev-parse', 'HEAD') };
+}
+
+describe('go-ship CLI runs an action with the runner contract', () => {
+  const ws = gitWorkspace();
+  const run = goShip([
+    FIXTURE,
+    '--with',
+    'greeting=hello',
+    '--workspace',
+    ws.dir,
+    '--json',
+    '--env',
+    'GITHUB_TOKEN=tok',
+  ]);
+  const result = JSON.parse(run.stdout);
+
+  test('exit code and phases', () => {
+    expect(run.code).toBe(0);
+    expect(result.exitCode).toBe(0);
+    expect(result.phases.map((p: { phase: string }) => p.phase)).toEqual(['main', 'post']);
+  });
+
+  test('outputs written to GITHUB_OUTPUT, including a multi-line one', () => {
+    expect(result.outputs.message).toBe('hello, world');
+    expect(result.outputs.report).toBe('line one\nline two\nline three');
+  });
+
+  test('GITHUB_ENV and GITHUB_PATH changes are returned and reach the post step', () => {
+    expect(result.exportedEnv).toEqual({ FIXTURE_VAR: 'exported value' });
+    expect(result.addedPath).toEqual(['/opt/fixture/bin']);
+    expect(run.stderr).toContain('post: state=yes var=exported value path-first=/opt/fixture/bin');
+  });
+
+  test('context comes from the git checkout; runner directories are set', () => {
+    const ctx = JSON.parse(result.outputs.context);
+    expect(ctx).toMatchObject({
+      repo: 'acme/widget',
+      sha: ws.sha,
+      ref: 'refs/heads/feature/x',
+      workspace: ws.dir,
+      cwd: ws.dir,
+    });
+    expect(ctx.temp).toMatch(/runner-temp$/);
+    expect(ctx.cache).toBeTruthy();
+  });
+
+  test('defaults come from action.yml, including ${{ github.token }}', () => {
+    expect(run.stderr).toContain('mode=plain token=tok');
+  });
+
+  test('secrets registered with add-mask are masked in the log', () => {
+    expect(run.stderr).toContain('printing a secret: ***');
+    expect(run.stderr + run.stdout).not.toContain('s3cr3t-value');
+  });
+
+  test('the step summary is collected', () => {
+    expect(result.summary).toContain('| a | b |');
+  });
+});
+
+describe('go-ship CLI terminal output', () => {
+  test('renders groups, warnings, outputs and the summary table', () => {
+    const run = goShip([FIXTURE, '--with', 'greeting=hi']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('▸ details\n  mode=plain');
+    expect(run.stdout).toContain('warning: a warning line');
+    expect(run.stdout).toMatch(/report {3}line one\n {11}line two\n {11}line three/);
+    expect(run.stdout).toContain('FIXTURE_VAR=exported value');
+    expect(run.stdout).toMatch(/a {2}b\n1 {2}2/);
+    expect(run.stdout).toContain('succeeded');
+  });
+
+  test('runs under Node 24, the runtime GitHub uses for node24 actions', () => {
+    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--node', NODE24, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout).outputs.message).toBe('hi, world');
+  });
+});
+
+describe('go-ship CLI refuses bad invocations clearly', () => {
+  test('unknown input names it and lists the valid ones', () => {
+    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'bogus=1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(
+      'Unknown input `bogus` for contract-action. Valid inputs: greeting, mode, token, fail.',
+    );
+  });
+
+  test('a near miss suggests the input meant', () => {
+    const run = goShip([FIXTURE, '--with', 'greting=hi']);
+    expect(run.stderr).toContain('Did you mean `greeting`?');
+  });
+
+  test('missing required input says how to pass it', () => {
+    const run = goShip([FIXTURE]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('contract-action needs `greeting`: pass --with greeting=VALUE.');
+  });
+
+  test('unknown action lists the available ones', () => {
+    const run = goShip(['no-such-action']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Unknown action `no-such-action`\. Available: /);
+  });
+
+  test('malformed --with', () => {
+    const run = goShip([FIXTURE, '--with', 'novalue']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--with takes name=value; got `novalue`.');
+  });
+
+  test("the action's failure is the CLI's exit code, and post still runs", () => {
+    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'fail=true']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('error: asked to fail');
+    expect(run.stdout).toContain('post: state=yes');
+    expect(run.stdout).toContain('failed (exit code 1)');
+  });
+
+  test('a workspace that does not exist', () => {
+    const dir = join(tempDir('gone'), 'missing');
+    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--workspace', dir]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--workspace ${dir} does not exist.`);
+    mkdirSync(dir);
+  });
+});

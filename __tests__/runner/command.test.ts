@@ -1,0 +1,81 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CommandError, runCommand } from '../../src/runner/command.js';
+import { UserError } from '../../src/runner/errors.js';
+
+describe('runCommand', () => {
+  test('returns stdout, stderr and exit code', async () => {
+    const r = await runCommand('sh', ['-c', 'echo out; echo err >&2; exit 3'], { check: false });
+    expect(r).toMatchObject({ code: 3, stdout: 'out\n', stderr: 'err\n', timedOut: false });
+  });
+
+  test('user text in arguments is never interpreted by a shell', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmd-'));
+    const evil = `$(touch ${join(dir, 'pwned')}); echo hi > ${join(dir, 'pwned2')}`;
+    const r = await runCommand('printf', ['%s', evil]);
+    expect(r.stdout).toBe(evil);
+    const ls = await runCommand('ls', ['-A', dir]);
+    expect(ls.stdout).toBe('');
+  });
+
+  test('a non-zero exit throws CommandError with the command and the tail of stderr', async () => {
+    await expect(runCommand('sh', ['-c', 'echo boom >&2; exit 7'])).rejects.toThrow(CommandError);
+    await expect(runCommand('sh', ['-c', 'echo boom >&2; exit 7'])).rejects.toThrow(
+      /`sh -c 'echo boom >&2; exit 7'` exited with code 7:\nboom/,
+    );
+  });
+
+  test('timeout kills the whole process group, including grandchildren', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cmd-'));
+    const marker = join(dir, 'grandchild-survived');
+    const script = join(dir, 'spawn.sh');
+    // The grandchild would write the marker after 2s if it outlived the timeout.
+    writeFileSync(script, `(sleep 2; touch ${marker}) &\nsleep 30\n`);
+    const started = Date.now();
+    const r = await runCommand('sh', [script], { timeoutMs: 300, check: false });
+    expect(r.timedOut).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await new Promise((res) => setTimeout(res, 2500));
+    const ls = await runCommand('ls', ['-A', dir]);
+    expect(ls.stdout.split('\n')).not.toContain('grandchild-survived');
+  });
+
+  test('timeout is reported as a CommandError', async () => {
+    await expect(runCommand('sleep', ['10'], { timeoutMs: 200 })).rejects.toThrow(
+      /`sleep 10` timed out after/,
+    );
+  });
+
+  test('a missing program is a UserError that names it', async () => {
+    await expect(runCommand('no-such-program-xyz', ['a'])).rejects.toThrow(UserError);
+    await expect(runCommand('no-such-program-xyz', ['a'])).rejects.toThrow(
+      /`no-such-program-xyz` was not found on PATH/,
+    );
+  });
+
+  test('env overrides and removals, stdin input, cwd', async () => {
+    process.env.GO_SHIP_TEST_REMOVE = 'present';
+    const r = await runCommand('sh', ['-c', 'echo "$A|${GO_SHIP_TEST_REMOVE:-gone}|$(pwd)"; cat'], {
+      env: { A: 'set', GO_SHIP_TEST_REMOVE: undefined },
+      input: 'from stdin',
+      cwd: '/tmp',
+    });
+    expect(r.stdout).toBe('set|gone|/tmp\nfrom stdin');
+  });
+
+  test('echo streams whole lines to the log', async () => {
+    const writes: string[] = [];
+    const original = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string) => {
+      writes.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await runCommand('sh', ['-c', 'printf "a\\nb"; sleep 0.05; printf "c\\n"'], { echo: true });
+    } finally {
+      process.stdout.write = original;
+    }
+    expect(writes.join('')).toBe('a\nbc\n');
+  });
+});

@@ -1,0 +1,58 @@
+// Command hello-svc is the small HTTP service that go-ship's end-to-end tests and demo ship.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Injected at build time: -ldflags "-X main.version=1.2.3 -X main.commit=abc -X main.date=...".
+var (
+	version = "dev"
+	commit  = "none"
+	date    = "unknown"
+)
+
+func main() {
+	addr := flag.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address")
+	drain := flag.Duration("drain-timeout", 30*time.Second, "how long to wait for in-flight requests on SIGTERM")
+	flag.Parse()
+
+	srv := &http.Server{Addr: *addr, Handler: newMux(buildInfo{Version: version, Commit: commit, Date: date}), ReadHeaderTimeout: 5 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Printf("hello-svc %s listening on %s", version, *addr)
+
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	case <-ctx.Done():
+		log.Printf("shutting down: draining in-flight requests (up to %s)", *drain)
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), *drain)
+		defer cancel()
+		// Shutdown stops accepting new connections and waits for active requests to finish.
+		if err := srv.Shutdown(shutdownCtx); err != nil {
+			log.Fatalf("shutdown: %v", err)
+		}
+		log.Print("stopped")
+	}
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

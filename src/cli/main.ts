@@ -1,0 +1,201 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readActionMetadata } from '../runner/action-metadata.js';
+import { UserError } from '../runner/errors.js';
+import { runLocalAction } from '../runner/local-runner.js';
+import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
+
+const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]... [--workspace DIR] [--node PATH] [--json]
+       go-ship <action> --help     inputs and outputs of one action
+       go-ship list                the actions in this go-ship
+
+<action> is an action name (see \`go-ship list\`) or a path to a folder with an action.yml.
+The action runs in a child process with the Actions runner's contract (INPUT_*, GITHUB_OUTPUT,
+GITHUB_ENV, GITHUB_PATH, GITHUB_STATE, GITHUB_STEP_SUMMARY, RUNNER_TEMP, RUNNER_TOOL_CACHE) and
+GITHUB_REPOSITORY/SHA/REF read from the workspace's git checkout. The exit code is the action's.`;
+
+export interface CliArgs {
+  action?: string;
+  with: Record<string, string>;
+  env: Record<string, string>;
+  workspace?: string;
+  node?: string;
+  json: boolean;
+  help: boolean;
+  debug: boolean;
+}
+
+export function parseArgs(argv: string[]): CliArgs {
+  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1;
+    const [flag, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
+    const value = (): string => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new UserError(`${flag} needs a value.\n\n${USAGE}`);
+      return v;
+    };
+    switch (flag) {
+      case '--with':
+      case '-w':
+        addPair(args.with, value(), '--with', 'name=value');
+        break;
+      case '--env':
+      case '-e':
+        addPair(args.env, value(), '--env', 'NAME=value');
+        break;
+      case '--workspace':
+        args.workspace = value();
+        break;
+      case '--node':
+        args.node = value();
+        break;
+      case '--json':
+        args.json = true;
+        break;
+      case '--debug':
+        args.debug = true;
+        break;
+      case '--help':
+      case '-h':
+        args.help = true;
+        break;
+      default:
+        if (a.startsWith('-')) throw new UserError(`Unknown option ${a}.\n\n${USAGE}`);
+        if (args.action) throw new UserError(`Unexpected argument ${a}: one action at a time.\n\n${USAGE}`);
+        args.action = a;
+    }
+  }
+  return args;
+}
+
+function addPair(into: Record<string, string>, pair: string, flag: string, form: string): void {
+  const eq = pair.indexOf('=');
+  if (eq <= 0) throw new UserError(`${flag} takes ${form}; got \`${pair}\`.`);
+  into[pair.slice(0, eq)] = pair.slice(eq + 1);
+}
+
+/** The go-ship package root: dist/cli/index.js (bundle) or src/cli/main.ts (tests) are two levels down. */
+export function packageRoot(): string {
+  return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+}
+
+export function listActions(root = packageRoot()): string[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'action.yml')))
+    .map((d) => d.name)
+    .sort();
+}
+
+function resolveActionDir(action: string, root: string): string {
+  if (action.includes('/') || action.startsWith('.') || isAbsolute(action)) {
+    const dir = resolve(action);
+    if (!existsSync(join(dir, 'action.yml'))) throw new UserError(`No action.yml in ${dir}.`);
+    return dir;
+  }
+  const actions = listActions(root);
+  if (!actions.includes(action)) {
+    throw new UserError(
+      `Unknown action \`${action}\`. Available: ${actions.join(', ') || '(none)'}; or give a path to a folder with an action.yml.`,
+    );
+  }
+  return join(root, action);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const style = makeStyle(Boolean(process.stdout.isTTY) && !process.env.NO_COLOR);
+  const root = packageRoot();
+  const args = parseArgs(argv);
+  if (!args.action) {
+    process.stdout.write(`${USAGE}\n`);
+    return args.help ? 0 : 2;
+  }
+  if (args.action === 'list') {
+    for (const a of listActions(root)) {
+      const meta = readActionMetadata(join(root, a, 'action.yml'));
+      process.stdout.write(`${style.bold(a.padEnd(20))} ${meta.description ?? ''}\n`);
+    }
+    return 0;
+  }
+  if (args.action === 'version' || args.action === '--version') {
+    process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
+    return 0;
+  }
+  const actionDir = resolveActionDir(args.action, root);
+  if (args.help) {
+    process.stdout.write(describeAction(actionDir, style));
+    return 0;
+  }
+
+  const renderer = new CommandRenderer(style, args.debug || process.env.RUNNER_DEBUG === '1');
+  const log = args.json ? process.stderr : process.stdout;
+  const result = await runLocalAction({
+    actionDir,
+    with: args.with,
+    env: args.env,
+    workspace: args.workspace,
+    node: args.node,
+    onLine: (line) => {
+      const shown = renderer.render(line);
+      if (shown !== undefined) log.write(`${shown}\n`);
+    },
+  });
+
+  if (args.json) {
+    process.stdout.write(
+      `${JSON.stringify(result, (_key, v) => (typeof v === 'string' ? renderer.mask(v) : v), 2)}\n`,
+    );
+    return result.exitCode;
+  }
+  const out: string[] = [''];
+  const outputs = Object.entries(result.outputs);
+  if (outputs.length) {
+    out.push(style.bold('Outputs'));
+    const width = Math.max(...outputs.map(([k]) => k.length));
+    for (const [k, v] of outputs) {
+      const [first, ...rest] = renderer.mask(v).split('\n');
+      out.push(`  ${k.padEnd(width)}  ${first}`, ...rest.map((r) => `  ${' '.repeat(width)}  ${r}`));
+    }
+  }
+  const exported = Object.entries(result.exportedEnv);
+  if (exported.length)
+    out.push(
+      style.bold('Environment for later steps'),
+      ...exported.map(([k, v]) => `  ${k}=${renderer.mask(v)}`),
+    );
+  if (result.addedPath.length)
+    out.push(style.bold('Added to PATH'), ...result.addedPath.map((p) => `  ${p}`));
+  if (result.summary.trim())
+    out.push('', style.bold('── Job summary ──'), renderer.mask(renderMarkdown(result.summary, style)));
+  const seconds = (result.phases.reduce((s, p) => s + p.durationMs, 0) / 1000).toFixed(1);
+  out.push(
+    '',
+    result.exitCode === 0
+      ? style.green(`✔ ${args.action} succeeded in ${seconds}s`)
+      : style.red(`✖ ${args.action} failed (exit code ${result.exitCode}) after ${seconds}s`),
+  );
+  process.stdout.write(`${out.join('\n')}\n`);
+  return result.exitCode;
+}
+
+function describeAction(actionDir: string, style: ReturnType<typeof makeStyle>): string {
+  const meta = readActionMetadata(join(actionDir, 'action.yml'));
+  const lines = [style.bold(meta.name), meta.description ?? '', '', style.bold('Inputs')];
+  for (const [name, spec] of Object.entries(meta.inputs)) {
+    const tag = spec.required
+      ? ' (required)'
+      : spec.default !== undefined && spec.default !== ''
+        ? ` (default: ${spec.default})`
+        : '';
+    lines.push(
+      `  --with ${name}=...${tag}`,
+      `      ${(spec.description ?? '').trim().replace(/\s*\n\s*/g, ' ')}`,
+    );
+  }
+  lines.push('', style.bold('Outputs'));
+  for (const [name, spec] of Object.entries(meta.outputs))
+    lines.push(`  ${name}: ${(spec.description ?? '').trim()}`);
+  return `${lines.join('\n')}\n`;
+}

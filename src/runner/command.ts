@@ -1,0 +1,152 @@
+import { spawn } from 'node:child_process';
+import { UserError } from './errors.js';
+import { formatDuration, log } from './log.js';
+
+export interface CommandOptions {
+  cwd?: string;
+  /** Merged over process.env; a key set to undefined is removed from the child's environment. */
+  env?: Record<string, string | undefined>;
+  /** Kill the command (and everything it started) after this long. Default: 30 minutes. */
+  timeoutMs?: number;
+  /** Written to the command's stdin, which is then closed. */
+  input?: string | Buffer;
+  /** Stream output lines to the log as they arrive (inside whatever group is open). */
+  echo?: boolean;
+  /** Throw CommandError on a non-zero exit (default true). */
+  check?: boolean;
+}
+
+export interface CommandResult {
+  /** The command as a person would type it, for messages only; it is never run through a shell. */
+  display: string;
+  code: number;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+  timedOut: boolean;
+}
+
+export class CommandError extends Error {
+  constructor(readonly result: CommandResult) {
+    const why = result.timedOut
+      ? `timed out after ${formatDuration(result.durationMs)}`
+      : result.signal
+        ? `was killed by ${result.signal}`
+        : `exited with code ${result.code}`;
+    const tail = lastLines(result.stderr || result.stdout, 20);
+    super(`\`${result.display}\` ${why}${tail ? `:\n${tail}` : ''}`);
+    this.name = 'CommandError';
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 30 * 60_000;
+const KILL_GRACE_MS = 5_000;
+
+/**
+ * Runs a program with an argument array. There is no shell anywhere, so user text in `args` is
+ * never interpreted. The child gets its own process group so a timeout stops what it started too
+ * (`go build` runs compilers and linkers below it).
+ */
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  opts: CommandOptions = {},
+): Promise<CommandResult> {
+  const display = [file, ...args].map(quoteForDisplay).join(' ');
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, {
+      cwd: opts.cwd,
+      env,
+      shell: false,
+      detached: true,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const echo = opts.echo ? lineEcho() : undefined;
+    child.stdout!.on('data', (b: Buffer) => {
+      out.push(b);
+      echo?.(b);
+    });
+    child.stderr!.on('data', (b: Buffer) => {
+      err.push(b);
+      echo?.(b);
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+
+    let timedOut = false;
+    let killTimer: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ENOENT') {
+        reject(
+          new UserError(
+            `\`${file}\` was not found on PATH (needed to run \`${display}\`). Install it or add it to PATH.`,
+          ),
+        );
+      } else reject(e);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (killTimer) clearTimeout(killTimer);
+      echo?.(null);
+      const result: CommandResult = {
+        display,
+        code: code ?? -1,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        durationMs: Date.now() - started,
+        timedOut,
+      };
+      if ((opts.check ?? true) && (result.code !== 0 || timedOut)) reject(new CommandError(result));
+      else resolve(result);
+    });
+  });
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Splits streamed chunks into whole lines so interleaved stdout/stderr stay readable. */
+function lineEcho(): (chunk: Buffer | null) => void {
+  let pending = '';
+  return (chunk) => {
+    if (chunk === null) {
+      if (pending) log.info(pending);
+      pending = '';
+      return;
+    }
+    pending += chunk.toString('utf8');
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const line of lines) log.info(line);
+  };
+}
+
+function quoteForDisplay(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}

@@ -1,0 +1,124 @@
+import { inputError, UserError } from './errors.js';
+
+/**
+ * Reads action inputs the way the Actions runner passes them: `INPUT_<NAME>` with spaces turned into
+ * underscores and the name upper-cased (dashes stay). The runner fills in action.yml defaults before
+ * the action starts, so a parser never repeats a default; an empty value means "not given".
+ */
+export class Inputs {
+  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+
+  static envName(name: string): string {
+    return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
+  }
+
+  /** The trimmed value, or '' when absent. `required` fails with the input's name. */
+  string(name: string, opts: { required?: boolean } = {}): string {
+    const value = (this.env[Inputs.envName(name)] ?? '').trim();
+    if (opts.required && value === '') {
+      throw new UserError(
+        `Input \`${name}\` is required but was not given. Set it under \`with:\` (or \`--with ${name}=...\` in the go-ship CLI).`,
+      );
+    }
+    return value;
+  }
+
+  /** The value or undefined when empty: for inputs whose absence means "work it out". */
+  optional(name: string): string | undefined {
+    const value = this.string(name);
+    return value === '' ? undefined : value;
+  }
+
+  /** YAML 1.2 core-schema booleans, exactly what @actions/core's getBooleanInput accepts. */
+  boolean(name: string, opts: { required?: boolean } = {}): boolean {
+    const value = this.string(name, opts);
+    if (['true', 'True', 'TRUE'].includes(value)) return true;
+    if (['false', 'False', 'FALSE', ''].includes(value)) return false;
+    throw inputError(name, value, '`true` or `false`', 'YAML booleans are case-sensitive: use lower case.');
+  }
+
+  int(name: string, opts: { required?: boolean; min?: number; max?: number } = {}): number | undefined {
+    const value = this.string(name, opts);
+    if (value === '') return undefined;
+    const range = describeRange(opts.min, opts.max);
+    if (!/^-?\d+$/.test(value)) throw inputError(name, value, `a whole number${range}`);
+    const n = Number(value);
+    if ((opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max)) {
+      throw inputError(name, value, `a whole number${range}`);
+    }
+    return n;
+  }
+
+  /** A duration such as `90`, `90s`, `5m`, `1h30m`, returned in milliseconds. */
+  duration(name: string, opts: { required?: boolean } = {}): number | undefined {
+    const value = this.string(name, opts);
+    if (value === '') return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined) throw inputError(name, value, 'a duration such as `30`, `30s`, `5m` or `1h30m`');
+    return ms;
+  }
+
+  oneOf<T extends string>(
+    name: string,
+    allowed: readonly T[],
+    opts: { required?: boolean } = {},
+  ): T | undefined {
+    const value = this.string(name, opts);
+    if (value === '') return undefined;
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw inputError(name, value, `one of ${allowed.map((a) => `\`${a}\``).join(', ')}`);
+    }
+    return value as T;
+  }
+
+  /** Items separated by newlines and/or commas; blank items and `#` comment lines are dropped. */
+  list(name: string, opts: { required?: boolean } = {}): string[] {
+    return splitList(this.string(name, opts), /[\n,]/);
+  }
+
+  /** One item per line (for items that may contain commas, such as ldflags or globs with braces). */
+  lines(name: string, opts: { required?: boolean } = {}): string[] {
+    return splitList(this.string(name, opts), /\n/);
+  }
+
+  /** `KEY=value` lines (commas allowed in values), as used by `env`-style inputs. */
+  keyValues(name: string, opts: { required?: boolean } = {}): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of this.lines(name, opts)) {
+      const eq = line.indexOf('=');
+      const key = eq > 0 ? line.slice(0, eq).trim() : '';
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+        throw inputError(
+          name,
+          line,
+          '`KEY=value` lines, one per line',
+          'Write each variable on its own line.',
+        );
+      }
+      out[key] = line.slice(eq + 1).trim();
+    }
+    return out;
+  }
+}
+
+function splitList(value: string, separator: RegExp): string[] {
+  return value
+    .split(separator)
+    .map((s) => s.trim())
+    .filter((s) => s !== '' && !s.startsWith('#'));
+}
+
+function describeRange(min?: number, max?: number): string {
+  if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`;
+  if (min !== undefined) return ` of at least ${min}`;
+  if (max !== undefined) return ` of at most ${max}`;
+  return '';
+}
+
+export function parseDuration(value: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);
+  const m = /^(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$/.exec(value);
+  if (!m || m.slice(1).every((g) => g === undefined)) return undefined;
+  const [h, min, s, ms] = m.slice(1).map((g) => Number(g ?? 0));
+  return Math.round(((h * 60 + min) * 60 + s) * 1000 + ms);
+}

@@ -1,0 +1,289 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { basename, delimiter, join, resolve } from 'node:path';
+import { readActionMetadata, type ActionMetadata } from './action-metadata.js';
+import { UserError } from './errors.js';
+import { parseKeyValueFile, parsePathFile } from './file-commands.js';
+import { Inputs } from './inputs.js';
+
+export interface LocalRunOptions {
+  /** Directory holding action.yml. */
+  actionDir: string;
+  with: Record<string, string>;
+  /** Extra environment, applied last (it can override anything the runner sets). */
+  env?: Record<string, string>;
+  workspace?: string;
+  /** Node binary for the step (default: the one running go-ship). */
+  node?: string;
+  /** Each line the step prints, tagged with the stream and step phase. */
+  onLine?: (line: string, phase: StepPhase, stream: 'stdout' | 'stderr') => void;
+}
+
+export type StepPhase = 'pre' | 'main' | 'post';
+
+export interface PhaseResult {
+  phase: StepPhase;
+  exitCode: number;
+  durationMs: number;
+}
+
+export interface LocalRunResult {
+  action: string;
+  exitCode: number;
+  phases: PhaseResult[];
+  outputs: Record<string, string>;
+  /** Variables exported through GITHUB_ENV (what later steps would see). */
+  exportedEnv: Record<string, string>;
+  /** Directories added through GITHUB_PATH, in the order they end up on PATH. */
+  addedPath: string[];
+  state: Record<string, string>;
+  summary: string;
+}
+
+/**
+ * Runs a JavaScript action the way the Actions runner does: every declared input becomes `INPUT_*`
+ * (given value or action.yml default), each phase gets fresh GITHUB_OUTPUT / GITHUB_ENV / GITHUB_PATH /
+ * GITHUB_STATE / GITHUB_STEP_SUMMARY files, state saved by main reaches post as `STATE_*`, and
+ * GITHUB_ENV / GITHUB_PATH changes carry into the post phase as they would into later steps.
+ */
+export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunResult> {
+  const actionFile = ['action.yml', 'action.yaml']
+    .map((f) => join(opts.actionDir, f))
+    .find((f) => existsSync(f));
+  if (!actionFile) throw new UserError(`No action.yml in ${opts.actionDir}.`);
+  const meta = readActionMetadata(actionFile);
+  const workspace = resolve(opts.workspace ?? process.cwd());
+  if (!existsSync(workspace)) throw new UserError(`--workspace ${workspace} does not exist.`);
+  const context = githubContext(workspace);
+  const inputEnv = resolveInputs(meta, basename(opts.actionDir), opts.with, { ...context, ...opts.env });
+
+  const tmp = mkdtempSync(join(tmpdir(), 'go-ship-run-'));
+  const runnerTemp = join(tmp, 'runner-temp');
+  mkdirSync(runnerTemp);
+  const baseEnv: Record<string, string> = {
+    ...stringEnv(process.env),
+    ...context,
+    ...inputEnv,
+    RUNNER_TEMP: runnerTemp,
+    RUNNER_TOOL_CACHE: process.env.RUNNER_TOOL_CACHE ?? join(homedir(), '.cache', 'go-ship', 'tool-cache'),
+    ...opts.env,
+  };
+  const result: LocalRunResult = {
+    action: meta.name,
+    exitCode: 0,
+    phases: [],
+    outputs: {},
+    exportedEnv: {},
+    addedPath: [],
+    state: {},
+    summary: '',
+  };
+  try {
+    const phases: [StepPhase, string | undefined][] = [
+      ['pre', meta.runs.pre],
+      ['main', meta.runs.main],
+      ['post', meta.runs.post],
+    ];
+    for (const [phase, entry] of phases) {
+      if (!entry) continue;
+      if (phase === 'post' && result.exitCode !== 0 && !/always\(\)/.test(meta.runs['post-if'] ?? 'always()'))
+        continue;
+      if (phase === 'main' && result.exitCode !== 0) break;
+      const files = freshFiles(tmp, phase);
+      const env: Record<string, string> = { ...baseEnv, ...result.exportedEnv, ...files };
+      env.PATH = [...result.addedPath, baseEnv.PATH ?? ''].join(delimiter);
+      for (const [k, v] of Object.entries(result.state)) env[`STATE_${k}`] = v;
+      const started = Date.now();
+      const exitCode = await runNode(
+        opts.node ?? process.execPath,
+        join(opts.actionDir, entry),
+        workspace,
+        env,
+        (l, s) => opts.onLine?.(l, phase, s),
+      );
+      result.phases.push({ phase, exitCode, durationMs: Date.now() - started });
+      if (exitCode !== 0 && result.exitCode === 0) result.exitCode = exitCode;
+      if (phase !== 'post')
+        Object.assign(result.outputs, parseKeyValueFile(readFileSync(files.GITHUB_OUTPUT, 'utf8')));
+      Object.assign(result.exportedEnv, parseKeyValueFile(readFileSync(files.GITHUB_ENV, 'utf8')));
+      Object.assign(result.state, parseKeyValueFile(readFileSync(files.GITHUB_STATE, 'utf8')));
+      result.addedPath.unshift(...parsePathFile(readFileSync(files.GITHUB_PATH, 'utf8')).reverse());
+      result.summary += readFileSync(files.GITHUB_STEP_SUMMARY, 'utf8');
+    }
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return result;
+}
+
+/** Builds INPUT_* from given values and defaults; rejects unknown and missing required inputs. */
+export function resolveInputs(
+  meta: ActionMetadata,
+  actionName: string,
+  given: Record<string, string>,
+  context: Record<string, string | undefined>,
+): Record<string, string> {
+  const valid = Object.keys(meta.inputs);
+  for (const name of Object.keys(given)) {
+    if (!(name in meta.inputs)) {
+      const near = nearest(name, valid);
+      throw new UserError(
+        `Unknown input \`${name}\` for ${actionName}.${near ? ` Did you mean \`${near}\`?` : ''} Valid inputs: ${valid.join(', ') || '(none)'}.`,
+      );
+    }
+  }
+  const env: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const [name, spec] of Object.entries(meta.inputs)) {
+    const value =
+      name in given
+        ? given[name]
+        : spec.default !== undefined
+          ? evaluateDefault(name, spec.default, context)
+          : undefined;
+    if (value === undefined || value === '') {
+      if (spec.required && !(name in given)) missing.push(name);
+      if (value === undefined) continue;
+    }
+    env[Inputs.envName(name)] = value;
+  }
+  if (missing.length) {
+    throw new UserError(
+      `${actionName} needs ${missing.map((m) => `\`${m}\``).join(', ')}: pass ${missing.map((m) => `--with ${m}=VALUE`).join(' ')}.`,
+    );
+  }
+  return env;
+}
+
+/** Defaults may use `${{ github.* }}`, `${{ runner.* }}` or `${{ env.* }}`; the CLI evaluates those. */
+function evaluateDefault(input: string, value: string, context: Record<string, string | undefined>): string {
+  return value.replace(/\$\{\{\s*([^}]*?)\s*\}\}/g, (_, expr: string) => {
+    const m = /^(github|runner|env)\.([A-Za-z_][\w]*)$/.exec(expr);
+    if (!m)
+      throw new UserError(
+        `The default of input \`${input}\` uses \`\${{ ${expr} }}\`, which the CLI cannot evaluate; pass --with ${input}=VALUE.`,
+      );
+    const [, scope, key] = m;
+    const name = scope === 'env' ? key : `${scope.toUpperCase()}_${key.toUpperCase()}`;
+    return context[name] ?? (scope === 'github' && key === 'token' ? (context.GITHUB_TOKEN ?? '') : '');
+  });
+}
+
+function nearest(name: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+}
+
+export function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+function freshFiles(tmp: string, phase: StepPhase): Record<string, string> {
+  const dir = join(tmp, phase);
+  mkdirSync(dir);
+  const files: Record<string, string> = {};
+  for (const name of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY']) {
+    files[name] = join(dir, name.toLowerCase());
+    writeFileSync(files[name], '');
+  }
+  return files;
+}
+
+function runNode(
+  node: string,
+  entry: string,
+  cwd: string,
+  env: Record<string, string>,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+): Promise<number> {
+  if (!existsSync(entry))
+    throw new UserError(`The action's entry ${entry} does not exist; run \`npm run bundle\`.`);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(node, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const stream of ['stdout', 'stderr'] as const) {
+      let pending = '';
+      child[stream].on('data', (b: Buffer) => {
+        pending += b.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const line of lines) onLine(line, stream);
+      });
+      child[stream].on('end', () => pending && onLine(pending, stream));
+    }
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
+  });
+}
+
+/** GITHUB_* context read from the local checkout, so actions see what they would see on GitHub. */
+export function githubContext(workspace: string): Record<string, string> {
+  const git = (...args: string[]): string => {
+    try {
+      return gitOutput(workspace, args);
+    } catch {
+      return '';
+    }
+  };
+  const sha = git('rev-parse', 'HEAD');
+  const branch = git('symbolic-ref', '--short', '-q', 'HEAD');
+  const tag = branch ? '' : git('describe', '--tags', '--exact-match');
+  const remote = git('remote', 'get-url', 'origin');
+  const repo = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote)?.[1] ?? `local/${basename(workspace)}`;
+  return {
+    GITHUB_WORKSPACE: workspace,
+    GITHUB_REPOSITORY: repo,
+    GITHUB_REPOSITORY_OWNER: repo.split('/')[0],
+    GITHUB_SHA: sha,
+    GITHUB_REF: branch ? `refs/heads/${branch}` : tag ? `refs/tags/${tag}` : '',
+    GITHUB_REF_NAME: branch || tag,
+    GITHUB_REF_TYPE: tag ? 'tag' : 'branch',
+    GITHUB_EVENT_NAME: 'workflow_dispatch',
+    GITHUB_SERVER_URL: 'https://github.com',
+    GITHUB_API_URL: 'https://api.github.com',
+    GITHUB_RUN_ID: String(Date.now()),
+    GITHUB_RUN_NUMBER: '1',
+    GITHUB_RUN_ATTEMPT: '1',
+    GITHUB_ACTOR: process.env.USER ?? 'local',
+    GITHUB_JOB: 'local',
+    RUNNER_OS: 'Linux',
+    RUNNER_ARCH: process.arch === 'arm64' ? 'ARM64' : 'X64',
+    RUNNER_NAME: 'go-ship-local',
+    RUNNER_ENVIRONMENT: 'self-hosted',
+  };
+}
+
+function gitOutput(cwd: string, args: string[]): string {
+  // Synchronous on purpose: the context is read once, before the step starts.
+  return execFileSync('git', args, { cwd, stdio: ['ignore', 'pipe', 'ignore'] })
+    .toString()
+    .trim();
+}
+
+function stringEnv(env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) {
+    // A go-ship run inside a GitHub job must not leak the outer step's inputs or files into this one.
+    if (
+      v !== undefined &&
+      !k.startsWith('INPUT_') &&
+      !k.startsWith('STATE_') &&
+      !/^GITHUB_(OUTPUT|ENV|PATH|STATE|STEP_SUMMARY)$/.test(k)
+    )
+      out[k] = v;
+  }
+  return out;
+}
