@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { goShip, NODE24, ROOT, tempDir } from '../helpers/cli.js';
+import type { LocalRunResult } from '../../src/runner/local-runner.js';
+import { goShip, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 
 const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');
 
@@ -17,22 +18,26 @@ function gitWorkspace(): { dir: string; sha: string } {
 
 describe('go-ship CLI runs an action with the runner contract', () => {
   const ws = gitWorkspace();
-  const run = goShip([
-    FIXTURE,
-    '--with',
-    'greeting=hello',
-    '--workspace',
-    ws.dir,
-    '--json',
-    '--env',
-    'GITHUB_TOKEN=tok',
-  ]);
-  const result = JSON.parse(run.stdout);
+  let run: CliRun;
+  let result: LocalRunResult;
+  beforeAll(async () => {
+    run = await goShip([
+      FIXTURE,
+      '--with',
+      'greeting=hello',
+      '--workspace',
+      ws.dir,
+      '--json',
+      '--env',
+      'GITHUB_TOKEN=tok',
+    ]);
+    result = JSON.parse(run.stdout);
+  });
 
   test('exit code and phases', () => {
     expect(run.code).toBe(0);
     expect(result.exitCode).toBe(0);
-    expect(result.phases.map((p: { phase: string }) => p.phase)).toEqual(['main', 'post']);
+    expect(result.phases.map((p) => p.phase)).toEqual(['main', 'post']);
   });
 
   test('outputs written to GITHUB_OUTPUT, including a multi-line one', () => {
@@ -74,8 +79,8 @@ describe('go-ship CLI runs an action with the runner contract', () => {
 });
 
 describe('go-ship CLI terminal output', () => {
-  test('renders groups, warnings, outputs and the summary table', () => {
-    const run = goShip([FIXTURE, '--with', 'greeting=hi']);
+  test('renders groups, warnings, outputs and the summary table', async () => {
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('▸ details\n  mode=plain');
     expect(run.stdout).toContain('warning: a warning line');
@@ -85,56 +90,56 @@ describe('go-ship CLI terminal output', () => {
     expect(run.stdout).toContain('succeeded');
   });
 
-  test('runs under Node 24, the runtime GitHub uses for node24 actions', () => {
-    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--node', NODE24, '--json']);
+  test('runs under Node 24, the runtime GitHub uses for node24 actions', async () => {
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--node', NODE24, '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).outputs.message).toBe('hi, world');
   });
 });
 
 describe('go-ship CLI refuses bad invocations clearly', () => {
-  test('unknown input names it and lists the valid ones', () => {
-    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'bogus=1']);
+  test('unknown input names it and lists the valid ones', async () => {
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'bogus=1']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       'Unknown input `bogus` for contract-action. Valid inputs: greeting, mode, token, fail.',
     );
   });
 
-  test('a near miss suggests the input meant', () => {
-    const run = goShip([FIXTURE, '--with', 'greting=hi']);
+  test('a near miss suggests the input meant', async () => {
+    const run = await goShip([FIXTURE, '--with', 'greting=hi']);
     expect(run.stderr).toContain('Did you mean `greeting`?');
   });
 
-  test('missing required input says how to pass it', () => {
-    const run = goShip([FIXTURE]);
+  test('missing required input says how to pass it', async () => {
+    const run = await goShip([FIXTURE]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('contract-action needs `greeting`: pass --with greeting=VALUE.');
   });
 
-  test('unknown action lists the available ones', () => {
-    const run = goShip(['no-such-action']);
+  test('unknown action lists the available ones', async () => {
+    const run = await goShip(['no-such-action']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Unknown action `no-such-action`\. Available: /);
   });
 
-  test('malformed --with', () => {
-    const run = goShip([FIXTURE, '--with', 'novalue']);
+  test('malformed --with', async () => {
+    const run = await goShip([FIXTURE, '--with', 'novalue']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--with takes name=value; got `novalue`.');
   });
 
-  test("the action's failure is the CLI's exit code, and post still runs", () => {
-    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'fail=true']);
+  test("the action's failure is the CLI's exit code, and post still runs", async () => {
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--with', 'fail=true']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('error: asked to fail');
     expect(run.stdout).toContain('post: state=yes');
     expect(run.stdout).toContain('failed (exit code 1)');
   });
 
-  test('a workspace that does not exist', () => {
+  test('a workspace that does not exist', async () => {
     const dir = join(tempDir('gone'), 'missing');
-    const run = goShip([FIXTURE, '--with', 'greeting=hi', '--workspace', dir]);
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--workspace', dir]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`--workspace ${dir} does not exist.`);
     mkdirSync(dir);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,18 +12,26 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the committed CLI bundle (bin/go-ship.js) the way a user would, without a shell. */
+/**
+ * Runs the committed CLI bundle (bin/go-ship.js) the way a user would, without a shell. Asynchronous,
+ * so loopback servers in the test process keep answering while the action runs.
+ */
 export function goShip(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; node?: string } = {},
-): CliRun {
-  const r = spawnSync(opts.node ?? process.execPath, [join(ROOT, 'bin', 'go-ship.js'), ...args], {
-    cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, NO_COLOR: '1', ...opts.env },
-    encoding: 'utf8',
-    timeout: 600_000,
+): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(opts.node ?? process.execPath, [join(ROOT, 'bin', 'go-ship.js'), ...args], {
+      cwd: opts.cwd ?? ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
 export function tempDir(prefix: string): string {

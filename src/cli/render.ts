@@ -127,11 +127,13 @@ function renderTable(rows: string[][], style: Style): string[] {
   const right = widths.map(
     (_, col) => (rule?.[col] ?? '').endsWith(':') && !(rule?.[col] ?? '').startsWith(':'),
   );
-  return body.map((r, rowIndex) => {
+  const headerless = body[0].every((c) => c === '');
+  return body.flatMap((r, rowIndex) => {
+    if (rowIndex === 0 && headerless) return [];
     const text = widths
       .map((w, col) => (right[col] ? (r[col] ?? '').padStart(w) : (r[col] ?? '').padEnd(w)))
       .join('  ');
-    return rowIndex === 0 ? style.bold(text) : text;
+    return [rowIndex === 0 ? style.bold(text) : text.trimEnd()];
   });
 }
 

@@ -4,8 +4,8 @@
  * Any other error is a bug in go-ship and keeps its stack.
  */
 export class UserError extends Error {
-  constructor(message: string) {
-    super(message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = 'UserError';
   }
 }

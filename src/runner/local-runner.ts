@@ -6,6 +6,7 @@ import { readActionMetadata, type ActionMetadata } from './action-metadata.js';
 import { UserError } from './errors.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import { Inputs } from './inputs.js';
+import { suggest } from './suggest.js';
 
 export interface LocalRunOptions {
   /** Directory holding action.yml. */
@@ -127,7 +128,7 @@ export function resolveInputs(
   const valid = Object.keys(meta.inputs);
   for (const name of Object.keys(given)) {
     if (!(name in meta.inputs)) {
-      const near = nearest(name, valid);
+      const near = suggest(name, valid, 1)[0];
       throw new UserError(
         `Unknown input \`${name}\` for ${actionName}.${near ? ` Did you mean \`${near}\`?` : ''} Valid inputs: ${valid.join(', ') || '(none)'}.`,
       );
@@ -168,28 +169,6 @@ function evaluateDefault(input: string, value: string, context: Record<string, s
     const name = scope === 'env' ? key : `${scope.toUpperCase()}_${key.toUpperCase()}`;
     return context[name] ?? (scope === 'github' && key === 'token' ? (context.GITHUB_TOKEN ?? '') : '');
   });
-}
-
-function nearest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(name, c);
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
-}
-
-export function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) {
-      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 function freshFiles(tmp: string, phase: StepPhase): Record<string, string> {

@@ -1,0 +1,150 @@
+import * as core from '@actions/core';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { installGo, type DownloadSource, type InstallResult } from '../../go/installer.js';
+import { DEFAULT_DOWNLOAD_BASE_URL } from '../../go/listing.js';
+import { hostPlatform, type HostPlatform } from '../../go/platform.js';
+import { distList, parseTargets, type Target } from '../../go/targets.js';
+import { ToolCache } from '../../go/toolcache.js';
+import { readVersionFile } from '../../go/version-file.js';
+import { parseVersionSpec, type VersionSpec } from '../../go/version.js';
+import { writeSummary } from '../../runner/action.js';
+import { runCommand } from '../../runner/command.js';
+import { UserError } from '../../runner/errors.js';
+import { Inputs } from '../../runner/inputs.js';
+import { formatBytes, formatDuration, log } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+
+export interface Config {
+  spec: VersionSpec;
+  reason: string;
+  source: DownloadSource;
+  baseUrl: string;
+  checkLatest: boolean;
+  platform: HostPlatform;
+  targets: string[];
+  pinToolchain: boolean;
+  toolCacheRoot: string;
+  tempDir: string;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  const version = inputs.optional('go-version');
+  const versionFile = inputs.optional('go-version-file');
+  let spec: VersionSpec;
+  let reason: string;
+  if (version) {
+    if (versionFile)
+      log.warning('Both go-version and go-version-file are set; go-version wins (as in actions/setup-go).');
+    spec = parseVersionSpec(version);
+    reason = `go-version is ${version}`;
+  } else {
+    const file = versionFile ?? (existsSync(join(workspace, 'go.mod')) ? 'go.mod' : undefined);
+    if (!file) {
+      throw new UserError(
+        'setup-go-cross needs a Go version: set `go-version` (e.g. `1.22`, `stable`) or `go-version-file` (e.g. `go.mod`); there is no go.mod at the workspace root to default to.',
+      );
+    }
+    ({ spec, reason } = readVersionFile(resolve(workspace, file)));
+  }
+  const toolCacheRoot = env.RUNNER_TOOL_CACHE;
+  if (!toolCacheRoot)
+    throw new UserError(
+      'RUNNER_TOOL_CACHE is not set; run setup-go-cross on an Actions runner or through the go-ship CLI, which set it.',
+    );
+  const tempDir = env.RUNNER_TEMP ?? join(toolCacheRoot, '.tmp');
+  mkdirSync(tempDir, { recursive: true });
+  return {
+    spec,
+    reason,
+    source: inputs.oneOf('go-download-source', ['auto', 'dl', 'proxy'] as const) ?? 'auto',
+    baseUrl: inputs.optional('go-download-base-url') ?? env.GO_DOWNLOAD_BASE_URL ?? DEFAULT_DOWNLOAD_BASE_URL,
+    checkLatest: inputs.boolean('check-latest'),
+    platform: hostPlatform(inputs.optional('architecture')),
+    targets: inputs.list('targets'),
+    pinToolchain: inputs.boolean('pin-toolchain'),
+    toolCacheRoot,
+    tempDir,
+  };
+}
+
+export async function run(): Promise<void> {
+  const config = getInputs();
+  log.info(`Go version: ${config.reason}`);
+
+  const result = await log.group(
+    `Install Go (${config.spec.text}) for ${config.platform.goos}/${config.platform.goarch}`,
+    () => installGo({ ...config, toolCache: new ToolCache(config.toolCacheRoot) }),
+  );
+  for (const note of result.notes) log.warning(note);
+  const go = join(result.goroot, 'bin', 'go');
+  log.info(
+    result.from === 'tool-cache'
+      ? `${result.version.name} found in the tool cache: ${result.goroot}`
+      : `${result.version.name} installed from the ${result.from === 'dl' ? 'download site' : 'module proxy'} in ${formatDuration(result.timings.downloadMs + result.timings.extractMs)}; ${result.verification}`,
+  );
+
+  // Targets are checked against the toolchain just installed: its `go tool dist list` is the truth.
+  const targets = config.targets.length ? parseTargets(config.targets, await distList(go)) : [];
+  const gopath = (
+    await runCommand(go, ['env', 'GOPATH'], { env: { GOTOOLCHAIN: 'local', GOROOT: result.goroot } })
+  ).stdout.trim();
+
+  core.addPath(join(result.goroot, 'bin'));
+  if (gopath) core.addPath(join(gopath, 'bin'));
+  core.exportVariable('GOROOT', result.goroot);
+  if (gopath) core.exportVariable('GOPATH', gopath);
+  if (config.pinToolchain) core.exportVariable('GOTOOLCHAIN', 'local');
+
+  core.setOutput('go-version', result.version.semver);
+  core.setOutput('go-root', result.goroot);
+  core.setOutput('go-source', result.from);
+  core.setOutput('tool-cache-hit', String(result.from === 'tool-cache'));
+  core.setOutput('targets', JSON.stringify(targets));
+  await writeSummary(summarize(config, result, targets));
+}
+
+function summarize(config: Config, r: InstallResult, targets: Target[]): Summary {
+  const source = {
+    'tool-cache': 'tool cache (no download)',
+    dl: `download site ${config.baseUrl}`,
+    proxy: 'Go module proxy (GOPROXY)',
+  }[r.from];
+  const s = new Summary()
+    .heading(`setup-go-cross: ${r.version.name}`)
+    .table(
+      ['', ''],
+      [
+        ['Go', `${r.version.name} for ${config.platform.goos}/${config.platform.goarch}`],
+        ['Why this version', config.reason],
+        ['Source', source],
+        ['Verified', r.verification],
+        ...(r.from === 'tool-cache'
+          ? []
+          : [
+              [
+                'Time',
+                `resolve ${formatDuration(r.timings.resolveMs)}, download ${formatBytes(r.bytes)} in ${formatDuration(r.timings.downloadMs)}, unpack ${formatDuration(r.timings.extractMs)}`,
+              ],
+            ]),
+        ['GOROOT', r.goroot],
+        ['GOTOOLCHAIN', config.pinToolchain ? 'local (pin-toolchain: true)' : 'left as is'],
+      ],
+    );
+  if (r.notes.length) s.list(r.notes);
+  if (targets.length) {
+    s.heading('Targets', 3).table(
+      ['target', 'environment', 'first-class', 'cgo'],
+      targets.map((t) => [
+        t.name,
+        Object.entries(t.env)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(' '),
+        t.firstClass ? 'yes' : 'no',
+        t.cgoSupported ? 'yes' : 'no',
+      ]),
+    );
+  }
+  return s;
+}
