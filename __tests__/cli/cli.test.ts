@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRunResult } from '../../src/runner/local-runner.js';
-import { goShip, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 
 const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');
 
@@ -90,8 +90,11 @@ describe('go-ship CLI terminal output', () => {
     expect(run.stdout).toContain('succeeded');
   });
 
-  test('runs under Node 24, the runtime GitHub uses for node24 actions', async () => {
-    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--node', NODE24, '--json']);
+  test.each([
+    ['Node 20', NODE20],
+    ['Node 24', NODE24],
+  ])('runs the action under %s (node24 is what GitHub uses)', async (_name, node) => {
+    const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--node', node, '--json']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).outputs.message).toBe('hi, world');
   });

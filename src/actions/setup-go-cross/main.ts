@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import * as workflow from '../../runner/workflow.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { installGo, type DownloadSource, type InstallResult } from '../../go/installer.js';
@@ -91,18 +91,18 @@ export async function run(): Promise<void> {
     await runCommand(go, ['env', 'GOPATH'], { env: { GOTOOLCHAIN: 'local', GOROOT: result.goroot } })
   ).stdout.trim();
 
-  core.addPath(join(result.goroot, 'bin'));
-  if (gopath) core.addPath(join(gopath, 'bin'));
-  core.exportVariable('GOROOT', result.goroot);
-  if (gopath) core.exportVariable('GOPATH', gopath);
-  if (config.pinToolchain) core.exportVariable('GOTOOLCHAIN', 'local');
+  workflow.addPath(join(result.goroot, 'bin'));
+  if (gopath) workflow.addPath(join(gopath, 'bin'));
+  workflow.exportVariable('GOROOT', result.goroot);
+  if (gopath) workflow.exportVariable('GOPATH', gopath);
+  if (config.pinToolchain) workflow.exportVariable('GOTOOLCHAIN', 'local');
 
-  core.setOutput('go-version', result.version.semver);
-  core.setOutput('go-root', result.goroot);
-  core.setOutput('go-source', result.from);
-  core.setOutput('tool-cache-hit', String(result.from === 'tool-cache'));
-  core.setOutput('targets', JSON.stringify(targets));
-  await writeSummary(summarize(config, result, targets));
+  workflow.setOutput('go-version', result.version.semver);
+  workflow.setOutput('go-root', result.goroot);
+  workflow.setOutput('go-source', result.from);
+  workflow.setOutput('tool-cache-hit', String(result.from === 'tool-cache'));
+  workflow.setOutput('targets', JSON.stringify(targets));
+  writeSummary(summarize(config, result, targets));
 }
 
 function summarize(config: Config, r: InstallResult, targets: Target[]): Summary {

@@ -1,0 +1,79 @@
+import * as core from '@actions/core';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as workflow from '../../src/runner/workflow.js';
+import { tempDir } from '../helpers/cli.js';
+
+const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
+
+/** Runs `ops` against fresh command files and captured stdout; returns what the runner would read. */
+async function capture(ops: () => unknown): Promise<Record<string, string>> {
+  const dir = tempDir('wf');
+  const saved = { ...process.env };
+  for (const f of FILES) {
+    process.env[f] = join(dir, f);
+    writeFileSync(join(dir, f), '');
+  }
+  let stdout = '';
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => {
+    stdout += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  const exitCode = process.exitCode;
+  try {
+    await ops();
+  } finally {
+    process.stdout.write = write;
+    process.env = saved;
+  }
+  const out: Record<string, string> = { stdout, exitCode: String(process.exitCode) };
+  process.exitCode = exitCode;
+  for (const f of FILES)
+    out[f] = readFileSync(join(dir, f), 'utf8').replace(/ghadelimiter_[0-9a-f-]{36}/g, 'DELIM');
+  return out;
+}
+
+describe('workflow protocol writes exactly what @actions/core writes', () => {
+  const values = ['plain', 'multi\nline\r\nvalue', '100% done: a,b', '', '{"json":[1,2]}'];
+
+  test.each(values)('outputs, env, state for %j', async (value) => {
+    const ours = await capture(() => {
+      workflow.setOutput('out', value);
+      workflow.exportVariable('GO_SHIP_WF_TEST', value);
+      workflow.saveState('st', value);
+    });
+    const theirs = await capture(() => {
+      core.setOutput('out', value);
+      core.exportVariable('GO_SHIP_WF_TEST', value);
+      core.saveState('st', value);
+    });
+    expect(theirs.GITHUB_OUTPUT).toBe(`out<<DELIM\n${value}\nDELIM\n`);
+    expect(ours).toEqual(theirs);
+  });
+
+  test('path, secrets, annotations, groups, failure', async () => {
+    const ops = (api: typeof workflow | typeof core) => async () => {
+      api.addPath('/opt/go/bin');
+      api.setSecret('s3cret%with\nnewline');
+      api.info('info line');
+      api.debug('debug: 50%');
+      api.warning('warn\nnext', { file: 'a:b,c.go' });
+      api.error('bad');
+      api.notice('note');
+      await api.group('group title', async () => api.info('inside'));
+      api.setFailed('it failed');
+    };
+    const theirs = await capture(ops(core));
+    expect(theirs.stdout).toContain('::warning file=a%3Ab%2Cc.go::warn%0Anext');
+    expect(theirs.GITHUB_PATH).toBe('/opt/go/bin\n');
+    expect(theirs.exitCode).toBe('1');
+    expect(await capture(ops(workflow))).toEqual(theirs);
+  });
+
+  test('summary appends Markdown', async () => {
+    const ours = await capture(() => workflow.appendSummary('## Title\n\n| a |\n| --- |\n| 1 |\n'));
+    const theirs = await capture(() => core.summary.addRaw('## Title\n\n| a |\n| --- |\n| 1 |\n').write());
+    expect(ours.GITHUB_STEP_SUMMARY).toBe(theirs.GITHUB_STEP_SUMMARY);
+  });
+});

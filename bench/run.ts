@@ -1,0 +1,28 @@
+// `npm run bench -- <name> [--runs N] [--record]`: runs go-ship and what a user would use instead on
+// the same input, prints medians and ratios, and with --record writes them into docs/benchmarks.md.
+import { cpus } from 'node:os';
+import { resolve } from 'node:path';
+import { formatReport, record, type BenchReport } from './harness.js';
+
+const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
+  'cold-start': async (runs) => (await import('./cold-start.js')).bench(runs),
+  'setup-go-cross': async (runs) => (await import('./setup-go-cross.js')).bench(runs),
+};
+
+const args = process.argv.slice(2);
+const name = args.find((a) => !a.startsWith('--'));
+const runsArg = args.indexOf('--runs');
+if (!name || !BENCHES[name]) {
+  console.error(`usage: npm run bench -- <${Object.keys(BENCHES).join('|')}> [--runs N] [--record]`);
+  process.exit(2);
+}
+const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : undefined;
+const report = await BENCHES[name](runs ?? 0);
+const command = `npm run bench -- ${name}${runs ? ` --runs ${runs}` : ''}`;
+const md = formatReport(report, command);
+console.log(`\n${md}\n`);
+if (args.includes('--record')) {
+  const when = `${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, bench harness on Node ${process.version}`;
+  record(resolve(import.meta.dirname, '..'), name, md, when);
+  console.log('recorded in docs/benchmarks.md');
+}

@@ -1,0 +1,46 @@
+import type { ActionMetadata } from './action-metadata.js';
+
+/**
+ * The inputs and outputs tables in each action's README are generated from its action.yml and
+ * checked by the tests, so the documentation cannot drift from the interface.
+ */
+const START = '<!-- generated:interface:start -->';
+const END = '<!-- generated:interface:end -->';
+
+export function interfaceTables(meta: ActionMetadata): string {
+  const cell = (s: string | undefined) =>
+    (s ?? '')
+      .trim()
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\|/g, '\\|');
+  const inputs = Object.entries(meta.inputs).map(
+    ([name, spec]) =>
+      `| \`${name}\` | ${spec.required ? 'yes' : 'no'} | ${spec.default !== undefined && spec.default !== '' ? `\`${spec.default}\`` : ''} | ${cell(spec.description)} |`,
+  );
+  const outputs = Object.entries(meta.outputs).map(
+    ([name, spec]) => `| \`${name}\` | ${cell(spec.description)} |`,
+  );
+  return [
+    START,
+    '### Inputs',
+    '',
+    '| name | required | default | description |',
+    '| --- | --- | --- | --- |',
+    ...inputs,
+    '',
+    '### Outputs',
+    '',
+    '| name | description |',
+    '| --- | --- |',
+    ...outputs,
+    END,
+  ].join('\n');
+}
+
+/** The README with its generated section replaced (or undefined when it has no markers). */
+export function updateReadme(readme: string, meta: ActionMetadata): string | undefined {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) return undefined;
+  return readme.slice(0, a) + interfaceTables(meta) + readme.slice(b + END.length);
+}
