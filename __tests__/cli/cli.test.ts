@@ -140,6 +140,35 @@ describe('go-ship CLI refuses bad invocations clearly', () => {
     expect(run.stdout).toContain('failed (exit code 1)');
   });
 
+  test('a command after -- runs between main and post with what main exported', async () => {
+    const ws = tempDir('then');
+    const run = await goShip([
+      FIXTURE,
+      '--with',
+      'greeting=hi',
+      '--workspace',
+      ws,
+      '--json',
+      '--',
+      NODE20,
+      '-e',
+      'console.log(`then: ${process.env.FIXTURE_VAR} ${process.env.PATH.split(":")[0]} ${process.cwd()}`)',
+    ]);
+    expect(run.code).toBe(0);
+    const result = JSON.parse(run.stdout) as LocalRunResult;
+    expect(result.phases.map((p) => p.phase)).toEqual(['main', 'then', 'post']);
+    expect(run.stderr).toContain(`then: exported value /opt/fixture/bin ${ws}`);
+    expect(run.stderr.indexOf('then:')).toBeLessThan(run.stderr.indexOf('post: state=yes'));
+  });
+
+  test('a failing command after -- is the exit code; a missing one is named', async () => {
+    const failed = await goShip([FIXTURE, '--with', 'greeting=hi', '--', NODE20, '-e', 'process.exit(3)']);
+    expect(failed.code).toBe(3);
+    const missing = await goShip([FIXTURE, '--with', 'greeting=hi', '--', 'no-such-program-xyz']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('`no-such-program-xyz` was not found on PATH');
+  });
+
   test('a workspace that does not exist', async () => {
     const dir = join(tempDir('gone'), 'missing');
     const run = await goShip([FIXTURE, '--with', 'greeting=hi', '--workspace', dir]);

@@ -8,7 +8,7 @@ import { runLocalAction } from '../runner/local-runner.js';
 import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
 
 const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]... [--workspace DIR] [--node PATH]
-                        [--json | --result FILE] [--debug]
+                        [--json | --result FILE] [--debug] [-- COMMAND [ARG]...]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
        go-ship docs                regenerate the inputs/outputs tables in each action's README
@@ -18,7 +18,10 @@ The action runs in a child process with the Actions runner's contract (INPUT_*, 
 GITHUB_ENV, GITHUB_PATH, GITHUB_STATE, GITHUB_STEP_SUMMARY, RUNNER_TEMP, RUNNER_TOOL_CACHE) and
 GITHUB_REPOSITORY/SHA/REF read from the workspace's git checkout. The exit code is the action's.
 --json prints the result (outputs, exported env, PATH additions, summary) as JSON instead of the
-terminal view; --result FILE writes that JSON to FILE as well as showing the terminal view.`;
+terminal view; --result FILE writes that JSON to FILE as well as showing the terminal view.
+After --, COMMAND runs between the action's main and post steps, in the workspace, with what the
+action exported (e.g. \`go-ship setup-go-cross -- go build ./...\`: Go installed, caches restored
+before the build and saved after it).`;
 
 export interface CliArgs {
   action?: string;
@@ -31,12 +34,19 @@ export interface CliArgs {
   resultFile?: string;
   help: boolean;
   debug: boolean;
+  /** The command after `--`, run between main and post. */
+  then: string[];
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false };
+  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, then: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    if (a === '--') {
+      args.then = argv.slice(i + 1);
+      if (!args.then.length) throw new UserError(`-- needs a command after it.\n\n${USAGE}`);
+      break;
+    }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1;
     const [flag, inline] = eq > 0 ? [a.slice(0, eq), a.slice(eq + 1)] : [a, undefined];
     const value = (): string => {
@@ -148,7 +158,9 @@ export async function main(argv: string[]): Promise<number> {
     env: args.env,
     workspace: args.workspace,
     node: args.node,
-    onLine: (line) => {
+    then: args.then,
+    onLine: (line, phase) => {
+      if (phase === 'then') return void log.write(`${line}\n`);
       const shown = renderer.render(line);
       if (shown !== undefined) log.write(`${shown}\n`);
     },

@@ -19,9 +19,14 @@ export interface LocalRunOptions {
   node?: string;
   /** Each line the step prints, tagged with the stream and step phase. */
   onLine?: (line: string, phase: StepPhase, stream: 'stdout' | 'stderr') => void;
+  /**
+   * A command run after main and before post, as a later workflow step would be: in the workspace,
+   * with the environment and PATH the action exported. Its output is tagged phase `then`.
+   */
+  then?: string[];
 }
 
-export type StepPhase = 'pre' | 'main' | 'post';
+export type StepPhase = 'pre' | 'main' | 'then' | 'post';
 
 export interface PhaseResult {
   phase: StepPhase;
@@ -84,10 +89,22 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
     const phases: [StepPhase, string | undefined][] = [
       ['pre', meta.runs.pre],
       ['main', meta.runs.main],
+      ['then', opts.then?.length ? 'then' : undefined],
       ['post', meta.runs.post],
     ];
     for (const [phase, entry] of phases) {
       if (!entry) continue;
+      if (phase === 'then') {
+        if (result.exitCode !== 0) continue;
+        const env: Record<string, string> = { ...baseEnv, ...result.exportedEnv };
+        env.PATH = [...result.addedPath, baseEnv.PATH ?? ''].join(delimiter);
+        const started = Date.now();
+        const [file, ...args] = opts.then!;
+        const exitCode = await runProgram(file, args, workspace, env, (l, s) => opts.onLine?.(l, phase, s));
+        result.phases.push({ phase, exitCode, durationMs: Date.now() - started });
+        if (exitCode !== 0) result.exitCode = exitCode;
+        continue;
+      }
       if (phase === 'post' && result.exitCode !== 0 && !/always\(\)/.test(meta.runs['post-if'] ?? 'always()'))
         continue;
       if (phase === 'main' && result.exitCode !== 0) break;
@@ -191,8 +208,19 @@ function runNode(
 ): Promise<number> {
   if (!existsSync(entry))
     throw new UserError(`The action's entry ${entry} does not exist; run \`npm run bundle\`.`);
+  return runProgram(node, [entry], cwd, env, onLine);
+}
+
+/** Runs a program without a shell, passing its output on line by line; resolves to its exit code. */
+function runProgram(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
+  onLine: (line: string, stream: 'stdout' | 'stderr') => void,
+): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(node, [entry], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     for (const stream of ['stdout', 'stderr'] as const) {
       let pending = '';
       child[stream].on('data', (b: Buffer) => {
@@ -203,7 +231,9 @@ function runNode(
       });
       child[stream].on('end', () => pending && onLine(pending, stream));
     }
-    child.on('error', reject);
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new UserError(`\`${file}\` was not found on PATH (${env.PATH}).`) : e),
+    );
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
   });
 }

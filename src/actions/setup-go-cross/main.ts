@@ -8,6 +8,16 @@ import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { ToolCache } from '../../go/toolcache.js';
 import { readVersionFile } from '../../go/version-file.js';
 import { parseVersionSpec, type VersionSpec } from '../../go/version.js';
+import { selectStore } from '../../cache/store.js';
+import {
+  goCacheDirs,
+  hashFiles,
+  planCaches,
+  restoreCaches,
+  saveCaches,
+  type RestoreReport,
+} from '../../go/caches.js';
+import { findFiles } from '../../runner/glob.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
 import { UserError } from '../../runner/errors.js';
@@ -26,6 +36,10 @@ export interface Config {
   pinToolchain: boolean;
   toolCacheRoot: string;
   tempDir: string;
+  workspace: string;
+  cache: boolean;
+  /** Globs for the files whose hash keys the module cache; explicit ones must match something. */
+  cacheDependencyPath: { patterns: string[]; explicit: boolean };
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -66,7 +80,15 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     pinToolchain: inputs.boolean('pin-toolchain'),
     toolCacheRoot,
     tempDir,
+    workspace,
+    cache: inputs.boolean('cache'),
+    cacheDependencyPath: cacheDependencyPath(inputs),
   };
+}
+
+function cacheDependencyPath(inputs: Inputs): Config['cacheDependencyPath'] {
+  const given = inputs.list('cache-dependency-path');
+  return given.length ? { patterns: given, explicit: true } : { patterns: ['**/go.sum'], explicit: false };
 }
 
 export async function run(): Promise<void> {
@@ -102,10 +124,97 @@ export async function run(): Promise<void> {
   workflow.setOutput('go-source', result.from);
   workflow.setOutput('tool-cache-hit', String(result.from === 'tool-cache'));
   workflow.setOutput('targets', JSON.stringify(targets));
-  writeSummary(summarize(config, result, targets));
+
+  const caches = config.cache
+    ? await log.group('Restore Go caches', () => restoreGoCaches(config, result, targets, go))
+    : { skipped: 'cache: false' };
+  const modules = caches.report?.caches.find((c) => c.kind === 'modules');
+  const build = caches.report?.caches.find((c) => c.kind === 'build');
+  workflow.setOutput('cache-hit', String(!!modules && modules.matchedKey === modules.key));
+  workflow.setOutput('build-cache-key', build?.matchedKey ?? '');
+  writeSummary(summarize(config, result, targets, caches));
 }
 
-function summarize(config: Config, r: InstallResult, targets: Target[]): Summary {
+interface CacheOutcome {
+  report?: RestoreReport;
+  skipped?: string;
+}
+
+async function restoreGoCaches(
+  config: Config,
+  result: InstallResult,
+  targets: Target[],
+  go: string,
+): Promise<CacheOutcome> {
+  const files = findFiles(config.workspace, config.cacheDependencyPath.patterns);
+  if (config.cacheDependencyPath.explicit && files.length === 0) {
+    throw new UserError(
+      `Input \`cache-dependency-path\` got \`${config.cacheDependencyPath.patterns.join(', ')}\`; no file under ${config.workspace} matches. It accepts globs relative to the workspace, such as \`go.sum\` or \`services/**/go.sum\`. Fix the pattern, or remove the input to hash every go.sum.`,
+    );
+  }
+  const store = selectStore();
+  if (!store) {
+    const why = 'no cache store here (not on GitHub Actions, and GO_SHIP_CACHE_DIR is not set)';
+    log.info(`Caching skipped: ${why}.`);
+    return { skipped: why };
+  }
+  if (!files.length)
+    log.info('No go.sum in the workspace: no module cache (there are no dependencies to keep).');
+  else log.info(`Module cache keyed on ${files.join(', ')}`);
+  const env = { GOTOOLCHAIN: 'local', GOROOT: result.goroot };
+  const plans = planCaches(
+    {
+      goos: config.platform.goos,
+      goarch: config.platform.goarch,
+      image: process.env.ImageOS,
+      goVersion: result.version.semver,
+      targets: targets.map((t) => t.name),
+      cgo: process.env.CGO_ENABLED ?? 'default',
+      depsHash: files.length ? hashFiles(config.workspace, files) : undefined,
+      commit: process.env.GITHUB_SHA,
+    },
+    await goCacheDirs(go, env),
+  );
+  const report = await restoreCaches(store, plans);
+  workflow.saveState(CACHE_STATE, JSON.stringify(report));
+  return { report };
+}
+
+const CACHE_STATE = 'go-ship-cache';
+
+/** The post step: trim and save the caches that main restored (or found empty). */
+export async function post(): Promise<void> {
+  const raw = workflow.getState(CACHE_STATE);
+  if (!raw) return;
+  const store = selectStore();
+  if (!store) return;
+  const results = await log.group('Save Go caches', () =>
+    saveCaches(store, JSON.parse(raw) as RestoreReport),
+  );
+  for (const r of results) {
+    const trim = r.trim
+      ? `; trimmed ${r.trim.removed} unused entries (${formatBytes(r.trim.removedBytes)}), kept ${r.trim.kept}`
+      : '';
+    log.info(
+      `${r.kind} cache ${r.key}: ${r.reason}${r.saved ? ` (${formatBytes(r.bytes)} in ${formatDuration(r.ms)})` : ''}${trim}`,
+    );
+  }
+  writeSummary(
+    new Summary().heading('setup-go-cross: caches saved', 3).table(
+      ['cache', 'key', 'result', 'size', 'time', 'trimmed'],
+      results.map((r) => [
+        r.kind,
+        `\`${r.key}\``,
+        r.reason,
+        r.saved ? formatBytes(r.bytes) : '',
+        formatDuration(r.ms),
+        r.trim ? `${r.trim.removed} entries, ${formatBytes(r.trim.removedBytes)}` : '',
+      ]),
+    ),
+  );
+}
+
+function summarize(config: Config, r: InstallResult, targets: Target[], caches: CacheOutcome): Summary {
   const source = {
     'tool-cache': 'tool cache (no download)',
     dl: `download site ${config.baseUrl}`,
@@ -146,5 +255,23 @@ function summarize(config: Config, r: InstallResult, targets: Target[]): Summary
       ]),
     );
   }
+  if (caches.report) {
+    s.heading('Caches restored', 3).table(
+      ['cache', 'key', 'restored from', 'size', 'time'],
+      caches.report.caches.map((c) => [
+        c.kind,
+        `\`${c.key}\``,
+        c.error
+          ? `failed: ${c.error}`
+          : c.matchedKey
+            ? c.matchedKey === c.key
+              ? 'exact key'
+              : `\`${c.matchedKey}\``
+            : 'miss',
+        c.restoreBytes ? formatBytes(c.restoreBytes) : '',
+        formatDuration(c.restoreMs),
+      ]),
+    );
+  } else s.list([`Caching: skipped (${caches.skipped}).`]);
   return s;
 }

@@ -1,0 +1,88 @@
+import { readFileSync, writeFileSync, utimesSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ActionsCacheStore, cacheVersion, DirectoryCacheStore, selectStore } from '../../src/cache/store.js';
+import { tempDir } from '../helpers/cli.js';
+import { startActionsCacheService } from '../helpers/actions-cache.js';
+
+describe('cache stores', () => {
+  test('the version fingerprints paths and compression like @actions/cache', () => {
+    const v = cacheVersion(['/home/runner/go/pkg/mod'], 'zstd');
+    expect(v).toMatch(/^[0-9a-f]{64}$/);
+    expect(cacheVersion(['/home/runner/go/pkg/mod'], 'gzip')).not.toBe(v);
+  });
+
+  test('selectStore: the Actions service when the runtime provides it, else GO_SHIP_CACHE_DIR, else none', () => {
+    expect(selectStore({ ACTIONS_RESULTS_URL: 'http://x/', ACTIONS_RUNTIME_TOKEN: 't' })).toBeInstanceOf(
+      ActionsCacheStore,
+    );
+    expect(selectStore({ GO_SHIP_CACHE_DIR: '/tmp/x' })).toBeInstanceOf(DirectoryCacheStore);
+    expect(selectStore({})).toBeUndefined();
+  });
+
+  test('directory store: exact key first, then restore-key prefixes newest first; keys are immutable', async () => {
+    const store = new DirectoryCacheStore(tempDir('store'));
+    const src = join(tempDir('src'), 'a.tar');
+    const save = async (key: string, body: string, ageS: number) => {
+      writeFileSync(src, body);
+      const saved = await store.save(key, 'v1', src);
+      const entry = join(store.dir, 'v1', encodeURIComponent(key));
+      const t = new Date(Date.now() - ageS * 1000);
+      utimesSync(entry, t, t);
+      return saved;
+    };
+    expect(await save('build-linux-aaa-1', 'old', 100)).toBe(true);
+    expect(await save('build-linux-aaa-2', 'new', 10)).toBe(true);
+    expect(await save('build-linux-aaa-2', 'again', 0)).toBe(false);
+    const out = join(tempDir('out'), 'x.tar');
+    expect(await store.restore('build-linux-aaa-1', ['build-linux-'], 'v1', out)).toBe('build-linux-aaa-1');
+    expect(readFileSync(out, 'utf8')).toBe('old');
+    expect(await store.restore('build-linux-aaa-3', ['build-linux-aaa-'], 'v1', out)).toBe(
+      'build-linux-aaa-2',
+    );
+    expect(readFileSync(out, 'utf8')).toBe('new');
+    expect(await store.restore('build-linux-aaa-3', ['build-darwin-'], 'v1', out)).toBeUndefined();
+    expect(await store.restore('build-linux-aaa-1', [], 'v2', out)).toBeUndefined();
+    expect(readdirSync(join(store.dir, 'v1')).filter((n) => n.startsWith('.'))).toEqual([]);
+  });
+
+  describe('Actions cache service (v2 Twirp protocol, loopback)', () => {
+    test('save creates, uploads and finalizes; restore finds exact and prefix matches; a taken key is not saved', async () => {
+      const service = await startActionsCacheService();
+      try {
+        const store = new ActionsCacheStore(service.url, 'runtime-token');
+        const src = join(tempDir('gh'), 'a.tar');
+        writeFileSync(src, 'entry-bytes');
+        expect(await store.save('mod-linux-abc', 'v1', src)).toBe(true);
+        expect(await store.save('mod-linux-abc', 'v1', src)).toBe(false);
+        const out = join(tempDir('gh-out'), 'b.tar');
+        expect(await store.restore('mod-linux-zzz', ['mod-linux-'], 'v1', out)).toBe('mod-linux-abc');
+        expect(readFileSync(out, 'utf8')).toBe('entry-bytes');
+        expect(await store.restore('mod-linux-abc', [], 'other-version', out)).toBeUndefined();
+        const calls = service.calls.map((c) => c.method);
+        expect(calls).toEqual([
+          'CreateCacheEntry',
+          'FinalizeCacheEntryUpload',
+          'CreateCacheEntry',
+          'GetCacheEntryDownloadURL',
+          'GetCacheEntryDownloadURL',
+        ]);
+        expect(service.calls.every((c) => c.authorization === 'Bearer runtime-token')).toBe(true);
+        expect(service.calls[1].body).toEqual({ key: 'mod-linux-abc', version: 'v1', size_bytes: '11' });
+      } finally {
+        await service.close();
+      }
+    });
+
+    test('a service error is reported with its Twirp message', async () => {
+      const service = await startActionsCacheService({ fail: 'GetCacheEntryDownloadURL' });
+      try {
+        const store = new ActionsCacheStore(service.url, 't');
+        await expect(store.restore('k', [], 'v', join(tempDir('gh-err'), 'x'))).rejects.toThrow(
+          'cache service GetCacheEntryDownloadURL answered 500: cache backend unavailable',
+        );
+      } finally {
+        await service.close();
+      }
+    });
+  });
+});

@@ -1,0 +1,76 @@
+import { readdirSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+
+/**
+ * Workflow-style globs (`**`, `*`, `?`, `{a,b}`; a leading `!` excludes), matched against
+ * slash-separated paths relative to a root. Small on purpose: action inputs such as
+ * `cache-dependency-path` and coverage `exclude` need exactly this much.
+ */
+export function globToRegExp(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') {
+      if (pattern[i + 1] === '*') {
+        // `**/` matches zero or more directories; a trailing `**` matches everything below.
+        const slash = pattern[i + 2] === '/';
+        re += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else if (c === '{') {
+      const end = pattern.indexOf('}', i);
+      if (end < 0) re += '\\{';
+      else {
+        re += `(?:${pattern
+          .slice(i + 1, end)
+          .split(',')
+          .map((alt) => globToRegExp(alt).source.slice(1, -1))
+          .join('|')})`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^$()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+export class GlobSet {
+  private readonly include: RegExp[];
+  private readonly exclude: RegExp[];
+
+  constructor(patterns: readonly string[]) {
+    const clean = patterns.map((p) => p.trim().replace(/^\.\//, '')).filter(Boolean);
+    this.include = clean.filter((p) => !p.startsWith('!')).map(globToRegExp);
+    this.exclude = clean.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1)));
+  }
+
+  get empty(): boolean {
+    return this.include.length === 0;
+  }
+
+  matches(path: string): boolean {
+    const p = path.split(sep).join('/');
+    return this.include.some((r) => r.test(p)) && !this.exclude.some((r) => r.test(p));
+  }
+}
+
+const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
+
+/** Files under `root` matching the patterns, as sorted slash-separated relative paths. */
+export function findFiles(root: string, patterns: readonly string[]): string[] {
+  const set = new GlobSet(patterns);
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const full = join(dir, entry.name);
+      if (entry.isDirectory()) {
+        if (!SKIPPED_DIRS.has(entry.name)) walk(full);
+      } else if (entry.isFile()) {
+        const rel = relative(root, full).split(sep).join('/');
+        if (set.matches(rel)) found.push(rel);
+      }
+    }
+  };
+  walk(root);
+  return found.sort();
+}
