@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { hash1 } from '../../src/go/dirhash.js';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { runCommand } from '../../src/runner/command.js';
@@ -453,6 +455,46 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
           `Checksum mismatch for golang.org/toolchain@v0.0.1-${TEST_GO}.linux-amd64: the checksum database`,
         );
         expect(r.log).toContain(`records ${fx.h1}, the zip from the proxy hashes to h1:`);
+        expect(cacheEntries(toolCache)).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    test('a proxy that forges the checksum-database record to match its tampered zip is caught by the proofs', async () => {
+      const realProxy = (await runCommand('go', ['env', 'GOPROXY'])).stdout.trim().split(/[,|]/)[0];
+      const prefix = `golang.org/toolchain@v0.0.1-${TEST_GO}.linux-amd64`;
+      const work = tempDir('forge-src');
+      await runCommand('mkdir', ['-p', join(work, prefix, 'bin')]);
+      const evil = '#!/bin/sh\necho evil\n';
+      writeFileSync(join(work, prefix, 'bin', 'go'), evil);
+      const bad = join(tempDir('forge'), 'bad.zip');
+      await runCommand('zip', ['-qr', bad, prefix], { cwd: work });
+      const forgedH1 = hash1([
+        { name: `${prefix}/bin/go`, sha256: createHash('sha256').update(evil).digest('hex') },
+      ]);
+      // Everything else passes through, so the signed tree head and the tiles are the real ones.
+      const proxy = await startServer(async (req, res) => {
+        if (req.url?.endsWith('.zip')) return void res.writeHead(200).end(readFileSync(bad));
+        const upstream = await fetch(`${realProxy}${req.url}`);
+        let body = Buffer.from(await upstream.arrayBuffer());
+        if (req.url?.includes('/lookup/'))
+          body = Buffer.from(body.toString('utf8').replace(/(linux-amd64 )h1:\S+/, `$1${forgedH1}`));
+        res.writeHead(upstream.status).end(body);
+      });
+      const toolCache = tempDir('tc-forge');
+      try {
+        const r = await setup(
+          ['--with', `go-version=${SEMVER}`, '--with', 'go-download-source=proxy'],
+          toolCache,
+          { GOPROXY: proxy.url },
+        );
+        expect(r.code).toBe(1);
+        expect(r.log).toContain(
+          `The checksum database answer for golang.org/toolchain@v0.0.1-${TEST_GO}.linux-amd64 from ${proxy.url}/sumdb/sum.golang.org does not verify: record`,
+        );
+        expect(r.log).toContain('is not in the signed tree (its inclusion proof fails)');
+        expect(proxy.requests.some((u) => u.endsWith('.zip'))).toBe(false);
         expect(cacheEntries(toolCache)).toEqual([]);
       } finally {
         await proxy.close();

@@ -245,7 +245,9 @@ async function installFromProxy(
   }
   const modVersion = toolchainModuleVersion(r.version.name, req.platform.goos, proxyGoarch(req.platform));
   const expected = await lookupModuleHash(r.proxy, sumdb, TOOLCHAIN_MODULE, modVersion);
-  log.info(`checksum database: ${TOOLCHAIN_MODULE}@${modVersion} ${expected.hash}`);
+  log.info(
+    `checksum database: ${TOOLCHAIN_MODULE}@${modVersion} ${expected.hash} (tree head signed by ${sumdb.name}, inclusion proven)`,
+  );
   const zipPath = join(req.tempDir, `${modVersion}.zip`);
   try {
     let dl;
@@ -297,7 +299,7 @@ async function installFromProxy(
       version: r.version,
       goroot,
       from: 'proxy',
-      verification: `${expected.hash} (checksum database ${sumdb.name})`,
+      verification: `${expected.hash} (checksum database ${sumdb.name}: signed tree head, inclusion proof)`,
       bytes: dl.bytes,
       timings: { resolveMs, downloadMs: dl.durationMs, extractMs: Date.now() - extractStarted },
       notes,

@@ -1,7 +1,15 @@
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
-import { HttpError, httpGetText } from '../runner/http.js';
+import { HttpError, httpGet, httpGetText } from '../runner/http.js';
 import { log } from '../runner/log.js';
+import {
+  leafHash,
+  parseLookup,
+  parseVerifierKey,
+  proveInclusion,
+  SUM_GOLANG_ORG_KEY,
+  verifyTreeNote,
+} from './sumdb.js';
 
 /** One GOPROXY entry and how to move on when it fails, as the go command reads the list. */
 export interface ProxyEntry {
@@ -109,17 +117,27 @@ export async function listProxyToolchains(
 
 export interface SumdbConfig {
   name: string;
+  /** The verifier key (`name+hash+key`) its tree heads must be signed with. */
+  vkey: string;
   /** Direct URL of the database, used when no proxy serves it. */
   url: string;
 }
 
-/** GOSUMDB: `name`, `name+key` or `name+key url`; `off` means unverifiable, which go-ship refuses. */
+/**
+ * GOSUMDB: `name`, `name+hash+key` or `name+hash+key url`; `off` means unverifiable, which go-ship
+ * refuses. A bare name has a key only for the default database, as in the go command.
+ */
 export function parseGosumdb(raw: string | undefined): SumdbConfig | 'off' | undefined {
   if (!raw) return undefined;
   if (raw.trim() === 'off') return 'off';
   const [nameKey, url] = raw.trim().split(/\s+/);
   const name = nameKey.split('+')[0];
-  return { name, url: (url ?? `https://${name}`).replace(/\/+$/, '') };
+  const vkey = nameKey.includes('+') ? nameKey : name === 'sum.golang.org' ? SUM_GOLANG_ORG_KEY : '';
+  if (!vkey)
+    throw new UserError(
+      `GOSUMDB is \`${raw}\`: a checksum database other than sum.golang.org needs its key (\`name+hash+key [url]\`), as the go command requires.`,
+    );
+  return { name, vkey, url: (url ?? `https://${name}`).replace(/\/+$/, '') };
 }
 
 /**
@@ -149,7 +167,22 @@ export async function lookupModuleHash(
       );
     }
   }
-  const line = text.split('\n').find((l) => l.startsWith(`${module} ${version} h1:`));
+  // The answer is trusted only when its tree head is signed with the database's key and the record
+  // is proven to be in that tree; a proxy cannot make up either.
+  let answer;
+  try {
+    answer = parseLookup(text);
+    const tree = verifyTreeNote(answer.note, parseVerifierKey(sumdb.vkey));
+    await proveInclusion(tree, answer.id, leafHash(Buffer.from(answer.record)), async (tile) =>
+      Buffer.from(await (await httpGet(`${from}/${tile}`, { timeoutMs: 60_000 })).arrayBuffer()),
+    );
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(
+      `The checksum database answer for ${module}@${version} from ${from} does not verify: ${(e as Error).message}. Nothing was installed; check GOPROXY and GOSUMDB.`,
+    );
+  }
+  const line = answer.record.split('\n').find((l) => l.startsWith(`${module} ${version} h1:`));
   if (!line)
     throw new UserError(`The checksum database ${sumdb.name} has no h1: record for ${module}@${version}.`);
   return { hash: line.split(' ')[2], from };

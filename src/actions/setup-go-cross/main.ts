@@ -146,17 +146,17 @@ async function restoreGoCaches(
   targets: Target[],
   go: string,
 ): Promise<CacheOutcome> {
-  const files = findFiles(config.workspace, config.cacheDependencyPath.patterns);
-  if (config.cacheDependencyPath.explicit && files.length === 0) {
-    throw new UserError(
-      `Input \`cache-dependency-path\` got \`${config.cacheDependencyPath.patterns.join(', ')}\`; no file under ${config.workspace} matches. It accepts globs relative to the workspace, such as \`go.sum\` or \`services/**/go.sum\`. Fix the pattern, or remove the input to hash every go.sum.`,
-    );
-  }
   const store = selectStore();
   if (!store) {
     const why = 'no cache store here (not on GitHub Actions, and GO_SHIP_CACHE_DIR is not set)';
     log.info(`Caching skipped: ${why}.`);
     return { skipped: why };
+  }
+  const files = findFiles(config.workspace, config.cacheDependencyPath.patterns);
+  if (config.cacheDependencyPath.explicit && files.length === 0) {
+    throw new UserError(
+      `Input \`cache-dependency-path\` got \`${config.cacheDependencyPath.patterns.join(', ')}\`; no file under ${config.workspace} matches. It accepts globs relative to the workspace, such as \`go.sum\` or \`services/**/go.sum\`. Fix the pattern, or remove the input to hash every go.sum.`,
+    );
   }
   if (!files.length)
     log.info('No go.sum in the workspace: no module cache (there are no dependencies to keep).');
