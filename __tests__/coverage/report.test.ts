@@ -1,0 +1,152 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findFuncs } from '../../src/coverage/funcs.js';
+import { parseProfiles, type ProfileSource } from '../../src/coverage/profile.js';
+import { buildReport, formatPercent, formatRatio, meets, percent } from '../../src/coverage/report.js';
+import { localModules, repoPath } from '../../src/coverage/source.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+import { covmodCopy, goTest, goToolCoverFunc } from './gocover.js';
+
+function reportFor(dir: string, ...profiles: string[]) {
+  const sources: ProfileSource[] = profiles.map((p) => ({ name: p, text: readFileSync(join(dir, p), 'utf8') }));
+  const modules = localModules(dir);
+  return buildReport(parseProfiles(sources), (file) => {
+    const p = repoPath(file, modules, dir);
+    return p ? findFuncs(readFileSync(join(dir, p))) : undefined;
+  });
+}
+
+describe('percentages print as Go prints them', () => {
+  test.each([
+    [5, 16, '31.2'], // 31.25: an exact tie; Go rounds half to even, toFixed would say 31.3
+    [3, 8, '37.5'],
+    [1, 3, '33.3'],
+    [2, 3, '66.7'],
+    [7, 8, '87.5'],
+    [1, 400, '0.2'], // 0.25
+    [3, 400, '0.8'], // 0.75
+    [13, 16, '81.2'], // 81.25
+    [15, 16, '93.8'], // 93.75
+    [0, 0, '0.0'],
+  ])('%i/%i is %s', (covered, total, expected) => {
+    expect(formatPercent(percent({ covered, total }))).toBe(expected);
+  });
+
+  test('thresholds compare integers: 79.96% does not meet 80, though it prints as 80.0', () => {
+    const r = { covered: 7996, total: 10000 };
+    expect(formatRatio(r)).toBe('80.0%');
+    expect(meets(r, 800)).toBe(false);
+    expect(meets({ covered: 8, total: 10 }, 800)).toBe(true);
+    expect(meets({ covered: 0, total: 0 }, 1000)).toBe(true);
+  });
+});
+
+describe('profiles: parsing and merging', () => {
+  const p = (name: string, text: string): ProfileSource => ({ name, text });
+
+  test('parsed from the right, so file names may contain colons; repeated mode lines are dropped', () => {
+    const prof = parseProfiles([
+      p('a.out', 'mode: count\nex.com/m/c:d/x.go:1.2,3.4 2 5\n'),
+      p('b.out', 'mode: count\nex.com/m/c:d/x.go:1.2,3.4 2 1\nex.com/m/c:d/x.go:4.1,5.2 1 0\n'),
+    ]);
+    expect([...prof.files.keys()]).toEqual(['ex.com/m/c:d/x.go']);
+    expect(prof.files.get('ex.com/m/c:d/x.go')).toEqual([
+      { startLine: 1, startCol: 2, endLine: 3, endCol: 4, numStmt: 2, count: 6 },
+      { startLine: 4, startCol: 1, endLine: 5, endCol: 2, numStmt: 1, count: 0 },
+    ]);
+  });
+
+  test('set mode merges with OR', () => {
+    const prof = parseProfiles([p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 1 1\n')]);
+    expect(prof.files.get('x.go')![0].count).toBe(1);
+  });
+
+  test.each([
+    ['a malformed line names the profile and line', [p('unit.out', 'mode: set\nx.go:1.1,2.2 1 1\nx.go:1.1 2 1\n')], 'unit.out:3: no `file:line.col,line.col` position in `x.go:1.1 2 1`'],
+    ['a non-numeric count', [p('u', 'mode: set\nx.go:1.1,2.2 1 one\n')], 'u:2: count `one` is not a number'],
+    ['mixed modes', [p('a', 'mode: set\n'), p('b', 'mode: count\n')], 'b:1: mode `count` differs from `set` in a:1'],
+    ['NumStmt mismatch', [p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 3 1\n')], 'b:2: block x.go:1.1,2.2 has 3 statements, but a:2 says 1'],
+    ['overlapping blocks', [p('a', 'mode: set\nx.go:1.1,5.2 1 1\n'), p('b', 'mode: set\nx.go:3.1,6.2 1 1\n')], 'b:2: block x.go:3.1,6.2 starts inside 1.1,5.2 from a:2'],
+    ['an empty profile', [p('empty.out', '')], 'empty.out is empty'],
+    ['not a profile', [p('notes.txt', 'hello world\n')], 'notes.txt:1: expected the `mode: set|count|atomic` line first'],
+    ['an unknown mode', [p('m', 'mode: sometimes\n')], 'm:1: unknown coverage mode `sometimes`'],
+  ])('%s', (_name, sources, message) => {
+    expect(() => parseProfiles(sources)).toThrow(message);
+  });
+});
+
+describe('function extents', () => {
+  test('declarations only: not literals, not func types, not text in strings or comments', () => {
+    const src = Buffer.from(
+      [
+        'package p',
+        'var F = func() {}',
+        'type T func()',
+        'const s = `func fake() {`',
+        '// func commented() {}',
+        '/* func block() {} */',
+        'func asm(x int)',
+        'func (r *R[T]) M(s struct{ a int }) interface{ N() } { return nil }',
+        'func G[T any](x T) T {',
+        '\tf := func() {}',
+        '\treturn x',
+        '}',
+        'func U() { s := "é}" ; _ = s }',
+      ].join('\n'),
+    );
+    expect(findFuncs(src)).toEqual([
+      { name: 'M', startLine: 8, startCol: 1, endLine: 8, endCol: 68 },
+      { name: 'G', startLine: 9, startCol: 1, endLine: 12, endCol: 2 },
+      // byte columns: é is two bytes
+      { name: 'U', startLine: 13, startCol: 1, endLine: 13, endCol: 32 },
+    ]);
+  });
+});
+
+describeWith('go', hasCommand('go', ['version']), 'totals agree with go tool cover -func and go test -cover', () => {
+  const dir = covmodCopy();
+  let unitOut: string;
+
+  beforeAll(async () => {
+    unitOut = await goTest(dir, ['-coverprofile=set.out', './...']);
+    await goTest(dir, ['-covermode=count', '-coverpkg=./...', '-coverprofile=count.out', './...']);
+    for (const pkg of ['calc', 'cmd/tool', 'util'])
+      await goTest(dir, ['-covermode=count', '-coverpkg=./...', `-coverprofile=shard-${pkg.replace('/', '-')}.out`, `./${pkg}`]);
+  }, 300_000);
+
+  test.each(['set.out', 'count.out'])('%s: every function and the total, to the printed digit', async (profile) => {
+    const go = await goToolCoverFunc(dir, profile);
+    const ours = reportFor(dir, profile);
+    expect(ours.missingSource).toEqual([]);
+    const funcs = ours.files.flatMap((f) => f.funcs);
+    expect(funcs.map((f) => ({ file: f.file, line: f.line, name: f.name, percent: formatRatio(f) }))).toEqual(go.funcs);
+    expect(formatRatio(ours.totalFunc)).toBe(go.total);
+    // The package-level closure (Double) is outside every declaration: -func leaves it out.
+    expect(ours.totalAll.total).toBeGreaterThan(ours.totalFunc.total);
+  });
+
+  test("per package, the all-blocks figure is go test -cover's", () => {
+    const ours = reportFor(dir, 'set.out');
+    const printed = [...unitOut.matchAll(/^(?:ok\s+|\s+)(\S+)\s.*coverage: ([\d.]+%) of statements/gm)].map((m) => [m[1], m[2]]);
+    expect(printed.length).toBe(3);
+    for (const [pkg, pct] of printed) {
+      const p = ours.packages.find((x) => x.pkg === pkg || x.pkg.startsWith(`${pkg}`))!;
+      expect([pkg, formatRatio(p.all)]).toEqual([pkg, pct]);
+    }
+  });
+
+  test('shards merged (with -coverpkg duplicates) equal the combined run', async () => {
+    const merged = reportFor(dir, 'shard-calc.out', 'shard-cmd-tool.out', 'shard-util.out');
+    const combined = reportFor(dir, 'count.out');
+    expect(merged.totalFunc).toEqual(combined.totalFunc);
+    expect(merged.totalAll).toEqual(combined.totalAll);
+    expect(merged.files).toEqual(combined.files);
+    // And the joined text goes through go tool cover itself to the same total.
+    const joined = ['shard-calc.out', 'shard-cmd-tool.out', 'shard-util.out']
+      .flatMap((f, i) => readFileSync(join(dir, f), 'utf8').split('\n').slice(i ? 1 : 0))
+      .filter(Boolean)
+      .join('\n');
+    writeFileSync(join(dir, 'joined.out'), joined);
+    expect(formatRatio(merged.totalFunc)).toBe((await goToolCoverFunc(dir, 'joined.out')).total);
+  });
+});
