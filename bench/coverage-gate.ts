@@ -81,9 +81,15 @@ export async function bench(runs: number): Promise<BenchReport> {
       `[${i + 1}/${n}] go-ship ${a.ms.toFixed(0)} ms ${a.rssMB.toFixed(0)} MB, go tool cover ${b.ms.toFixed(0)} ms ${b.rssMB.toFixed(0)} MB\n`,
     );
   }
+  // Both must print the same total, or the timing means nothing.
+  const ours = /total-func<<(\S+)\n([\d.]+)\n/.exec(readFileSync(join(stepDir, 'out'), 'utf8'))?.[2];
+  const theirs = /total:\s+\(statements\)\s+([\d.]+)%/.exec(
+    (await runCommand('go', ['tool', 'cover', '-func=big.out'], { cwd: dir, env })).stdout,
+  )?.[1];
+  if (!ours || ours !== theirs) throw new Error(`totals differ: go-ship ${ours}, go tool cover ${theirs}`);
   return {
     title: 'coverage-gate: reading a 2-million-line profile',
-    setup: `${LINES.toLocaleString('en')} block lines (${(size / 1e6).toFixed(0)} MB, the fixture module's ${blocks.length} real blocks repeated: duplicates to merge), count mode; totals from each run agree. Peak RSS (GNU time): go-ship ${rss.ship.toFixed(0)} MB, go tool cover ${rss.cover.toFixed(0)} MB. go-test-coverage is not in this run yet. ${n} interleaved runs each.`,
+    setup: `${LINES.toLocaleString('en')} block lines (${(size / 1e6).toFixed(0)} MB, the fixture module's ${blocks.length} real blocks repeated: duplicates to merge), count mode; both print the same total (${ours}%, checked after the runs). Peak RSS (GNU time): go-ship ${rss.ship.toFixed(0)} MB, go tool cover ${rss.cover.toFixed(0)} MB. go-test-coverage is not in this run yet. ${n} interleaved runs each.`,
     series: Object.values(s),
     ratios: [['go-ship / go tool cover -func', s.ship.name, s.cover.name]],
     goal: 'faster than go tool cover -func, under 300 MB',
