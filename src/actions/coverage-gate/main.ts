@@ -3,7 +3,14 @@ import { join, resolve } from 'node:path';
 import { findFuncs } from '../../coverage/funcs.js';
 import { changedLines, lineCoverage, type LineState } from '../../coverage/patch.js';
 import { parseProfiles, type Profile, type ProfileSource } from '../../coverage/profile.js';
-import { buildReport, formatRatio, meets, type CoverageReport, type Ratio } from '../../coverage/report.js';
+import {
+  buildReport,
+  formatRatio,
+  meets,
+  percent,
+  type CoverageReport,
+  type Ratio,
+} from '../../coverage/report.js';
 import { localModules, repoPath } from '../../coverage/source.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
@@ -123,7 +130,8 @@ const GENERATED = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
 
 /** Go's convention: the marker line comes before the package clause. */
 function isGenerated(src: string): boolean {
-  const head = src.slice(0, src.search(/^package\s/m) >>> 0);
+  const pkg = src.search(/^package\s/m);
+  const head = pkg < 0 ? src : src.slice(0, pkg);
   return GENERATED.test(head);
 }
 
@@ -365,9 +373,7 @@ function summarize(
           : []),
       ],
     );
-  const worst = [...report.packages].sort(
-    (a, b) => a.func.covered / (a.func.total || 1) - b.func.covered / (b.func.total || 1),
-  );
+  const worst = [...report.packages].sort((a, b) => percent(a.func) - percent(b.func));
   s.heading('Packages (lowest first)', 3).table(
     ['package', 'coverage', 'statements', 'gate'],
     worst
@@ -383,12 +389,12 @@ function summarize(
     'Coverage per package (%)',
     report.packages.map((p) => ({
       label: p.pkg.split('/').slice(-2).join('/'),
-      value: (100 * p.func.covered) / (p.func.total || 1),
+      value: percent(p.func),
     })),
     'percent',
   );
   const files = [...report.files].sort((a, b) => {
-    const r = (f: typeof a) => (f.func ?? f.all).covered / ((f.func ?? f.all).total || 1);
+    const r = (f: typeof a) => percent(f.func ?? f.all);
     return r(a) - r(b);
   });
   s.details(
