@@ -34,6 +34,34 @@ function timed(
   });
 }
 
+const GTC_MODULE = 'github.com/vladopajic/go-test-coverage/v2';
+const GTC_VERSION = 'latest';
+
+/** go-test-coverage from the Go module proxy (GOPROXY as configured), or why it could not be had. */
+async function installGoTestCoverage(
+  dir: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ bin?: string; why?: string }> {
+  const gobin = mkdtempSync(join(tmpdir(), 'bench-gtc-'));
+  try {
+    await runCommand('go', ['install', `${GTC_MODULE}@${GTC_VERSION}`], {
+      cwd: dir,
+      env: { ...env, GOBIN: gobin, GOFLAGS: '' },
+    });
+    return { bin: join(gobin, 'go-test-coverage') };
+  } catch (e) {
+    const last = String((e as Error).message)
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .slice(-2)
+      .join(' ');
+    return {
+      why: `\`go install ${GTC_MODULE}@${GTC_VERSION}\` failed on this machine (${last.replace(/https?:\/\/\S+/g, '<GOPROXY>')})`,
+    };
+  }
+}
+
 /**
  * A 2-million-line count-mode profile of the fixture module (its real blocks, repeated, so most
  * lines are duplicates to merge), read by go-ship's coverage-gate bundle and by `go tool cover -func`.
@@ -54,6 +82,13 @@ export async function bench(runs: number): Promise<BenchReport> {
   const size = readFileSync(join(dir, 'big.out')).length;
   await runCommand('go', ['tool', 'cover', '-func=big.out'], { cwd: dir, env }); // builds the cover tool once
 
+  const gtc = await installGoTestCoverage(dir, env);
+  if (gtc.bin)
+    writeFileSync(
+      join(dir, '.testcoverage.yml'),
+      'profile: big.out\nlocal-prefix: example.com/covmod\nthreshold:\n  total: 0\n',
+    );
+
   const stepDir = mkdtempSync(join(tmpdir(), 'bench-cov-step-'));
   const stepEnv = {
     ...env,
@@ -68,17 +103,21 @@ export async function bench(runs: number): Promise<BenchReport> {
   const s = {
     ship: { name: 'go-ship coverage-gate (bundle)', samples: [] as number[] },
     cover: { name: 'go tool cover -func', samples: [] as number[] },
+    gtc: { name: 'go-test-coverage', samples: [] as number[] },
   };
-  const rss = { ship: 0, cover: 0 };
+  const rss = { ship: 0, cover: 0, gtc: 0 };
   for (let i = 0; i < n; i++) {
     const a = await timed(process.execPath, [BUNDLE], stepEnv, dir);
     const b = await timed('go', ['tool', 'cover', '-func=big.out'], env, dir);
+    const c = gtc.bin ? await timed(gtc.bin, ['--config=.testcoverage.yml'], env, dir) : undefined;
     s.ship.samples.push(a.ms);
     s.cover.samples.push(b.ms);
+    if (c) s.gtc.samples.push(c.ms);
     rss.ship = Math.max(rss.ship, a.rssMB);
     rss.cover = Math.max(rss.cover, b.rssMB);
+    rss.gtc = Math.max(rss.gtc, c?.rssMB ?? 0);
     process.stderr.write(
-      `[${i + 1}/${n}] go-ship ${a.ms.toFixed(0)} ms ${a.rssMB.toFixed(0)} MB, go tool cover ${b.ms.toFixed(0)} ms ${b.rssMB.toFixed(0)} MB\n`,
+      `[${i + 1}/${n}] go-ship ${a.ms.toFixed(0)} ms ${a.rssMB.toFixed(0)} MB, go tool cover ${b.ms.toFixed(0)} ms ${b.rssMB.toFixed(0)} MB${c ? `, go-test-coverage ${c.ms.toFixed(0)} ms ${c.rssMB.toFixed(0)} MB` : ''}\n`,
     );
   }
   // Both must print the same total, or the timing means nothing.
@@ -89,9 +128,14 @@ export async function bench(runs: number): Promise<BenchReport> {
   if (!ours || ours !== theirs) throw new Error(`totals differ: go-ship ${ours}, go tool cover ${theirs}`);
   return {
     title: 'coverage-gate: reading a 2-million-line profile',
-    setup: `${LINES.toLocaleString('en')} block lines (${(size / 1e6).toFixed(0)} MB, the fixture module's ${blocks.length} real blocks repeated: duplicates to merge), count mode; both print the same total (${ours}%, checked after the runs). Peak RSS (GNU time): go-ship ${rss.ship.toFixed(0)} MB, go tool cover ${rss.cover.toFixed(0)} MB. go-test-coverage is not in this run yet. ${n} interleaved runs each.`,
-    series: Object.values(s),
-    ratios: [['go-ship / go tool cover -func', s.ship.name, s.cover.name]],
+    setup: `${LINES.toLocaleString('en')} block lines (${(size / 1e6).toFixed(0)} MB, the fixture module's ${blocks.length} real blocks repeated: duplicates to merge), count mode; both print the same total (${ours}%, checked after the runs). Peak RSS (GNU time): go-ship ${rss.ship.toFixed(0)} MB, go tool cover ${rss.cover.toFixed(0)} MB${gtc.bin ? `, go-test-coverage ${rss.gtc.toFixed(0)} MB` : ''}. ${gtc.bin ? `go-test-coverage ${GTC_MODULE}@${GTC_VERSION}.` : `go-test-coverage not run: ${gtc.why}`} ${n} interleaved runs each.`,
+    series: gtc.bin ? Object.values(s) : [s.ship, s.cover],
+    ratios: [
+      ['go-ship / go tool cover -func', s.ship.name, s.cover.name],
+      ...(gtc.bin
+        ? [['go-ship / go-test-coverage', s.ship.name, s.gtc.name] as [string, string, string]]
+        : []),
+    ],
     goal: 'faster than go tool cover -func, under 300 MB',
   };
 }

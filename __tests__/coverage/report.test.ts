@@ -56,6 +56,15 @@ describe('profiles: parsing and merging', () => {
     ]);
   });
 
+  test('a Buffer parses like a string, CRLF and blank lines included', () => {
+    const text = 'mode: count\r\nex.com/m/é.go:10.2,12.30 3 7\r\n\r\nex.com/m/é.go:10.2,12.30 3 1\r\n';
+    const a = parseProfiles([p('s', text)]);
+    expect(parseProfiles([{ name: 'b', text: Buffer.from(text) }])).toEqual(a);
+    expect(a.files.get('ex.com/m/é.go')).toEqual([
+      { startLine: 10, startCol: 2, endLine: 12, endCol: 30, numStmt: 3, count: 8 },
+    ]);
+  });
+
   test('set mode merges with OR', () => {
     const prof = parseProfiles([p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 1 1\n')]);
     expect(prof.files.get('x.go')![0].count).toBe(1);
@@ -67,6 +76,9 @@ describe('profiles: parsing and merging', () => {
     ['mixed modes', [p('a', 'mode: set\n'), p('b', 'mode: count\n')], 'b:1: mode `count` differs from `set` in a:1'],
     ['NumStmt mismatch', [p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 3 1\n')], 'b:2: block x.go:1.1,2.2 has 3 statements, but a:2 says 1'],
     ['overlapping blocks', [p('a', 'mode: set\nx.go:1.1,5.2 1 1\n'), p('b', 'mode: set\nx.go:3.1,6.2 1 1\n')], 'b:2: block x.go:3.1,6.2 starts inside 1.1,5.2 from a:2'],
+    ['a non-numeric statement count', [p('u', 'mode: set\nx.go:1.1,2.2 x 1\n')], 'u:2: statement count `x` is not a number'],
+    ['two fields only', [p('u', 'mode: set\nx.go:1.1,2.2 1\n')], 'u:2: missing fields'],
+    ['same start, different end', [p('a', 'mode: set\nx.go:1.1,5.2 1 1\n'), p('b', 'mode: set\r\nx.go:1.1,6.2 1 1\r\n')], 'b:2: block x.go:1.1,6.2 starts where 1.1,5.2 from a:2 does'],
     ['an empty profile', [p('empty.out', '')], 'empty.out is empty'],
     ['not a profile', [p('notes.txt', 'hello world\n')], 'notes.txt:1: expected the `mode: set|count|atomic` line first'],
     ['an unknown mode', [p('m', 'mode: sometimes\n')], 'm:1: unknown coverage mode `sometimes`'],

@@ -109,11 +109,11 @@ async function loadProfiles(config: Config): Promise<ProfileSource[]> {
     config.workspace,
     config.profiles.filter((p) => !dirs.includes(p)),
   ))
-    sources.push({ name: file, text: readFileSync(join(config.workspace, file), 'utf8') });
+    sources.push({ name: file, text: readFileSync(join(config.workspace, file)) });
   for (const dir of dirs) {
     const out = join(mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'covdata-')), 'profile.out');
     await runCommand('go', ['tool', 'covdata', 'textfmt', `-i=${join(config.workspace, dir)}`, `-o=${out}`]);
-    sources.push({ name: `GOCOVERDIR ${dir}`, text: readFileSync(out, 'utf8') });
+    sources.push({ name: `GOCOVERDIR ${dir}`, text: readFileSync(out) });
   }
   if (!sources.length)
     throw new UserError(
