@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { goShip, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { covmodCopy, goTest, goToolCoverFunc } from '../coverage/gocover.js';
+import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 
 /**
  * coverage-gate through the bundle, on a real git repository of the fixture module: main holds the
@@ -60,16 +61,19 @@ func Sign(x int) int {
   }, 300_000);
 
   let n = 0;
-  const gate = (withs: string[]) =>
+  const gate = (withs: string[], env: Record<string, string> = {}) =>
     goShip([
       'coverage-gate',
       '--workspace',
       dir,
       '--json',
-      ...[...withs, `report-file=${join(tempDir('cov-report'), `r${n++}.json`)}`].flatMap((w) => [
-        '--with',
-        w,
-      ]),
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...[
+        ...(withs.some((w) => w.startsWith('report-file='))
+          ? []
+          : [`report-file=${join(tempDir('cov-report'), `r${n++}.json`)}`]),
+        ...withs,
+      ].flatMap((w) => ['--with', w]),
     ]);
 
   test('totals equal go tool cover -func and go test -cover; patch coverage of the branch', async () => {
@@ -163,3 +167,231 @@ func Sign(x int) int {
     expect(JSON.parse(r.stdout).outputs).toEqual({});
   });
 });
+
+describeWith(
+  'go and git',
+  hasCommand('go', ['version']) && hasCommand('git'),
+  'coverage-gate on pull requests',
+  () => {
+    const dir = covmodCopy();
+    const TOKEN = 'ghs_loopbackTokenForTests0123456789';
+    const HEAD = 'c0ffee0000000000000000000000000000000001';
+    let api: GitHubApi;
+    const events = tempDir('cov-events');
+    const event = (name: string, payload: unknown) => {
+      const file = join(events, `${name}.json`);
+      writeFileSync(file, JSON.stringify(payload));
+      return file;
+    };
+    const prEnv = () => ({
+      GITHUB_EVENT_NAME: 'pull_request',
+      GITHUB_EVENT_PATH: event('pr', {
+        pull_request: { number: 7, head: { sha: HEAD } },
+        repository: { default_branch: 'main' },
+      }),
+      GITHUB_API_URL: api.url,
+      GITHUB_REPOSITORY: 'o/r',
+      GITHUB_TOKEN: TOKEN,
+      GITHUB_SHA: HEAD,
+    });
+    let n = 0;
+    const gate = (withs: string[], env: Record<string, string>) =>
+      goShip([
+        'coverage-gate',
+        '--workspace',
+        dir,
+        '--json',
+        ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+        ...[
+          ...(withs.some((w) => w.startsWith('report-file='))
+            ? []
+            : [`report-file=${join(tempDir('cov-report'), `p${n++}.json`)}`]),
+          'exclude-generated=false', // so every figure can be compared with go tool cover -func
+          ...withs,
+        ].flatMap((w) => ['--with', w]),
+      ]);
+
+    beforeAll(async () => {
+      await goTest(dir, ['-coverprofile=coverage.out', './...']);
+    }, 300_000);
+    afterEach(async () => api?.close());
+
+    test('one sticky comment, created then edited in place, found on a later page; the token is masked', async () => {
+      api = await startGitHubApi({ token: TOKEN, pageSize: 2 });
+      api.comments.set(
+        7,
+        [1, 2, 3].map((id) => ({ id, body: `someone else ${id}`, html_url: '' })),
+      );
+      const first = await gate(['threshold-total=10'], prEnv());
+      expect(first.code).toBe(0);
+      expect(first.stderr).toMatch(/Pull request comment created/);
+      const second = await gate(['threshold-total=99'], prEnv());
+      expect(second.code).toBe(1);
+      expect(second.stderr).toMatch(/Pull request comment updated/);
+      const mine = api.comments.get(7)!.filter((c) => c.body.includes('<!-- go-ship:coverage-gate . -->'));
+      expect(mine).toHaveLength(1);
+      const go = await goToolCoverFunc(dir, 'coverage.out');
+      expect(mine[0].body).toContain(`❌ Coverage: ${go.total}`);
+      expect(mine[0].body).toContain('❌ ≥ 99.0%');
+      expect(api.comments.get(7)).toHaveLength(4);
+      // The comments list was paged (4 comments, 2 per page): page 2 was asked for.
+      expect(api.calls.some((c) => c.path.includes('page=2'))).toBe(true);
+      expect(api.calls.every((c) => c.auth === `Bearer ${TOKEN}`)).toBe(true);
+      for (const out of [first.stdout, first.stderr, second.stdout, second.stderr])
+        expect(out).not.toContain(TOKEN);
+    }, 120_000);
+
+    test("a fork's read-only token: a notice, no failure, no comment", async () => {
+      api = await startGitHubApi({ token: TOKEN, readOnly: true });
+      const r = await gate(['threshold-total=10'], prEnv());
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(
+        'notice: The token may not comment on pull request #7 (Resource not accessible by integration)',
+      );
+      expect(r.stderr).toContain('comment-from');
+      expect(api.comments.get(7) ?? []).toEqual([]);
+    }, 120_000);
+
+    test('nothing is posted when the gate cannot compute', async () => {
+      api = await startGitHubApi({ token: TOKEN });
+      writeFileSync(join(dir, 'broken.out'), 'mode: set\nexample.com/covmod/calc/calc.go:1.1,2.2 1\n');
+      const r = await gate(['profiles=broken.out'], prEnv());
+      expect(r.code).toBe(1);
+      expect(api.calls).toEqual([]);
+    }, 120_000);
+
+    test('comment-from posts a saved report only on the pull request whose head the workflow run built', async () => {
+      api = await startGitHubApi({ token: TOKEN, readOnly: true });
+      const report = join(tempDir('cov-from'), 'coverage-report.json');
+      expect((await gate([`report-file=${report}`], prEnv())).code).toBe(0);
+      await api.close();
+      // The second workflow: workflow_run event, write token, no checkout of the fork's code.
+      api = await startGitHubApi({ token: TOKEN });
+      api.pulls.set(7, { headSha: HEAD });
+      const runEnv = (headSha: string) => ({
+        ...prEnv(),
+        GITHUB_EVENT_NAME: 'workflow_run',
+        GITHUB_EVENT_PATH: event(`run-${headSha}`, { workflow_run: { id: 5, head_sha: headSha } }),
+      });
+      const stale = await gate(
+        [`comment-from=${report}`],
+        runEnv('0000000000000000000000000000000000000bad'),
+      );
+      expect(stale.code).toBe(1);
+      expect(stale.stderr).toContain(
+        'The report names pull request #7, whose head is c0ffee0, but the workflow run was for 0000000',
+      );
+      expect(api.comments.get(7) ?? []).toEqual([]);
+      const ok = await gate([`comment-from=${report}`], runEnv(HEAD));
+      expect(ok.code).toBe(0);
+      const [c] = api.comments.get(7)!;
+      expect(c.body).toContain(`Coverage: ${(await goToolCoverFunc(dir, 'coverage.out')).total}`);
+      expect(JSON.parse(ok.stdout).outputs.passed).toBe('true');
+    }, 120_000);
+
+    const baselineJson = (covered: number, total: number) =>
+      JSON.stringify({
+        schema: 'go-ship/coverage-report@1',
+        commit: 'b'.repeat(40),
+        totalFunc: { covered, total },
+        packages: [],
+      });
+
+    test('max-drop against a baseline file: integers, the delta in the summary; a missing baseline is a notice', async () => {
+      api = await startGitHubApi({ token: TOKEN });
+      const base = tempDir('cov-base');
+      writeFileSync(join(base, 'high.json'), baselineJson(999, 1000));
+      writeFileSync(join(base, 'low.json'), baselineJson(1, 1000));
+      const go = await goToolCoverFunc(dir, 'coverage.out');
+      const high = await gate(
+        [`baseline=${join(base, 'high.json')}`, 'max-drop=1', 'comment=false'],
+        prEnv(),
+      );
+      expect(high.code).toBe(1);
+      expect(high.stderr).toContain(`total ${go.total} is`);
+      expect(high.stderr).toContain(
+        `points below the baseline's 99.9% (${join(base, 'high.json')}); max-drop allows 1.0`,
+      );
+      const low = await gate([`baseline=${join(base, 'low.json')}`, 'max-drop=0', 'comment=false'], prEnv());
+      expect(low.code).toBe(0);
+      expect(JSON.parse(low.stdout).summary).toMatch(/0\.1% → \+\d+\.\d/);
+      const none = await gate(
+        [`baseline=${join(base, 'none.json')}`, 'max-drop=0', 'comment=false'],
+        prEnv(),
+      );
+      expect(none.code).toBe(0);
+      expect(none.stderr).toContain('notice: No baseline yet (no file');
+    }, 120_000);
+
+    test('baseline artifact: the newest unexpired one from the base branch, downloaded without the token', async () => {
+      api = await startGitHubApi({ token: TOKEN });
+      const zip = (json: string) => {
+        const d = tempDir('cov-zip');
+        writeFileSync(join(d, 'coverage-report.json'), json);
+        execFileSync('python3', [
+          '-c',
+          'import sys,zipfile; z=zipfile.ZipFile(sys.argv[1],"w",zipfile.ZIP_DEFLATED); z.write(sys.argv[2],"coverage-report.json"); z.close()',
+          join(d, 'a.zip'),
+          join(d, 'coverage-report.json'),
+        ]);
+        return readFileSync(join(d, 'a.zip'));
+      };
+      const art = (id: number, branch: string, created: string, expired: boolean, covered: number) => ({
+        id,
+        name: 'coverage-baseline',
+        expired,
+        created_at: created,
+        branch,
+        headSha: `${id}`.padEnd(40, 'a'),
+        zip: zip(baselineJson(covered, 1000)),
+      });
+      api.artifacts.push(
+        art(11, 'main', '2026-11-01T00:00:00Z', false, 100),
+        art(12, 'main', '2026-11-03T00:00:00Z', false, 200), // the one
+        art(13, 'feature', '2026-11-05T00:00:00Z', false, 300),
+        art(14, 'main', '2026-11-04T00:00:00Z', true, 400),
+      );
+      const r = await gate(['baseline=artifact:coverage-baseline', 'comment=false'], prEnv());
+      expect(r.code).toBe(0);
+      const report = JSON.parse(readFileSync(JSON.parse(r.stdout).outputs['report-json'], 'utf8'));
+      expect(report.baseline).toMatchObject({
+        source: 'artifact coverage-baseline (run 13, commit 12aaaaa)',
+        totalFunc: { covered: 200, total: 1000, percent: '20.0%' },
+      });
+      const storage = api.calls.filter((c) => c.path.startsWith('/storage/'));
+      expect(storage).toEqual([{ method: 'GET', path: '/storage/12.zip', auth: undefined }]);
+    }, 120_000);
+
+    test('a badge with the -func total', async () => {
+      api = await startGitHubApi({ token: TOKEN });
+      const out = join(tempDir('cov-badge'), 'badges', 'coverage.svg');
+      const r = await gate([`badge=${out}`, 'threshold-total=99', 'comment=false'], prEnv());
+      expect(r.code).toBe(1);
+      const svg = readFileSync(out, 'utf8');
+      expect(svg).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg).toContain(`<title>coverage: ${(await goToolCoverFunc(dir, 'coverage.out')).total}</title>`);
+      expect(svg).toContain('fill="#e05d44"'); // red: the total's gate failed
+    }, 120_000);
+
+    test.each([
+      [
+        ['max-drop=1'],
+        'Input `max-drop` got `1`; it accepts a number of percentage points. It compares with the base branch: set `baseline` too',
+      ],
+      [
+        ['baseline=artifact:no spaces'],
+        'Input `baseline` got `artifact:no spaces`; it accepts a file path or `artifact:NAME`',
+      ],
+      [['comment-from=missing.json'], 'which does not exist. Download the pull request run'],
+    ])(
+      'bad input %j',
+      async (withs, message) => {
+        api = await startGitHubApi({ token: TOKEN });
+        const r = await gate(withs, prEnv());
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(message);
+      },
+      60_000,
+    );
+  },
+);

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { findFuncs } from '../../src/coverage/funcs.js';
 import { parseProfiles, type ProfileSource } from '../../src/coverage/profile.js';
+import { formatDelta, parseBaseline, withinDrop } from '../../src/coverage/baseline.js';
 import { buildReport, formatPercent, formatRatio, meets, percent } from '../../src/coverage/report.js';
 import { localModules, repoPath } from '../../src/coverage/source.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -160,5 +161,25 @@ describeWith('go', hasCommand('go', ['version']), 'totals agree with go tool cov
       .join('\n');
     writeFileSync(join(dir, 'joined.out'), joined);
     expect(formatRatio(merged.totalFunc)).toBe((await goToolCoverFunc(dir, 'joined.out')).total);
+  });
+});
+
+describe('baseline comparison', () => {
+  test('max-drop compares integers: 79.96% is within 0.1 of 80.05%, 79.94% is not', () => {
+    const base = { covered: 1601, total: 2000 }; // 80.05%
+    expect(withinDrop({ covered: 7996, total: 10000 }, base, 1)).toBe(true);
+    expect(withinDrop({ covered: 7994, total: 10000 }, base, 1)).toBe(false);
+    expect(withinDrop({ covered: 1601, total: 2000 }, base, 0)).toBe(true);
+    expect(withinDrop({ covered: 0, total: 0 }, base, 0)).toBe(true);
+  });
+  test('the delta prints like the totals: signed, one decimal, Go rounding', () => {
+    expect(formatDelta({ covered: 81, total: 100 }, { covered: 80, total: 100 })).toBe('+1.0');
+    expect(formatDelta({ covered: 5, total: 16 }, { covered: 0, total: 1 })).toBe('+31.2');
+    expect(formatDelta({ covered: 1, total: 3 }, { covered: 1, total: 3 })).toBe('±0.0');
+    expect(formatDelta({ covered: 79, total: 100 }, { covered: 80, total: 100 })).toBe('-1.0');
+  });
+  test('a baseline that is not a report says what it must be', () => {
+    expect(() => parseBaseline('{"total": 80}', 'b.json')).toThrow('The baseline b.json has no `totalFunc`');
+    expect(() => parseBaseline('80%', 'b.json')).toThrow('The baseline b.json is not JSON');
   });
 });

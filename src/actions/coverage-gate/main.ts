@@ -1,5 +1,13 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { badgeColor, coverageBadge } from '../../coverage/badge.js';
+import {
+  formatDelta,
+  readBaselineArtifact,
+  readBaselineFile,
+  withinDrop,
+  type Baseline,
+} from '../../coverage/baseline.js';
 import { findFuncs } from '../../coverage/funcs.js';
 import { changedLines, lineCoverage, type LineState } from '../../coverage/patch.js';
 import { parseProfiles, type Profile, type ProfileSource } from '../../coverage/profile.js';
@@ -20,6 +28,9 @@ import { Inputs } from '../../runner/inputs.js';
 import { log } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
+import { upsertStickyComment } from '../../github/comments.js';
+import { eventPayload, GitHubApiError, GitHubClient, pullRequestOf } from '../../github/rest.js';
+import { commentMarker, renderComment, type ReportJson } from './comment.js';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
 export interface Config {
@@ -36,6 +47,13 @@ export interface Config {
   baseRef?: string;
   annotate: boolean;
   reportFile: string;
+  comment: boolean;
+  /** A report-file from an earlier run whose comment this run posts (the fork-safe workflow_run). */
+  commentFrom?: string;
+  githubToken: string;
+  baseline?: { kind: 'file'; path: string } | { kind: 'artifact'; name: string };
+  maxDrop?: number;
+  badge?: string;
 }
 
 function threshold(name: string, value: string): number {
@@ -78,6 +96,31 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   // On pull requests the base branch is known; elsewhere patch coverage needs base-ref.
   const baseRef =
     inputs.optional('base-ref') ?? (env.GITHUB_BASE_REF ? `origin/${env.GITHUB_BASE_REF}` : undefined);
+  const baselineText = inputs.optional('baseline');
+  const artifact = baselineText && /^artifact:(.+)$/.exec(baselineText);
+  if (artifact && !/^[\w.-]+$/.test(artifact[1].trim()))
+    throw inputError(
+      'baseline',
+      baselineText!,
+      'a file path or `artifact:NAME` (letters, digits, `.`, `_`, `-`)',
+    );
+  const baseline: Config['baseline'] = artifact
+    ? { kind: 'artifact', name: artifact[1].trim() }
+    : baselineText
+      ? { kind: 'file', path: resolve(workspace, baselineText) }
+      : undefined;
+  const maxDrop = optThreshold('max-drop');
+  if (maxDrop !== undefined && !baseline)
+    throw inputError(
+      'max-drop',
+      inputs.string('max-drop'),
+      'a number of percentage points',
+      'It compares with the base branch: set `baseline` too (a report-file path or `artifact:NAME`).',
+    );
+  const optPath = (name: string) => {
+    const v = inputs.optional(name);
+    return v === undefined ? undefined : resolve(workspace, v);
+  };
   return {
     workspace,
     profiles: inputs.lines('profiles'),
@@ -95,6 +138,12 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
       workspace,
       inputs.optional('report-file') ?? join(env.RUNNER_TEMP ?? workspace, 'coverage-report.json'),
     ),
+    comment: inputs.boolean('comment'),
+    commentFrom: optPath('comment-from'),
+    githubToken: inputs.optional('github-token') ?? '',
+    baseline,
+    maxDrop,
+    badge: optPath('badge'),
   };
 }
 
@@ -138,8 +187,23 @@ function isGenerated(src: string): boolean {
 export interface GateResult {
   name: string;
   ratio: Ratio;
-  tenths: number;
+  /** The rule as shown: `≥ 80.0%`, or `≤ 0.5 below 81.2%` for max-drop. */
+  rule: string;
   passed: boolean;
+  /** Why it failed, in a sentence. */
+  failure: string;
+}
+
+const tenthsText = (tenths: number) => (tenths / 10).toFixed(1);
+
+function thresholdGate(name: string, ratio: Ratio, tenths: number): GateResult {
+  return {
+    name,
+    ratio,
+    rule: `≥ ${tenthsText(tenths)}%`,
+    passed: meets(ratio, tenths),
+    failure: `${name} ${formatRatio(ratio)} is below ${tenthsText(tenths)}%`,
+  };
 }
 
 export interface PatchResult {
@@ -152,6 +216,7 @@ export interface PatchResult {
 
 export async function run(): Promise<void> {
   const config = getInputs();
+  if (config.commentFrom) return commentFromReport(config);
   const sources = await loadProfiles(config);
   const profile = parseProfiles(sources);
   log.info(
@@ -185,39 +250,186 @@ export async function run(): Promise<void> {
   const gates = evaluate(config, report, (file) => paths.get(file) ?? file);
   const patch = config.baseRef ? await patchCoverage(config, kept, paths) : undefined;
   if (patch && config.thresholdPatch !== undefined)
-    gates.push({
-      name: 'patch',
-      ratio: patch.ratio,
-      tenths: config.thresholdPatch,
-      passed: meets(patch.ratio, config.thresholdPatch),
-    });
+    gates.push(thresholdGate('patch', patch.ratio, config.thresholdPatch));
   if (patch && config.annotate) annotate(patch);
 
-  const passed = gates.every((g) => g.passed);
-  const strip = (r: Ratio) => formatRatio(r).slice(0, -1);
-  const reportFile = config.reportFile;
-  writeFileSync(reportFile, JSON.stringify(toJson(report, gates, patch, excluded), null, 2));
-  workflow.setOutput('total', strip(report.totalAll));
-  workflow.setOutput('total-func', strip(report.totalFunc));
-  workflow.setOutput('patch', patch ? strip(patch.ratio) : '');
-  workflow.setOutput('passed', String(passed));
-  workflow.setOutput('report-json', reportFile);
-  log.info(
-    `Coverage: ${formatRatio(report.totalFunc)} of statements in functions (go tool cover -func), ${formatRatio(report.totalAll)} of all statements (go test -cover)${patch ? `; patch ${formatRatio(patch.ratio)} of ${patch.ratio.total} changed lines` : ''}`,
-  );
-  writeSummary(summarize(report, gates, patch, excluded, passed));
-  const failed = gates.filter((g) => !g.passed);
-  if (failed.length) {
-    throw new UserError(
-      `Coverage gate failed: ${failed.map((g) => `${g.name} ${formatRatio(g.ratio)} is below ${(g.tenths / 10).toFixed(1)}%`).join('; ')}.`,
-    );
+  const baseline = config.baseline ? await loadBaseline(config) : undefined;
+  if (baseline && config.maxDrop !== undefined) {
+    const base = formatRatio(baseline.totalFunc);
+    gates.push({
+      name: 'max-drop',
+      ratio: report.totalFunc,
+      rule: `≤ ${tenthsText(config.maxDrop)} below ${base}`,
+      passed: withinDrop(report.totalFunc, baseline.totalFunc, config.maxDrop),
+      failure: `total ${formatRatio(report.totalFunc)} is ${formatDelta(report.totalFunc, baseline.totalFunc).slice(1)} points below the baseline's ${base} (${baseline.source}); max-drop allows ${tenthsText(config.maxDrop)}`,
+    });
   }
+
+  const passed = gates.every((g) => g.passed);
+  const json = toJson(config, report, gates, patch, excluded, baseline, passed);
+  mkdirSync(dirname(config.reportFile), { recursive: true });
+  writeFileSync(config.reportFile, JSON.stringify(json, null, 2));
+  if (config.badge) writeBadge(config.badge, report, gates);
+  setOutputs(json, config.reportFile);
+  log.info(
+    `Coverage: ${formatRatio(report.totalFunc)} of statements in functions (go tool cover -func), ${formatRatio(report.totalAll)} of all statements (go test -cover)${patch ? `; patch ${formatRatio(patch.ratio)} of ${patch.ratio.total} changed lines` : ''}${baseline ? `; ${formatDelta(report.totalFunc, baseline.totalFunc)} vs ${baseline.source}` : ''}`,
+  );
+  writeSummary(summarize(report, gates, patch, excluded, passed, baseline));
+  if (config.comment) await postComment(config, json);
+  const failed = gates.filter((g) => !g.passed);
+  if (failed.length) throw new UserError(`Coverage gate failed: ${failed.map((g) => g.failure).join('; ')}.`);
+}
+
+function setOutputs(json: ReportJson, reportFile: string): void {
+  const strip = (p: { percent: string }) => p.percent.slice(0, -1);
+  workflow.setOutput('total', strip(json.totalAll));
+  workflow.setOutput('total-func', strip(json.totalFunc));
+  workflow.setOutput('patch', json.patch ? strip(json.patch) : '');
+  workflow.setOutput('passed', String(json.passed));
+  workflow.setOutput('report-json', reportFile);
+}
+
+function writeBadge(file: string, report: CoverageReport, gates: GateResult[]): void {
+  const total = gates.find((g) => g.name === 'total');
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    coverageBadge(
+      'coverage',
+      formatRatio(report.totalFunc),
+      badgeColor(percent(report.totalFunc), total?.passed),
+    ),
+  );
+  log.info(`Badge written to ${file}`);
+}
+
+/** The base branch's figures, or undefined (with a notice saying why) when there are none yet. */
+async function loadBaseline(config: Config): Promise<Baseline | undefined> {
+  const spec = config.baseline!;
+  const missing = (where: string) => {
+    workflow.notice(
+      `No baseline yet (${where}): the delta is not shown${config.maxDrop !== undefined ? ' and max-drop is not judged' : ''}. The base branch's coverage-gate run provides it (see the README's baseline section).`,
+    );
+    return undefined;
+  };
+  if (spec.kind === 'file') {
+    const inside = relative(config.workspace, spec.path);
+    const label = inside.startsWith('..') ? spec.path : inside;
+    return readBaselineFile(spec.path, label) ?? missing(`no file ${spec.path}`);
+  }
+  const payload = eventPayload();
+  const branch =
+    process.env.GITHUB_BASE_REF ||
+    (payload.repository as { default_branch?: string } | undefined)?.default_branch;
+  if (!branch) return missing('neither a pull request base branch nor the default branch is known');
+  try {
+    const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+    return (
+      (await readBaselineArtifact(client, repo, spec.name, branch)) ??
+      missing(`no unexpired artifact \`${spec.name}\` from branch ${branch}`)
+    );
+  } catch (e) {
+    if (!(e instanceof GitHubApiError)) throw e;
+    workflow.warning(
+      `Could not read the baseline artifact \`${spec.name}\`: ${e.message}.${e.status === 403 || e.status === 401 ? ' The token needs `actions: read` (permissions in the workflow).' : ''} The delta is not shown and max-drop is not judged.`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The sticky comment on the pull request. A fork's read-only token gets 403: that is a notice
+ * pointing at the workflow_run pattern, not a failure (the summary and annotations have it all).
+ */
+async function postComment(config: Config, json: ReportJson): Promise<void> {
+  if (!json.pullRequest) {
+    log.info('Not a pull request: no comment.');
+    return;
+  }
+  if (!config.githubToken) {
+    workflow.notice('No github-token: the pull request gets no comment (the job summary has the report).');
+    return;
+  }
+  try {
+    const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+    const runUrl = process.env.GITHUB_RUN_ID
+      ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
+      : undefined;
+    const result = await upsertStickyComment(
+      client,
+      repo,
+      json.pullRequest.number,
+      commentMarker(json.workingDirectory),
+      renderComment(json, runUrl),
+    );
+    log.info(`Pull request comment ${result.action}: ${result.url}`);
+  } catch (e) {
+    if (!(e instanceof GitHubApiError)) throw e;
+    if (e.status === 403)
+      workflow.notice(
+        `The token may not comment on pull request #${json.pullRequest.number} (${e.apiMessage || '403'}); pull requests from forks get a read-only token. The job summary and annotations have the report; to comment on fork pull requests, post it from a workflow_run workflow with \`comment-from\` (coverage-gate README).`,
+      );
+    else workflow.warning(`Could not comment on pull request #${json.pullRequest.number}: ${e.message}`);
+  }
+}
+
+/**
+ * comment-from: post the comment of a report another run produced (a fork's pull request workflow),
+ * from a workflow_run workflow that has a write token and never checks out the fork's code.
+ */
+async function commentFromReport(config: Config): Promise<void> {
+  const file = config.commentFrom!;
+  if (!existsSync(file))
+    throw new UserError(
+      `Input \`comment-from\` names ${file}, which does not exist. Download the pull request run's report artifact first (actions/download-artifact with run-id: \${{ github.event.workflow_run.id }}).`,
+    );
+  let json: ReportJson;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8')) as ReportJson;
+  } catch (e) {
+    throw new UserError(`Input \`comment-from\`: ${file} is not JSON (${(e as Error).message}).`);
+  }
+  if (json.schema !== 'go-ship/coverage-report@1' || !json.totalFunc)
+    throw new UserError(
+      `Input \`comment-from\`: ${file} is not a coverage-gate report (schema \`${String(json.schema)}\`); upload coverage-gate's report-file in the pull request workflow.`,
+    );
+  setOutputs(json, file);
+  const pr = json.pullRequest;
+  if (!pr || !Number.isSafeInteger(pr.number) || pr.number <= 0) {
+    log.info('The report is not from a pull request: no comment.');
+    return;
+  }
+  if (!config.githubToken)
+    throw new UserError(
+      'Input `github-token` is empty; comment-from needs a token with `pull-requests: write`.',
+    );
+  const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+  // The report came from untrusted code: it may only comment on the pull request that run was for.
+  const run = eventPayload().workflow_run as { head_sha?: string } | undefined;
+  if (run?.head_sha) {
+    const { data } = await client.request<{ head: { sha: string } }>(
+      'GET',
+      `/repos/${repo.owner}/${repo.repo}/pulls/${pr.number}`,
+    );
+    if (data.head.sha !== run.head_sha)
+      throw new UserError(
+        `The report names pull request #${pr.number}, whose head is ${data.head.sha.slice(0, 7)}, but the workflow run was for ${run.head_sha.slice(0, 7)}: not commenting. (A newer push supersedes this run, or the report was altered.)`,
+      );
+  }
+  const result = await upsertStickyComment(
+    client,
+    repo,
+    pr.number,
+    commentMarker(json.workingDirectory),
+    renderComment(json),
+  );
+  log.info(`Pull request #${pr.number} comment ${result.action}: ${result.url}`);
 }
 
 function evaluate(config: Config, report: CoverageReport, pathOf: (file: string) => string): GateResult[] {
   const gates: GateResult[] = [];
   const gate = (name: string, ratio: Ratio, tenths: number | undefined) => {
-    if (tenths !== undefined) gates.push({ name, ratio, tenths, passed: meets(ratio, tenths) });
+    if (tenths !== undefined) gates.push(thresholdGate(name, ratio, tenths));
   };
   gate('total', report.totalFunc, config.thresholdTotal);
   for (const p of report.packages) gate(`package ${p.pkg}`, p.func, config.thresholdPackage);
@@ -306,13 +518,22 @@ function annotate(patch: PatchResult): void {
 }
 
 function toJson(
+  config: Config,
   report: CoverageReport,
   gates: GateResult[],
   patch: PatchResult | undefined,
   excluded: { file: string; why: string }[],
-) {
-  const pct = (r: Ratio) => ({ ...r, percent: formatRatio(r) });
+  baseline: Baseline | undefined,
+  passed: boolean,
+): ReportJson {
+  const pct = (r: Ratio) => ({ covered: r.covered, total: r.total, percent: formatRatio(r) });
+  const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
   return {
+    schema: 'go-ship/coverage-report@1',
+    commit: process.env.GITHUB_SHA ?? '',
+    workingDirectory: relative(resolve(root), config.workspace) || '.',
+    pullRequest: pullRequestOf(eventPayload()),
+    passed,
     totalFunc: pct(report.totalFunc),
     totalAll: pct(report.totalAll),
     packages: report.packages.map((p) => ({ pkg: p.pkg, func: pct(p.func), all: pct(p.all) })),
@@ -326,7 +547,13 @@ function toJson(
         .filter((f) => f.ranges.length),
       notInProfile: patch.notInProfile,
     },
-    gates: gates.map((g) => ({ ...g, ratio: pct(g.ratio), threshold: g.tenths / 10 })),
+    baseline: baseline && {
+      source: baseline.source,
+      commit: baseline.commit,
+      totalFunc: pct(baseline.totalFunc),
+      delta: formatDelta(report.totalFunc, baseline.totalFunc),
+    },
+    gates: gates.map((g) => ({ name: g.name, ratio: pct(g.ratio), rule: g.rule, passed: g.passed })),
     excluded,
     missingSource: report.missingSource,
   };
@@ -338,11 +565,12 @@ function summarize(
   patch: PatchResult | undefined,
   excluded: { file: string; why: string }[],
   passed: boolean,
+  baseline: Baseline | undefined,
 ): Summary {
   const gateFor = (name: string) => gates.find((g) => g.name === name);
   const verdict = (name: string) => {
     const g = gateFor(name);
-    return g ? `${g.passed ? '✅' : '❌'} ≥ ${(g.tenths / 10).toFixed(1)}%` : '';
+    return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';
   };
   const s = new Summary()
     .heading(`coverage-gate: ${passed ? '✅ passed' : '❌ failed'}`)
@@ -355,6 +583,16 @@ function summarize(
           `${report.totalFunc.covered} / ${report.totalFunc.total}`,
           verdict('total'),
         ],
+        ...(baseline
+          ? [
+              [
+                `baseline (${baseline.source})`,
+                `${formatRatio(baseline.totalFunc)} → ${formatDelta(report.totalFunc, baseline.totalFunc)}`,
+                `${baseline.totalFunc.covered} / ${baseline.totalFunc.total}`,
+                verdict('max-drop'),
+              ],
+            ]
+          : []),
         [
           'total, all statements (`go test -cover`)',
           formatRatio(report.totalAll),

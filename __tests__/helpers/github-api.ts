@@ -1,0 +1,127 @@
+import type { IncomingMessage } from 'node:http';
+import { startServer, type LoopbackServer } from './server.js';
+
+export interface FakeComment {
+  id: number;
+  body: string;
+  html_url: string;
+}
+
+export interface FakeArtifact {
+  id: number;
+  name: string;
+  expired: boolean;
+  created_at: string;
+  branch: string;
+  headSha: string;
+  zip: Buffer;
+}
+
+export interface GitHubApi extends LoopbackServer {
+  comments: Map<number, FakeComment[]>;
+  /** `METHOD path authorization` of every call, to check the token went where it should. */
+  calls: { method: string; path: string; auth: string | undefined }[];
+  pulls: Map<number, { headSha: string }>;
+  artifacts: FakeArtifact[];
+}
+
+async function body(req: IncomingMessage): Promise<unknown> {
+  let text = '';
+  for await (const chunk of req) text += chunk;
+  return text ? JSON.parse(text) : undefined;
+}
+
+/**
+ * A loopback server that answers like GitHub's REST endpoints go-ship uses (issue comments with
+ * `Link` pagination, pulls, workflow artifacts with a 302 to a storage URL). `readOnly` answers
+ * writes the way a fork's pull-request token is answered: 403 "Resource not accessible by integration".
+ */
+export async function startGitHubApi(opts: {
+  token: string;
+  readOnly?: boolean;
+  pageSize?: number;
+}): Promise<GitHubApi> {
+  const comments = new Map<number, FakeComment[]>();
+  const calls: GitHubApi['calls'] = [];
+  const pulls = new Map<number, { headSha: string }>();
+  const artifacts: FakeArtifact[] = [];
+  let nextId = 1000;
+  const server = await startServer(async (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    calls.push({
+      method: req.method ?? '',
+      path: url.pathname + url.search,
+      auth: req.headers.authorization,
+    });
+    const json = (status: number, data: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(data));
+    };
+    if (url.pathname.startsWith('/storage/')) {
+      const a = artifacts.find((x) => `/storage/${x.id}.zip` === url.pathname);
+      if (!a || req.headers.authorization) return json(400, { message: 'signed URL: no Authorization' });
+      res.writeHead(200, { 'content-type': 'application/zip' });
+      res.end(a.zip);
+      return;
+    }
+    if (req.headers.authorization !== `Bearer ${opts.token}`)
+      return json(401, { message: 'Bad credentials' });
+    let m: RegExpExecArray | null;
+    if ((m = /^\/repos\/o\/r\/issues\/(\d+)\/comments$/.exec(url.pathname))) {
+      const issue = Number(m[1]);
+      const list = comments.get(issue) ?? [];
+      if (req.method === 'GET') {
+        const size = opts.pageSize ?? Number(url.searchParams.get('per_page') ?? 30);
+        const page = Number(url.searchParams.get('page') ?? 1);
+        const last = Math.max(1, Math.ceil(list.length / size));
+        const link =
+          page < last
+            ? { link: `<${server.url}${url.pathname}?per_page=${size}&page=${page + 1}>; rel="next"` }
+            : undefined;
+        return json(200, list.slice((page - 1) * size, page * size), link);
+      }
+      if (req.method === 'POST') {
+        if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
+        const c = { id: nextId++, body: ((await body(req)) as { body: string }).body, html_url: '' };
+        c.html_url = `https://github.com/o/r/pull/${issue}#issuecomment-${c.id}`;
+        comments.set(issue, [...list, c]);
+        return json(201, c);
+      }
+    }
+    if ((m = /^\/repos\/o\/r\/issues\/comments\/(\d+)$/.exec(url.pathname)) && req.method === 'PATCH') {
+      if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
+      const c = [...comments.values()].flat().find((x) => x.id === Number(m![1]));
+      if (!c) return json(404, { message: 'Not Found' });
+      c.body = ((await body(req)) as { body: string }).body;
+      return json(200, c);
+    }
+    if ((m = /^\/repos\/o\/r\/pulls\/(\d+)$/.exec(url.pathname))) {
+      const pr = pulls.get(Number(m[1]));
+      return pr
+        ? json(200, { number: Number(m[1]), head: { sha: pr.headSha } })
+        : json(404, { message: 'Not Found' });
+    }
+    if (url.pathname === '/repos/o/r/actions/artifacts') {
+      const name = url.searchParams.get('name');
+      const list = artifacts.filter((a) => !name || a.name === name);
+      return json(200, {
+        total_count: list.length,
+        artifacts: list.map((a) => ({
+          id: a.id,
+          name: a.name,
+          expired: a.expired,
+          created_at: a.created_at,
+          archive_download_url: `${server.url}/repos/o/r/actions/artifacts/${a.id}/zip`,
+          workflow_run: { id: a.id + 1, head_branch: a.branch, head_sha: a.headSha },
+        })),
+      });
+    }
+    if ((m = /^\/repos\/o\/r\/actions\/artifacts\/(\d+)\/zip$/.exec(url.pathname))) {
+      res.writeHead(302, { location: `${server.url}/storage/${m[1]}.zip` });
+      res.end();
+      return;
+    }
+    json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  });
+  return Object.assign(server, { comments, calls, pulls, artifacts });
+}

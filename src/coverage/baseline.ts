@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { readZip } from '../go/zip.js';
+import { UserError } from '../runner/errors.js';
+import type { GitHubClient, Repo } from '../github/rest.js';
+import { formatPercent, percent, type Ratio } from './report.js';
+
+/** What a base-branch run left behind: the figures of its JSON report that a comparison needs. */
+export interface Baseline {
+  /** Where it came from, for the summary: a path or `artifact NAME (run N, commit abc1234)`. */
+  source: string;
+  commit?: string;
+  totalFunc: Ratio;
+  packages: { pkg: string; func: Ratio }[];
+}
+
+function isRatio(x: unknown): x is Ratio {
+  const r = x as Ratio | undefined;
+  return Number.isInteger(r?.covered) && Number.isInteger(r?.total);
+}
+
+/** Reads the figures from a coverage-gate JSON report; anything else is an error that says what it got. */
+export function parseBaseline(text: string, source: string): Baseline {
+  let json: { totalFunc?: unknown; commit?: unknown; packages?: { pkg?: unknown; func?: unknown }[] };
+  try {
+    json = JSON.parse(text) as typeof json;
+  } catch (e) {
+    throw new UserError(`The baseline ${source} is not JSON (${(e as Error).message}); it must be the report-file of a coverage-gate run on the base branch.`);
+  }
+  if (!isRatio(json.totalFunc))
+    throw new UserError(`The baseline ${source} has no \`totalFunc\`; it must be the report-file of a coverage-gate run on the base branch.`);
+  return {
+    source,
+    commit: typeof json.commit === 'string' ? json.commit : undefined,
+    totalFunc: { covered: json.totalFunc.covered, total: json.totalFunc.total },
+    packages: (json.packages ?? [])
+      .filter((p) => typeof p.pkg === 'string' && isRatio(p.func))
+      .map((p) => ({ pkg: p.pkg as string, func: p.func as Ratio })),
+  };
+}
+
+export function readBaselineFile(path: string, label: string): Baseline | undefined {
+  return existsSync(path) ? parseBaseline(readFileSync(path, 'utf8'), label) : undefined;
+}
+
+interface Artifact {
+  id: number;
+  name: string;
+  expired: boolean;
+  created_at: string;
+  workflow_run?: { id?: number; head_branch?: string; head_sha?: string };
+}
+
+/**
+ * The newest unexpired artifact called `name` uploaded by a run on `branch`, downloaded through the
+ * REST API (needs `actions: read`), and the first `.json` file in it. Undefined when there is none.
+ */
+export async function readBaselineArtifact(
+  client: GitHubClient,
+  { owner, repo }: Repo,
+  name: string,
+  branch: string,
+): Promise<Baseline | undefined> {
+  const { data } = await client.request<{ artifacts: Artifact[] }>(
+    'GET',
+    `/repos/${owner}/${repo}/actions/artifacts?name=${encodeURIComponent(name)}&per_page=100`,
+  );
+  const found = data.artifacts
+    .filter((a) => a.name === name && !a.expired && a.workflow_run?.head_branch === branch)
+    .sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
+  if (!found) return undefined;
+  const zip = await client.download(`/repos/${owner}/${repo}/actions/artifacts/${found.id}/zip`);
+  const entry = readZip(zip, `artifact ${name}`).find((e) => e.name.endsWith('.json'));
+  if (!entry) throw new UserError(`The baseline artifact ${name} (id ${found.id}) holds no .json file; upload coverage-gate's report-file under that name.`);
+  const sha = found.workflow_run?.head_sha;
+  return parseBaseline(
+    entry.read().toString('utf8'),
+    `artifact ${name} (run ${found.workflow_run?.id ?? '?'}${sha ? `, commit ${sha.slice(0, 7)}` : ''})`,
+  );
+}
+
+/** now >= base - maxDrop, in integers: both percentages and the allowance in tenths, cross-multiplied. */
+export function withinDrop(now: Ratio, base: Ratio, maxDropTenths: number): boolean {
+  if (now.total === 0 || base.total === 0) return true;
+  const n = BigInt(now.covered) * 1000n * BigInt(base.total);
+  const b = (BigInt(base.covered) * 1000n - BigInt(maxDropTenths) * BigInt(base.total)) * BigInt(now.total);
+  return n >= b;
+}
+
+/** The change in percentage points as printed: `+0.4`, `-1.2`, `±0.0`. */
+export function formatDelta(now: Ratio, base: Ratio): string {
+  const d = percent(now) - percent(base);
+  const text = formatPercent(Math.abs(d));
+  return text === '0.0' ? '±0.0' : `${d > 0 ? '+' : '-'}${text}`;
+}
