@@ -23,6 +23,19 @@ export interface GitHubApi extends LoopbackServer {
   calls: { method: string; path: string; auth: string | undefined }[];
   pulls: Map<number, { headSha: string }>;
   artifacts: FakeArtifact[];
+  /** GET /repos/o/r/commits/{sha}/pulls answers. */
+  commitPulls: Map<
+    string,
+    { number: number; merged_at: string | null; merge_commit_sha: string; labels: { name: string }[] }[]
+  >;
+  releases: {
+    id: number;
+    tag_name: string;
+    name: string;
+    body: string;
+    prerelease: boolean;
+    html_url: string;
+  }[];
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -45,6 +58,8 @@ export async function startGitHubApi(opts: {
   const calls: GitHubApi['calls'] = [];
   const pulls = new Map<number, { headSha: string }>();
   const artifacts: FakeArtifact[] = [];
+  const commitPulls: GitHubApi['commitPulls'] = new Map();
+  const releases: GitHubApi['releases'] = [];
   let nextId = 1000;
   const server = await startServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -101,6 +116,24 @@ export async function startGitHubApi(opts: {
         ? json(200, { number: Number(m[1]), head: { sha: pr.headSha } })
         : json(404, { message: 'Not Found' });
     }
+    if ((m = /^\/repos\/o\/r\/commits\/([0-9a-f]{40})\/pulls$/.exec(url.pathname)))
+      return json(200, commitPulls.get(m[1]) ?? []);
+    if (url.pathname === '/repos/o/r/releases' && req.method === 'POST') {
+      if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
+      const r = (await body(req)) as { tag_name: string; name: string; body: string; prerelease: boolean };
+      if (releases.some((x) => x.tag_name === r.tag_name))
+        return json(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+        });
+      const rel = { id: nextId++, ...r, html_url: `https://github.com/o/r/releases/tag/${r.tag_name}` };
+      releases.push(rel);
+      return json(201, rel);
+    }
+    if ((m = /^\/repos\/o\/r\/releases\/tags\/(.+)$/.exec(url.pathname))) {
+      const rel = releases.find((x) => x.tag_name === decodeURIComponent(m![1]));
+      return rel ? json(200, rel) : json(404, { message: 'Not Found' });
+    }
     if (url.pathname === '/repos/o/r/actions/artifacts') {
       const name = url.searchParams.get('name');
       const list = artifacts.filter((a) => !name || a.name === name);
@@ -123,5 +156,5 @@ export async function startGitHubApi(opts: {
     }
     json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   });
-  return Object.assign(server, { comments, calls, pulls, artifacts });
+  return Object.assign(server, { comments, calls, pulls, artifacts, commitPulls, releases });
 }

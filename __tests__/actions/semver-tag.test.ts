@@ -1,0 +1,388 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { goShip, tempDir, type CliRun } from '../helpers/cli.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Dev',
+  GIT_AUTHOR_EMAIL: 'dev@example.com',
+  GIT_COMMITTER_NAME: 'Dev',
+  GIT_COMMITTER_EMAIL: 'dev@example.com',
+};
+
+/** A bare remote and a clone of it on `main`, with helpers to commit, push and read tags. */
+function repository(modulePath = 'example.com/lib') {
+  const root = tempDir('semver');
+  const remote = join(root, 'remote.git');
+  const work = join(root, 'work');
+  const git = (cwd: string, ...args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...IDENTITY } }).trim();
+  git(root, 'init', '-q', '--bare', '-b', 'main', remote);
+  git(root, 'clone', '-q', remote, work);
+  git(work, 'checkout', '-q', '-b', 'main');
+  git(work, 'config', 'user.name', 'Dev');
+  git(work, 'config', 'user.email', 'dev@example.com');
+  const r = {
+    root,
+    remote,
+    work,
+    git: (...args: string[]) => git(work, ...args),
+    write(file: string, text: string) {
+      mkdirSync(dirname(join(work, file)), { recursive: true });
+      writeFileSync(join(work, file), text);
+    },
+    /** Commits a change to `file` (default: a file in the root module) and pushes it. */
+    commit(message: string, file = 'lib.go') {
+      r.write(file, `package lib\n\n// ${Math.random()}\n`);
+      git(work, 'add', '-A');
+      git(work, 'commit', '-q', '-m', message);
+      git(work, 'push', '-q', 'origin', 'HEAD');
+      return git(work, 'rev-parse', 'HEAD');
+    },
+    tag(name: string, at = 'HEAD') {
+      git(work, 'tag', '-a', '-m', name, name, at);
+      git(work, 'push', '-q', 'origin', `refs/tags/${name}`);
+    },
+    remoteTags(): Record<string, string> {
+      const out = git(root, 'ls-remote', '--tags', remote);
+      return Object.fromEntries(
+        out
+          .split('\n')
+          .filter((l) => l.endsWith('^{}'))
+          .map((l) => {
+            const [sha, ref] = l.split('\t');
+            return [ref.slice('refs/tags/'.length, -3), sha];
+          }),
+      );
+    },
+  };
+  r.write('go.mod', `module ${modulePath}\n\ngo 1.22\n`);
+  return r;
+}
+
+async function semverTag(
+  work: string,
+  withs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CliRun & { outputs: Record<string, string>; summary: string }> {
+  const r = await goShip([
+    'semver-tag',
+    '--workspace',
+    work,
+    '--json',
+    ...Object.entries({ GITHUB_TOKEN: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...withs.flatMap((w) => ['--with', w]),
+  ]);
+  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
+  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
+}
+
+describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => {
+  test('the first release is v0.1.0; a re-run on the same commit creates nothing', async () => {
+    const r = repository();
+    r.commit('feat: first');
+    const first = await semverTag(r.work);
+    expect(first.code).toBe(0);
+    expect(first.outputs).toMatchObject({
+      tag: 'v0.1.0',
+      version: '0.1.0',
+      created: 'true',
+      'previous-tag': '',
+    });
+    expect(r.remoteTags()).toEqual({ 'v0.1.0': r.git('rev-parse', 'HEAD') });
+    expect(r.git('cat-file', '-t', 'v0.1.0')).toBe('tag'); // annotated
+    const again = await semverTag(r.work);
+    expect(again.code).toBe(0);
+    expect(again.outputs).toMatchObject({ tag: 'v0.1.0', created: 'false', bump: 'none' });
+    expect(again.stderr).toContain('HEAD is already tagged v0.1.0: nothing to create.');
+    expect(Object.keys(r.remoteTags())).toEqual(['v0.1.0']);
+  }, 60_000);
+
+  test('every bullet of a squash merge counts; the changelog groups them with PR links', async () => {
+    const r = repository();
+    r.commit('chore: start');
+    r.tag('v1.2.3');
+    r.commit(
+      'Parser improvements (#12)\n\n* fix: handle empty input\n\n* feat(parse): accept tabs\n\n* docs: typo',
+    );
+    const res = await semverTag(r.work, [], {
+      GITHUB_REPOSITORY: 'o/r',
+      GITHUB_SERVER_URL: 'https://github.com',
+    });
+    expect(res.outputs).toMatchObject({
+      tag: 'v1.3.0',
+      bump: 'minor',
+      'previous-tag': 'v1.2.3',
+      created: 'true',
+    });
+    expect(res.outputs.changelog).toContain(
+      '### Features\n\n- **parse:** accept tabs ([#12](https://github.com/o/r/pull/12))',
+    );
+    expect(res.outputs.changelog).toContain('### Fixes\n\n- handle empty input ([#12]');
+    expect(res.outputs.changelog).not.toContain('typo');
+    expect(res.summary).toContain('feat(parse) (of 3 changes)');
+  }, 60_000);
+
+  test('breaking changes: minor while at v0; at v1 a v2 without /v2 is refused with the fix; with /v2 it is tagged', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v0.3.1');
+    r.commit('feat!: drop the old API');
+    expect((await semverTag(r.work)).outputs).toMatchObject({ tag: 'v0.4.0', bump: 'major' });
+
+    const v1 = repository();
+    v1.commit('feat: a');
+    v1.tag('v1.4.0');
+    v1.commit('refactor: new client\n\nBREAKING CHANGE: Client.Do takes a context');
+    const refused = await semverTag(v1.work);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('The next version is v2.0.0, but example.com/lib cannot be tagged v2');
+    expect(refused.stderr).toContain('go mod edit -module example.com/lib/v2');
+    expect(Object.keys(v1.remoteTags())).toEqual(['v1.4.0']);
+    expect(v1.git('tag', '--list')).toBe('v1.4.0');
+
+    v1.write('go.mod', 'module example.com/lib/v2\n\ngo 1.22\n');
+    v1.git('add', '-A');
+    v1.git('commit', '-q', '-m', 'feat!: module path example.com/lib/v2');
+    v1.git('push', '-q', 'origin', 'HEAD');
+    expect((await semverTag(v1.work)).outputs).toMatchObject({ tag: 'v2.0.0', created: 'true' });
+  }, 60_000);
+
+  test('nested modules: dir/vX.Y.Z tags, each module counts only its own commits', async () => {
+    const r = repository();
+    r.write('tools/go.mod', 'module example.com/lib/tools\n\ngo 1.22\n');
+    r.commit('feat: both');
+    r.tag('v1.0.0');
+    r.tag('tools/v0.1.0');
+    r.commit('fix(tools): flag parsing', 'tools/main.go');
+    const root = await semverTag(r.work);
+    expect(root.outputs).toMatchObject({ bump: 'none', created: 'false', tag: 'v1.0.0' });
+    expect(root.stderr).toContain('Nothing to release');
+    const tools = await semverTag(join(r.work, 'tools'));
+    expect(tools.outputs).toMatchObject({
+      tag: 'tools/v0.1.1',
+      'previous-tag': 'tools/v0.1.0',
+      version: '0.1.1',
+    });
+    r.commit('feat: root only');
+    expect((await semverTag(r.work)).outputs).toMatchObject({ tag: 'v1.1.0' });
+    expect((await semverTag(join(r.work, 'tools'))).outputs).toMatchObject({
+      tag: 'tools/v0.1.1',
+      created: 'false',
+    });
+  }, 90_000);
+
+  test('a major-version subdirectory is not part of the tag (v2/ with module path .../v2)', async () => {
+    const r = repository();
+    r.write('v2/go.mod', 'module example.com/lib/v2\n\ngo 1.22\n');
+    r.commit('feat: v2 line', 'v2/lib.go');
+    const res = await semverTag(join(r.work, 'v2'), ['initial-version=v2.0.0']);
+    expect(res.outputs).toMatchObject({ tag: 'v2.0.0', created: 'true' });
+  }, 60_000);
+
+  test('pre-release branches get -rc.N, counting up', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    r.git('checkout', '-q', '-b', 'next');
+    r.commit('feat: b');
+    const one = await semverTag(r.work, ['prerelease-branches=next: rc']);
+    expect(one.outputs).toMatchObject({ tag: 'v1.1.0-rc.1', created: 'true' });
+    r.commit('fix: c');
+    expect((await semverTag(r.work, ['prerelease-branches=next: rc'])).outputs).toMatchObject({
+      tag: 'v1.1.0-rc.2',
+    });
+    const other = await semverTag(r.work);
+    expect(other.outputs).toMatchObject({ tag: 'v1.1.0', created: 'false' });
+    expect(other.stderr).toContain('Branch next is not a release branch: v1.1.0 computed, not tagged.');
+  }, 60_000);
+
+  test('a depth-1 clone is deepened until the last release is found; no fetch-depth: 0 needed', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    for (let i = 0; i < 60; i++) r.commit(i === 30 ? 'feat: middle' : `fix: ${i}`);
+    const shallow = join(r.root, 'shallow');
+    execFileSync('git', ['clone', '-q', '--depth', '1', '--no-tags', `file://${r.remote}`, shallow]);
+    execFileSync('git', ['-C', shallow, 'config', 'user.email', 'ci@example.com']);
+    execFileSync('git', ['-C', shallow, 'config', 'user.name', 'CI']);
+    const res = await semverTag(shallow);
+    expect(res.code).toBe(0);
+    expect(res.outputs).toMatchObject({ tag: 'v1.1.0', 'previous-tag': 'v1.0.0', created: 'true' });
+    expect(res.stderr).toContain('Shallow clone: no release tag reachable yet; deepening by 50 commits');
+    expect(res.summary).toContain('Commits since v1.0.0 (60)');
+  }, 60_000);
+
+  test('malformed tags are warned about and ignored', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    for (const t of ['1.9.0', 'v1.2', 'v1.10.0+meta', 'v01.2.3']) r.tag(t);
+    r.tag('v0.5.0');
+    r.commit('fix: b');
+    const res = await semverTag(r.work);
+    expect(res.code).toBe(0);
+    expect(res.outputs.tag).toBe('v0.5.1');
+    expect(res.stderr).toContain('warning: Ignoring tag 1.9.0: no `v` prefix; Go ignores it.');
+    expect(res.stderr).toContain('warning: Ignoring tag v1.2: vX.Y is not a module version');
+    expect(res.stderr).toContain('warning: Ignoring tag v1.10.0+meta: build metadata');
+    expect(res.stderr).toContain('warning: Ignoring tag v01.2.3: not a semantic version');
+  }, 60_000);
+
+  test('a lost race: the push is rejected, tags are fetched, the next version is tagged; nothing is forced', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    const a = r.commit('fix: one');
+    r.commit('fix: two');
+    // Another run tags commit A as v1.0.1 between our plan and our push (a pre-push hook does it once).
+    const other = join(r.root, 'other');
+    execFileSync('git', ['clone', '-q', r.remote, other]);
+    const hook = join(r.work, '.git', 'hooks', 'pre-push');
+    writeFileSync(
+      hook,
+      `#!/bin/sh\n[ -f "${r.root}/raced" ] && exit 0\ntouch "${r.root}/raced"\ncd "${other}" && git -c user.name=o -c user.email=o@e tag -a -m other v1.0.1 ${a} && git push -q origin refs/tags/v1.0.1\n`,
+    );
+    chmodSync(hook, 0o755);
+    const res = await semverTag(r.work);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain(
+      'Another run pushed v1.0.1 first; fetching tags and planning again (attempt 2 of 5)',
+    );
+    expect(res.outputs).toMatchObject({ tag: 'v1.0.2', 'previous-tag': 'v1.0.1', created: 'true' });
+    expect(r.remoteTags()).toEqual({
+      'v1.0.0': expect.any(String),
+      'v1.0.1': a,
+      'v1.0.2': r.git('rev-parse', 'HEAD'),
+    });
+  }, 60_000);
+
+  test('two concurrent runs that want the same version: no tag overwritten, each commit released once', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    // Both runs plan v1.0.1 (a fix each since v1.0.0); whoever pushes second loses the race.
+    const a = r.commit('fix: one');
+    const b = r.commit('fix: two');
+    const clone = (name: string, sha: string) => {
+      const dir = join(r.root, name);
+      execFileSync('git', ['clone', '-q', r.remote, dir]);
+      execFileSync('git', ['-C', dir, 'reset', '-q', '--hard', sha]);
+      return dir;
+    };
+    const [ra, rb] = await Promise.all([semverTag(clone('run-a', a)), semverTag(clone('run-b', b))]);
+    expect([ra.code, rb.code]).toEqual([0, 0]);
+    const tags = r.remoteTags();
+    if (ra.outputs.created === 'true') {
+      // A won v1.0.1 (or ran first); B planned again on top of it.
+      expect(tags).toEqual({ 'v1.0.0': expect.any(String), 'v1.0.1': a, 'v1.0.2': b });
+      expect(rb.outputs).toMatchObject({ tag: 'v1.0.2', 'previous-tag': 'v1.0.1', created: 'true' });
+    } else {
+      // B won v1.0.1, which contains A's commit: A creates nothing rather than an older v1.0.2.
+      expect(tags).toEqual({ 'v1.0.0': expect.any(String), 'v1.0.1': b });
+      expect(ra.stderr).toContain('v1.0.1 was pushed meanwhile');
+      expect(rb.outputs).toMatchObject({ tag: 'v1.0.1', created: 'true' });
+    }
+  }, 60_000);
+
+  test('a push refused by the remote: a clear error, no local tag left, nothing pushed', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    const hook = join(r.remote, 'hooks', 'pre-receive');
+    writeFileSync(hook, '#!/bin/sh\necho "permission denied to github-actions[bot]" >&2\nexit 1\n');
+    chmodSync(hook, 0o755);
+    const res = await semverTag(r.work);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain('git push of tag v0.1.0 to origin was refused');
+    expect(res.stderr).toContain('The token needs `contents: write`');
+    expect(r.git('tag', '--list')).toBe('');
+    expect(r.remoteTags()).toEqual({});
+  }, 60_000);
+
+  test('bad input and faults', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    const rule = await semverTag(r.work, ['bump-rules=feat: huge']);
+    expect(rule.stderr).toContain(
+      'Input `bump-rules` got `feat: huge`; it accepts lines `type: bump` where bump is major, minor, patch, none',
+    );
+    const init = await semverTag(r.work, ['initial-version=1.0']);
+    expect(init.stderr).toContain('Input `initial-version` got `1.0`; it accepts a stable Go module version');
+    r.write('docs/README.md', 'docs');
+    const nomod = await semverTag(r.work, ['working-directory=docs']);
+    expect(nomod.stderr).toContain('which has no go.mod');
+    r.git('checkout', '-q', '--detach');
+    const detached = await semverTag(r.work, [], { GITHUB_REF: 'refs/tags/x' });
+    expect(detached.code).toBe(1);
+    expect(detached.stderr).toContain('HEAD is detached and GITHUB_REF is refs/tags/x, not a branch');
+    expect(r.remoteTags()).toEqual({});
+  }, 60_000);
+});
+
+describeWith('git', hasCommand('git'), 'semver-tag with the GitHub API', () => {
+  const TOKEN = 'ghs_semverTagLoopbackToken000';
+  let api: GitHubApi;
+  afterEach(async () => api?.close());
+  const env = () => ({ GITHUB_API_URL: api.url, GITHUB_REPOSITORY: 'o/r', GITHUB_TOKEN: TOKEN });
+
+  test('the merged PR label decides the bump; an unknown release label is an error', async () => {
+    api = await startGitHubApi({ token: TOKEN });
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    const sha = r.commit('fix: tiny');
+    api.commitPulls.set(sha, [
+      {
+        number: 9,
+        merged_at: '2026-11-20T00:00:00Z',
+        merge_commit_sha: sha,
+        labels: [{ name: 'release:major' }],
+      },
+    ]);
+    // v2 needs /v2; use a v0 module to see the label win over `fix`.
+    const dry = await semverTag(r.work, ['dry-run=true', 'major-zero-breaking=major'], env());
+    expect(dry.code).toBe(1);
+    expect(dry.stderr).toContain('cannot be tagged v2');
+    api.commitPulls.set(sha, [
+      {
+        number: 9,
+        merged_at: '2026-11-20T00:00:00Z',
+        merge_commit_sha: sha,
+        labels: [{ name: 'release:minor' }],
+      },
+    ]);
+    const minor = await semverTag(r.work, ['dry-run=true'], env());
+    expect(minor.outputs).toMatchObject({ tag: 'v1.1.0', bump: 'minor', created: 'false' });
+    expect(minor.summary).toContain('label release:minor on PR #9');
+    api.commitPulls.set(sha, [
+      {
+        number: 9,
+        merged_at: '2026-11-20T00:00:00Z',
+        merge_commit_sha: sha,
+        labels: [{ name: 'release:huge' }],
+      },
+    ]);
+    const bad = await semverTag(r.work, [], env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain(
+      'PR #9 has the label `release:huge`; release labels are release:major, release:minor, release:patch, release:none',
+    );
+    expect(r.remoteTags()).toEqual({ 'v1.0.0': expect.any(String) });
+  }, 60_000);
+
+  test('a GitHub Release with the changelog; a re-run finds it (422 already_exists) instead of failing', async () => {
+    api = await startGitHubApi({ token: TOKEN });
+    const r = repository();
+    r.commit('feat: first');
+    const res = await semverTag(r.work, ['create-release=true'], env());
+    expect(res.code).toBe(0);
+    expect(api.releases).toEqual([expect.objectContaining({ tag_name: 'v0.1.0', prerelease: false })]);
+    expect(api.releases[0].body).toContain('### Features');
+    const again = await semverTag(r.work, ['create-release=true'], env());
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain('GitHub Release exists');
+    expect(api.releases).toHaveLength(1);
+    for (const out of [res.stdout, res.stderr]) expect(out).not.toContain(TOKEN);
+  }, 60_000);
+});

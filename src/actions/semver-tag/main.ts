@@ -1,0 +1,351 @@
+import { existsSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { ensureRelease, mergedPullOf } from '../../github/releases.js';
+import { eventPayload, GitHubApiError, GitHubClient } from '../../github/rest.js';
+import { renderChangelog } from '../../release/changelog.js';
+import { bumpFromLabels, parseRules } from '../../release/commits.js';
+import { findModule } from '../../release/module.js';
+import { changesOf, planRelease, type ReleasePlan, type ReleaseRules } from '../../release/plan.js';
+import { BUMPS, formatVersion, parseVersion, type Bump, type SemVer } from '../../release/semver.js';
+import { deepenUntilTagged, fetchTags, Git, pushTag, scanTags } from '../../release/tags.js';
+import { writeSummary } from '../../runner/action.js';
+import { inputError, UserError } from '../../runner/errors.js';
+import { GlobSet } from '../../runner/glob.js';
+import { Inputs } from '../../runner/inputs.js';
+import { log } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+import * as workflow from '../../runner/workflow.js';
+
+export interface Config {
+  workspace: string;
+  remote: string;
+  rules: Record<string, Bump>;
+  defaultBump: Bump;
+  initialVersion: SemVer;
+  majorZeroBreaking: 'minor' | 'major';
+  releaseBranches: string[];
+  prereleaseBranches: { glob: GlobSet; pattern: string; id: string }[];
+  labels: boolean;
+  createRelease: boolean;
+  sign: boolean;
+  dryRun: boolean;
+  maxAttempts: number;
+  githubToken: string;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = resolve(
+    env.GITHUB_WORKSPACE ?? process.cwd(),
+    inputs.optional('working-directory') ?? '.',
+  );
+  if (!existsSync(workspace))
+    throw inputError('working-directory', inputs.string('working-directory'), 'a directory in the checkout');
+  const initialText = inputs.optional('initial-version') ?? 'v0.1.0';
+  const initialVersion = parseVersion(initialText);
+  if (!initialVersion || initialVersion.pre.length)
+    throw inputError(
+      'initial-version',
+      initialText,
+      'a stable Go module version such as `v0.1.0` or `v1.0.0` (with the `v`)',
+    );
+  const prereleaseBranches = inputs.lines('prerelease-branches').map((line) => {
+    const m = /^(.+?)\s*:\s*([0-9A-Za-z-]+)$/.exec(line);
+    if (!m)
+      throw inputError(
+        'prerelease-branches',
+        line,
+        'lines `branch-glob: identifier` (e.g. `next: rc`, `beta/*: beta`)',
+      );
+    return { glob: new GlobSet([m[1]]), pattern: m[1], id: m[2] };
+  });
+  return {
+    workspace,
+    remote: inputs.optional('remote') ?? 'origin',
+    rules: parseRules(inputs.lines('bump-rules')),
+    defaultBump: inputs.oneOf('default-bump', BUMPS) ?? 'patch',
+    initialVersion,
+    majorZeroBreaking: inputs.oneOf('major-zero-breaking', ['minor', 'major'] as const) ?? 'minor',
+    releaseBranches: inputs.lines('release-branches'),
+    prereleaseBranches,
+    labels: inputs.boolean('labels'),
+    createRelease: inputs.boolean('create-release'),
+    sign: inputs.boolean('sign'),
+    dryRun: inputs.boolean('dry-run'),
+    maxAttempts: inputs.int('max-attempts', { min: 1, max: 20 }) ?? 5,
+    githubToken: inputs.optional('github-token') ?? '',
+  };
+}
+
+/** The branch being released: the checked-out branch, or GITHUB_REF's on a detached checkout. */
+async function currentBranch(git: Git): Promise<string> {
+  const r = await git.run(['symbolic-ref', '--short', '-q', 'HEAD'], { check: false });
+  if (r.code === 0 && r.stdout.trim()) return r.stdout.trim();
+  const ref = process.env.GITHUB_REF ?? '';
+  if (ref.startsWith('refs/heads/')) return ref.slice('refs/heads/'.length);
+  throw new UserError(
+    `HEAD is detached${ref ? ` and GITHUB_REF is ${ref}, not a branch` : ''}: semver-tag releases a branch. Run it on push to a release branch (actions/checkout checks the branch out), or check out the branch before this step.`,
+  );
+}
+
+function defaultBranches(): string[] {
+  const def = (eventPayload().repository as { default_branch?: string } | undefined)?.default_branch;
+  return def ? [def] : ['main', 'master'];
+}
+
+interface Outcome {
+  plan: ReleasePlan;
+  tag?: string;
+  version?: SemVer;
+  created: boolean;
+  changelog: string;
+  why: string;
+  attempts: number;
+  release?: string;
+}
+
+export async function run(): Promise<void> {
+  const config = getInputs();
+  const root = (await new Git(config.workspace).out(['rev-parse', '--show-toplevel']).catch(() => '')) || '';
+  if (!root)
+    throw inputError(
+      'working-directory',
+      config.workspace,
+      'a directory inside a git checkout',
+      'Run actions/checkout first.',
+    );
+  const git = new Git(root);
+  const gomods = (await git.out(['ls-files', '--', 'go.mod', ':(glob)**/go.mod']))
+    .split('\n')
+    .filter(Boolean);
+  const mod = findModule(root, relative(root, config.workspace) || '.', gomods);
+  const branch = await currentBranch(git);
+  const pre = config.prereleaseBranches.find((p) => p.glob.matches(branch));
+  const releaseGlobs = new GlobSet(
+    config.releaseBranches.length ? config.releaseBranches : defaultBranches(),
+  );
+  const releasable = Boolean(pre) || releaseGlobs.matches(branch);
+  log.info(
+    `Module ${mod.path} in ${mod.dir} (tags ${mod.tagPrefix}vX.Y.Z), branch ${branch}${pre ? ` (pre-release ${pre.id})` : ''}`,
+  );
+
+  const hasRemote = await git.ok(['remote', 'get-url', config.remote]);
+  if (hasRemote) {
+    await fetchTags(git, config.remote);
+    await deepenUntilTagged(git, config.remote, mod, (await scanTags(git, mod)).tags.length > 0);
+  } else if (!config.dryRun) {
+    throw inputError(
+      'remote',
+      config.remote,
+      'the name of a configured git remote',
+      'Check the checkout, or use dry-run to only compute the version.',
+    );
+  }
+
+  const rules: ReleaseRules = {
+    mod,
+    rules: config.rules,
+    defaultBump: config.defaultBump,
+    initialVersion: config.initialVersion,
+    majorZeroBreaking: config.majorZeroBreaking,
+    prerelease: pre?.id,
+    label: config.labels ? await labelOverride(config, await git.out(['rev-parse', 'HEAD'])) : undefined,
+  };
+
+  const outcome = await release(git, config, rules, releasable && !config.dryRun, branch);
+  if (outcome.created && config.createRelease && outcome.tag)
+    outcome.release = await makeRelease(config, outcome);
+  else if (outcome.plan.existing && config.createRelease && !config.dryRun && outcome.tag)
+    outcome.release = await makeRelease(config, outcome);
+
+  const version = outcome.version ? formatVersion(outcome.version).slice(1) : '';
+  workflow.setOutput('version', version);
+  workflow.setOutput('tag', outcome.tag ?? '');
+  workflow.setOutput('previous-tag', outcome.plan.existing ? '' : (outcome.plan.previous?.name ?? ''));
+  workflow.setOutput('bump', outcome.plan.bump);
+  workflow.setOutput('changelog', outcome.changelog);
+  workflow.setOutput('created', String(outcome.created));
+  log.info(outcome.why);
+  writeSummary(summarize(mod.path, branch, outcome));
+}
+
+/** The merged PR's `release:` label, when the token can read it; an unreadable PR is a warning. */
+async function labelOverride(config: Config, head: string): Promise<ReleaseRules['label']> {
+  if (!config.githubToken || !process.env.GITHUB_REPOSITORY) return undefined;
+  try {
+    const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+    const pr = await mergedPullOf(client, repo, head);
+    if (!pr) return undefined;
+    const bump = bumpFromLabels(pr.labels, pr.number);
+    const name = pr.labels.find((l) => l.toLowerCase().startsWith('release:'));
+    return bump && name ? { bump, pr: pr.number, name } : undefined;
+  } catch (e) {
+    if (!(e instanceof GitHubApiError)) throw e;
+    workflow.warning(
+      `Could not read the pull request of ${head.slice(0, 7)} for release labels (${e.message}); deciding from the commits.`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * Plans, tags and pushes; when the push is refused because another run pushed the same tag first,
+ * fetches the tags and plans again (bounded), never forcing and never moving a release tag.
+ */
+async function release(
+  git: Git,
+  config: Config,
+  rules: ReleaseRules,
+  tagging: boolean,
+  branch: string,
+): Promise<Outcome> {
+  const date = new Date().toISOString().slice(0, 10);
+  const repoUrl = process.env.GITHUB_REPOSITORY
+    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
+    : undefined;
+  for (let attempt = 1; ; attempt++) {
+    const plan = await planRelease(git, rules);
+    for (const t of plan.ignoredTags) workflow.warning(`Ignoring tag ${t.name}: ${t.why}.`);
+    if (plan.existing)
+      return {
+        plan,
+        tag: plan.existing.name,
+        version: plan.existing.version,
+        created: false,
+        changelog: '',
+        why: `${plan.decidedBy}: nothing to create.`,
+        attempts: attempt,
+      };
+    if (!plan.next)
+      return {
+        plan,
+        version: plan.previous?.version,
+        tag: plan.previous?.name,
+        created: false,
+        changelog: '',
+        why: `Nothing to release: ${plan.decidedBy}.`,
+        attempts: attempt,
+      };
+    const { tag, version } = plan.next;
+    const changelog = renderChangelog(tag, date, changesOf(plan), repoUrl);
+    const result = { plan, tag, version, changelog, attempts: attempt };
+    if (!tagging)
+      return {
+        ...result,
+        created: false,
+        why: config.dryRun
+          ? `Dry run: would tag ${tag} (${plan.decidedBy}).`
+          : `Branch ${branch} is not a release branch: ${tag} computed, not tagged.`,
+      };
+    // The tag exists already (fetched after a lost race): released by a later commit, or a conflict.
+    const taken = (await scanTags(git, rules.mod)).tags.find((t) => t.name === tag);
+    if (taken) {
+      if (await git.ok(['merge-base', '--is-ancestor', plan.head, taken.commit]))
+        return {
+          ...result,
+          created: false,
+          why: `${tag} was pushed meanwhile on ${taken.commit.slice(0, 7)}, which contains this commit: already released.`,
+        };
+      throw new UserError(
+        `${tag} already exists on ${taken.commit.slice(0, 7)}, which is not in the history of HEAD (${plan.head.slice(0, 7)}): another branch released this version. Merge that branch, or release from it.`,
+      );
+    }
+    await createTag(git, config, tag, changelog);
+    let pushed;
+    try {
+      pushed = await pushTag(git, config.remote, tag);
+    } catch (e) {
+      await git.run(['tag', '-d', tag]);
+      throw e;
+    }
+    if (pushed.kind === 'pushed') {
+      log.info(`Pushed ${tag} (${plan.decidedBy})`);
+      return {
+        ...result,
+        created: true,
+        why: `Tagged ${tag} on ${plan.head.slice(0, 7)}: ${plan.decidedBy}.`,
+      };
+    }
+    await git.run(['tag', '-d', tag]);
+    if (attempt >= config.maxAttempts)
+      throw new UserError(
+        `Another run pushed ${tag} first, ${attempt} times in a row; giving up without tagging (max-attempts ${config.maxAttempts}). Re-run the job, or serialize releases with \`concurrency:\` in the workflow.`,
+      );
+    log.info(
+      `Another run pushed ${tag} first; fetching tags and planning again (attempt ${attempt + 1} of ${config.maxAttempts})`,
+    );
+    await fetchTags(git, config.remote);
+  }
+}
+
+async function createTag(git: Git, config: Config, tag: string, message: string): Promise<void> {
+  const identity = (await git.ok(['config', 'user.email']))
+    ? []
+    : [
+        '-c',
+        'user.name=github-actions[bot]',
+        '-c',
+        'user.email=41898282+github-actions[bot]@users.noreply.github.com',
+      ];
+  await git.run([...identity, 'tag', config.sign ? '-s' : '-a', '-m', message, tag, 'HEAD']);
+}
+
+async function makeRelease(config: Config, outcome: Outcome): Promise<string | undefined> {
+  if (!config.githubToken) {
+    workflow.warning(
+      'create-release needs github-token (contents: write); the tag was pushed without a GitHub Release.',
+    );
+    return undefined;
+  }
+  const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+  try {
+    const r = await ensureRelease(client, repo, {
+      tag: outcome.tag!,
+      body: outcome.changelog || `Release ${outcome.tag}`,
+      prerelease: Boolean(outcome.version?.pre.length),
+    });
+    log.info(`GitHub Release ${r.action}: ${r.url}`);
+    return r.url;
+  } catch (e) {
+    if (!(e instanceof GitHubApiError)) throw e;
+    throw new UserError(
+      `The tag ${outcome.tag} is pushed, but creating its GitHub Release failed: ${e.message}. The token needs \`contents: write\`; re-running the job creates the release for the existing tag.`,
+    );
+  }
+}
+
+function summarize(modulePath: string, branch: string, o: Outcome): Summary {
+  const s = new Summary()
+    .heading(
+      `semver-tag: ${o.created ? `✅ tagged ${o.tag}` : o.plan.existing ? `already tagged ${o.tag}` : o.plan.next ? `${o.tag} (not tagged)` : 'nothing to release'}`,
+    )
+    .table(
+      ['', ''],
+      [
+        ['module', `\`${modulePath}\``],
+        ['branch', branch],
+        ['previous release', o.plan.previous?.name ?? 'none'],
+        ['bump', o.plan.bump],
+        ['decided by', o.plan.decidedBy],
+        ['next', o.tag ?? ''],
+        [
+          'created',
+          o.created ? `yes${o.attempts > 1 ? ` (after ${o.attempts - 1} lost race(s))` : ''}` : 'no',
+        ],
+        ...(o.release ? [['release', o.release]] : []),
+      ],
+    );
+  if (o.plan.decisions.length)
+    s.details(
+      `Commits since ${o.plan.previous?.name ?? 'the start'} (${o.plan.decisions.length})`,
+      new Summary()
+        .table(
+          ['commit', 'subject', 'bump', 'why'],
+          o.plan.decisions
+            .slice(0, 100)
+            .map((d) => [d.commit.sha.slice(0, 7), d.commit.subject, d.bump, d.reason]),
+        )
+        .toString(),
+    );
+  if (o.changelog) s.details('Changelog', o.changelog);
+  return s;
+}
