@@ -8,6 +8,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'cold-start': async (runs) => (await import('./cold-start.js')).bench(runs),
   'setup-go-cross': async (runs) => (await import('./setup-go-cross.js')).bench(runs),
   'coverage-gate': async (runs) => (await import('./coverage-gate.js')).bench(runs),
+  'semver-tag': async (runs) => (await import('./semver-tag.js')).bench(runs),
 };
 
 const args = process.argv.slice(2);
