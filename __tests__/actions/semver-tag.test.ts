@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { goShip, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -300,6 +300,25 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect(r.remoteTags()).toEqual({});
   }, 60_000);
 
+  test('major-tag moves v1 to each new stable release, never a release tag', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    r.commit('feat: b');
+    const first = await semverTag(r.work, ['major-tag=true']);
+    expect(first.outputs).toMatchObject({ tag: 'v1.1.0', created: 'true' });
+    const one = r.git('rev-parse', 'HEAD');
+    r.commit('fix: c');
+    await semverTag(r.work, ['major-tag=true']);
+    const tags = r.remoteTags();
+    expect(tags).toMatchObject({
+      'v1.0.0': expect.any(String),
+      'v1.1.0': one,
+      'v1.1.1': r.git('rev-parse', 'HEAD'),
+    });
+    expect(tags.v1).toBe(r.git('rev-parse', 'HEAD'));
+  }, 60_000);
+
   test('bad input and faults', async () => {
     const r = repository();
     r.commit('feat: a');
@@ -386,3 +405,62 @@ describeWith('git', hasCommand('git'), 'semver-tag with the GitHub API', () => {
     for (const out of [res.stdout, res.stderr]) expect(out).not.toContain(TOKEN);
   }, 60_000);
 });
+
+describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), 'semver-tag api-check', () => {
+  test('an incompatible API change under a fix: commit is refused before tagging; an addition as a patch warns', async () => {
+    const r = repository();
+    r.write('lib.go', 'package lib\n\nfunc Parse(s string) int { return len(s) }\n');
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'feat: parse');
+    r.git('push', '-q', 'origin', 'HEAD');
+    r.tag('v1.0.0');
+    r.write('lib.go', 'package lib\n\nfunc Parse(s string, strict bool) int { return len(s) }\n');
+    r.git('commit', '-q', '-am', 'fix: strict parsing');
+    r.git('push', '-q', 'origin', 'HEAD');
+    const refused = await semverTag(r.work, ['api-check=true']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      'api-check: the exported API of example.com/lib has incompatible changes since v1.0.0',
+    );
+    expect(refused.stderr).toContain('Parse: changed from func(string) int to func(string, bool) int');
+    expect(r.remoteTags()).toEqual({ 'v1.0.0': expect.any(String) });
+
+    r.write(
+      'lib.go',
+      'package lib\n\nfunc Parse(s string) int { return len(s) }\n\nfunc ParseStrict(s string) int { return len(s) }\n',
+    );
+    r.git('commit', '-q', '-am', 'fix: add strict parsing beside Parse');
+    r.git('push', '-q', 'origin', 'HEAD');
+    const ok = await semverTag(r.work, ['api-check=true']);
+    expect(ok.code).toBe(0);
+    expect(ok.outputs).toMatchObject({ tag: 'v1.0.1', created: 'true' });
+    expect(ok.stderr).toContain(
+      'warning: api-check: 1 exported addition(s) since v1.0.0 (ParseStrict: added), released as a patch',
+    );
+    expect(r.git('worktree', 'list').split('\n')).toHaveLength(1); // the temporary worktree is gone
+  }, 600_000);
+});
+
+describeWith(
+  'git and ssh-keygen',
+  hasCommand('git') && hasCommand('sh', ['-c', 'command -v ssh-keygen']),
+  'semver-tag signing',
+  () => {
+    test('sign: the tag is signed with the configured key (SSH signing, verified by git)', async () => {
+      const r = repository();
+      const key = join(r.root, 'signing');
+      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'dev@example.com', '-f', key]);
+      writeFileSync(join(r.root, 'allowed'), `dev@example.com ${readFileSync(`${key}.pub`, 'utf8')}`);
+      r.git('config', 'gpg.format', 'ssh');
+      r.git('config', 'user.signingkey', key);
+      r.git('config', 'gpg.ssh.allowedSignersFile', join(r.root, 'allowed'));
+      r.commit('feat: signed');
+      const res = await semverTag(r.work, ['sign=true']);
+      expect(res.outputs).toMatchObject({ tag: 'v0.1.0', created: 'true' });
+      expect(() =>
+        execFileSync('git', ['-C', r.work, 'tag', '-v', 'v0.1.0'], { stdio: 'pipe' }),
+      ).not.toThrow();
+      expect(r.git('cat-file', '-p', 'v0.1.0')).toContain('-----BEGIN SSH SIGNATURE-----');
+    }, 60_000);
+  },
+);

@@ -46,7 +46,7 @@ export interface TagScan {
  * This module's release tags: `<prefix>vX.Y.Z[-pre]`. Tags of other modules are not looked at; tags
  * that look like ours but are not valid Go versions are reported (never a crash).
  */
-export async function scanTags(git: Git, mod: GoModule): Promise<TagScan> {
+export async function scanTags(git: Git, mod: Pick<GoModule, 'tagPrefix'>): Promise<TagScan> {
   const out = await git.out([
     'for-each-ref',
     '--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)',

@@ -2,11 +2,19 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { ensureRelease, mergedPullOf } from '../../github/releases.js';
 import { eventPayload, GitHubApiError, GitHubClient } from '../../github/rest.js';
+import { diffApi } from '../../release/apicheck.js';
 import { renderChangelog } from '../../release/changelog.js';
 import { bumpFromLabels, parseRules } from '../../release/commits.js';
 import { findModule } from '../../release/module.js';
 import { changesOf, planRelease, type ReleasePlan, type ReleaseRules } from '../../release/plan.js';
-import { BUMPS, formatVersion, parseVersion, type Bump, type SemVer } from '../../release/semver.js';
+import {
+  BUMPS,
+  compareVersions,
+  formatVersion,
+  parseVersion,
+  type Bump,
+  type SemVer,
+} from '../../release/semver.js';
 import { deepenUntilTagged, fetchTags, Git, pushTag, scanTags } from '../../release/tags.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError, UserError } from '../../runner/errors.js';
@@ -28,6 +36,8 @@ export interface Config {
   labels: boolean;
   createRelease: boolean;
   sign: boolean;
+  majorTag: boolean;
+  apiCheck: boolean;
   dryRun: boolean;
   maxAttempts: number;
   githubToken: string;
@@ -70,6 +80,8 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     labels: inputs.boolean('labels'),
     createRelease: inputs.boolean('create-release'),
     sign: inputs.boolean('sign'),
+    majorTag: inputs.boolean('major-tag'),
+    apiCheck: inputs.boolean('api-check'),
     dryRun: inputs.boolean('dry-run'),
     maxAttempts: inputs.int('max-attempts', { min: 1, max: 20 }) ?? 5,
     githubToken: inputs.optional('github-token') ?? '',
@@ -101,6 +113,7 @@ interface Outcome {
   why: string;
   attempts: number;
   release?: string;
+  majorTag?: string;
 }
 
 export async function run(): Promise<void> {
@@ -152,6 +165,8 @@ export async function run(): Promise<void> {
   };
 
   const outcome = await release(git, config, rules, releasable && !config.dryRun, branch);
+  if (outcome.created && config.majorTag && outcome.version && !outcome.version.pre.length)
+    outcome.majorTag = await moveMajorTag(git, config, mod.tagPrefix, outcome.version, outcome.tag!);
   if (outcome.created && config.createRelease && outcome.tag)
     outcome.release = await makeRelease(config, outcome);
   else if (outcome.plan.existing && config.createRelease && !config.dryRun && outcome.tag)
@@ -226,6 +241,8 @@ async function release(
         attempts: attempt,
       };
     const { tag, version } = plan.next;
+    if (config.apiCheck && plan.previous && plan.previous.version.major === version.major)
+      await checkApi(git, rules, plan, tag);
     const changelog = renderChangelog(tag, date, changesOf(plan), repoUrl);
     const result = { plan, tag, version, changelog, attempts: attempt };
     if (!tagging)
@@ -275,6 +292,72 @@ async function release(
     );
     await fetchTags(git, config.remote);
   }
+}
+
+/**
+ * api-check: the exported API against the previous release. An incompatible change needs a new
+ * major version (at v0, at least a minor one); commits that claim less fail the step before tagging.
+ */
+async function checkApi(git: Git, rules: ReleaseRules, plan: ReleasePlan, tag: string): Promise<void> {
+  const previous = plan.previous!;
+  const diff = await diffApi(git, rules.mod, previous.name);
+  const atZero = previous.version.major === 0;
+  log.info(
+    `api-check against ${previous.name}: ${diff.incompatible.length} incompatible, ${diff.compatible.length} compatible change(s)`,
+  );
+  if (diff.incompatible.length && (!atZero || plan.bump === 'patch'))
+    throw new UserError(
+      `api-check: the exported API of ${rules.mod.path} has incompatible changes since ${previous.name}, but ${plan.decidedBy} makes the next version ${tag}:\n${diff.incompatible
+        .slice(0, 20)
+        .map((c) => `  - ${c}`)
+        .join(
+          '\n',
+        )}\n${atZero ? 'At v0, mark the change as breaking (`feat!:` or a `BREAKING CHANGE:` footer) or label the PR release:minor.' : `Restore the API (add, do not change), or release v${previous.version.major + 1} under the module path ${rules.mod.path.replace(/\/v\d+$/, '')}/v${previous.version.major + 1}.`} Nothing was tagged.`,
+    );
+  if (diff.compatible.length && plan.bump === 'patch')
+    workflow.warning(
+      `api-check: ${diff.compatible.length} exported addition(s) since ${previous.name} (${diff.compatible.slice(0, 3).join('; ')}), released as a patch; a \`feat:\` commit would make it a minor release.`,
+    );
+}
+
+/**
+ * The moving major tag (`v1`) that action repositories publish: pointed at the new release when it
+ * is the highest of its major, with a lease on the remote's current value so a concurrent move is
+ * never overwritten. Only this tag is ever moved; release tags never are.
+ */
+async function moveMajorTag(
+  git: Git,
+  config: Config,
+  prefix: string,
+  version: SemVer,
+  tag: string,
+): Promise<string | undefined> {
+  const major = `${prefix}v${version.major}`;
+  const higher = (await scanTags(git, { tagPrefix: prefix })).tags.find(
+    (t) =>
+      t.version.major === version.major && !t.version.pre.length && compareVersions(t.version, version) > 0,
+  );
+  if (higher) {
+    log.info(`${major} stays: ${higher.name} is a higher release of v${version.major}.`);
+    return undefined;
+  }
+  const ref = `refs/tags/${major}`;
+  const remoteNow = (await git.out(['ls-remote', config.remote, ref])).split('\t')[0] ?? '';
+  await git.run(['tag', '-f', '-a', '-m', `${major} → ${tag}`, major, `${tag}^{commit}`]);
+  const r = await git.run(
+    ['push', '--porcelain', `--force-with-lease=${ref}:${remoteNow}`, config.remote, `${ref}:${ref}`],
+    {
+      check: false,
+    },
+  );
+  if (r.code !== 0) {
+    workflow.warning(
+      `${major} was not moved to ${tag}: the remote's ${major} changed meanwhile or the push was refused (${r.stderr.trim().split('\n').at(-1)}).`,
+    );
+    return undefined;
+  }
+  log.info(`Moved ${major} to ${tag}`);
+  return major;
 }
 
 async function createTag(git: Git, config: Config, tag: string, message: string): Promise<void> {
@@ -332,6 +415,7 @@ function summarize(modulePath: string, branch: string, o: Outcome): Summary {
           o.created ? `yes${o.attempts > 1 ? ` (after ${o.attempts - 1} lost race(s))` : ''}` : 'no',
         ],
         ...(o.release ? [['release', o.release]] : []),
+        ...(o.majorTag ? [['moved', `${o.majorTag} → ${o.tag}`]] : []),
       ],
     );
   if (o.plan.decisions.length)

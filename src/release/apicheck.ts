@@ -1,0 +1,78 @@
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { log } from '../runner/log.js';
+import type { GoModule } from './module.js';
+import type { Git } from './tags.js';
+
+/** golang.org/x/exp/cmd/apidiff, pinned so the installed copy can be reused across runs. */
+const APIDIFF = 'golang.org/x/exp/cmd/apidiff';
+const APIDIFF_VERSION = 'v0.0.0-20261014143641-f0251eb4aa3e';
+
+export interface ApiDiff {
+  incompatible: string[];
+  compatible: string[];
+}
+
+/** apidiff from PATH, or installed once from the Go module proxy into the tool cache. */
+async function apidiffBinary(): Promise<string> {
+  const onPath = await runCommand('apidiff', ['-h'], { check: false }).catch(() => undefined);
+  if (onPath && onPath.code !== 127 && /usage/i.test(onPath.stdout + onPath.stderr)) return 'apidiff';
+  const base = process.env.RUNNER_TOOL_CACHE
+    ? join(process.env.RUNNER_TOOL_CACHE, 'go-ship-tools')
+    : join(homedir(), '.cache', 'go-ship', 'tools');
+  const dir = join(base, 'apidiff', APIDIFF_VERSION);
+  const bin = join(dir, 'apidiff');
+  if (existsSync(bin)) return bin;
+  mkdirSync(dir, { recursive: true });
+  log.info(`Installing ${APIDIFF}@${APIDIFF_VERSION} from the Go module proxy for api-check`);
+  try {
+    await runCommand('go', ['install', `${APIDIFF}@${APIDIFF_VERSION}`], {
+      env: { GOBIN: dir, GOFLAGS: '' },
+      timeoutMs: 10 * 60_000,
+    });
+  } catch (e) {
+    throw new UserError(
+      `api-check needs apidiff, and installing it failed: ${(e as Error).message.split('\n').slice(-3).join(' ')}. Put apidiff on PATH, install Go (setup-go-cross) with access to a module proxy, or set api-check: false.`,
+    );
+  }
+  return bin;
+}
+
+/** The `- ...` lines of apidiff's "Incompatible changes:" and "Compatible changes:" sections. */
+export function parseApiDiff(text: string): ApiDiff {
+  const out: ApiDiff = { incompatible: [], compatible: [] };
+  let section: keyof ApiDiff | undefined;
+  for (const line of text.split('\n')) {
+    if (/^Incompatible changes:/.test(line)) section = 'incompatible';
+    else if (/^Compatible changes:/.test(line)) section = 'compatible';
+    else if (section && line.startsWith('- ')) out[section].push(line.slice(2));
+  }
+  return out;
+}
+
+/**
+ * The module's exported API at `previousTag` against the working tree, with apidiff's module mode.
+ * The old version is checked out in a temporary worktree that is always removed.
+ */
+export async function diffApi(git: Git, mod: GoModule, previousTag: string): Promise<ApiDiff> {
+  const apidiff = await apidiffBinary();
+  const tmp = mkdtempSync(join(tmpdir(), 'go-ship-apidiff-'));
+  const old = join(tmp, 'old');
+  await git.run(['worktree', 'add', '--quiet', '--detach', old, `${previousTag}^{commit}`]);
+  try {
+    const env = { GOFLAGS: '-mod=mod', GOWORK: 'off' };
+    await runCommand(apidiff, ['-m', '-w', join(tmp, 'old.x'), mod.path], { cwd: join(old, mod.dir), env });
+    await runCommand(apidiff, ['-m', '-w', join(tmp, 'new.x'), mod.path], {
+      cwd: join(git.cwd, mod.dir),
+      env,
+    });
+    const r = await runCommand(apidiff, ['-m', join(tmp, 'old.x'), join(tmp, 'new.x')]);
+    return parseApiDiff(r.stdout);
+  } finally {
+    await git.run(['worktree', 'remove', '--force', old], { check: false });
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
