@@ -1,0 +1,290 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+import { freePort } from '../helpers/net.js';
+
+const IDENTITY = {
+  GIT_AUTHOR_NAME: 'Dev',
+  GIT_AUTHOR_EMAIL: 'dev@example.com',
+  GIT_COMMITTER_NAME: 'Dev',
+  GIT_COMMITTER_EMAIL: 'dev@example.com',
+  GIT_AUTHOR_DATE: '2026-11-01T10:00:00Z',
+  GIT_COMMITTER_DATE: '2026-11-01T10:00:00Z',
+};
+const COMMIT_TIME = Date.parse('2026-11-01T10:00:00Z') / 1000;
+
+/** A fixture copied into a fresh git repository with one commit (fixed dates) tagged `tag`. */
+function gitCopy(fixture: string, tag = 'v1.2.3'): string {
+  const dir = join(tempDir('build'), 'src');
+  cpSync(fixture, dir, { recursive: true });
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: dir, env: { ...process.env, ...IDENTITY } });
+  git('init', '-q', '-b', 'main');
+  writeFileSync(join(dir, '.gitignore'), '/dist/\n/shards/\n');
+  git('add', '.');
+  git('commit', '-q', '-m', 'initial');
+  git('tag', tag);
+  return dir;
+}
+
+/** Another clone of `repo` in a different directory (different absolute paths, same commit). */
+function cloneOf(repo: string): string {
+  const dir = join(tempDir('build-clone'), 'elsewhere', 'src');
+  execFileSync('git', ['clone', '-q', repo, dir]);
+  return dir;
+}
+
+async function buildMatrix(
+  dir: string,
+  withs: string[],
+): Promise<CliRun & { outputs: Record<string, string>; summary: string }> {
+  const r = await goShip([
+    'build-matrix',
+    '--workspace',
+    dir,
+    '--json',
+    ...withs.flatMap((w) => ['--with', w]),
+  ]);
+  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
+  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
+}
+
+const sh = (file: string, args: string[], cwd?: string) =>
+  execFileSync(file, args, { cwd, encoding: 'utf8' });
+const HELLO = join(ROOT, 'examples', 'hello-svc');
+const MULTI = join(ROOT, '__tests__', 'fixtures', 'multibin');
+const TARGETS = 'targets=linux/amd64,linux/arm64,darwin/arm64,windows/amd64';
+
+describeWith(
+  'go, git, tar and unzip',
+  hasCommand('go', ['version']) && hasCommand('git') && hasCommand('tar') && hasCommand('unzip', ['-v']),
+  'build-matrix',
+  () => {
+    const hello = gitCopy(HELLO);
+    let single: Awaited<ReturnType<typeof buildMatrix>>;
+
+    beforeAll(async () => {
+      single = await buildMatrix(hello, [TARGETS]);
+    }, 600_000);
+
+    test('archives, checksums that sha256sum -c accepts, and binaries that go version -m describes', async () => {
+      expect(single.code).toBe(0);
+      expect(single.outputs.version).toBe('1.2.3');
+      const dist = join(hello, 'dist');
+      expect(readdirSync(dist).sort()).toEqual([
+        'hello-svc_1.2.3_checksums.txt',
+        'hello-svc_1.2.3_darwin_arm64.tar.gz',
+        'hello-svc_1.2.3_linux_amd64.tar.gz',
+        'hello-svc_1.2.3_linux_arm64.tar.gz',
+        'hello-svc_1.2.3_windows_amd64.zip',
+        'manifest.json',
+      ]);
+      expect(sh('sha256sum', ['-c', 'hello-svc_1.2.3_checksums.txt'], dist).match(/: OK$/gm)).toHaveLength(4);
+      // Fixed owner, modes and times in the archives.
+      const listing = sh('tar', ['-tvzf', 'hello-svc_1.2.3_linux_arm64.tar.gz', '--full-time'], dist);
+      expect(listing).toContain('-rwxr-xr-x 0/0');
+      expect(listing).toContain('2026-11-01 10:00:00 hello-svc');
+      expect(sh('unzip', ['-l', 'hello-svc_1.2.3_windows_amd64.zip'], dist)).toContain('hello-svc.exe');
+      const out = join(tempDir('extract'), 'x');
+      for (const [target, archive, bin] of [
+        ['linux/amd64', 'hello-svc_1.2.3_linux_amd64.tar.gz', 'hello-svc'],
+        ['linux/arm64', 'hello-svc_1.2.3_linux_arm64.tar.gz', 'hello-svc'],
+        ['darwin/arm64', 'hello-svc_1.2.3_darwin_arm64.tar.gz', 'hello-svc'],
+        ['windows/amd64', 'hello-svc_1.2.3_windows_amd64.zip', 'hello-svc.exe'],
+      ]) {
+        const dir = join(out, target.replace('/', '_'));
+        mkdirSync(dir, { recursive: true });
+        if (archive.endsWith('.zip')) sh('unzip', ['-q', join(dist, archive), '-d', dir]);
+        else sh('tar', ['-xzf', join(dist, archive), '-C', dir]);
+        const info = sh('go', ['version', '-m', join(dir, bin)]);
+        const [goos, goarch] = target.split('/');
+        expect(info).toContain(`build\tGOOS=${goos}`);
+        expect(info).toContain(`build\tGOARCH=${goarch}`);
+        expect(info).toContain('build\t-trimpath=true');
+        expect(info).toContain('build\tCGO_ENABLED=0');
+        expect(info).toContain('path\texample.com/hello-svc');
+      }
+      // -trimpath keeps -ldflags out of the build info, so the injected values are checked by
+      // running the linux/amd64 binary.
+      const port = await freePort();
+      const svc = spawn(join(out, 'linux_amd64', 'hello-svc'), ['-addr', `127.0.0.1:${port}`]);
+      try {
+        let body = '';
+        for (let i = 0; i < 50 && !body; i++) {
+          body = await fetch(`http://127.0.0.1:${port}/version`)
+            .then((r) => r.text())
+            .catch(() => '');
+          if (!body) await new Promise((r) => setTimeout(r, 100));
+        }
+        const commit = sh('git', ['rev-parse', 'HEAD'], hello).trim();
+        expect(JSON.parse(body)).toEqual({ version: '1.2.3', commit, date: '2026-11-01T10:00:00Z' });
+      } finally {
+        svc.kill('SIGTERM');
+      }
+      expect(single.summary).toContain('| linux/arm64 | hello-svc |');
+      expect(single.summary).toContain('xychart-beta');
+    }, 120_000);
+
+    test('the same commit built in another directory gives byte-identical archives; verify-reproducible agrees', async () => {
+      const other = cloneOf(hello);
+      const again = await buildMatrix(other, [TARGETS, 'verify-reproducible=true']);
+      expect(again.code).toBe(0);
+      expect(again.stderr).toMatch(/verify-reproducible: identical/);
+      expect(readFileSync(join(other, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8')).toBe(
+        readFileSync(join(hello, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8'),
+      );
+      const manifest = JSON.parse(readFileSync(join(other, 'dist', 'manifest.json'), 'utf8'));
+      expect(manifest.commitTime).toBe(COMMIT_TIME);
+    }, 600_000);
+
+    test("plan -> 3 shards built in separate clones -> merge gives the single build's checksums file", async () => {
+      const planned = await buildMatrix(hello, [TARGETS, 'mode=plan', 'shards=3']);
+      expect(planned.code).toBe(0);
+      const matrix = JSON.parse(planned.outputs.matrix) as { include: { shard: string; targets: string }[] };
+      expect(matrix.include).toHaveLength(3);
+      expect(matrix.include.flatMap((s) => s.targets.split(',')).sort()).toEqual([
+        'darwin/arm64',
+        'linux/amd64',
+        'linux/arm64',
+        'windows/amd64',
+      ]);
+      const merger = cloneOf(hello);
+      for (const s of matrix.include) {
+        const shardDir = cloneOf(hello);
+        const r = await buildMatrix(shardDir, [`targets=${s.targets}`, `shard=${s.shard}`]);
+        expect(r.code).toBe(0);
+        // What actions/upload-artifact + download-artifact would carry: the shard's output-dir.
+        cpSync(join(shardDir, 'dist'), join(merger, 'shards', `build-${s.shard}`), { recursive: true });
+      }
+      const merged = await buildMatrix(merger, ['mode=merge', `matrix=${planned.outputs.matrix}`]);
+      expect(merged.code).toBe(0);
+      expect(readFileSync(join(merger, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8')).toBe(
+        readFileSync(join(hello, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8'),
+      );
+      expect(
+        sh('sha256sum', ['-c', 'hello-svc_1.2.3_checksums.txt'], join(merger, 'dist')).match(/: OK$/gm),
+      ).toHaveLength(4);
+
+      // A tampered shard and a missing shard are refused; nothing is written.
+      const shard1 = join(merger, 'shards', 'build-1');
+      const archive = readdirSync(shard1).find((f) => /\.(tar\.gz|zip)$/.test(f))!;
+      const bytes = readFileSync(join(shard1, archive));
+      bytes[bytes.length - 30] ^= 0xff;
+      writeFileSync(join(shard1, archive), bytes);
+      const tampered = await buildMatrix(merger, ['mode=merge', 'output-dir=merged2']);
+      expect(tampered.code).toBe(1);
+      expect(tampered.stderr).toContain(`Shard 1: ${archive} does not match its manifest`);
+      const missing = await buildMatrix(merger, [
+        'mode=merge',
+        'merge-from=shards/build-2',
+        `matrix=${planned.outputs.matrix}`,
+        'output-dir=merged3',
+      ]);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/The merge is missing .*\(shard 1\)/);
+      expect(readdirSync(merger)).not.toContain('merged2');
+      expect(readdirSync(merger)).not.toContain('merged3');
+    }, 600_000);
+  },
+);
+
+describeWith(
+  'go and git',
+  hasCommand('go', ['version']) && hasCommand('git'),
+  'build-matrix on a multi-binary module',
+  () => {
+    const multi = gitCopy(MULTI, 'v0.4.0');
+
+    test('two binaries per archive with README and LICENSE; template fields per target', async () => {
+      const r = await buildMatrix(multi, [
+        'targets=linux/amd64,windows/amd64',
+        'packages=./cmd/alpha\n./cmd/beta',
+        'ldflags=-X main.version={{.Version}} -X main.commit={{.ShortCommit}} -X main.target={{.Target}}',
+      ]);
+      expect(r.code).toBe(0);
+      const dist = join(multi, 'dist');
+      expect(
+        sh('tar', ['-tzf', 'multibin_0.4.0_linux_amd64.tar.gz'], dist).split('\n').filter(Boolean),
+      ).toEqual(['LICENSE', 'README.md', 'alpha', 'beta']);
+      expect(
+        sh('unzip', ['-Z1', 'multibin_0.4.0_windows_amd64.zip'], dist).split('\n').filter(Boolean),
+      ).toEqual(['LICENSE', 'README.md', 'alpha.exe', 'beta.exe']);
+      // Binaries 0755, documents 0644, owner 0:0, every mtime the commit time.
+      const listing = sh('tar', ['-tvzf', 'multibin_0.4.0_linux_amd64.tar.gz', '--full-time'], dist);
+      expect(listing).toMatch(/^-rw-r--r-- 0\/0 .* 2026-11-01 10:00:00 README\.md$/m);
+      expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* 2026-11-01 10:00:00 alpha$/m);
+      const x = tempDir('multi-x');
+      sh('tar', ['-xzf', join(dist, 'multibin_0.4.0_linux_amd64.tar.gz'), '-C', x]);
+      const short = sh('git', ['rev-parse', '--short=7', 'HEAD'], multi).trim();
+      expect(sh(join(x, 'beta'), [])).toBe(
+        `hello from beta\nversion=0.4.0 commit=${short} target=linux/amd64 goos=linux goarch=amd64\n`,
+      );
+    }, 600_000);
+
+    test('a compile error in one target: the others finish, the failure names the target, nothing is written', async () => {
+      const r = await buildMatrix(multi, [
+        'targets=linux/amd64,windows/amd64',
+        'packages=./cmd/alpha',
+        'tags=broken',
+        'output-dir=out-broken',
+      ]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/\[\d\/2\] ✓ linux\/amd64 alpha/);
+      expect(r.stderr).toContain('1 of 2 builds failed: windows/amd64 (alpha). Nothing was written to');
+      expect(r.stderr).toContain('cannot use "not an int" (untyped string constant) as int value');
+      expect(readdirSync(multi)).not.toContain('out-broken');
+    }, 600_000);
+
+    test.each([
+      [['targets=linux/amd65'], 'Input `targets` got `linux/amd65`', 'Did you mean `linux/amd64`'],
+      [
+        ['ldflags=-X main.version={{.Versoin}}'],
+        'Input `ldflags` got `-X main.version={{.Versoin}}`',
+        '`{{.Versoin}}` is not one of them',
+      ],
+      [
+        ['packages=./lib'],
+        'example.com/multibin/lib is package lib, not a main package',
+        'List the command packages',
+      ],
+      [['mode=merge'], 'Input `merge-from` got `shards/*`', 'Download every shard'],
+      [
+        ['packages=./cmd/alpha\n./cmd/beta', 'binary-name=tool'],
+        'Input `binary-name` is `tool`, but `packages` has 2 main packages',
+        'Leave binary-name empty',
+      ],
+    ])(
+      'bad input %j',
+      async (withs, first, second) => {
+        const r = await buildMatrix(multi, ['targets=linux/amd64', ...withs]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(first);
+        expect(r.stderr).toContain(second);
+      },
+      120_000,
+    );
+
+    test('an output directory that cannot be written is refused before building', async () => {
+      if (process.getuid?.() === 0) {
+        // root writes anywhere; a path under a file cannot be created by anyone.
+        writeFileSync(join(multi, 'a-file'), 'x');
+        const r = await buildMatrix(multi, [
+          'targets=linux/amd64',
+          'packages=./cmd/beta',
+          'output-dir=a-file/out',
+        ]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('a-file is a file');
+        return;
+      }
+      const ro = join(multi, 'ro');
+      mkdirSync(ro);
+      chmodSync(ro, 0o555);
+      const r = await buildMatrix(multi, ['targets=linux/amd64', 'packages=./cmd/beta', 'output-dir=ro/out']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('is not writable');
+    }, 120_000);
+  },
+);

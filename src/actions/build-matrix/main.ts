@@ -1,0 +1,533 @@
+import {
+  accessSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import {
+  buildAll,
+  resolvePackages,
+  type BuildFailure,
+  type BuildSpec,
+  type BuiltBinary,
+} from '../../build/build.js';
+import {
+  archiveBase,
+  checksumsText,
+  packageTarget,
+  planShards,
+  readVerifiedManifest,
+  type ArchiveFormat,
+  type Artifact,
+  type Manifest,
+} from '../../build/manifest.js';
+import { renderTemplate } from '../../build/template.js';
+import { distList, parseTargets, type Target } from '../../go/targets.js';
+import { writeSummary } from '../../runner/action.js';
+import { runCommand } from '../../runner/command.js';
+import { inputError, UserError } from '../../runner/errors.js';
+import { findFiles, GlobSet } from '../../runner/glob.js';
+import { Inputs } from '../../runner/inputs.js';
+import { formatBytes, formatDuration, log } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+import * as workflow from '../../runner/workflow.js';
+
+export const DEFAULT_TARGETS = [
+  'linux/amd64',
+  'linux/arm64',
+  'darwin/amd64',
+  'darwin/arm64',
+  'windows/amd64',
+];
+export const DEFAULT_LDFLAGS =
+  '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
+
+export interface Config {
+  mode: 'build' | 'plan' | 'merge';
+  workspace: string;
+  targets: string[];
+  packages: string[];
+  binaryName?: string;
+  ldflags: string;
+  tags: string[];
+  env: Record<string, string>;
+  cgo: boolean;
+  trimpath: boolean;
+  strip: boolean;
+  version?: string;
+  archive: ArchiveFormat;
+  extraFiles: string[];
+  checksums: boolean;
+  parallelism: number;
+  outputDir: string;
+  projectName?: string;
+  shards: number;
+  shard?: string;
+  mergeFrom: string[];
+  matrix?: string;
+  verifyReproducible: boolean;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = resolve(
+    env.GITHUB_WORKSPACE ?? process.cwd(),
+    inputs.optional('working-directory') ?? '.',
+  );
+  if (!existsSync(workspace))
+    throw inputError('working-directory', inputs.string('working-directory'), 'a directory in the checkout');
+  const targets = inputs.list('targets');
+  const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
+  // Fails early on an unknown template field, before anything is built.
+  renderTemplate('ldflags', ldflags, {
+    Version: '',
+    Commit: '',
+    ShortCommit: '',
+    CommitDate: '',
+    Target: '',
+    Os: '',
+    Arch: '',
+  });
+  return {
+    mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const) ?? 'build',
+    workspace,
+    targets: targets.length ? targets : DEFAULT_TARGETS,
+    packages: inputs.lines('packages').length ? inputs.lines('packages') : ['.'],
+    binaryName: inputs.optional('binary-name'),
+    ldflags,
+    tags: inputs.list('tags'),
+    env: inputs.keyValues('env'),
+    cgo: inputs.boolean('cgo'),
+    trimpath: inputs.boolean('trimpath'),
+    strip: inputs.boolean('strip'),
+    version: inputs.optional('version')?.replace(/^v(?=\d)/, ''),
+    archive: inputs.oneOf('archive', ['tar.gz', 'zip', 'none'] as const) ?? 'tar.gz',
+    extraFiles: inputs.lines('extra-files'),
+    checksums: inputs.boolean('checksums'),
+    parallelism: inputs.int('parallelism', { min: 1, max: 64 }) ?? availableParallelism(),
+    outputDir: resolve(workspace, inputs.optional('output-dir') ?? 'dist'),
+    projectName: inputs.optional('project-name'),
+    shards: inputs.int('shards', { min: 1, max: 256 }) ?? 2,
+    shard: inputs.optional('shard'),
+    mergeFrom: inputs.lines('merge-from'),
+    matrix: inputs.optional('matrix'),
+    verifyReproducible: inputs.boolean('verify-reproducible'),
+  };
+}
+
+export async function run(): Promise<void> {
+  const config = getInputs();
+  if (config.mode === 'plan') return plan(config);
+  if (config.mode === 'merge') return merge(config);
+  return build(config);
+}
+
+interface Source {
+  version: string;
+  commit: string;
+  commitTime: number;
+  project: string;
+}
+
+/** Version, commit and commit time from git (SOURCE_DATE_EPOCH and `version` when given). */
+async function source(config: Config): Promise<Source> {
+  const git = (args: string[]) => runCommand('git', args, { cwd: config.workspace, check: false });
+  const head = await git(['log', '-1', '--format=%H %ct']);
+  const [commit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const commitTime = epoch && /^\d+$/.test(epoch) ? Number(epoch) : Number(time || 0);
+  let version = config.version;
+  if (!version) {
+    const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
+    const text = d.code === 0 ? d.stdout.trim() : '';
+    version = /^v\d/.test(text) ? text.slice(1) : `0.0.0-${text || 'dev'}`;
+  }
+  let project = config.projectName;
+  if (!project) {
+    const m = await runCommand('go', ['list', '-m'], { cwd: config.workspace, check: false });
+    const mod = m.code === 0 ? m.stdout.trim().split('\n')[0] : basename(config.workspace);
+    project =
+      mod
+        .split('/')
+        .filter((p) => !/^v[2-9]\d*$/.test(p))
+        .at(-1) ?? 'project';
+  }
+  return { version, commit, commitTime, project };
+}
+
+async function targetsOf(config: Config): Promise<Target[]> {
+  return parseTargets(config.targets, await distList());
+}
+
+async function plan(config: Config): Promise<void> {
+  const targets = await targetsOf(config);
+  const shards = planShards(targets, config.shards, config.cgo);
+  const matrix = JSON.stringify({ include: shards });
+  workflow.setOutput('matrix', matrix);
+  log.info(
+    `${targets.length} targets in ${shards.length} shard(s): ${shards.map((s) => `[${s.shard}] ${s.targets}`).join('  ')}`,
+  );
+  writeSummary(
+    new Summary().heading(`build-matrix plan: ${targets.length} targets, ${shards.length} shards`).table(
+      ['shard', 'targets'],
+      shards.map((s) => [s.shard, s.targets.split(',').join(', ')]),
+    ),
+  );
+}
+
+/** The output directory must be writable, and either new or a previous go-ship output (replaced). */
+function checkOutputDir(dir: string): void {
+  if (existsSync(dir)) {
+    const entries = readdirSync(dir);
+    if (entries.length && !entries.includes('manifest.json'))
+      throw inputError(
+        'output-dir',
+        dir,
+        'a new directory or one that build-matrix wrote before',
+        'It is not empty; choose another directory or empty it.',
+      );
+    accessSync(dir, constants.W_OK);
+    return;
+  }
+  let parent = dirname(dir);
+  while (!existsSync(parent)) parent = dirname(parent);
+  if (!statSync(parent).isDirectory())
+    throw inputError('output-dir', dir, 'a directory this job can write', `${parent} is a file.`);
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch {
+    throw inputError('output-dir', dir, 'a directory this job can write', `${parent} is not writable.`);
+  }
+}
+
+async function build(config: Config): Promise<void> {
+  const src = await source(config);
+  const targets = await targetsOf(config);
+  const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
+  checkOutputDir(config.outputDir);
+  await warnIfDirtying(config);
+  const spec: BuildSpec = {
+    dir: config.workspace,
+    packages,
+    ldflags: config.ldflags,
+    tags: config.tags,
+    env: config.env,
+    cgo: config.cgo,
+    trimpath: config.trimpath,
+    strip: config.strip,
+    version: src.version,
+    commit: src.commit,
+    commitTime: src.commitTime,
+  };
+  // Binaries are built outside the checkout: a new file in the work tree would mark the next
+  // binary's VCS stamp as modified.
+  const scratch = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-build-'));
+  log.info(
+    `Building ${packages.map((p) => p.binary).join(', ')} ${src.version} for ${targets.length} target(s), ${Math.min(config.parallelism, targets.length * packages.length)} at a time`,
+  );
+  const started = Date.now();
+  const { built, failed } = await buildAll(spec, targets, scratch, config.parallelism, (r, done, total) =>
+    progress(r, done, total),
+  );
+  const wall = Date.now() - started;
+  if (failed.length) {
+    rmSync(scratch, { recursive: true, force: true });
+    throw new UserError(
+      `${failed.length} of ${targets.length * packages.length} builds failed: ${failed.map((f) => `${f.target.name} (${f.pkg.binary})`).join(', ')}. Nothing was written to ${config.outputDir}.\n${failed
+        .slice(0, 3)
+        .map((f) => `--- ${f.target.name}: ${f.command}\n${f.output.split('\n').slice(0, 15).join('\n')}`)
+        .join('\n')}`,
+    );
+  }
+  if (config.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
+
+  const extras = findFiles(
+    config.workspace,
+    config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*'],
+  ).map((name) => ({ name, data: readFileSync(join(config.workspace, name)) }));
+  const artifacts: Artifact[] = [];
+  const files: { name: string; data: Buffer }[] = [];
+  for (const target of targets) {
+    const bins = built.filter((b) => b.target === target);
+    const p = packageTarget(
+      bins,
+      extras,
+      config.archive,
+      archiveBase(src.project, src.version, target),
+      src.commitTime,
+    );
+    artifacts.push(p.artifact);
+    files.push(...p.files);
+  }
+  const manifest: Manifest = {
+    schema: 'go-ship/build-manifest@1',
+    project: src.project,
+    version: src.version,
+    commit: src.commit,
+    commitTime: src.commitTime,
+    ...(config.shard ? { shard: config.shard } : {}),
+    targets: targets.map((t) => t.name),
+    artifacts,
+  };
+  const checksumsFile = writeOutput(config, src, manifest, files);
+  rmSync(scratch, { recursive: true, force: true });
+  setOutputs(config, manifest, checksumsFile);
+  writeSummary(buildSummary(src, built, artifacts, wall, config));
+}
+
+/** Replaces the output directory's contents in one go: files, checksums, manifest. */
+function writeOutput(
+  config: Config,
+  src: Source,
+  manifest: Manifest,
+  files: { name: string; data: Buffer }[],
+): string | undefined {
+  try {
+    return writeFiles(config, src, manifest, files);
+  } catch (e) {
+    // A full disk or a vanished directory: leave no half-written output behind.
+    rmSync(config.outputDir, { recursive: true, force: true });
+    throw new UserError(
+      `Writing ${config.outputDir} failed (${(e as Error).message}); nothing was left there. Free disk space or choose another output-dir.`,
+    );
+  }
+}
+
+function writeFiles(
+  config: Config,
+  src: Source,
+  manifest: Manifest,
+  files: { name: string; data: Buffer }[],
+): string | undefined {
+  rmSync(config.outputDir, { recursive: true, force: true });
+  mkdirSync(config.outputDir, { recursive: true });
+  for (const f of files) writeFileSync(join(config.outputDir, f.name), f.data);
+  let checksumsFile: string | undefined;
+  if (config.checksums) {
+    checksumsFile = join(config.outputDir, `${src.project}_${src.version}_checksums.txt`);
+    writeFileSync(checksumsFile, checksumsText(manifest.artifacts));
+  }
+  writeFileSync(join(config.outputDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  return checksumsFile;
+}
+
+function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {
+  workflow.setOutput(
+    'artifacts',
+    JSON.stringify(
+      manifest.artifacts.map((a) => ({
+        target: a.target,
+        path: join(config.outputDir, a.path),
+        sha256: a.sha256,
+        size: a.size,
+      })),
+    ),
+  );
+  workflow.setOutput('checksums-file', checksumsFile ?? '');
+  workflow.setOutput('version', manifest.version);
+  workflow.setOutput('manifest', join(config.outputDir, 'manifest.json'));
+}
+
+function progress(r: BuiltBinary | BuildFailure, done: number, total: number): void {
+  const tag = `[${done}/${total}]`;
+  if ('sha256' in r)
+    log.info(`${tag} ✓ ${r.target.name} ${r.name} ${formatBytes(r.size)} in ${formatDuration(r.ms)}`);
+  else {
+    log.info(`${tag} ✗ ${r.target.name} ${r.pkg.binary} failed`);
+    workflow.error(`${r.target.name}: ${r.output.split('\n').slice(0, 10).join('\n')}`, {
+      title: `go build ${r.target.name}`,
+    });
+  }
+}
+
+/** A binary stamped `vcs.modified=true` because the output directory sits untracked in the checkout. */
+async function warnIfDirtying(config: Config): Promise<void> {
+  const top = await runCommand('git', ['rev-parse', '--show-toplevel'], {
+    cwd: config.workspace,
+    check: false,
+  });
+  if (top.code !== 0) return;
+  const rel = relative(top.stdout.trim(), config.outputDir);
+  if (rel.startsWith('..')) return;
+  const ignored = await runCommand('git', ['check-ignore', '-q', `${rel}/`], {
+    cwd: top.stdout.trim(),
+    check: false,
+  });
+  if (ignored.code !== 0)
+    workflow.warning(
+      `output-dir ${rel} is inside the checkout and not in .gitignore: after this run, the next build's binaries record vcs.modified=true. Add \`/${rel}/\` to .gitignore.`,
+    );
+}
+
+/**
+ * Builds the first binary again with an empty build cache in another directory and compares the
+ * bytes: a difference means something outside the source (a path, a time) leaked into the build.
+ */
+async function verifyReproducible(spec: BuildSpec, first: BuiltBinary, scratch: string): Promise<void> {
+  const dir = join(scratch, 'reproduce');
+  const cache = mkdtempSync(join(tmpdir(), 'go-ship-gocache-'));
+  log.info(`verify-reproducible: rebuilding ${first.target.name} ${first.name} with an empty build cache`);
+  const again = await buildAll(
+    { ...spec, env: { ...spec.env, GOCACHE: cache } },
+    [first.target],
+    dir,
+    1,
+    () => {},
+  );
+  rmSync(cache, { recursive: true, force: true });
+  if (again.failed.length)
+    throw new UserError(
+      `verify-reproducible: the rebuild of ${first.target.name} failed:\n${again.failed[0].output}`,
+    );
+  const b = again.built.find((x) => x.name === first.name)!;
+  if (b.sha256 !== first.sha256)
+    throw new UserError(
+      `verify-reproducible: ${first.target.name} ${first.name} is not reproducible (sha256 ${first.sha256.slice(0, 12)}… then ${b.sha256.slice(0, 12)}…). Compare \`go version -m\` of both; common causes are a missing -trimpath, a time or path in ldflags, or cgo.`,
+    );
+  log.info(`verify-reproducible: identical (${first.sha256.slice(0, 12)}…)`);
+}
+
+async function merge(config: Config): Promise<void> {
+  const patterns = config.mergeFrom.length ? config.mergeFrom : ['shards/*'];
+  const set = new GlobSet(patterns);
+  const dirs = [
+    ...new Set(
+      findFiles(
+        config.workspace,
+        patterns.map((p) => `${p.replace(/\/$/, '')}/manifest.json`),
+      ).map((f) => dirname(f)),
+    ),
+  ]
+    .filter((d) => set.matches(d))
+    .map((d) => join(config.workspace, d));
+  if (!dirs.length)
+    throw inputError(
+      'merge-from',
+      patterns.join(', '),
+      'globs of directories holding shard outputs (each with manifest.json)',
+      "Download every shard's artifact first (actions/download-artifact with a path per shard).",
+    );
+  const manifests = dirs.map((d) => ({ dir: d, m: readVerifiedManifest(d) }));
+  const first = manifests[0].m;
+  for (const { dir, m } of manifests)
+    if (m.version !== first.version || m.commit !== first.commit || m.project !== first.project)
+      throw new UserError(
+        `Shard ${m.shard ?? dir} is ${m.project} ${m.version} at ${m.commit.slice(0, 7)}, but shard ${first.shard ?? manifests[0].dir} is ${first.project} ${first.version} at ${first.commit.slice(0, 7)}: the shards come from different builds. Re-run the whole matrix.`,
+      );
+  const seen = new Map<string, string>();
+  for (const { dir, m } of manifests)
+    for (const t of m.targets) {
+      if (seen.has(t))
+        throw new UserError(
+          `Target ${t} was built by two shards (${seen.get(t)} and ${m.shard ?? dir}); the matrix overlaps.`,
+        );
+      seen.set(t, m.shard ?? dir);
+    }
+  if (config.matrix) {
+    let planned: { include?: { shard: string; targets: string }[] };
+    try {
+      planned = JSON.parse(config.matrix) as typeof planned;
+    } catch {
+      throw inputError('matrix', config.matrix.slice(0, 80), "the plan job's `matrix` output (JSON)");
+    }
+    const missing = (planned.include ?? []).flatMap((s) =>
+      s.targets
+        .split(',')
+        .filter((t) => !seen.has(t))
+        .map((t) => `${t} (shard ${s.shard})`),
+    );
+    if (missing.length)
+      throw new UserError(
+        `The merge is missing ${missing.join(', ')}: that shard's output was not downloaded or the shard failed. Nothing was merged.`,
+      );
+  }
+  const artifacts = manifests.flatMap(({ m }) => m.artifacts);
+  const files = manifests.flatMap(({ dir, m }) =>
+    m.artifacts.map((a) => ({ name: a.path, data: readFileSync(join(dir, a.path)) })),
+  );
+  const src: Source = {
+    version: first.version,
+    commit: first.commit,
+    commitTime: first.commitTime,
+    project: first.project,
+  };
+  // Targets in plan order when the plan is known, else by name, so the merged manifest is stable.
+  const order = [...seen.keys()].sort();
+  const manifest: Manifest = {
+    schema: 'go-ship/build-manifest@1',
+    project: first.project,
+    version: first.version,
+    commit: first.commit,
+    commitTime: first.commitTime,
+    targets: order,
+    artifacts: artifacts.sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target)),
+  };
+  if (
+    existsSync(config.outputDir) &&
+    dirs.some((d) => resolve(d).startsWith(resolve(config.outputDir) + '/'))
+  )
+    throw inputError('output-dir', config.outputDir, 'a directory outside the shard directories');
+  checkOutputDir(config.outputDir);
+  const checksumsFile = writeOutput(config, src, manifest, files);
+  setOutputs(config, manifest, checksumsFile);
+  log.info(
+    `Merged ${manifests.length} shard(s): ${artifacts.length} artifacts, every file checked against its shard's manifest`,
+  );
+  writeSummary(
+    new Summary().heading(`build-matrix merge: ${first.project} ${first.version}`).table(
+      ['shard', 'targets', 'files'],
+      manifests.map(({ dir, m }) => [
+        m.shard ?? relative(config.workspace, dir),
+        m.targets.join(', '),
+        m.artifacts.map((a) => `${a.path} (${formatBytes(a.size)})`).join('<br>'),
+      ]),
+    ),
+  );
+}
+
+function buildSummary(
+  src: Source,
+  built: BuiltBinary[],
+  artifacts: Artifact[],
+  wall: number,
+  config: Config,
+): Summary {
+  const s = new Summary()
+    .heading(
+      `build-matrix: ${src.project} ${src.version} (${artifacts.length} targets in ${formatDuration(wall)})`,
+    )
+    .table(
+      ['target', 'binary', 'size', 'build time', config.archive === 'none' ? 'file' : 'archive', 'sha256'],
+      built.map((b) => {
+        const a = artifacts.find((x) => x.target === b.target.name)!;
+        return [
+          b.target.name,
+          b.name,
+          formatBytes(b.size),
+          formatDuration(b.ms),
+          `${a.path} (${formatBytes(a.size)})`,
+          `\`${a.sha256.slice(0, 12)}…\``,
+        ];
+      }),
+    )
+    .barChart(
+      'Binary size per target (MB)',
+      built.map((b) => ({
+        label: `${b.target.name}${built.length > artifacts.length ? ` ${b.name}` : ''}`,
+        value: b.size / 1e6,
+      })),
+      'MB',
+    );
+  s.list([
+    `commit ${src.commit.slice(0, 7) || '(not a git checkout)'}, build date ${new Date(src.commitTime * 1000).toISOString()} (the commit time)`,
+    `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
+  ]);
+  return s;
+}

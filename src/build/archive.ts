@@ -1,0 +1,119 @@
+import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+
+/** A file to put in an archive: its name inside the archive, bytes and whether it is executable. */
+export interface ArchiveEntry {
+  name: string;
+  data: Buffer;
+  executable: boolean;
+}
+
+/**
+ * Archives that depend on nothing but their entries and one timestamp: entries sorted by name, modes
+ * 0755/0644, owner 0:0 with no user or group names, every mtime = the commit time, and a gzip header
+ * without a timestamp or file name. The same commit built anywhere gives the same bytes.
+ */
+export function tarGz(entries: ArchiveEntry[], mtime: number): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of sorted(entries)) {
+    blocks.push(tarHeader(e, mtime), e.data);
+    const pad = (512 - (e.data.length % 512)) % 512;
+    if (pad) blocks.push(Buffer.alloc(pad));
+  }
+  blocks.push(Buffer.alloc(1024)); // two zero blocks end the archive
+  return gzipSync(Buffer.concat(blocks), { level: 9 });
+}
+
+function sorted(entries: ArchiveEntry[]): ArchiveEntry[] {
+  return [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function octal(value: number, width: number): string {
+  return `${value.toString(8).padStart(width - 1, '0')}\0`;
+}
+
+/** A POSIX ustar header; names longer than 100 bytes use the 155-byte prefix field. */
+function tarHeader(e: ArchiveEntry, mtime: number): Buffer {
+  const h = Buffer.alloc(512);
+  let name = e.name;
+  let prefix = '';
+  if (Buffer.byteLength(name) > 100) {
+    const cut = name.lastIndexOf('/', name.length - 1);
+    prefix = name.slice(0, cut);
+    name = name.slice(cut + 1);
+    if (cut < 0 || Buffer.byteLength(name) > 100 || Buffer.byteLength(prefix) > 155)
+      throw new Error(`archive entry name too long for ustar: ${e.name}`);
+  }
+  h.write(name, 0, 100, 'utf8');
+  h.write(octal(e.executable ? 0o755 : 0o644, 8), 100, 'ascii');
+  h.write(octal(0, 8), 108, 'ascii'); // uid
+  h.write(octal(0, 8), 116, 'ascii'); // gid
+  h.write(octal(e.data.length, 12), 124, 'ascii');
+  h.write(octal(mtime, 12), 136, 'ascii');
+  h.write('        ', 148, 'ascii'); // checksum placeholder
+  h.write('0', 156, 'ascii'); // regular file
+  h.write('ustar\x0000', 257, 'binary');
+  h.write(prefix, 345, 155, 'utf8');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'ascii');
+  return h;
+}
+
+/** MS-DOS date and time fields for a Unix time (UTC; zip has no time zone). */
+function dosTime(unix: number): { time: number; date: number } {
+  const d = new Date(Math.max(unix, 315532800) * 1000); // zip cannot go before 1980
+  return {
+    time: (d.getUTCHours() << 11) | (d.getUTCMinutes() << 5) | Math.floor(d.getUTCSeconds() / 2),
+    date: ((d.getUTCFullYear() - 1980) << 9) | ((d.getUTCMonth() + 1) << 5) | d.getUTCDate(),
+  };
+}
+
+/** A zip (deflate) with the same rules as tarGz: sorted, fixed times, Unix modes in the external attributes. */
+export function zip(entries: ArchiveEntry[], mtime: number): Buffer {
+  const { time, date } = dosTime(mtime);
+  const local: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const e of sorted(entries)) {
+    const name = Buffer.from(e.name, 'utf8');
+    const body = deflateRawSync(e.data, { level: 9 });
+    const crc = crc32(e.data);
+    const lh = Buffer.alloc(30);
+    lh.writeUInt32LE(0x04034b50, 0);
+    lh.writeUInt16LE(20, 4); // version needed
+    lh.writeUInt16LE(0x0800, 6); // UTF-8 names
+    lh.writeUInt16LE(8, 8); // deflate
+    lh.writeUInt16LE(time, 10);
+    lh.writeUInt16LE(date, 12);
+    lh.writeUInt32LE(crc, 14);
+    lh.writeUInt32LE(body.length, 18);
+    lh.writeUInt32LE(e.data.length, 22);
+    lh.writeUInt16LE(name.length, 26);
+    lh.writeUInt16LE(0, 28);
+    local.push(lh, name, body);
+    const ch = Buffer.alloc(46);
+    ch.writeUInt32LE(0x02014b50, 0);
+    ch.writeUInt16LE((3 << 8) | 20, 4); // made by Unix, zip 2.0
+    ch.writeUInt16LE(20, 6);
+    ch.writeUInt16LE(0x0800, 8);
+    ch.writeUInt16LE(8, 10);
+    ch.writeUInt16LE(time, 12);
+    ch.writeUInt16LE(date, 14);
+    ch.writeUInt32LE(crc, 16);
+    ch.writeUInt32LE(body.length, 20);
+    ch.writeUInt32LE(e.data.length, 24);
+    ch.writeUInt16LE(name.length, 28);
+    ch.writeUInt32LE(((0o100000 | (e.executable ? 0o755 : 0o644)) << 16) >>> 0, 38);
+    ch.writeUInt32LE(offset, 42);
+    central.push(ch, name);
+    offset += lh.length + name.length + body.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(central.length / 2, 8);
+  end.writeUInt16LE(central.length / 2, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...local, cd, end]);
+}

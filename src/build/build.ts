@@ -1,0 +1,193 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { runCommand, CommandError } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import type { Target } from '../go/targets.js';
+import { renderTemplate } from './template.js';
+
+export interface MainPackage {
+  /** As given (`./cmd/tool`), and as Go names it (`example.com/m/cmd/tool`). */
+  pattern: string;
+  importPath: string;
+  binary: string;
+}
+
+/** What every build of one run shares: the source, the flags and the version stamped into binaries. */
+export interface BuildSpec {
+  dir: string;
+  packages: MainPackage[];
+  ldflags: string;
+  tags: string[];
+  env: Record<string, string>;
+  cgo: boolean;
+  trimpath: boolean;
+  strip: boolean;
+  version: string;
+  commit: string;
+  /** The commit time: build date in ldflags and mtime in archives, so rebuilds are identical. */
+  commitTime: number;
+}
+
+export interface BuiltBinary {
+  target: Target;
+  pkg: MainPackage;
+  file: string;
+  name: string;
+  size: number;
+  sha256: string;
+  ms: number;
+}
+
+export interface BuildFailure {
+  target: Target;
+  pkg: MainPackage;
+  command: string;
+  output: string;
+}
+
+/** `go build` names a binary after the last element of the import path that is not a /vN suffix. */
+export function binaryNameOf(importPath: string): string {
+  const parts = importPath.split('/');
+  const last = parts.at(-1)!;
+  return /^v[2-9]\d*$/.test(last) && parts.length > 1 ? parts.at(-2)! : last;
+}
+
+/**
+ * Resolves the `packages` input with `go list`: every entry must be a main package (a library would
+ * build to nothing). Errors name the package and what it is.
+ */
+export async function resolvePackages(
+  dir: string,
+  patterns: string[],
+  binaryName?: string,
+): Promise<MainPackage[]> {
+  const r = await runCommand('go', ['list', '-f', '{{.Name}} {{.ImportPath}}', ...patterns], {
+    cwd: dir,
+    check: false,
+  });
+  if (r.code !== 0)
+    throw new UserError(
+      `Input \`packages\` got \`${patterns.join(', ')}\`; \`go list\` refused it:\n${r.stderr.trim().split('\n').slice(-5).join('\n')}\nIt accepts Go package patterns of main packages, relative to working-directory (e.g. \`.\` or \`./cmd/server\`).`,
+    );
+  const listed = r.stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' '));
+  const notMain = listed.filter(([name]) => name !== 'main');
+  if (notMain.length)
+    throw new UserError(
+      `Input \`packages\`: ${notMain.map(([name, path]) => `${path} is package ${name}`).join('; ')}, not a main package, so it builds no binary. List the command packages (\`package main\` with \`func main\`), e.g. \`./cmd/...\`.`,
+    );
+  if (binaryName && listed.length > 1)
+    throw new UserError(
+      `Input \`binary-name\` is \`${binaryName}\`, but \`packages\` has ${listed.length} main packages; each binary needs its own name. Leave binary-name empty to name each after its package.`,
+    );
+  const out = listed.map(([, importPath], i) => ({
+    pattern: patterns[Math.min(i, patterns.length - 1)],
+    importPath,
+    binary: binaryName || binaryNameOf(importPath),
+  }));
+  const dup = out.find((p, i) => out.findIndex((q) => q.binary === p.binary) !== i);
+  if (dup)
+    throw new UserError(
+      `Two main packages would both build a binary called \`${dup.binary}\` (${out
+        .filter((p) => p.binary === dup.binary)
+        .map((p) => p.importPath)
+        .join(', ')}); rename one of the directories.`,
+    );
+  return out;
+}
+
+export function templateFields(spec: BuildSpec, target?: Target): Record<string, string> {
+  return {
+    Version: spec.version,
+    Commit: spec.commit,
+    ShortCommit: spec.commit.slice(0, 7),
+    CommitDate: new Date(spec.commitTime * 1000).toISOString().replace('.000Z', 'Z'),
+    Target: target?.name ?? '',
+    Os: target?.goos ?? '',
+    Arch: target?.goarch ?? '',
+  };
+}
+
+/** The `go build` arguments and environment of one binary; no shell, ldflags is one argument. */
+export function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: string) {
+  const ldflags = [
+    spec.strip ? '-s -w' : '',
+    renderTemplate('ldflags', spec.ldflags, templateFields(spec, target)),
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const args = [
+    'build',
+    '-o',
+    file,
+    ...(spec.trimpath ? ['-trimpath'] : []),
+    ...(spec.tags.length ? ['-tags', spec.tags.join(',')] : []),
+    ...(ldflags ? ['-ldflags', ldflags] : []),
+    pkg.importPath,
+  ];
+  const env = { ...spec.env, ...target.env, CGO_ENABLED: spec.cgo ? '1' : '0' };
+  return { args, env };
+}
+
+/**
+ * Builds every package for every target, `parallelism` `go build`s at a time (they share the build
+ * cache; compiling one target overlaps linking another). A failing target does not stop the others;
+ * all failures come back together.
+ */
+export async function buildAll(
+  spec: BuildSpec,
+  targets: Target[],
+  outDir: string,
+  parallelism: number,
+  onDone: (result: BuiltBinary | BuildFailure, done: number, total: number) => void,
+): Promise<{ built: BuiltBinary[]; failed: BuildFailure[] }> {
+  const jobs = targets.flatMap((target) => spec.packages.map((pkg) => ({ target, pkg })));
+  const built: BuiltBinary[] = [];
+  const failed: BuildFailure[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const { target, pkg } = jobs[next++];
+      const name = `${pkg.binary}${target.goos === 'windows' ? '.exe' : ''}`;
+      const dir = join(outDir, target.id);
+      mkdirSync(dir, { recursive: true });
+      const file = join(dir, name);
+      const { args, env } = buildCommand(spec, target, pkg, file);
+      const started = Date.now();
+      let result: BuiltBinary | BuildFailure;
+      try {
+        await runCommand('go', args, { cwd: spec.dir, env });
+        const data = readFileSync(file);
+        result = {
+          target,
+          pkg,
+          file,
+          name,
+          size: statSync(file).size,
+          sha256: createHash('sha256').update(data).digest('hex'),
+          ms: Date.now() - started,
+        };
+        built.push(result);
+      } catch (e) {
+        if (!(e instanceof CommandError)) throw e;
+        result = {
+          target,
+          pkg,
+          command: e.result.display,
+          output: (e.result.stderr || e.result.stdout).trim(),
+        };
+        failed.push(result);
+      }
+      onDone(result, ++done, jobs.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(parallelism, jobs.length)) }, worker));
+  const order = (t: Target) => targets.indexOf(t);
+  built.sort((a, b) => order(a.target) - order(b.target) || a.name.localeCompare(b.name));
+  return { built, failed };
+}
