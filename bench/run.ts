@@ -9,6 +9,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'setup-go-cross': async (runs) => (await import('./setup-go-cross.js')).bench(runs),
   'coverage-gate': async (runs) => (await import('./coverage-gate.js')).bench(runs),
   'semver-tag': async (runs) => (await import('./semver-tag.js')).bench(runs),
+  'build-matrix': async (runs) => (await import('./build-matrix.js')).bench(runs),
 };
 
 const args = process.argv.slice(2);

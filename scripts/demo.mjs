@@ -1,14 +1,30 @@
-// `npm run demo`: the go-ship actions that exist so far, run through the go-ship CLI on
-// examples/hello-svc, then a table of what they produced.
+// `npm run demo`: the go-ship actions that exist so far, run through the go-ship CLI on a scratch
+// clone of examples/hello-svc (with its own bare remote for tags), then a table of what they produced.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
-const svc = join(root, 'examples', 'hello-svc');
 const work = mkdtempSync(join(tmpdir(), 'go-ship-demo-'));
+const svc = join(work, 'hello-svc');
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const env = { ...process.env, GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' };
+
+// A repository like a team's: one commit on main, pushed to a (local, bare) origin.
+const git = (cwd, ...args) =>
+  execFileSync('git', ['-c', 'user.name=demo', '-c', 'user.email=demo@example.com', ...args], {
+    cwd,
+    stdio: 'pipe',
+  });
+git(work, 'init', '-q', '--bare', '-b', 'main', 'origin.git');
+cpSync(join(root, 'examples', 'hello-svc'), svc, { recursive: true });
+git(svc, 'init', '-q', '-b', 'main');
+git(svc, 'remote', 'add', 'origin', join(work, 'origin.git'));
+writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n');
+git(svc, 'add', '.');
+git(svc, 'commit', '-q', '-m', 'feat: hello-svc serves /version and /healthz');
+git(svc, 'push', '-q', 'origin', 'main');
 
 function goShip(action, inputs) {
   const resultFile = join(work, `${action}.json`);
@@ -21,44 +37,44 @@ function goShip(action, inputs) {
         .join(' ')}`,
     ),
   );
-  execFileSync(process.execPath, args, { stdio: 'inherit' });
+  execFileSync(process.execPath, args, { stdio: 'inherit', env });
   return JSON.parse(readFileSync(resultFile, 'utf8'));
 }
 
 // 1. setup-go-cross: the Go that go.mod asks for, verified, plus the targets it can build.
-const setup = goShip('setup-go-cross', {
-  'go-version-file': 'go.mod',
-  targets: 'linux/amd64,linux/arm64,linux/arm/7,darwin/arm64,windows/amd64',
-});
-const go = join(setup.outputs['go-root'], 'bin', 'go');
-const targets = JSON.parse(setup.outputs.targets);
+const targets = 'linux/amd64,linux/arm64,darwin/arm64,windows/amd64';
+const setup = goShip('setup-go-cross', { 'go-version-file': 'go.mod', targets });
+env.PATH = `${join(setup.outputs['go-root'], 'bin')}${delimiter}${env.PATH}`;
 
-// 2. Cross-compile hello-svc with that Go for every target (build-matrix will own this step).
-console.log(bold(`\nCross-compiling hello-svc with ${go}`));
-const rows = [];
-for (const t of targets) {
-  const out = join(work, 'bin', t.id, t.goos === 'windows' ? 'hello-svc.exe' : 'hello-svc');
-  const started = Date.now();
-  execFileSync(go, ['build', '-trimpath', '-ldflags', '-s -w -X main.version=demo', '-o', out, '.'], {
-    cwd: svc,
-    env: { ...process.env, ...t.env, CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' },
-  });
-  const info = execFileSync(go, ['version', '-m', out], { encoding: 'utf8' });
-  const built = /\bbuild\s+GOOS=(\S+)/.exec(info)?.[1] + '/' + /\bbuild\s+GOARCH=(\S+)/.exec(info)?.[1];
-  rows.push([
-    t.name,
-    `${(statSync(out).size / 1e6).toFixed(2)} MB`,
-    built,
-    `${((Date.now() - started) / 1000).toFixed(1)}s`,
-  ]);
-  console.log(`[${rows.length}/${targets.length}] ${t.name} built in ${rows.at(-1)[3]}`);
-}
+// 2. Tests with coverage, then coverage-gate on the profile.
+console.log(bold('\n$ go test -coverprofile=coverage.out ./...'));
+execFileSync('go', ['test', '-coverprofile=coverage.out', './...'], { cwd: svc, stdio: 'inherit', env });
+const coverage = goShip('coverage-gate', {
+  'threshold-total': '50',
+  'report-file': join(work, 'coverage.json'),
+});
+
+// 3. semver-tag: the first release of the module, pushed to origin.
+const tag = goShip('semver-tag', {});
+
+// 4. build-matrix: reproducible archives and checksums stamped with that version.
+const build = goShip('build-matrix', { targets, version: tag.outputs.version });
 
 console.log(bold('\nWhat the demo produced'));
-console.log(
-  `  Go ${setup.outputs['go-version']} from ${setup.outputs['go-source']} at ${setup.outputs['go-root']}`,
-);
-const table = [['target', 'size', 'go version -m says', 'time'], ...rows];
-const widths = table[0].map((_, i) => Math.max(...table.map((r) => r[i].length)));
-for (const r of table) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
-console.log(`  binaries in ${join(work, 'bin')}`);
+const rows = [
+  ['stage', 'result'],
+  ['setup-go-cross', `Go ${setup.outputs['go-version']} (${setup.outputs['go-source']}), targets ${targets}`],
+  [
+    'coverage-gate',
+    `${coverage.outputs['total-func']}% (go tool cover -func), gate passed: ${coverage.outputs.passed}`,
+  ],
+  ['semver-tag', `${tag.outputs.tag} (${tag.outputs.bump}), created: ${tag.outputs.created}`],
+  ...JSON.parse(build.outputs.artifacts).map((a) => [
+    `build-matrix ${a.target}`,
+    `${a.path.split('/').pop()} ${(a.size / 1e6).toFixed(2)} MB sha256 ${a.sha256.slice(0, 12)}…`,
+  ]),
+  ['checksums', build.outputs['checksums-file']],
+];
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+console.log(`  scratch repository: ${svc}`);
