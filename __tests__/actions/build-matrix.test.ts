@@ -1,9 +1,11 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
+import { runtimeToken, startArtifactService } from '../helpers/actions-artifacts.js';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Dev',
@@ -222,6 +224,42 @@ describeWith(
         `hello from beta\nversion=0.4.0 commit=${short} target=linux/amd64 goos=linux goarch=amd64\n`,
       );
     }, 600_000);
+
+    test('upload-artifact: output-dir goes to the artifact service as one zip, hashed as uploaded', async () => {
+      const service = await startArtifactService();
+      try {
+        const r = await goShip([
+          'build-matrix',
+          '--workspace',
+          multi,
+          '--json',
+          '--env',
+          `ACTIONS_RESULTS_URL=${service.url}/`,
+          '--env',
+          `ACTIONS_RUNTIME_TOKEN=${runtimeToken('run-9', 'job-3')}`,
+          ...[
+            'targets=linux/amd64',
+            'packages=./cmd/beta',
+            'shard=2',
+            'upload-artifact=true',
+            'output-dir=out-up',
+          ].flatMap((w) => ['--with', w]),
+        ]);
+        expect(r.code).toBe(0);
+        const [a] = service.artifacts;
+        expect(a).toMatchObject({ name: 'go-ship-build-2', run: 'run-9', job: 'job-3', finalized: true });
+        expect(a.hash).toBe(`sha256:${createHash('sha256').update(a.blob!).digest('hex')}`);
+        expect(Number(a.size)).toBe(a.blob!.length);
+        const zipFile = join(tempDir('artifact'), 'a.zip');
+        writeFileSync(zipFile, a.blob!);
+        expect(sh('unzip', ['-Z1', zipFile]).split('\n').filter(Boolean).sort()).toEqual(
+          readdirSync(join(multi, 'out-up')).sort(),
+        );
+        expect(JSON.parse(r.stdout).outputs['artifact-id']).toBe('1');
+      } finally {
+        await service.close();
+      }
+    }, 300_000);
 
     test('a compile error in one target: the others finish, the failure names the target, nothing is written', async () => {
       const r = await buildMatrix(multi, [

@@ -1,11 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { copyFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { Readable } from 'node:stream';
 import { join } from 'node:path';
 import { downloadFile } from '../runner/http.js';
 import { log } from '../runner/log.js';
+import { putBlob, ResultsService, ResultsServiceError } from '../runner/results-service.js';
 
 /**
  * Where cache entries live. Entries are immutable and addressed by (key, version): `key` is what
@@ -93,38 +93,19 @@ const SERVICE = 'github.actions.results.api.v1.CacheService';
  */
 export class ActionsCacheStore implements CacheStore {
   readonly description = 'the GitHub Actions cache service';
+  private readonly service: ResultsService;
 
-  constructor(
-    private readonly baseUrl: string,
-    private readonly token: string,
-  ) {}
+  constructor(baseUrl: string, token: string) {
+    this.service = new ResultsService(baseUrl, token);
+  }
 
   private async call(method: string, body: object): Promise<Record<string, unknown>> {
-    const url = new URL(
-      `twirp/${SERVICE}/${method}`,
-      this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`,
-    );
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Authorization: `Bearer ${this.token}`,
-        'User-Agent': 'go-ship',
-      },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
-    });
-    const text = await res.text();
-    if (!res.ok) {
-      let msg = text.slice(0, 300);
-      try {
-        msg = (JSON.parse(text) as { msg?: string }).msg ?? msg;
-      } catch {
-        // not a Twirp error body; keep the text
-      }
-      throw new Error(`cache service ${method} answered ${res.status}: ${msg}`);
+    try {
+      return await this.service.call(SERVICE, method, body);
+    } catch (e) {
+      if (e instanceof ResultsServiceError) throw new Error(`cache service ${e.message}`);
+      throw e;
     }
-    return JSON.parse(text) as Record<string, unknown>;
   }
 
   async restore(key: string, restoreKeys: string[], version: string, file: string) {
@@ -147,22 +128,7 @@ export class ActionsCacheStore implements CacheStore {
     const url = (created.signed_upload_url ?? created.signedUploadUrl) as string | undefined;
     if (!created.ok || !url) return false;
     const size = statSync(file).size;
-    const put = await fetch(url, {
-      method: 'PUT',
-      headers: {
-        'x-ms-blob-type': 'BlockBlob',
-        'x-ms-version': '2020-10-02',
-        'Content-Type': 'application/octet-stream',
-        'Content-Length': String(size),
-      },
-      body: Readable.toWeb(createReadStream(file)) as ReadableStream,
-      duplex: 'half',
-      signal: AbortSignal.timeout(30 * 60_000),
-    } as RequestInit);
-    if (!put.ok)
-      throw new Error(
-        `uploading the cache entry answered ${put.status}: ${(await put.text()).slice(0, 300)}`,
-      );
+    await putBlob(url, file, 'the cache entry');
     const done = await this.call('FinalizeCacheEntryUpload', { key, version, size_bytes: String(size) });
     if (!done.ok) throw new Error('the cache service did not finalize the entry');
     return true;

@@ -30,6 +30,7 @@ import {
   type Manifest,
 } from '../../build/manifest.js';
 import { renderTemplate } from '../../build/template.js';
+import { uploadArtifact } from '../../github/artifacts.js';
 import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
@@ -74,6 +75,8 @@ export interface Config {
   mergeFrom: string[];
   matrix?: string;
   verifyReproducible: boolean;
+  /** Artifact name to upload output-dir as, or undefined. */
+  uploadArtifact?: string;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -119,7 +122,21 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     mergeFrom: inputs.lines('merge-from'),
     matrix: inputs.optional('matrix'),
     verifyReproducible: inputs.boolean('verify-reproducible'),
+    uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
   };
+}
+
+/** `true` names the artifact after the shard; `false` or empty uploads nothing; anything else is the name. */
+function artifactName(value: string | undefined, shard: string | undefined): string | undefined {
+  if (!value || value === 'false') return undefined;
+  const name = value === 'true' ? `go-ship-build${shard ? `-${shard}` : ''}` : value;
+  if (/[":<>|*?\\/\r\n]/.test(name))
+    throw inputError(
+      'upload-artifact',
+      value,
+      '`true`, `false` or an artifact name without " : < > | * ? \\ / or line breaks',
+    );
+  return name;
 }
 
 export async function run(): Promise<void> {
@@ -212,6 +229,13 @@ async function build(config: Config): Promise<void> {
   const targets = await targetsOf(config);
   const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
   checkOutputDir(config.outputDir);
+  if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
+    throw inputError(
+      'upload-artifact',
+      config.uploadArtifact,
+      'an artifact name on a GitHub Actions runner',
+      'Outside GitHub (the go-ship CLI, GitLab CI), leave it empty and pass output-dir to the next job yourself.',
+    );
   await warnIfDirtying(config);
   const spec: BuildSpec = {
     dir: config.workspace,
@@ -279,6 +303,7 @@ async function build(config: Config): Promise<void> {
   const checksumsFile = writeOutput(config, src, manifest, files);
   rmSync(scratch, { recursive: true, force: true });
   setOutputs(config, manifest, checksumsFile);
+  if (config.uploadArtifact) await upload(config, src);
   writeSummary(buildSummary(src, built, artifacts, wall, config));
 }
 
@@ -316,6 +341,18 @@ function writeFiles(
   }
   writeFileSync(join(config.outputDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return checksumsFile;
+}
+
+/** Uploads output-dir (archives, checksums, manifest) as one artifact, for a merge job to download. */
+async function upload(config: Config, src: Source): Promise<void> {
+  const files = readdirSync(config.outputDir)
+    .sort()
+    .map((name) => ({ name, data: readFileSync(join(config.outputDir, name)) }));
+  const a = await uploadArtifact(config.uploadArtifact!, files, src.commitTime);
+  log.info(
+    `Uploaded artifact ${config.uploadArtifact} (${files.length} files, ${formatBytes(a.size)}, id ${a.id})`,
+  );
+  workflow.setOutput('artifact-id', a.id);
 }
 
 function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {

@@ -1,0 +1,69 @@
+import type { IncomingMessage } from 'node:http';
+import { startServer, type LoopbackServer } from './server.js';
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+export interface StoredArtifact {
+  name: string;
+  run: string;
+  job: string;
+  blob?: Buffer;
+  size?: string;
+  hash?: string;
+  finalized: boolean;
+}
+
+/** A runtime token shaped like the runner's: a JWT whose `scp` claim names the run and job. */
+export function runtimeToken(run = 'run-123', job = 'job-456'): string {
+  const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  return `${part({ alg: 'RS256', typ: 'JWT' })}.${part({ scp: `Actions.GenericRead:abc Actions.Results:${run}:${job}` })}.sig`;
+}
+
+/**
+ * A loopback stand-in for the Actions artifact service (v4) as @actions/artifact calls it: Twirp JSON
+ * under /twirp/github.actions.results.api.v1.ArtifactService/<Method> with proto field names, and a
+ * signed URL that takes an Azure-style block-blob PUT.
+ */
+export async function startArtifactService(): Promise<LoopbackServer & { artifacts: StoredArtifact[] }> {
+  const artifacts: StoredArtifact[] = [];
+  let base = '';
+  const server = await startServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const body = await readBody(req);
+    const blob = /^\/upload\/(\d+)$/.exec(path);
+    if (blob && req.method === 'PUT') {
+      if (req.headers['x-ms-blob-type'] !== 'BlockBlob') return void res.writeHead(400).end('x-ms-blob-type');
+      artifacts[Number(blob[1])].blob = body;
+      return void res.writeHead(201).end();
+    }
+    const m = /^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/(\w+)$/.exec(path);
+    const json = (status: number, o: object): void =>
+      void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(o));
+    if (!m) return json(404, { code: 'bad_route', msg: path });
+    const req_ = JSON.parse(body.toString('utf8')) as Record<string, string>;
+    if (m[1] === 'CreateArtifact') {
+      if (artifacts.some((a) => a.name === req_.name && a.finalized))
+        return json(409, { code: 'already_exists', msg: 'artifact exists' });
+      artifacts.push({
+        name: req_.name,
+        run: req_.workflow_run_backend_id,
+        job: req_.workflow_job_run_backend_id,
+        finalized: false,
+      });
+      return json(200, { ok: true, signed_upload_url: `${base}/upload/${artifacts.length - 1}` });
+    }
+    if (m[1] === 'FinalizeArtifact') {
+      const a = artifacts.find((x) => x.name === req_.name && !x.finalized);
+      if (!a?.blob) return json(404, { code: 'not_found', msg: 'no upload' });
+      Object.assign(a, { size: req_.size, hash: req_.hash, finalized: true });
+      return json(200, { ok: true, artifact_id: String(artifacts.indexOf(a) + 1) });
+    }
+    return json(404, { code: 'bad_route', msg: m[1] });
+  });
+  base = server.url;
+  return Object.assign(server, { artifacts });
+}

@@ -1,0 +1,73 @@
+import { createReadStream, statSync } from 'node:fs';
+import { Readable } from 'node:stream';
+
+/**
+ * The Actions "results" service that backs the cache (v2) and artifacts (v4): Twirp JSON calls to
+ * ACTIONS_RESULTS_URL with the job's ACTIONS_RUNTIME_TOKEN, and bodies moved with plain HTTP to the
+ * signed blob URLs it returns. Field names are the proto names, as @actions/cache and
+ * @actions/artifact send them.
+ */
+export class ResultsService {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  async call(service: string, method: string, body: object): Promise<Record<string, unknown>> {
+    const url = new URL(
+      `twirp/${service}/${method}`,
+      this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`,
+    );
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Authorization: `Bearer ${this.token}`,
+        'User-Agent': 'go-ship',
+      },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(60_000),
+    });
+    const text = await res.text();
+    if (!res.ok) {
+      let msg = text.slice(0, 300);
+      try {
+        msg = (JSON.parse(text) as { msg?: string }).msg ?? msg;
+      } catch {
+        // not a Twirp error body; keep the text
+      }
+      throw new ResultsServiceError(method, res.status, msg);
+    }
+    return JSON.parse(text) as Record<string, unknown>;
+  }
+}
+
+export class ResultsServiceError extends Error {
+  constructor(
+    readonly method: string,
+    readonly status: number,
+    detail: string,
+  ) {
+    super(`${method} answered ${status}: ${detail}`);
+    this.name = 'ResultsServiceError';
+  }
+}
+
+/** Uploads a file or buffer to a signed blob URL as one block blob. */
+export async function putBlob(url: string, body: string | Buffer, what: string): Promise<void> {
+  const size = typeof body === 'string' ? statSync(body).size : body.length;
+  const res = await fetch(url, {
+    method: 'PUT',
+    headers: {
+      'x-ms-blob-type': 'BlockBlob',
+      'x-ms-version': '2020-10-02',
+      'Content-Type': 'application/octet-stream',
+      'Content-Length': String(size),
+    },
+    body: typeof body === 'string' ? (Readable.toWeb(createReadStream(body)) as ReadableStream) : body,
+    duplex: 'half',
+    signal: AbortSignal.timeout(30 * 60_000),
+  } as RequestInit);
+  if (!res.ok)
+    throw new Error(`uploading ${what} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
+}
