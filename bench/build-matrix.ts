@@ -9,8 +9,9 @@ const BUNDLE = join(ROOT, 'dist', 'build-matrix', 'index.js');
 const TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/amd64', 'darwin/arm64', 'windows/amd64'];
 const LDFLAGS = '-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
 const GORELEASER = 'github.com/goreleaser/goreleaser/v2';
-// The newest GoReleaser whose go.mod accepts the machine's Go (newer ones ask for a newer toolchain).
-const GORELEASER_VERSION = 'v2.17.0';
+// A GoReleaser whose go.mod accepts the machine's Go and whose dependencies the module proxy here has
+// (v2.16+ ask for newer Go or for modules the proxy lacks).
+const GORELEASER_VERSION = 'v2.15.1';
 
 const GORELEASER_YAML = `version: 2
 project_name: hello-svc

@@ -1,4 +1,9 @@
-import { crc32, deflateRawSync, gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { crc32, deflateRaw, gzip } from 'node:zlib';
+
+// zlib's threadpool versions: several targets compress at once, beside the Go builds.
+const gzipAsync = promisify(gzip);
+const deflateRawAsync = promisify(deflateRaw);
 
 /** A file to put in an archive: its name inside the archive, bytes and whether it is executable. */
 export interface ArchiveEntry {
@@ -12,7 +17,7 @@ export interface ArchiveEntry {
  * 0755/0644, owner 0:0 with no user or group names, every mtime = the commit time, and a gzip header
  * without a timestamp or file name. The same commit built anywhere gives the same bytes.
  */
-export function tarGz(entries: ArchiveEntry[], mtime: number): Buffer {
+export async function tarGz(entries: ArchiveEntry[], mtime: number): Promise<Buffer> {
   const blocks: Buffer[] = [];
   for (const e of sorted(entries)) {
     blocks.push(tarHeader(e, mtime), e.data);
@@ -20,7 +25,8 @@ export function tarGz(entries: ArchiveEntry[], mtime: number): Buffer {
     if (pad) blocks.push(Buffer.alloc(pad));
   }
   blocks.push(Buffer.alloc(1024)); // two zero blocks end the archive
-  return gzipSync(Buffer.concat(blocks), { level: 9 });
+  // zlib's default level, as gzip and GoReleaser use: level 9 takes 3x longer for 0.3% on Go binaries.
+  return gzipAsync(Buffer.concat(blocks), { level: 6 });
 }
 
 function sorted(entries: ArchiveEntry[]): ArchiveEntry[] {
@@ -69,14 +75,16 @@ function dosTime(unix: number): { time: number; date: number } {
 }
 
 /** A zip (deflate) with the same rules as tarGz: sorted, fixed times, Unix modes in the external attributes. */
-export function zip(entries: ArchiveEntry[], mtime: number): Buffer {
+export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffer> {
   const { time, date } = dosTime(mtime);
   const local: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
-  for (const e of sorted(entries)) {
+  const list = sorted(entries);
+  const bodies = await Promise.all(list.map((e) => deflateRawAsync(e.data, { level: 6 })));
+  for (const [i, e] of list.entries()) {
     const name = Buffer.from(e.name, 'utf8');
-    const body = deflateRawSync(e.data, { level: 9 });
+    const body = bodies[i];
     const crc = crc32(e.data);
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);

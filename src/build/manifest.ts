@@ -43,13 +43,13 @@ export function archiveBase(project: string, version: string, target: Target): s
  * The archives of one target: its binaries plus the extra files, tar.gz (zip for windows), written
  * in memory with fixed modes and times (see archive.ts). Returns the files to write.
  */
-export function packageTarget(
+export async function packageTarget(
   binaries: BuiltBinary[],
   extras: { name: string; data: Buffer }[],
   format: ArchiveFormat,
   base: string,
   mtime: number,
-): { artifact: Artifact; files: { name: string; data: Buffer }[] } {
+): Promise<{ artifact: Artifact; files: { name: string; data: Buffer }[] }> {
   const target = binaries[0].target;
   const bins = binaries.map((b) => ({ name: b.name, sha256: b.sha256, size: b.size }));
   if (format === 'none') {
@@ -79,7 +79,7 @@ export function packageTarget(
     ...extras.map((e) => ({ ...e, executable: false })),
   ];
   const ext = format === 'zip' || target.goos === 'windows' ? 'zip' : 'tar.gz';
-  const data = ext === 'zip' ? zip(entries, mtime) : tarGz(entries, mtime);
+  const data = ext === 'zip' ? await zip(entries, mtime) : await tarGz(entries, mtime);
   const name = `${base}.${ext}`;
   return {
     artifact: {

@@ -53,7 +53,7 @@ export async function uploadArtifact(
     );
   const ids = backendIds(token);
   const service = new ResultsService(url, token);
-  const body = zip(
+  const body = await zip(
     files.map((f) => ({ ...f, executable: false })),
     mtime,
   );

@@ -225,6 +225,7 @@ function checkOutputDir(dir: string): void {
 }
 
 async function build(config: Config): Promise<void> {
+  // Independent `go` and `git` calls: run together (each is a process start and a module load).
   const src = await source(config);
   const targets = await targetsOf(config);
   const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
@@ -256,10 +257,31 @@ async function build(config: Config): Promise<void> {
   log.info(
     `Building ${packages.map((p) => p.binary).join(', ')} ${src.version} for ${targets.length} target(s), ${Math.min(config.parallelism, targets.length * packages.length)} at a time`,
   );
+  const extras = findFiles(
+    config.workspace,
+    config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*'],
+  ).map((name) => ({ name, data: readFileSync(join(config.workspace, name)) }));
+  // A target is archived as soon as its last binary is built, while other targets still build.
+  const ready = new Map<Target, BuiltBinary[]>();
+  const archiving = new Map<Target, ReturnType<typeof packageTarget>>();
   const started = Date.now();
-  const { built, failed } = await buildAll(spec, targets, scratch, config.parallelism, (r, done, total) =>
-    progress(r, done, total),
-  );
+  const { built, failed } = await buildAll(spec, targets, scratch, config.parallelism, (r, done, total) => {
+    progress(r, done, total);
+    if (!('sha256' in r)) return;
+    const bins = [...(ready.get(r.target) ?? []), r];
+    ready.set(r.target, bins);
+    if (bins.length === packages.length) {
+      const p = packageTarget(
+        bins.sort((a, b) => a.name.localeCompare(b.name)),
+        extras,
+        config.archive,
+        archiveBase(src.project, src.version, r.target),
+        src.commitTime,
+      );
+      p.catch(() => {}); // awaited below; a failed build discards it
+      archiving.set(r.target, p);
+    }
+  });
   const wall = Date.now() - started;
   if (failed.length) {
     rmSync(scratch, { recursive: true, force: true });
@@ -271,25 +293,9 @@ async function build(config: Config): Promise<void> {
     );
   }
   if (config.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
-
-  const extras = findFiles(
-    config.workspace,
-    config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*'],
-  ).map((name) => ({ name, data: readFileSync(join(config.workspace, name)) }));
-  const artifacts: Artifact[] = [];
-  const files: { name: string; data: Buffer }[] = [];
-  for (const target of targets) {
-    const bins = built.filter((b) => b.target === target);
-    const p = packageTarget(
-      bins,
-      extras,
-      config.archive,
-      archiveBase(src.project, src.version, target),
-      src.commitTime,
-    );
-    artifacts.push(p.artifact);
-    files.push(...p.files);
-  }
+  const packaged = await Promise.all(targets.map((t) => archiving.get(t)!));
+  const artifacts: Artifact[] = packaged.map((p) => p.artifact);
+  const files = packaged.flatMap((p) => p.files);
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',
     project: src.project,
