@@ -1,5 +1,5 @@
 import { promisify } from 'node:util';
-import { crc32, deflateRaw, gzip } from 'node:zlib';
+import { crc32, deflateRaw, gunzipSync, gzip } from 'node:zlib';
 
 // zlib's threadpool versions: several targets compress at once, beside the Go builds.
 const gzipAsync = promisify(gzip);
@@ -138,4 +138,22 @@ export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffe
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...local, cd, end]);
+}
+
+/** The regular files of a (ustar) .tar.gz, such as build-matrix's archives. */
+export function readTarGz(data: Buffer): { name: string; data: Buffer }[] {
+  const buf = gunzipSync(data);
+  const out: { name: string; data: Buffer }[] = [];
+  for (let at = 0; at + 512 <= buf.length;) {
+    const h = buf.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const field = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
+    const size = parseInt(field(124, 12).trim() || '0', 8);
+    const prefix = field(345, 155);
+    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
+    const type = field(156, 1) || '0';
+    if (type === '0') out.push({ name, data: Buffer.from(buf.subarray(at + 512, at + 512 + size)) });
+    at += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
 }

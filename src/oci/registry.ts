@@ -184,6 +184,14 @@ export class Registry {
     };
   }
 
+  /** The repository's tags; empty when the repository does not exist yet. */
+  async listTags(repo: string): Promise<string[]> {
+    const res = await this.send('GET', `/v2/${repo}/tags/list?n=10000`);
+    if (res.status === 404) return [];
+    if (!res.ok) return this.fail(res, `listing the tags of ${repo}`);
+    return ((await res.json()) as { tags?: string[] | null }).tags ?? [];
+  }
+
   async getBlob(repo: string, digest: string): Promise<Buffer> {
     const res = await this.send('GET', `/v2/${repo}/blobs/${digest}`);
     if (!res.ok) return this.fail(res, `reading blob ${digest.slice(0, 19)}…`);

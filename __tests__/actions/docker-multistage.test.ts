@@ -1,0 +1,183 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readTarGz } from '../../src/build/archive.js';
+import { Registry } from '../../src/oci/registry.js';
+import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+import { freePort } from '../helpers/net.js';
+
+const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
+const DOCKER = '/usr/bin/docker';
+const sh = (file: string, args: string[], cwd?: string) =>
+  execFileSync(file, args, { encoding: 'utf8', cwd });
+
+async function action(name: string, dir: string, withs: string[], env: Record<string, string> = {}) {
+  const r: CliRun = await goShip([
+    name,
+    '--workspace',
+    dir,
+    '--json',
+    ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+    ...withs.flatMap((w) => ['--with', w]),
+  ]);
+  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
+  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
+}
+
+describeWith(
+  'go, git, a registry, skopeo and Docker',
+  hasCommand('go', ['version']) &&
+    hasCommand('git') &&
+    hasCommand('curl', ['-fsS', `http://${REGISTRY}/v2/`]) &&
+    hasCommand('skopeo', ['--version']) &&
+    hasCommand(DOCKER, ['version']),
+  'docker-multistage (prebuilt) through the bundle',
+  () => {
+    const dir = join(tempDir('dms'), 'hello-svc');
+    const image = `${REGISTRY}/go-ship-test/hello-${randomBytes(4).toString('hex')}`;
+    const repo = image.slice(REGISTRY.length + 1);
+    let head = '';
+
+    beforeAll(async () => {
+      cpSync(join(ROOT, 'examples', 'hello-svc'), dir, { recursive: true });
+      writeFileSync(join(dir, '.gitignore'), '/dist/\n');
+      const git = (...a: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir });
+      git('init', '-q', '-b', 'main');
+      git('add', '.');
+      git('commit', '-q', '-m', 'init');
+      head = sh('git', ['rev-parse', 'HEAD'], dir).trim();
+      const b = await action('build-matrix', dir, [
+        'targets=linux/amd64,linux/arm64,windows/amd64',
+        'version=1.2.3',
+      ]);
+      expect(b.code).toBe(0);
+    }, 600_000);
+
+    test("a release: a two-platform index, tags by rule, the amd64 image serves /version, the binary is build-matrix's", async () => {
+      const r = await action('docker-multistage', dir, [`image=${image}`, 'version=1.2.3']);
+      expect(r.code).toBe(0);
+      const tags = r.outputs.tags.split('\n');
+      expect(tags).toEqual([
+        `${image}:latest`,
+        `${image}:1.2.3`,
+        `${image}:1.2`,
+        `${image}:1`,
+        `${image}:main`, // the local runner's GITHUB_REF is refs/heads/main: a push to main
+        `${image}:sha-${head.slice(0, 7)}`,
+      ]);
+      const raw = JSON.parse(
+        sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}:1.2.3`]),
+      );
+      expect(
+        raw.manifests.map(
+          (m: { platform: { os: string; architecture: string } }) =>
+            `${m.platform.os}/${m.platform.architecture}`,
+        ),
+      ).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(raw.annotations['org.opencontainers.image.revision']).toBe(head);
+      expect(r.outputs.image).toBe(`${image}@${r.outputs.digest}`);
+      expect(r.summary).toContain('| {{major}}.{{minor}} | `1.2` | stable release |');
+
+      // The binary inside each image is byte for byte the one in build-matrix's manifest.
+      const built = JSON.parse(readFileSync(join(dir, 'dist', 'manifest.json'), 'utf8')) as {
+        artifacts: { target: string; binaries: { sha256: string }[] }[];
+      };
+      const registry = new Registry(REGISTRY);
+      for (const m of raw.manifests as { digest: string; platform: { architecture: string } }[]) {
+        const manifest = JSON.parse((await registry.getManifest(repo, m.digest))!.body.toString('utf8'));
+        const layer = readTarGz(await registry.getBlob(repo, manifest.layers[0].digest));
+        const bin = layer.find((f) => f.name === 'usr/local/bin/hello-svc')!;
+        const want = built.artifacts.find((a) => a.target === `linux/${m.platform.architecture}`)!.binaries[0]
+          .sha256;
+        expect(execFileSync('sha256sum', [], { input: bin.data, encoding: 'utf8' }).split(' ')[0]).toBe(want);
+      }
+
+      sh(DOCKER, ['pull', '-q', `${image}:1.2.3`]);
+      const port = await freePort();
+      const id = sh(DOCKER, [
+        'run',
+        '-d',
+        '--rm',
+        '--network',
+        'host',
+        `${image}:1.2.3`,
+        '-addr',
+        `127.0.0.1:${port}`,
+      ]).trim();
+      try {
+        let body = '';
+        for (let i = 0; i < 100 && !body; i++) {
+          body = await fetch(`http://127.0.0.1:${port}/version`)
+            .then((x) => x.text())
+            .catch(() => '');
+          if (!body) await new Promise((res) => setTimeout(res, 100));
+        }
+        expect(JSON.parse(body)).toMatchObject({ version: '1.2.3' });
+      } finally {
+        sh(DOCKER, ['rm', '-f', id]);
+        sh(DOCKER, ['rmi', `${image}:1.2.3`]);
+      }
+    }, 300_000);
+
+    test('a pre-release and an older release never move latest, X.Y or X', async () => {
+      const latest = () =>
+        sh('skopeo', [
+          'inspect',
+          '--tls-verify=false',
+          '--format',
+          '{{.Digest}}',
+          `docker://${image}:latest`,
+        ]).trim();
+      const before = latest();
+      const rc = await action('docker-multistage', dir, [`image=${image}`, 'version=1.3.0-rc.1']);
+      expect(rc.outputs.tags.split('\n')).toEqual([
+        `${image}:1.3.0-rc.1`,
+        `${image}:main`,
+        `${image}:sha-${head.slice(0, 7)}`,
+      ]);
+      expect(rc.summary).toContain('| latest | — | pre-releases never move latest |');
+      const old = await action('docker-multistage', dir, [`image=${image}`, 'version=1.1.9']);
+      expect(old.summary).toContain('| latest | — | 1.2.3 is already in the repository |');
+      expect(latest()).toBe(before);
+    }, 300_000);
+
+    test('a pull request: pr-N and the PR head sha, not the merge commit', async () => {
+      const events = tempDir('dms-event');
+      const prHead = 'abcdef1234567890abcdef1234567890abcdef12';
+      writeFileSync(
+        join(events, 'pr.json'),
+        JSON.stringify({ pull_request: { number: 42, head: { sha: prHead } } }),
+      );
+      const r = await action('docker-multistage', dir, [`image=${image}`], {
+        GITHUB_EVENT_NAME: 'pull_request',
+        GITHUB_EVENT_PATH: join(events, 'pr.json'),
+        GITHUB_REF: 'refs/pull/42/merge',
+        GITHUB_SHA: 'ffffffffffffffffffffffffffffffffffffffff',
+      });
+      expect(r.code).toBe(0);
+      expect(r.outputs.tags.split('\n')).toEqual([`${image}:pr-42`, `${image}:sha-abcdef1`]);
+    }, 300_000);
+
+    test.each([
+      [['image=127.0.0.1:5055/App'], 'Input `image` got `127.0.0.1:5055/App`'],
+      [['tags=bad tag!'], 'Input `tags` got `bad tag!`'],
+      [
+        ['platforms=linux/riscv64'],
+        'Input `platforms` got `linux/riscv64`; it accepts platforms build-matrix built: linux/amd64, linux/arm64',
+      ],
+      [['mode=dockerfile'], 'Input `mode` got `dockerfile`; it accepts one of `prebuilt`'],
+      [['image=127.0.0.1:1/app', 'version=1.0.0'], 'The registry 127.0.0.1:1 did not answer'],
+    ])(
+      'bad input %j',
+      async (withs, message) => {
+        const r = await action('docker-multistage', dir, [`image=${image}`, ...withs]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(message);
+      },
+      120_000,
+    );
+  },
+);

@@ -1,0 +1,239 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { readTarGz } from '../../build/archive.js';
+import { readVerifiedManifest, sha256, type Artifact } from '../../build/manifest.js';
+import { eventPayload, pullRequestOf } from '../../github/rest.js';
+import { pushAppImages, type AppImage, type Platform } from '../../oci/image.js';
+import { parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
+import { decideTags, isValidTag, type TagDecision } from '../../oci/tags.js';
+import { writeSummary } from '../../runner/action.js';
+import { inputError, UserError } from '../../runner/errors.js';
+import { Inputs } from '../../runner/inputs.js';
+import { formatBytes, log } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+import * as workflow from '../../runner/workflow.js';
+
+export interface Config {
+  workspace: string;
+  image: ImageRef;
+  from: string;
+  binary?: string;
+  platforms: string[];
+  version?: string;
+  tags: string[];
+  latest: 'auto' | 'true' | 'false';
+  labels: Record<string, string>;
+  username?: string;
+  password?: string;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = resolve(
+    env.GITHUB_WORKSPACE ?? process.cwd(),
+    inputs.optional('working-directory') ?? '.',
+  );
+  inputs.oneOf('mode', ['prebuilt'] as const);
+  const image = parseImageRef(inputs.string('image', { required: true }));
+  if (image.tag)
+    throw inputError(
+      'image',
+      `${image.registry}/${image.repository}:${image.tag}`,
+      'a repository without a tag',
+      'Tags come from the rules and the `tags` input.',
+    );
+  const tags = inputs.list('tags');
+  for (const t of tags)
+    if (!isValidTag(t))
+      throw inputError(
+        'tags',
+        t,
+        'tags of letters, digits, `_`, `.` and `-` (up to 128, not starting with `.` or `-`)',
+      );
+  const password = inputs.optional('password');
+  if (password) workflow.setSecret(password);
+  const version =
+    inputs.optional('version') ??
+    (env.GITHUB_REF?.startsWith('refs/tags/v') ? env.GITHUB_REF.slice('refs/tags/v'.length) : undefined);
+  return {
+    workspace,
+    image,
+    from: resolve(workspace, inputs.optional('from') ?? 'dist'),
+    binary: inputs.optional('binary'),
+    platforms: inputs.list('platforms'),
+    version: version?.replace(/^v/, ''),
+    tags,
+    latest: inputs.oneOf('latest', ['auto', 'true', 'false'] as const) ?? 'auto',
+    labels: inputs.keyValues('labels'),
+    username: inputs.optional('username'),
+    password,
+  };
+}
+
+/** `linux/arm/7` → {os: linux, architecture: arm, variant: v7}; amd64 microarchitecture levels are not OCI variants. */
+function platformOf(target: string): Platform {
+  const [os, architecture, variant] = target.split('/');
+  if (architecture === 'arm' && variant) return { os, architecture, variant: `v${variant}` };
+  if (architecture === 'arm64') return { os, architecture, variant: 'v8' };
+  return { os, architecture };
+}
+
+interface Candidate {
+  target: string;
+  artifact: Artifact;
+  binaryName: string;
+  binary: Buffer;
+}
+
+/**
+ * The linux binaries build-matrix produced, taken out of its archives and checked against its
+ * manifest: the archive's sha256 (readVerifiedManifest) and then the binary's own.
+ */
+function binariesFrom(config: Config): Candidate[] {
+  if (!existsSync(join(config.from, 'manifest.json')))
+    throw inputError(
+      'from',
+      config.from,
+      "build-matrix's output-dir (with manifest.json)",
+      'Run build-matrix with linux targets before this step, or point `from` at its output-dir.',
+    );
+  const manifest = readVerifiedManifest(config.from);
+  const out: Candidate[] = [];
+  for (const a of manifest.artifacts.filter((x) => x.target.startsWith('linux/'))) {
+    const names = a.binaries.map((b) => b.name);
+    const name = config.binary ?? names[0];
+    const entry = a.binaries.find((b) => b.name === name);
+    if (!entry)
+      throw inputError('binary', name, `one of the binaries build-matrix built: ${names.join(', ')}`);
+    if (a.binaries.length > 1 && !config.binary)
+      throw inputError(
+        'binary',
+        '',
+        `one of ${names.join(', ')}`,
+        'The archives hold several binaries; name the one this image runs.',
+      );
+    const data = readFileSync(join(config.from, a.path));
+    const binary = a.kind === 'binary' ? data : readTarGz(data).find((f) => f.name === name)?.data;
+    if (!binary || sha256(binary) !== entry.sha256)
+      throw new UserError(
+        `${a.path} does not hold the ${name} that build-matrix recorded (sha256 ${entry.sha256.slice(0, 12)}…); rebuild.`,
+      );
+    out.push({ target: a.target, artifact: a, binaryName: name, binary });
+  }
+  return out;
+}
+
+export async function run(): Promise<void> {
+  const config = getInputs();
+  const available = binariesFrom(config);
+  const wanted = config.platforms.length ? config.platforms : available.map((c) => c.target);
+  if (!wanted.length)
+    throw new UserError(
+      `${config.from} holds no linux binaries; build-matrix needs linux targets (e.g. linux/amd64,linux/arm64) for images.`,
+    );
+  const missing = wanted.filter((p) => !available.some((c) => c.target === p));
+  if (missing.length)
+    throw inputError(
+      'platforms',
+      missing.join(', '),
+      `platforms build-matrix built: ${available.map((c) => c.target).join(', ') || 'none'}`,
+      'Add the targets to build-matrix, or drop them here.',
+    );
+  const chosen = wanted.map((p) => available.find((c) => c.target === p)!);
+
+  const payload = eventPayload();
+  const pr = pullRequestOf(payload);
+  const ref = process.env.GITHUB_REF ?? '';
+  const manifest = JSON.parse(readFileSync(join(config.from, 'manifest.json'), 'utf8')) as {
+    commit: string;
+    commitTime: number;
+    version: string;
+  };
+  const sha = pr?.headSha || process.env.GITHUB_SHA || manifest.commit;
+  const registry = new Registry(config.image.registry, {
+    username: config.username,
+    password: config.password,
+  });
+  const repo = config.image.repository;
+  const decisions = decideTags({
+    version: config.version,
+    sha,
+    branch: !pr && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+    pr: pr?.number,
+    existing: config.version ? await registry.listTags(repo) : [],
+    latest: config.latest,
+    extra: config.tags,
+  });
+  const tags = [...new Set(decisions.filter((d) => d.tag).map((d) => d.tag!))];
+  if (!tags.length)
+    throw new UserError('No tag rule produced a tag (see the summary); give `version` or `tags`.');
+
+  const created = new Date(manifest.commitTime * 1000).toISOString().replace('.000Z', 'Z');
+  const repoUrl = process.env.GITHUB_REPOSITORY
+    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
+    : undefined;
+  const oci: Record<string, string> = {
+    'org.opencontainers.image.created': created,
+    'org.opencontainers.image.revision': sha,
+    ...(config.version ? { 'org.opencontainers.image.version': config.version } : {}),
+    ...(repoUrl
+      ? { 'org.opencontainers.image.source': repoUrl, 'org.opencontainers.image.url': repoUrl }
+      : {}),
+    'org.opencontainers.image.title': chosen[0].binaryName,
+    ...config.labels,
+  };
+  const ca = existsSync('/etc/ssl/certs/ca-certificates.crt')
+    ? readFileSync('/etc/ssl/certs/ca-certificates.crt')
+    : undefined;
+  const images: AppImage[] = chosen.map((c) => ({
+    binaryName: c.binaryName,
+    binary: c.binary,
+    platform: platformOf(c.target),
+    created: manifest.commitTime,
+    labels: oci,
+    caCertificates: ca,
+  }));
+  log.info(
+    `Assembling ${images.length} image(s) of ${chosen[0].binaryName} on scratch for ${wanted.join(', ')}; tags ${tags.join(', ')}`,
+  );
+  const pushed = await pushAppImages(registry, repo, images, tags, oci);
+  const name = `${config.image.registry}/${repo}`;
+  workflow.setOutput('digest', pushed.digest);
+  workflow.setOutput('image', `${name}@${pushed.digest}`);
+  workflow.setOutput('tags', tags.map((t) => `${name}:${t}`).join('\n'));
+  workflow.setOutput(
+    'metadata',
+    JSON.stringify({ image: name, digest: pushed.digest, tags, platforms: pushed.manifests, labels: oci }),
+  );
+  log.info(
+    `Pushed ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs uploaded, ${pushed.blobs.reused} already there)`,
+  );
+  writeSummary(summarize(name, pushed.digest, decisions, chosen, pushed.manifests));
+}
+
+function summarize(
+  name: string,
+  digest: string,
+  decisions: TagDecision[],
+  chosen: Candidate[],
+  manifests: { platform: Platform; digest: string; size: number }[],
+): Summary {
+  return new Summary()
+    .heading(`docker-multistage: ${name}`)
+    .paragraph(`\`${name}@${digest}\``)
+    .heading('Tags', 3)
+    .table(
+      ['rule', 'tag', 'why'],
+      decisions.map((d) => [d.rule, d.tag ? `\`${d.tag}\`` : '—', d.why]),
+    )
+    .heading('Platforms', 3)
+    .table(
+      ['platform', 'binary', 'size', 'binary sha256', 'manifest'],
+      chosen.map((c, i) => [
+        c.target,
+        c.binaryName,
+        formatBytes(c.binary.length),
+        `\`${sha256(c.binary).slice(0, 12)}…\``,
+        `\`${manifests[i].digest.slice(7, 19)}…\``,
+      ]),
+    );
+}
