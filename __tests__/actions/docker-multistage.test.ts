@@ -7,6 +7,7 @@ import { Registry } from '../../src/oci/registry.js';
 import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
+import { ensureBuilderImage } from '../helpers/docker.js';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const DOCKER = '/usr/bin/docker';
@@ -168,7 +169,7 @@ describeWith(
         ['platforms=linux/riscv64'],
         'Input `platforms` got `linux/riscv64`; it accepts platforms build-matrix built: linux/amd64, linux/arm64',
       ],
-      [['mode=dockerfile'], 'Input `mode` got `dockerfile`; it accepts one of `prebuilt`'],
+      [['mode=buildx'], 'Input `mode` got `buildx`; it accepts one of `prebuilt`, `dockerfile`'],
       [['image=127.0.0.1:1/app', 'version=1.0.0'], 'The registry 127.0.0.1:1 did not answer'],
     ])(
       'bad input %j',
@@ -179,5 +180,131 @@ describeWith(
       },
       120_000,
     );
+  },
+);
+
+/** GET /version from an image run on the host network; the container is removed afterwards. */
+async function versionOf(ref: string): Promise<unknown> {
+  sh(DOCKER, ['pull', '-q', ref]);
+  const port = await freePort();
+  const id = sh(DOCKER, ['run', '-d', '--rm', '--network', 'host', ref, '-addr', `127.0.0.1:${port}`]).trim();
+  try {
+    let body = '';
+    for (let i = 0; i < 100 && !body; i++) {
+      body = await fetch(`http://127.0.0.1:${port}/version`)
+        .then((x) => x.text())
+        .catch(() => '');
+      if (!body) await new Promise((res) => setTimeout(res, 100));
+    }
+    return JSON.parse(body);
+  } finally {
+    sh(DOCKER, ['rm', '-f', id]);
+    sh(DOCKER, ['rmi', ref]);
+  }
+}
+
+describeWith(
+  'go, git, a registry, skopeo and a Docker engine with BuildKit',
+  hasCommand('go', ['version']) &&
+    hasCommand('curl', ['-fsS', `http://${REGISTRY}/v2/`]) &&
+    hasCommand('skopeo', ['--version']) &&
+    hasCommand(DOCKER, ['version']),
+  'docker-multistage (dockerfile) through the bundle',
+  () => {
+    const dir = join(tempDir('dms-df'), 'hello-svc');
+    const env = { PATH: `/usr/bin:${process.env.PATH}` }; // Debian's docker client first
+    let builder = '';
+    beforeAll(async () => {
+      builder = await ensureBuilderImage();
+      cpSync(join(ROOT, 'examples', 'hello-svc'), dir, { recursive: true });
+      const git = (...a: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir });
+      git('init', '-q', '-b', 'main');
+      git('add', '.');
+      git('commit', '-q', '-m', 'init');
+    }, 300_000);
+
+    test('a generated Dockerfile: cross-compiled on the build platform, a two-platform index, the amd64 image serves /version', async () => {
+      const image = `${REGISTRY}/go-ship-test/df-gen-${randomBytes(4).toString('hex')}`;
+      const r = await action(
+        'docker-multistage',
+        dir,
+        [
+          'mode=dockerfile',
+          `image=${image}`,
+          'version=2.0.0',
+          `builder-image=${builder}`,
+          'binary=hello-svc',
+        ],
+        env,
+      );
+      expect(r.code).toBe(0);
+      expect(r.summary).toContain('Generated Dockerfile');
+      expect(r.summary).toContain(`FROM --platform=$BUILDPLATFORM ${builder} AS build`);
+      const raw = JSON.parse(
+        sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}:2.0.0`]),
+      );
+      expect(
+        raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
+      ).toEqual(['amd64', 'arm64']);
+      const arm = JSON.parse(
+        sh('skopeo', [
+          'inspect',
+          '--tls-verify=false',
+          '--override-os',
+          'linux',
+          '--override-arch',
+          'arm64',
+          '--config',
+          `docker://${image}:2.0.0`,
+        ]),
+      );
+      expect(arm).toMatchObject({ architecture: 'arm64', config: { User: '65532:65532' } });
+      expect(arm.config.Labels['org.opencontainers.image.version']).toBe('2.0.0');
+      expect(await versionOf(`${image}:2.0.0`)).toMatchObject({ version: '2.0.0' });
+    }, 600_000);
+
+    test("the user's Dockerfile is linted for the emulation trap", async () => {
+      writeFileSync(
+        join(dir, 'Dockerfile'),
+        `FROM ${builder} AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\nENTRYPOINT ["/app"]\n`,
+      );
+      const image = `${REGISTRY}/go-ship-test/df-lint-${randomBytes(4).toString('hex')}`;
+      const r = await action(
+        'docker-multistage',
+        dir,
+        ['mode=dockerfile', `image=${image}`, 'platforms=linux/amd64', 'tags=lint'],
+        env,
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain(
+        'warning: This stage runs `go build` but its FROM has no `--platform=$BUILDPLATFORM`',
+      );
+      expect(r.stderr).toContain(`FROM --platform=$BUILDPLATFORM ${builder} AS build`);
+    }, 600_000);
+
+    test('no Dockerfile and no Go module: the error says what was looked for', async () => {
+      const empty = tempDir('dms-empty');
+      const r = await action(
+        'docker-multistage',
+        empty,
+        ['mode=dockerfile', `image=${REGISTRY}/go-ship-test/none`, 'tags=x'],
+        env,
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('it accepts a Dockerfile, or a Go module to generate one for');
+    }, 60_000);
+
+    test('no Docker engine: a clear error naming what to install', async () => {
+      const r = await action(
+        'docker-multistage',
+        dir,
+        ['mode=dockerfile', `image=${REGISTRY}/go-ship-test/none`, 'tags=x'],
+        { PATH: '/nonexistent' },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('mode: dockerfile needs a Docker engine');
+      expect(r.stderr).toContain('apt-get install docker.io');
+    }, 60_000);
   },
 );

@@ -55,6 +55,7 @@ export class Registry {
     return `${loopback ? 'http' : 'https'}://${this.host}`;
   }
 
+  /** Network failures and 5xx answers are retried (3 attempts, 1 s then 2 s apart). */
   private async send(
     method: string,
     path: string,
@@ -65,19 +66,27 @@ export class Registry {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = this.token;
     let res: Response;
-    try {
-      res = await fetch(url, {
-        method,
-        headers,
-        body: init.body,
-        redirect: 'follow',
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-      throw new UserError(
-        `The registry ${this.host} did not answer ${method} ${path} (${cause}). Check the image name's registry and that it is reachable from this runner.`,
-      );
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: init.body,
+          redirect: 'follow',
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
+        if (res.status < 500 || attempt >= 3) break;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (e) {
+        if (attempt >= 3) {
+          const c = (e as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
+          const cause = c?.code ?? c?.errors?.[0]?.code ?? (e as Error).message;
+          throw new UserError(
+            `The registry ${this.host} did not answer ${method} ${path} after ${attempt} attempts (${cause}). Check the image name's registry and that it is reachable from this runner.`,
+          );
+        }
+      }
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
     }
     if (res.status === 401 && retry) {
       await this.authenticate(res.headers.get('www-authenticate') ?? '');

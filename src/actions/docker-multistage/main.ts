@@ -1,10 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative, resolve } from 'node:path';
 import { readTarGz } from '../../build/archive.js';
 import { readVerifiedManifest, sha256, type Artifact } from '../../build/manifest.js';
 import { eventPayload, pullRequestOf } from '../../github/rest.js';
-import { pushAppImages, type AppImage, type Platform } from '../../oci/image.js';
-import { parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
+import {
+  buildAndPushPlatform,
+  generateDockerfile,
+  lintDockerfile,
+  requireDocker,
+} from '../../oci/dockerfile.js';
+import { imageIndex, pushAppImages, type AppImage, type Descriptor, type Platform } from '../../oci/image.js';
+import { MEDIA, parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
+import { runCommand } from '../../runner/command.js';
 import { decideTags, isValidTag, type TagDecision } from '../../oci/tags.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError, UserError } from '../../runner/errors.js';
@@ -14,6 +22,12 @@ import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 
 export interface Config {
+  mode: 'prebuilt' | 'dockerfile';
+  dockerfile: string;
+  context: string;
+  buildArgs: Record<string, string>;
+  builderImage?: string;
+  pkg: string;
   workspace: string;
   image: ImageRef;
   from: string;
@@ -32,7 +46,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     env.GITHUB_WORKSPACE ?? process.cwd(),
     inputs.optional('working-directory') ?? '.',
   );
-  inputs.oneOf('mode', ['prebuilt'] as const);
+  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const) ?? 'prebuilt';
   const image = parseImageRef(inputs.string('image', { required: true }));
   if (image.tag)
     throw inputError(
@@ -55,6 +69,12 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     inputs.optional('version') ??
     (env.GITHUB_REF?.startsWith('refs/tags/v') ? env.GITHUB_REF.slice('refs/tags/v'.length) : undefined);
   return {
+    mode,
+    dockerfile: resolve(workspace, inputs.optional('dockerfile') ?? 'Dockerfile'),
+    context: resolve(workspace, inputs.optional('context') ?? '.'),
+    buildArgs: inputs.keyValues('build-args'),
+    builderImage: inputs.optional('builder-image'),
+    pkg: inputs.optional('package') ?? '.',
     workspace,
     image,
     from: resolve(workspace, inputs.optional('from') ?? 'dist'),
@@ -124,6 +144,7 @@ function binariesFrom(config: Config): Candidate[] {
 
 export async function run(): Promise<void> {
   const config = getInputs();
+  if (config.mode === 'dockerfile') return runDockerfile(config);
   const available = binariesFrom(config);
   const wanted = config.platforms.length ? config.platforms : available.map((c) => c.target);
   if (!wanted.length)
@@ -236,4 +257,129 @@ function summarize(
         `\`${manifests[i].digest.slice(7, 19)}…\``,
       ]),
     );
+}
+
+/** The commit time (for `created`), from git; 0 outside a checkout. */
+async function commitTime(dir: string): Promise<{ sha: string; time: number }> {
+  const r = await runCommand('git', ['log', '-1', '--format=%H %ct'], { cwd: dir, check: false });
+  const [sha = '', time = '0'] = r.code === 0 ? r.stdout.trim().split(' ') : [];
+  return { sha, time: Number(time) };
+}
+
+/**
+ * mode: dockerfile: the user's multi-stage Dockerfile (or a generated one) built with BuildKit per
+ * platform, each exported with `docker save` and pushed through the registry API, then one index.
+ */
+async function runDockerfile(config: Config): Promise<void> {
+  await requireDocker();
+  const platforms = config.platforms.length ? config.platforms : ['linux/amd64', 'linux/arm64'];
+  let dockerfile = config.dockerfile;
+  let generated: string | undefined;
+  if (!existsSync(dockerfile)) {
+    const goMod = join(config.workspace, 'go.mod');
+    if (!existsSync(goMod))
+      throw inputError(
+        'dockerfile',
+        dockerfile,
+        'a Dockerfile, or a Go module to generate one for',
+        'Neither exists; point working-directory at the module or dockerfile at the file.',
+      );
+    const goVersion = /^go\s+(\d+\.\d+)/m.exec(readFileSync(goMod, 'utf8'))?.[1] ?? '1';
+    const binaryName = config.binary ?? basename(config.workspace);
+    generated = generateDockerfile({
+      builderImage: config.builderImage ?? `golang:${goVersion}`,
+      pkg: config.pkg,
+      binaryName,
+    });
+    dockerfile = join(mkdtempSync(join(tmpdir(), 'go-ship-dockerfile-')), 'Dockerfile');
+    writeFileSync(dockerfile, generated);
+    log.info(
+      `No Dockerfile: generated one (in the summary) with builder ${config.builderImage ?? `golang:${goVersion}`}`,
+    );
+  } else {
+    for (const f of lintDockerfile(readFileSync(dockerfile, 'utf8')))
+      workflow.warning(f.message, {
+        file: relative(config.workspace, dockerfile),
+        line: f.line,
+        title: 'emulation trap',
+      });
+  }
+  const git = await commitTime(config.workspace);
+  const pr = pullRequestOf(eventPayload());
+  const ref = process.env.GITHUB_REF ?? '';
+  const sha = pr?.headSha || process.env.GITHUB_SHA || git.sha;
+  const registry = new Registry(config.image.registry, {
+    username: config.username,
+    password: config.password,
+  });
+  const repo = config.image.repository;
+  const decisions = decideTags({
+    version: config.version,
+    sha,
+    branch: !pr && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
+    pr: pr?.number,
+    existing: config.version ? await registry.listTags(repo) : [],
+    latest: config.latest,
+    extra: config.tags,
+  });
+  const tags = [...new Set(decisions.filter((d) => d.tag).map((d) => d.tag!))];
+  if (!tags.length)
+    throw new UserError('No tag rule produced a tag (see the summary); give `version` or `tags`.');
+  const repoUrl = process.env.GITHUB_REPOSITORY
+    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
+    : undefined;
+  const oci: Record<string, string> = {
+    'org.opencontainers.image.created': new Date(git.time * 1000).toISOString().replace('.000Z', 'Z'),
+    'org.opencontainers.image.revision': sha,
+    ...(config.version ? { 'org.opencontainers.image.version': config.version } : {}),
+    ...(repoUrl
+      ? { 'org.opencontainers.image.source': repoUrl, 'org.opencontainers.image.url': repoUrl }
+      : {}),
+    ...config.labels,
+  };
+  const manifests: Descriptor[] = [];
+  const rows: string[][] = [];
+  for (const p of platforms) {
+    log.info(`docker build --platform ${p} (BuildKit, cross-compiling on the build platform)`);
+    const r = await buildAndPushPlatform(registry, repo, {
+      context: config.context,
+      dockerfile,
+      platform: platformOf(p),
+      buildArgs: { VERSION: config.version ?? 'dev', REVISION: sha, ...config.buildArgs },
+      labels: oci,
+      annotations: oci,
+    });
+    manifests.push(r.descriptor);
+    rows.push([p, `\`${r.descriptor.digest.slice(7, 19)}…\``, `${r.seconds.toFixed(1)}s`]);
+    log.info(`  ${p} pushed (${r.seconds.toFixed(1)}s)`);
+  }
+  const index = imageIndex(manifests, oci);
+  let digest = index.descriptor.digest;
+  for (const t of tags) digest = await registry.putManifest(repo, t, index.data, MEDIA.index);
+  const name = `${config.image.registry}/${repo}`;
+  workflow.setOutput('digest', digest);
+  workflow.setOutput('image', `${name}@${digest}`);
+  workflow.setOutput('tags', tags.map((t) => `${name}:${t}`).join('\n'));
+  workflow.setOutput(
+    'metadata',
+    JSON.stringify({
+      image: name,
+      digest,
+      tags,
+      platforms: manifests.map((m) => ({ platform: m.platform, digest: m.digest, size: m.size })),
+      labels: oci,
+    }),
+  );
+  const s = new Summary()
+    .heading(`docker-multistage (dockerfile): ${name}`)
+    .paragraph(`\`${name}@${digest}\``)
+    .heading('Tags', 3)
+    .table(
+      ['rule', 'tag', 'why'],
+      decisions.map((d) => [d.rule, d.tag ? `\`${d.tag}\`` : '—', d.why]),
+    )
+    .heading('Platforms', 3)
+    .table(['platform', 'manifest', 'build + push'], rows);
+  if (generated) s.details('Generated Dockerfile', new Summary().code(generated, 'dockerfile').toString());
+  writeSummary(s);
 }

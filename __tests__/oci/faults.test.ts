@@ -1,0 +1,62 @@
+import { pushAppImages } from '../../src/oci/image.js';
+import { Registry } from '../../src/oci/registry.js';
+import { startServer } from '../helpers/server.js';
+
+const image = {
+  binaryName: 'app',
+  binary: Buffer.from('not really a binary'),
+  platform: { os: 'linux', architecture: 'amd64' },
+  created: 0,
+  labels: {},
+};
+
+test('a registry failing with 500 mid-push: retried three times, then a clear error, and no tag is written', async () => {
+  const seen: string[] = [];
+  const server = await startServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    if (req.method === 'HEAD') return void res.writeHead(404).end();
+    if (req.method === 'POST') return void res.writeHead(500).end('storage unavailable');
+    res.writeHead(201).end();
+  });
+  try {
+    const registry = new Registry(server.url.replace('http://', ''));
+    await expect(pushAppImages(registry, 'app', [image], ['1.0.0'], {})).rejects.toThrow(
+      /refused starting an upload to app: 500 storage unavailable/,
+    );
+    expect(seen.filter((s) => s.startsWith('POST /v2/app/blobs/uploads/'))).toHaveLength(3);
+    expect(seen.some((s) => s.startsWith('PUT /v2/app/manifests/'))).toBe(false);
+  } finally {
+    await server.close();
+  }
+}, 30_000);
+
+test('a registry asking for credentials that were not given: the error says which inputs to set', async () => {
+  const server = await startServer((_req, res) => {
+    res.writeHead(401, { 'www-authenticate': 'Bearer realm="http://127.0.0.1:1/token",service="reg"' }).end();
+  });
+  try {
+    const registry = new Registry(server.url.replace('http://', ''));
+    await expect(registry.listTags('app')).rejects.toThrow(
+      'asks for credentials (Bearer); set the username and password inputs',
+    );
+  } finally {
+    await server.close();
+  }
+});
+
+test('Basic credentials are sent after a Basic challenge', async () => {
+  const auths: (string | undefined)[] = [];
+  const server = await startServer((req, res) => {
+    auths.push(req.headers.authorization);
+    if (!req.headers.authorization)
+      return void res.writeHead(401, { 'www-authenticate': 'Basic realm="reg"' }).end();
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ tags: ['1.0.0'] }));
+  });
+  try {
+    const registry = new Registry(server.url.replace('http://', ''), { username: 'u', password: 'p' });
+    expect(await registry.listTags('app')).toEqual(['1.0.0']);
+    expect(auths).toEqual([undefined, `Basic ${Buffer.from('u:p').toString('base64')}`]);
+  } finally {
+    await server.close();
+  }
+});
