@@ -10,6 +10,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'coverage-gate': async (runs) => (await import('./coverage-gate.js')).bench(runs),
   'semver-tag': async (runs) => (await import('./semver-tag.js')).bench(runs),
   'build-matrix': async (runs) => (await import('./build-matrix.js')).bench(runs),
+  'docker-multistage': async (runs) => (await import('./docker-multistage.js')).bench(runs),
 };
 
 const args = process.argv.slice(2);
