@@ -145,6 +145,29 @@ describeWith(
       expect(latest()).toBe(before);
     }, 300_000);
 
+    test('push: false writes an OCI image layout that skopeo loads into Docker; nothing is pushed', async () => {
+      const out = join(tempDir('dms-layout'), 'image');
+      const local = `${image}-local`;
+      const r = await action('docker-multistage', dir, [
+        `image=${local}`,
+        'version=1.2.3',
+        'push=false',
+        `output=${out}`,
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.outputs['oci-layout']).toBe(out);
+      const raw = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci:${out}:1.2.3`]));
+      expect(raw.manifests).toHaveLength(2);
+      expect(raw.manifests[0].digest).toBeDefined();
+      const ref = `go-ship-test/layout-${randomBytes(3).toString('hex')}:1.2.3`;
+      sh('skopeo', ['copy', '-q', `oci:${out}:1.2.3`, `docker-daemon:${ref}`]);
+      expect(sh(DOCKER, ['image', 'inspect', '--format', '{{.Config.User}}', ref]).trim()).toBe(
+        '65532:65532',
+      );
+      sh(DOCKER, ['rmi', ref]);
+      expect(await fetch(`http://${REGISTRY}/v2/${repo}-local/tags/list`).then((x) => x.status)).toBe(404);
+    }, 300_000);
+
     test('a pull request: pr-N and the PR head sha, not the merge commit', async () => {
       const events = tempDir('dms-event');
       const prHead = 'abcdef1234567890abcdef1234567890abcdef12';

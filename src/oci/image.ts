@@ -1,5 +1,6 @@
 import { gzipBytes, tar, type ArchiveEntry } from '../build/archive.js';
-import { digestOf, MEDIA, type Registry } from './registry.js';
+import type { ImageSink } from './layout.js';
+import { digestOf, MEDIA } from './registry.js';
 
 export interface Platform {
   os: string;
@@ -129,7 +130,7 @@ export interface PushedImage {
  * The index is pushed last, so a tag never points at an image whose parts are missing.
  */
 export async function pushAppImages(
-  registry: Registry,
+  registry: ImageSink,
   repository: string,
   images: AppImage[],
   tags: string[],

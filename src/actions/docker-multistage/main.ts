@@ -11,6 +11,7 @@ import {
   requireDocker,
 } from '../../oci/dockerfile.js';
 import { imageIndex, pushAppImages, type AppImage, type Descriptor, type Platform } from '../../oci/image.js';
+import { OciLayout } from '../../oci/layout.js';
 import { MEDIA, parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
 import { runCommand } from '../../runner/command.js';
 import { decideTags, isValidTag, type TagDecision } from '../../oci/tags.js';
@@ -39,6 +40,8 @@ export interface Config {
   labels: Record<string, string>;
   username?: string;
   password?: string;
+  push: boolean;
+  output: string;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -86,6 +89,8 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     labels: inputs.keyValues('labels'),
     username: inputs.optional('username'),
     password,
+    push: inputs.boolean('push'),
+    output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
   };
 }
 
@@ -216,7 +221,13 @@ export async function run(): Promise<void> {
   log.info(
     `Assembling ${images.length} image(s) of ${chosen[0].binaryName} on scratch for ${wanted.join(', ')}; tags ${tags.join(', ')}`,
   );
-  const pushed = await pushAppImages(registry, repo, images, tags, oci);
+  // push: false writes an OCI image layout instead (skopeo copy oci:DIR:TAG docker-daemon:... loads it).
+  const sink = config.push ? registry : new OciLayout(config.output);
+  const pushed = await pushAppImages(sink, repo, images, tags, oci);
+  if (!config.push) {
+    workflow.setOutput('oci-layout', config.output);
+    log.info(`push: false: wrote an OCI image layout to ${config.output} (tags ${tags.join(', ')})`);
+  }
   const name = `${config.image.registry}/${repo}`;
   workflow.setOutput('digest', pushed.digest);
   workflow.setOutput('image', `${name}@${pushed.digest}`);
@@ -271,6 +282,13 @@ async function commitTime(dir: string): Promise<{ sha: string; time: number }> {
  * platform, each exported with `docker save` and pushed through the registry API, then one index.
  */
 async function runDockerfile(config: Config): Promise<void> {
+  if (!config.push)
+    throw inputError(
+      'push',
+      'false',
+      '`true` in dockerfile mode',
+      'To get an image without a registry, use mode: prebuilt with push: false (an OCI image layout).',
+    );
   await requireDocker();
   const platforms = config.platforms.length ? config.platforms : ['linux/amd64', 'linux/arm64'];
   let dockerfile = config.dockerfile;
