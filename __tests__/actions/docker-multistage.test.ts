@@ -168,6 +168,52 @@ describeWith(
       expect(await fetch(`http://${REGISTRY}/v2/${repo}-local/tags/list`).then((x) => x.status)).toBe(404);
     }, 300_000);
 
+    test('a base image: its layers are reused (mounted), the binary goes on top, a missing platform is refused', async () => {
+      // A small base made here (nothing can be pulled): a static busybox, pushed with Docker.
+      const rootfs = join(tempDir('dms-base'), 'rootfs');
+      execFileSync('mkdir', ['-p', join(rootfs, 'bin'), join(rootfs, 'etc')]);
+      execFileSync('cp', ['/bin/busybox', join(rootfs, 'bin', 'busybox')]);
+      execFileSync('ln', ['-s', 'busybox', join(rootfs, 'bin', 'sh')]);
+      writeFileSync(join(rootfs, 'etc', 'base-marker'), 'from the base image\n');
+      const base = `${REGISTRY}/go-ship-test/base-${randomBytes(3).toString('hex')}:1`;
+      const tar = execFileSync('tar', ['-c', '-C', rootfs, '.'], { maxBuffer: 64 << 20 });
+      execFileSync(DOCKER, ['import', '-', base], { input: tar });
+      sh(DOCKER, ['push', '-q', base]);
+      sh(DOCKER, ['rmi', base]);
+
+      const onBase = `${image}-on-base`;
+      const r = await action('docker-multistage', dir, [
+        `image=${onBase}`,
+        'version=1.2.3',
+        `base-image=${base}`,
+        'platforms=linux/amd64',
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/\(2 blobs written, 1 already there\)/); // the base layer was mounted
+      sh(DOCKER, ['pull', '-q', `${onBase}:1.2.3`]);
+      const out = sh(DOCKER, [
+        'run',
+        '--rm',
+        '--network',
+        'host',
+        '--entrypoint',
+        '/bin/sh',
+        `${onBase}:1.2.3`,
+        '-c',
+        'cat /etc/base-marker; ls /usr/local/bin',
+      ]);
+      expect(out).toBe('from the base image\nhello-svc\n');
+      sh(DOCKER, ['rmi', `${onBase}:1.2.3`]);
+
+      const both = await action('docker-multistage', dir, [
+        `image=${onBase}`,
+        'version=1.2.4',
+        `base-image=${base}`,
+      ]);
+      expect(both.code).toBe(1);
+      expect(both.stderr).toContain('is linux/amd64, not linux/arm64');
+    }, 300_000);
+
     test('a pull request: pr-N and the PR head sha, not the merge commit', async () => {
       const events = tempDir('dms-event');
       const prHead = 'abcdef1234567890abcdef1234567890abcdef12';

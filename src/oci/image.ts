@@ -1,4 +1,5 @@
 import { gzipBytes, tar, type ArchiveEntry } from '../build/archive.js';
+import { UserError } from '../runner/errors.js';
 import type { ImageSink } from './layout.js';
 import { digestOf, MEDIA } from './registry.js';
 
@@ -26,6 +27,68 @@ export interface AppImage {
   labels: Record<string, string>;
   /** CA bundle for TLS from a scratch image (the runner's /etc/ssl/certs/ca-certificates.crt). */
   caCertificates?: Buffer;
+  /** The base image's layers and config for this platform; scratch when absent. */
+  base?: BaseImage;
+}
+
+/** A base image for one platform, as read from its registry. */
+export interface BaseImage {
+  registry: ImageSource;
+  repository: string;
+  config: Record<string, unknown>;
+  layers: Descriptor[];
+}
+
+/** What reading a base image needs: Registry has it. */
+export interface ImageSource {
+  readonly host: string;
+  getManifest(
+    repo: string,
+    ref: string,
+  ): Promise<{ body: Buffer; mediaType: string; digest: string } | undefined>;
+  getBlob(repo: string, digest: string): Promise<Buffer>;
+}
+
+/**
+ * The base image's manifest for a platform (from an index, or a single manifest that matches) and
+ * its config. An image without that platform is an error naming the platforms it has.
+ */
+export async function readBaseImage(
+  source: ImageSource,
+  repository: string,
+  ref: string,
+  platform: Platform,
+): Promise<BaseImage> {
+  const top = await source.getManifest(repository, ref);
+  if (!top) throw new UserError(`The base image ${source.host}/${repository}:${ref} does not exist.`);
+  let manifest = JSON.parse(top.body.toString('utf8')) as {
+    manifests?: Descriptor[];
+    config: Descriptor;
+    layers: Descriptor[];
+  };
+  if (manifest.manifests) {
+    const entry = manifest.manifests.find(
+      (m) =>
+        m.platform?.os === platform.os &&
+        m.platform?.architecture === platform.architecture &&
+        (!platform.variant || !m.platform?.variant || m.platform.variant === platform.variant),
+    );
+    if (!entry)
+      throw new UserError(
+        `The base image ${source.host}/${repository}:${ref} has no ${platform.os}/${platform.architecture}; it has ${manifest.manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(', ')}.`,
+      );
+    manifest = JSON.parse(
+      (await source.getManifest(repository, entry.digest))!.body.toString('utf8'),
+    ) as typeof manifest;
+  }
+  const config = JSON.parse(
+    (await source.getBlob(repository, manifest.config.digest)).toString('utf8'),
+  ) as Record<string, unknown>;
+  if (config.architecture !== platform.architecture || config.os !== platform.os)
+    throw new UserError(
+      `The base image ${source.host}/${repository}:${ref} is ${String(config.os)}/${String(config.architecture)}, not ${platform.os}/${platform.architecture}.`,
+    );
+  return { registry: source, repository, config, layers: manifest.layers };
 }
 
 /** The non-root user distroless and ko use. */
@@ -42,6 +105,25 @@ export interface Blob {
  * CA bundle when given. Returns the gzipped blob and its diff_id (sha256 of the tar).
  */
 export async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: string }> {
+  // On a base image only the binary is added: the base's /etc (users, certificates) stays as it is.
+  if (image.base) {
+    // Parent directories are listed (0755): without them the runtime creates them root-only.
+    const dirs = ['usr/', 'usr/local/', 'usr/local/bin/'].map((name) => ({
+      name,
+      data: Buffer.alloc(0),
+      executable: true,
+      dir: true,
+    }));
+    const raw = tar(
+      [...dirs, { name: `usr/local/bin/${image.binaryName}`, data: image.binary, executable: true }],
+      image.created,
+    );
+    const gz = await gzipBytes(raw);
+    return {
+      blob: { data: gz, descriptor: { mediaType: MEDIA.layer, digest: digestOf(gz), size: gz.length } },
+      diffId: digestOf(raw),
+    };
+  }
   const dir = (name: string): ArchiveEntry => ({ name, data: Buffer.alloc(0), executable: true, dir: true });
   const file = (name: string, text: string | Buffer): ArchiveEntry => ({
     name,
@@ -83,6 +165,34 @@ const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 /** The image config: entrypoint, non-root user, labels, and the layer's diff_id. */
 export function imageConfig(image: AppImage, diffIds: string[]): Blob {
   const created = new Date(image.created * 1000).toISOString().replace('.000Z', 'Z');
+  if (image.base) {
+    const base = image.base.config as {
+      config?: Record<string, unknown>;
+      rootfs?: { diff_ids?: string[] };
+      history?: unknown[];
+    };
+    const baseEnv = ((base.config?.Env as string[] | undefined) ?? []).filter((e) => !e.startsWith('PATH='));
+    const data = json({
+      ...base,
+      created,
+      architecture: image.platform.architecture,
+      os: image.platform.os,
+      config: {
+        ...base.config,
+        User: `${NONROOT.uid}:${NONROOT.uid}`,
+        Entrypoint: [`/usr/local/bin/${image.binaryName}`],
+        Cmd: null,
+        Env: ['PATH=/usr/local/bin:/usr/bin:/bin', ...baseEnv],
+        Labels: { ...((base.config?.Labels as Record<string, string> | undefined) ?? {}), ...image.labels },
+      },
+      rootfs: { type: 'layers', diff_ids: [...(base.rootfs?.diff_ids ?? []), ...diffIds] },
+      history: [
+        ...(base.history ?? []),
+        { created, created_by: `go-ship docker-multistage: ${image.binaryName}` },
+      ],
+    });
+    return { data, descriptor: { mediaType: MEDIA.config, digest: digestOf(data), size: data.length } };
+  }
   const data = json({
     created,
     architecture: image.platform.architecture,
@@ -141,11 +251,34 @@ export async function pushAppImages(
   for (const image of images) {
     const { blob: layer, diffId } = await appLayer(image);
     const config = imageConfig(image, [diffId]);
+    // Base layers are reused by digest: mounted from the base repository on the same registry,
+    // copied otherwise, never rebuilt.
+    const baseLayers = image.base?.layers ?? [];
+    for (const d of baseLayers) {
+      const sameRegistry = image.base!.registry.host === (registry as { host?: string }).host;
+      const r = sameRegistry
+        ? await registry.putBlob(repository, Buffer.alloc(0), d.digest, image.base!.repository, () =>
+            image.base!.registry.getBlob(image.base!.repository, d.digest),
+          )
+        : await registry.putBlob(
+            repository,
+            await image.base!.registry.getBlob(image.base!.repository, d.digest),
+            d.digest,
+          );
+      counts[r === 'uploaded' ? 'uploaded' : 'reused']++;
+    }
     for (const b of [layer, config]) {
       const r = await registry.putBlob(repository, b.data, b.descriptor.digest);
       counts[r === 'uploaded' ? 'uploaded' : 'reused']++;
     }
-    const manifest = imageManifest(config.descriptor, [layer.descriptor], annotations);
+    const manifest = imageManifest(
+      config.descriptor,
+      [
+        ...baseLayers.map((d) => ({ mediaType: d.mediaType, digest: d.digest, size: d.size })),
+        layer.descriptor,
+      ],
+      annotations,
+    );
     await registry.putManifest(repository, manifest.descriptor.digest, manifest.data, MEDIA.manifest);
     descriptors.push({ ...manifest.descriptor, platform: image.platform });
   }

@@ -4,7 +4,13 @@ import { digestOf, MEDIA } from './registry.js';
 
 /** Where images go: a registry, or an OCI image layout on disk (push: false). */
 export interface ImageSink {
-  putBlob(repo: string, data: Buffer, digest?: string): Promise<'exists' | 'mounted' | 'uploaded'>;
+  putBlob(
+    repo: string,
+    data: Buffer,
+    digest?: string,
+    from?: string,
+    fetchData?: () => Promise<Buffer>,
+  ): Promise<'exists' | 'mounted' | 'uploaded'>;
   putManifest(repo: string, ref: string, body: Buffer, mediaType: string): Promise<string>;
 }
 
@@ -24,9 +30,16 @@ export class OciLayout implements ImageSink {
       );
   }
 
-  async putBlob(_repo: string, data: Buffer, digest = digestOf(data)): Promise<'exists' | 'uploaded'> {
+  async putBlob(
+    _repo: string,
+    data: Buffer,
+    digest = digestOf(data),
+    _from?: string,
+    fetchData?: () => Promise<Buffer>,
+  ): Promise<'exists' | 'uploaded'> {
     const file = join(this.dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
     if (existsSync(file)) return 'exists';
+    if (fetchData) data = await fetchData();
     writeFileSync(file, data);
     return 'uploaded';
   }

@@ -143,6 +143,7 @@ export class Registry {
     data: Buffer,
     digest = digestOf(data),
     from?: string,
+    fetchData?: () => Promise<Buffer>,
   ): Promise<'exists' | 'mounted' | 'uploaded'> {
     if (await this.hasBlob(repo, digest)) return 'exists';
     if (from && from !== repo) {
@@ -153,6 +154,8 @@ export class Registry {
       if (m.status === 201) return 'mounted';
       await m.arrayBuffer().catch(() => undefined);
     }
+    // A refused mount falls back to uploading the bytes, fetched only now.
+    if (fetchData) data = await fetchData();
     const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`);
     if (start.status !== 202) return this.fail(start, `starting an upload to ${repo}`);
     const location = new URL(start.headers.get('location') ?? '', `${this.base}/`);

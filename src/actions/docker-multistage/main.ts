@@ -10,7 +10,14 @@ import {
   lintDockerfile,
   requireDocker,
 } from '../../oci/dockerfile.js';
-import { imageIndex, pushAppImages, type AppImage, type Descriptor, type Platform } from '../../oci/image.js';
+import {
+  imageIndex,
+  pushAppImages,
+  readBaseImage,
+  type AppImage,
+  type Descriptor,
+  type Platform,
+} from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
 import { MEDIA, parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
 import { runCommand } from '../../runner/command.js';
@@ -42,6 +49,7 @@ export interface Config {
   password?: string;
   push: boolean;
   output: string;
+  baseImage?: ImageRef;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -90,6 +98,9 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     username: inputs.optional('username'),
     password,
     push: inputs.boolean('push'),
+    baseImage: inputs.optional('base-image')
+      ? parseImageRef(inputs.string('base-image'), 'base-image')
+      : undefined,
     output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
   };
 }
@@ -210,16 +221,29 @@ export async function run(): Promise<void> {
   const ca = existsSync('/etc/ssl/certs/ca-certificates.crt')
     ? readFileSync('/etc/ssl/certs/ca-certificates.crt')
     : undefined;
-  const images: AppImage[] = chosen.map((c) => ({
-    binaryName: c.binaryName,
-    binary: c.binary,
-    platform: platformOf(c.target),
-    created: manifest.commitTime,
-    labels: oci,
-    caCertificates: ca,
-  }));
+  const baseRef = config.baseImage;
+  const baseRegistry = baseRef
+    ? baseRef.registry === config.image.registry
+      ? registry
+      : new Registry(baseRef.registry)
+    : undefined;
+  const images: AppImage[] = [];
+  for (const c of chosen) {
+    const platform = platformOf(c.target);
+    images.push({
+      binaryName: c.binaryName,
+      binary: c.binary,
+      platform,
+      created: manifest.commitTime,
+      labels: oci,
+      caCertificates: ca,
+      base: baseRef
+        ? await readBaseImage(baseRegistry!, baseRef.repository, baseRef.tag ?? 'latest', platform)
+        : undefined,
+    });
+  }
   log.info(
-    `Assembling ${images.length} image(s) of ${chosen[0].binaryName} on scratch for ${wanted.join(', ')}; tags ${tags.join(', ')}`,
+    `Assembling ${images.length} image(s) of ${chosen[0].binaryName} on ${baseRef ? `${baseRef.registry}/${baseRef.repository}:${baseRef.tag ?? 'latest'}` : 'scratch'} for ${wanted.join(', ')}; tags ${tags.join(', ')}`,
   );
   // push: false writes an OCI image layout instead (skopeo copy oci:DIR:TAG docker-daemon:... loads it).
   const sink = config.push ? registry : new OciLayout(config.output);
@@ -237,7 +261,7 @@ export async function run(): Promise<void> {
     JSON.stringify({ image: name, digest: pushed.digest, tags, platforms: pushed.manifests, labels: oci }),
   );
   log.info(
-    `Pushed ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs uploaded, ${pushed.blobs.reused} already there)`,
+    `${config.push ? 'Pushed' : 'Assembled'} ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs written, ${pushed.blobs.reused} already there)`,
   );
   writeSummary(summarize(name, pushed.digest, decisions, chosen, pushed.manifests));
 }
