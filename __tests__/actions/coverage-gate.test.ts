@@ -7,6 +7,28 @@ import { covmodCopy, goTest, goToolCoverFunc } from '../coverage/gocover.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 
 /**
+ * Runs coverage-gate's bundle on `dir` through the CLI; every run writes its report to a fresh file
+ * unless the test names one. `defaults` go before the test's own inputs.
+ */
+function gateIn(dir: string, defaults: string[] = []) {
+  return (withs: string[], env: Record<string, string> = {}) =>
+    goShip([
+      'coverage-gate',
+      '--workspace',
+      dir,
+      '--json',
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...[
+        ...(withs.some((w) => w.startsWith('report-file='))
+          ? []
+          : [`report-file=${join(tempDir('cov-report'), 'report.json')}`]),
+        ...defaults,
+        ...withs,
+      ].flatMap((w) => ['--with', w]),
+    ]);
+}
+
+/**
  * coverage-gate through the bundle, on a real git repository of the fixture module: main holds the
  * module, a branch adds code that its tests cover in part, and `go test` writes the profiles.
  */
@@ -60,21 +82,7 @@ func Sign(x int) int {
       await goTest(dir, ['-coverpkg=./...', `-coverprofile=shard-${pkg.replace('/', '-')}.out`, `./${pkg}`]);
   }, 300_000);
 
-  let n = 0;
-  const gate = (withs: string[], env: Record<string, string> = {}) =>
-    goShip([
-      'coverage-gate',
-      '--workspace',
-      dir,
-      '--json',
-      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-      ...[
-        ...(withs.some((w) => w.startsWith('report-file='))
-          ? []
-          : [`report-file=${join(tempDir('cov-report'), `r${n++}.json`)}`]),
-        ...withs,
-      ].flatMap((w) => ['--with', w]),
-    ]);
+  const gate = gateIn(dir);
 
   test('totals equal go tool cover -func and go test -cover; patch coverage of the branch', async () => {
     const r = await gate(['base-ref=main', 'exclude-generated=false']);
@@ -194,22 +202,8 @@ describeWith(
       GITHUB_TOKEN: TOKEN,
       GITHUB_SHA: HEAD,
     });
-    let n = 0;
-    const gate = (withs: string[], env: Record<string, string>) =>
-      goShip([
-        'coverage-gate',
-        '--workspace',
-        dir,
-        '--json',
-        ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-        ...[
-          ...(withs.some((w) => w.startsWith('report-file='))
-            ? []
-            : [`report-file=${join(tempDir('cov-report'), `p${n++}.json`)}`]),
-          'exclude-generated=false', // so every figure can be compared with go tool cover -func
-          ...withs,
-        ].flatMap((w) => ['--with', w]),
-      ]);
+    // exclude-generated=false so every figure can be compared with go tool cover -func
+    const gate = gateIn(dir, ['exclude-generated=false']);
 
     beforeAll(async () => {
       await goTest(dir, ['-coverprofile=coverage.out', './...']);

@@ -7,11 +7,10 @@ import { Registry } from '../../src/oci/registry.js';
 import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
-import { ensureBuilderImage } from '../helpers/docker.js';
+import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
 import { spawn } from 'node:child_process';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
-const DOCKER = '/usr/bin/docker';
 const sh = (file: string, args: string[], cwd?: string) =>
   execFileSync(file, args, { encoding: 'utf8', cwd });
 
@@ -97,31 +96,7 @@ describeWith(
         expect(execFileSync('sha256sum', [], { input: bin.data, encoding: 'utf8' }).split(' ')[0]).toBe(want);
       }
 
-      sh(DOCKER, ['pull', '-q', `${image}:1.2.3`]);
-      const port = await freePort();
-      const id = sh(DOCKER, [
-        'run',
-        '-d',
-        '--rm',
-        '--network',
-        'host',
-        `${image}:1.2.3`,
-        '-addr',
-        `127.0.0.1:${port}`,
-      ]).trim();
-      try {
-        let body = '';
-        for (let i = 0; i < 100 && !body; i++) {
-          body = await fetch(`http://127.0.0.1:${port}/version`)
-            .then((x) => x.text())
-            .catch(() => '');
-          if (!body) await new Promise((res) => setTimeout(res, 100));
-        }
-        expect(JSON.parse(body)).toMatchObject({ version: '1.2.3' });
-      } finally {
-        sh(DOCKER, ['rm', '-f', id]);
-        sh(DOCKER, ['rmi', `${image}:1.2.3`]);
-      }
+      expect(await versionOf(`${image}:1.2.3`)).toMatchObject({ version: '1.2.3' });
     }, 300_000);
 
     test('a pre-release and an older release never move latest, X.Y or X', async () => {
@@ -252,26 +227,6 @@ describeWith(
     );
   },
 );
-
-/** GET /version from an image run on the host network; the container is removed afterwards. */
-async function versionOf(ref: string): Promise<unknown> {
-  sh(DOCKER, ['pull', '-q', ref]);
-  const port = await freePort();
-  const id = sh(DOCKER, ['run', '-d', '--rm', '--network', 'host', ref, '-addr', `127.0.0.1:${port}`]).trim();
-  try {
-    let body = '';
-    for (let i = 0; i < 100 && !body; i++) {
-      body = await fetch(`http://127.0.0.1:${port}/version`)
-        .then((x) => x.text())
-        .catch(() => '');
-      if (!body) await new Promise((res) => setTimeout(res, 100));
-    }
-    return JSON.parse(body);
-  } finally {
-    sh(DOCKER, ['rm', '-f', id]);
-    sh(DOCKER, ['rmi', ref]);
-  }
-}
 
 describeWith(
   'go, git, a registry, skopeo and a Docker engine with BuildKit',

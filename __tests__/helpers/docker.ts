@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { tempDir } from './cli.js';
+import { freePort, waitForHttp } from './net.js';
 
 /** Debian's Docker client: a newer one earlier on PATH may refuse BuildKit builds without buildx. */
 export const DOCKER = '/usr/bin/docker';
@@ -49,4 +50,27 @@ export async function ensureBuilderImage(): Promise<string> {
   const code = await new Promise<number | null>((resolve) => imp.on('close', resolve));
   if (code !== 0) throw new Error(`docker import of ${BUILDER_IMAGE} failed (${code})`);
   return BUILDER_IMAGE;
+}
+
+/**
+ * Pulls an image of hello-svc, runs it on the host network (no bridge here) and returns its
+ * /version answer; the container and the pulled image are removed afterwards.
+ */
+export async function versionOf(ref: string): Promise<unknown> {
+  execFileSync(DOCKER, ['pull', '-q', ref]);
+  const port = await freePort();
+  const id = execFileSync(
+    DOCKER,
+    ['run', '-d', '--rm', '--network', 'host', ref, '-addr', `127.0.0.1:${port}`],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+  try {
+    await waitForHttp(`http://127.0.0.1:${port}/version`, 10_000);
+    return await (await fetch(`http://127.0.0.1:${port}/version`)).json();
+  } finally {
+    execFileSync(DOCKER, ['rm', '-f', id]);
+    execFileSync(DOCKER, ['rmi', ref]);
+  }
 }

@@ -6,10 +6,9 @@ import { pushAppImages, type AppImage } from '../../src/oci/image.js';
 import { parseImageRef, Registry } from '../../src/oci/registry.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { freePort } from '../helpers/net.js';
+import { DOCKER, versionOf } from '../helpers/docker.js';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
-const DOCKER = '/usr/bin/docker'; // Debian's client: a newer one on PATH may refuse without buildx
 const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' });
 
 /** hello-svc built for a platform, as build-matrix would hand it over. */
@@ -106,30 +105,7 @@ describeWith(
           ref,
         ]).trim(),
       ).toBe('65532:65532 linux/amd64');
-      const port = await freePort();
-      const id = sh(DOCKER, [
-        'run',
-        '-d',
-        '--rm',
-        '--network',
-        'host',
-        ref,
-        '-addr',
-        `127.0.0.1:${port}`,
-      ]).trim();
-      try {
-        let body = '';
-        for (let i = 0; i < 100 && !body; i++) {
-          body = await fetch(`http://127.0.0.1:${port}/version`)
-            .then((r) => r.text())
-            .catch(() => '');
-          if (!body) await new Promise((r) => setTimeout(r, 100));
-        }
-        expect(JSON.parse(body)).toMatchObject({ version: '1.0.0' });
-      } finally {
-        sh(DOCKER, ['rm', '-f', id]);
-        sh(DOCKER, ['rmi', ref]);
-      }
+      expect(await versionOf(ref)).toMatchObject({ version: '1.0.0' });
     }, 300_000);
 
     test('image references are validated with the fix in the message', () => {

@@ -140,10 +140,9 @@ export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffe
   return Buffer.concat([...local, cd, end]);
 }
 
-/** The regular files of a (ustar) .tar.gz, such as build-matrix's archives. */
-export function readTarGz(data: Buffer): { name: string; data: Buffer }[] {
-  const buf = gunzipSync(data);
-  const out: { name: string; data: Buffer }[] = [];
+/** The regular files of an uncompressed (ustar) tar, such as `docker save` writes. */
+export function readTar(buf: Buffer): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
   for (let at = 0; at + 512 <= buf.length;) {
     const h = buf.subarray(at, at + 512);
     if (h.every((b) => b === 0)) break;
@@ -151,9 +150,13 @@ export function readTarGz(data: Buffer): { name: string; data: Buffer }[] {
     const size = parseInt(field(124, 12).trim() || '0', 8);
     const prefix = field(345, 155);
     const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
-    const type = field(156, 1) || '0';
-    if (type === '0') out.push({ name, data: Buffer.from(buf.subarray(at + 512, at + 512 + size)) });
+    if ((field(156, 1) || '0') === '0') out.set(name, Buffer.from(buf.subarray(at + 512, at + 512 + size)));
     at += 512 + Math.ceil(size / 512) * 512;
   }
   return out;
+}
+
+/** The regular files of a .tar.gz, such as build-matrix's archives. */
+export function readTarGz(data: Buffer): { name: string; data: Buffer }[] {
+  return [...readTar(gunzipSync(data))].map(([name, bytes]) => ({ name, data: bytes }));
 }

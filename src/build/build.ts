@@ -1,9 +1,9 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
+import { sha256 } from './manifest.js';
 import { renderTemplate } from './template.js';
 
 export interface MainPackage {
@@ -169,7 +169,7 @@ export async function buildAll(
           file,
           name,
           size: statSync(file).size,
-          sha256: createHash('sha256').update(data).digest('hex'),
+          sha256: sha256(data),
           ms: Date.now() - started,
         };
         built.push(result);

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipBytes } from '../build/archive.js';
+import { gzipBytes, readTar } from '../build/archive.js';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { digestOf, MEDIA, type Registry } from './registry.js';
@@ -65,22 +65,6 @@ COPY --from=build /out/${o.binaryName} /usr/local/bin/${o.binaryName}
 USER 65532:65532
 ENTRYPOINT ["/usr/local/bin/${o.binaryName}"]
 `;
-}
-
-/** The regular files of an uncompressed tar (what `docker save` writes). */
-export function readTar(buf: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  for (let at = 0; at + 512 <= buf.length;) {
-    const h = buf.subarray(at, at + 512);
-    if (h.every((b) => b === 0)) break;
-    const field = (from: number, len: number) => h.toString('utf8', from, from + len).replace(/\0.*$/s, '');
-    const size = parseInt(field(124, 12).trim() || '0', 8);
-    const prefix = field(345, 155);
-    const name = prefix ? `${prefix}/${field(0, 100)}` : field(0, 100);
-    if ((field(156, 1) || '0') === '0') out.set(name, Buffer.from(buf.subarray(at + 512, at + 512 + size)));
-    at += 512 + Math.ceil(size / 512) * 512;
-  }
-  return out;
 }
 
 /** Whether a Docker engine answers; the error names what to install. */

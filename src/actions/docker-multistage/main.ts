@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { readTarGz } from '../../build/archive.js';
-import { readVerifiedManifest, sha256, type Artifact } from '../../build/manifest.js';
+import { readVerifiedManifest, sha256, type Artifact, type Manifest } from '../../build/manifest.js';
 import { eventPayload, pullRequestOf } from '../../github/rest.js';
 import {
   buildAndPushPlatform,
@@ -124,7 +124,7 @@ interface Candidate {
  * The linux binaries build-matrix produced, taken out of its archives and checked against its
  * manifest: the archive's sha256 (readVerifiedManifest) and then the binary's own.
  */
-function binariesFrom(config: Config): Candidate[] {
+function binariesFrom(config: Config): { built: Manifest; candidates: Candidate[] } {
   if (!existsSync(join(config.from, 'manifest.json')))
     throw inputError(
       'from',
@@ -155,37 +155,33 @@ function binariesFrom(config: Config): Candidate[] {
       );
     out.push({ target: a.target, artifact: a, binaryName: name, binary });
   }
-  return out;
+  return { built: manifest, candidates: out };
 }
 
-export async function run(): Promise<void> {
-  const config = getInputs();
-  if (config.mode === 'dockerfile') return runDockerfile(config);
-  const available = binariesFrom(config);
-  const wanted = config.platforms.length ? config.platforms : available.map((c) => c.target);
-  if (!wanted.length)
-    throw new UserError(
-      `${config.from} holds no linux binaries; build-matrix needs linux targets (e.g. linux/amd64,linux/arm64) for images.`,
-    );
-  const missing = wanted.filter((p) => !available.some((c) => c.target === p));
-  if (missing.length)
-    throw inputError(
-      'platforms',
-      missing.join(', '),
-      `platforms build-matrix built: ${available.map((c) => c.target).join(', ') || 'none'}`,
-      'Add the targets to build-matrix, or drop them here.',
-    );
-  const chosen = wanted.map((p) => available.find((c) => c.target === p)!);
+interface Release {
+  /** The commit the image stands for. */
+  sha: string;
+  registry: Registry;
+  repo: string;
+  decisions: TagDecision[];
+  tags: string[];
+  /** OCI labels, also written as manifest and index annotations. */
+  oci: Record<string, string>;
+}
 
-  const payload = eventPayload();
-  const pr = pullRequestOf(payload);
+/**
+ * What both modes decide the same way: the commit the image stands for (the PR head on pull
+ * requests), the tags by rule, and the OCI labels. `title` is the image's binary, when known.
+ */
+async function planRelease(
+  config: Config,
+  commit: string,
+  created: number,
+  title?: string,
+): Promise<Release> {
+  const pr = pullRequestOf(eventPayload());
   const ref = process.env.GITHUB_REF ?? '';
-  const manifest = JSON.parse(readFileSync(join(config.from, 'manifest.json'), 'utf8')) as {
-    commit: string;
-    commitTime: number;
-    version: string;
-  };
-  const sha = pr?.headSha || process.env.GITHUB_SHA || manifest.commit;
+  const sha = pr?.headSha || process.env.GITHUB_SHA || commit;
   const registry = new Registry(config.image.registry, {
     username: config.username,
     password: config.password,
@@ -203,21 +199,47 @@ export async function run(): Promise<void> {
   const tags = [...new Set(decisions.filter((d) => d.tag).map((d) => d.tag!))];
   if (!tags.length)
     throw new UserError('No tag rule produced a tag (see the summary); give `version` or `tags`.');
-
-  const created = new Date(manifest.commitTime * 1000).toISOString().replace('.000Z', 'Z');
   const repoUrl = process.env.GITHUB_REPOSITORY
     ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
     : undefined;
   const oci: Record<string, string> = {
-    'org.opencontainers.image.created': created,
+    'org.opencontainers.image.created': new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
     'org.opencontainers.image.revision': sha,
     ...(config.version ? { 'org.opencontainers.image.version': config.version } : {}),
     ...(repoUrl
       ? { 'org.opencontainers.image.source': repoUrl, 'org.opencontainers.image.url': repoUrl }
       : {}),
-    'org.opencontainers.image.title': chosen[0].binaryName,
+    ...(title ? { 'org.opencontainers.image.title': title } : {}),
     ...config.labels,
   };
+  return { sha, registry, repo, decisions, tags, oci };
+}
+
+export async function run(): Promise<void> {
+  const config = getInputs();
+  if (config.mode === 'dockerfile') return runDockerfile(config);
+  const { built, candidates: available } = binariesFrom(config);
+  const wanted = config.platforms.length ? config.platforms : available.map((c) => c.target);
+  if (!wanted.length)
+    throw new UserError(
+      `${config.from} holds no linux binaries; build-matrix needs linux targets (e.g. linux/amd64,linux/arm64) for images.`,
+    );
+  const missing = wanted.filter((p) => !available.some((c) => c.target === p));
+  if (missing.length)
+    throw inputError(
+      'platforms',
+      missing.join(', '),
+      `platforms build-matrix built: ${available.map((c) => c.target).join(', ') || 'none'}`,
+      'Add the targets to build-matrix, or drop them here.',
+    );
+  const chosen = wanted.map((p) => available.find((c) => c.target === p)!);
+
+  const { registry, repo, decisions, tags, oci } = await planRelease(
+    config,
+    built.commit,
+    built.commitTime,
+    chosen[0].binaryName,
+  );
   const ca = existsSync('/etc/ssl/certs/ca-certificates.crt')
     ? readFileSync('/etc/ssl/certs/ca-certificates.crt')
     : undefined;
@@ -234,7 +256,7 @@ export async function run(): Promise<void> {
       binaryName: c.binaryName,
       binary: c.binary,
       platform,
-      created: manifest.commitTime,
+      created: built.commitTime,
       labels: oci,
       caCertificates: ca,
       base: baseRef
@@ -347,38 +369,7 @@ async function runDockerfile(config: Config): Promise<void> {
       });
   }
   const git = await commitTime(config.workspace);
-  const pr = pullRequestOf(eventPayload());
-  const ref = process.env.GITHUB_REF ?? '';
-  const sha = pr?.headSha || process.env.GITHUB_SHA || git.sha;
-  const registry = new Registry(config.image.registry, {
-    username: config.username,
-    password: config.password,
-  });
-  const repo = config.image.repository;
-  const decisions = decideTags({
-    version: config.version,
-    sha,
-    branch: !pr && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
-    pr: pr?.number,
-    existing: config.version ? await registry.listTags(repo) : [],
-    latest: config.latest,
-    extra: config.tags,
-  });
-  const tags = [...new Set(decisions.filter((d) => d.tag).map((d) => d.tag!))];
-  if (!tags.length)
-    throw new UserError('No tag rule produced a tag (see the summary); give `version` or `tags`.');
-  const repoUrl = process.env.GITHUB_REPOSITORY
-    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
-    : undefined;
-  const oci: Record<string, string> = {
-    'org.opencontainers.image.created': new Date(git.time * 1000).toISOString().replace('.000Z', 'Z'),
-    'org.opencontainers.image.revision': sha,
-    ...(config.version ? { 'org.opencontainers.image.version': config.version } : {}),
-    ...(repoUrl
-      ? { 'org.opencontainers.image.source': repoUrl, 'org.opencontainers.image.url': repoUrl }
-      : {}),
-    ...config.labels,
-  };
+  const { sha, registry, repo, decisions, tags, oci } = await planRelease(config, git.sha, git.time);
   const manifests: Descriptor[] = [];
   const rows: string[][] = [];
   for (const p of platforms) {
