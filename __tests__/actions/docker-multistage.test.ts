@@ -142,6 +142,14 @@ describeWith(
       );
       sh(DOCKER, ['rmi', ref]);
       expect(await fetch(`http://${REGISTRY}/v2/${repo}-local/tags/list`).then((x) => x.status)).toBe(404);
+      // Not even the tag list is read: an unreachable registry does not matter.
+      const offline = await action('docker-multistage', dir, [
+        'image=127.0.0.1:1/app',
+        'version=1.2.3',
+        'push=false',
+        `output=${out}-offline`,
+      ]);
+      expect(offline.code).toBe(0);
     }, 300_000);
 
     test('a base image: its layers are reused (mounted), the binary goes on top, a missing platform is refused', async () => {

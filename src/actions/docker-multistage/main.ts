@@ -192,7 +192,8 @@ async function planRelease(
     sha,
     branch: !pr && ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : undefined,
     pr: pr?.number,
-    existing: config.version ? await registry.listTags(repo) : [],
+    // push: false must not need the registry; latest is then judged on this version alone.
+    existing: config.version && config.push ? await registry.listTags(repo) : [],
     latest: config.latest,
     extra: config.tags,
   });
