@@ -5,7 +5,15 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
+)
+
+// With healthLimited, healthyAnswers is how many more /healthz answers are healthy. Set from
+// HELLO_FAULT so demos and go-ship's deploy tests can ship a version that fails its health checks.
+var (
+	healthLimited  atomic.Bool
+	healthyAnswers atomic.Int64
 )
 
 type buildInfo struct {
@@ -18,6 +26,10 @@ func newMux(info buildInfo) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
+		if healthLimited.Load() && healthyAnswers.Add(-1) < 0 {
+			http.Error(w, "unhealthy (HELLO_FAULT)", http.StatusServiceUnavailable)
+			return
+		}
 		fmt.Fprintln(w, "ok")
 	})
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {

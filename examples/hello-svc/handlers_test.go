@@ -61,3 +61,27 @@ func TestGreetee(t *testing.T) {
 		}
 	}
 }
+
+func TestFault(t *testing.T) {
+	defer healthLimited.Store(false)
+	mux := newMux(buildInfo{Version: "1"})
+	health := func() int {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+		return rec.Code
+	}
+	if err := applyFault("healthz-after=2"); err != nil {
+		t.Fatal(err)
+	}
+	if got := []int{health(), health(), health(), health()}; got[0] != 200 || got[1] != 200 || got[2] != 503 || got[3] != 503 {
+		t.Fatalf("healthz-after=2 answered %v", got)
+	}
+	if err := applyFault("healthz"); err != nil || health() != 503 {
+		t.Fatal("healthz fault should fail at once")
+	}
+	for _, bad := range []string{"nope", "healthz-after=x", "healthz-after=-1"} {
+		if applyFault(bad) == nil {
+			t.Errorf("HELLO_FAULT=%s accepted", bad)
+		}
+	}
+}

@@ -5,10 +5,13 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"log"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -24,6 +27,9 @@ func main() {
 	addr := flag.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address")
 	drain := flag.Duration("drain-timeout", 30*time.Second, "how long to wait for in-flight requests on SIGTERM")
 	flag.Parse()
+	if err := applyFault(os.Getenv("HELLO_FAULT")); err != nil {
+		log.Fatal(err)
+	}
 
 	srv := &http.Server{Addr: *addr, Handler: newMux(buildInfo{Version: version, Commit: commit, Date: date}), ReadHeaderTimeout: 5 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -48,6 +54,27 @@ func main() {
 		}
 		log.Print("stopped")
 	}
+}
+
+// applyFault reads HELLO_FAULT: "healthz" fails every health check, "healthz-after=N" answers the
+// first N health checks and fails the rest (a version that passes a pre-switch gate, then breaks).
+func applyFault(fault string) error {
+	switch {
+	case fault == "":
+	case fault == "healthz":
+		healthyAnswers.Store(0)
+		healthLimited.Store(true)
+	case strings.HasPrefix(fault, "healthz-after="):
+		n, err := strconv.Atoi(strings.TrimPrefix(fault, "healthz-after="))
+		if err != nil || n < 0 {
+			return fmt.Errorf("HELLO_FAULT=%s: want healthz-after=N with N >= 0", fault)
+		}
+		healthyAnswers.Store(int64(n))
+		healthLimited.Store(true)
+	default:
+		return fmt.Errorf("HELLO_FAULT=%s: want healthz or healthz-after=N", fault)
+	}
+	return nil
 }
 
 func envOr(key, fallback string) string {

@@ -1,0 +1,270 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+import { DOCKER } from '../helpers/docker.js';
+import { startLoad, type LoadReport } from '../helpers/load.js';
+import { freePort } from '../helpers/net.js';
+import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
+
+/** Runs deploy-bluegreen through the bundle the way a workflow would, with the Debian docker CLI first on PATH. */
+async function deploy(withs: Record<string, string>, env: Record<string, string> = {}) {
+  const r = await goShip(
+    [
+      'deploy-bluegreen',
+      '--json',
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...Object.entries(withs).flatMap(([k, v]) => ['--with', `${k}=${v}`]),
+    ],
+    { env: { PATH: `/usr/bin:${process.env.PATH}` } },
+  );
+  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
+  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
+}
+
+const inspect = (name: string) => {
+  try {
+    return JSON.parse(execFileSync(DOCKER, ['container', 'inspect', name], { encoding: 'utf8' }))[0] as {
+      State: { Status: string };
+      Config: { Labels: Record<string, string> };
+    };
+  } catch {
+    return undefined;
+  }
+};
+
+async function publicVersion(url: string): Promise<string> {
+  return ((await (await fetch(`${url}/version`)).json()) as { version: string }).version;
+}
+
+/** Prints what the load generator saw next to the step's own figures, so the CI log shows them. */
+function show(name: string, load: LoadReport, summary: string) {
+  const versions = load.versions.map((v) => `${v.version}×${v.count}`).join(', ');
+  const figure = (label: string) => new RegExp(`\\| ${label}[^|]*\\| ([^|]+) \\|`).exec(summary)?.[1]?.trim();
+  console.log(
+    `${name}: wrk ${load.requests} requests, ${load.failed} failed ${JSON.stringify(load.errors)}, answers by version ${versions}; step: mixed-version window ${figure('Mixed-version window') ?? '-'}, failed check → old version ${figure('Failed check') ?? '-'}`,
+  );
+}
+
+describeWith(
+  'Docker, nginx, wrk and go',
+  hasCommand(DOCKER, ['version']) &&
+    hasCommand('nginx', ['-v']) &&
+    existsSync('/usr/bin/wrk') &&
+    hasCommand('go', ['version']),
+  'deploy-bluegreen on Docker behind nginx, under constant load',
+  () => {
+    const app = `hello-${randomBytes(3).toString('hex')}`;
+    const work = tempDir('deploy');
+    let nginx: Nginx;
+    let base: Record<string, string>;
+    const images: Record<string, string> = {};
+
+    beforeAll(async () => {
+      for (const v of ['1.0.0', '1.1.0', '1.2.0']) images[v] = helloImage(DOCKER, ROOT, v, work);
+      const [pub, blue, green] = [await freePort(), await freePort(), await freePort()];
+      // Client keep-alive off: see docs/benchmarks.md for what a reload does to idle keep-alive connections.
+      nginx = nginxConfig(work, app, pub, { keepalive: false });
+      base = {
+        app,
+        url: nginx.publicUrl,
+        network: 'host',
+        env: 'ADDR=127.0.0.1:${PORT}',
+        'blue-port': String(blue),
+        'green-port': String(green),
+        'nginx-upstream-file': nginx.upstreamFile,
+        'nginx-conf': nginx.conf,
+        'health-interval': '200ms',
+        'verify-seconds': '3',
+        drain: '2s',
+      };
+    }, 300_000);
+
+    afterAll(() => {
+      nginx?.stop();
+      for (const c of ['blue', 'green', 'deploy-lock'])
+        execFileSync(DOCKER, ['rm', '-f', `${app}-${c}`], { stdio: 'ignore' });
+    });
+
+    test('first deploy: blue takes the traffic and nginx is started with the new upstream', async () => {
+      const r = await deploy({ ...base, image: images['1.0.0'] });
+      expect(r.stderr).not.toMatch(/go-ship bug/);
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({
+        'live-color': 'blue',
+        'previous-color': '',
+        'rolled-back': 'false',
+        outcome: 'switched',
+        version: '1.0.0',
+        url: nginx.publicUrl,
+      });
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.0.0');
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toContain(`server 127.0.0.1:${base['blue-port']};`);
+      expect(inspect(`${app}-blue`)?.Config.Labels['go-ship.deploy.version']).toBe('1.0.0');
+    });
+
+    test('a good deploy under load: green takes over, blue is drained and stopped, no request fails', async () => {
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 1000));
+      const r = await deploy({ ...base, image: images['1.1.0'] });
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await load.stop();
+      show('good deploy', seen, r.summary);
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({
+        'live-color': 'green',
+        'previous-color': 'blue',
+        outcome: 'switched',
+        version: '1.1.0',
+      });
+      expect(seen.failed).toBe(0);
+      expect(seen.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+      expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+      expect(inspect(`${app}-green`)?.State.Status).toBe('running');
+      expect(r.summary).toMatch(/Mixed-version window/);
+      expect(r.summary).toMatch(/```mermaid\ngantt/);
+    });
+
+    test('a re-run of the same deploy changes nothing', async () => {
+      const before = inspect(`${app}-green`);
+      const upstream = readFileSync(nginx.upstreamFile, 'utf8');
+      const r = await deploy({ ...base, image: images['1.1.0'] });
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({ 'live-color': 'green', outcome: 'unchanged', version: '1.1.0' });
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toBe(upstream);
+      expect(inspect(`${app}-green`)).toEqual(before);
+    });
+
+    test('a version that fails its health check never gets traffic', async () => {
+      const load = startLoad(nginx.publicUrl);
+      const r = await deploy({
+        ...base,
+        image: images['1.2.0'],
+        env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz',
+        'ready-timeout': '5s',
+      });
+      const seen = await load.stop();
+      show('failed health check', seen, r.summary);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(/blue did not pass its checks, so traffic was not moved: .*HTTP 503/);
+      expect(r.outputs).toMatchObject({ 'live-color': 'green', outcome: 'failed', 'rolled-back': 'false' });
+      expect(seen.failed).toBe(0);
+      expect(seen.versions.map((v) => v.version)).toEqual(['1.1.0']);
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toContain(`server 127.0.0.1:${base['green-port']};`);
+      expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+    });
+
+    test('a version that breaks after the switch is rolled back automatically', async () => {
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 500));
+      // Exactly the gate's 3 health checks pass; the first check after the switch fails.
+      const r = await deploy({
+        ...base,
+        image: images['1.2.0'],
+        env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz-after=3',
+      });
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await load.stop();
+      show('failure after the switch', seen, r.summary);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /verify: .*\/healthz → HTTP 503.*Rolled back: traffic is on green \(1\.1\.0\) again/s,
+      );
+      expect(r.outputs).toMatchObject({
+        'live-color': 'green',
+        'previous-color': 'blue',
+        'rolled-back': 'true',
+        outcome: 'rolled-back',
+        version: '1.1.0',
+      });
+      expect(seen.failed).toBe(0);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+      expect(r.summary).toMatch(/Failed check → traffic back on the old version \| \d/);
+      expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+    });
+
+    test('a manual rollback starts the stopped colour again and moves traffic to it', async () => {
+      // blue now holds the broken 1.2.0; deploy 1.0.0 over it first so the rollback target is good.
+      expect((await deploy({ ...base, image: images['1.0.0'] })).outputs['live-color']).toBe('blue');
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 500));
+      const r = await deploy({ ...base, action: 'rollback' });
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await load.stop();
+      show('manual rollback', seen, r.summary);
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({
+        'live-color': 'green',
+        'previous-color': 'blue',
+        'rolled-back': 'true',
+        version: '1.1.0',
+      });
+      expect(seen.failed).toBe(0);
+      expect(seen.versions.map((v) => v.version)).toEqual(['1.0.0', '1.1.0']);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+    });
+
+    test('two deploys at once: the second is told who holds the lock; a third waits for it', async () => {
+      const first = deploy({ ...base, image: images['1.0.0'], 'verify-seconds': '6' });
+      // Wait until the first holds the lock on the Docker host.
+      for (let i = 0; i < 200 && !inspect(`${app}-deploy-lock`); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      expect(inspect(`${app}-deploy-lock`)).toBeDefined();
+      const [second, third] = await Promise.all([
+        deploy({ ...base, image: images['1.0.0'], 'lock-timeout': '0' }),
+        deploy({ ...base, image: images['1.0.0'], 'lock-timeout': '2m' }),
+      ]);
+      const one = await first;
+      expect(one.code).toBe(0);
+      expect(one.outputs).toMatchObject({ 'live-color': 'blue', outcome: 'switched' });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toMatch(new RegExp(`Another deploy of ${app} holds the lock: .+ since \\d{4}-`));
+      expect(second.stdout + second.stderr).not.toMatch(/go-ship bug/);
+      expect(third.code).toBe(0);
+      expect(third.stderr).toMatch(/waiting for the lock: held by/);
+      expect(third.outputs).toMatchObject({ 'live-color': 'blue', outcome: 'unchanged' });
+      expect(inspect(`${app}-deploy-lock`)).toBeUndefined();
+    }, 180_000);
+
+    test('auto-promote false stops before the switch; promote switches; status reports both colours', async () => {
+      const r = await deploy({ ...base, image: images['1.1.0'], 'auto-promote': 'false' });
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({ 'live-color': 'blue', outcome: 'previewing' });
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.0.0');
+      const preview = await fetch(`http://127.0.0.1:${base['green-port']}/version`);
+      expect(((await preview.json()) as { version: string }).version).toBe('1.1.0');
+      const p = await deploy({ ...base, action: 'promote' });
+      expect(p.code).toBe(0);
+      expect(p.outputs).toMatchObject({
+        'live-color': 'green',
+        'previous-color': 'blue',
+        outcome: 'switched',
+        version: '1.1.0',
+      });
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+      const s = await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile });
+      expect(s.code).toBe(0);
+      expect(s.outputs).toMatchObject({
+        'live-color': 'green',
+        'previous-color': 'blue',
+        version: '1.1.0',
+        outcome: 'status',
+      });
+      expect(s.summary).toMatch(/\| green \(live\) \| running \| 1\.1\.0 \|/);
+      expect(s.summary).toMatch(/\| blue \| stopped \| 1\.0\.0 \|/);
+    });
+
+    test('dry-run prints the plan and changes nothing', async () => {
+      const upstream = readFileSync(nginx.upstreamFile, 'utf8');
+      const blue = inspect(`${app}-blue`);
+      const r = await deploy({ ...base, image: images['1.2.0'], 'dry-run': 'true' });
+      expect(r.code).toBe(0);
+      expect(r.outputs.outcome).toBe('planned');
+      expect(r.summary).toMatch(new RegExp(`deploy ${images['1.2.0']} \\(version 1\\.2\\.0\\) as blue`));
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toBe(upstream);
+      expect(inspect(`${app}-blue`)).toEqual(blue);
+    });
+  },
+);

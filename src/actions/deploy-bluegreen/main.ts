@@ -1,0 +1,213 @@
+import { isAbsolute, resolve } from 'node:path';
+import { holderName, DockerTarget } from '../../deploy/docker.js';
+import {
+  DeployFailure,
+  Engine,
+  type DeployAction,
+  type DeployConfig,
+  type DeployResult,
+} from '../../deploy/engine.js';
+import { NginxRouter } from '../../deploy/nginx.js';
+import { parseThreshold, type MetricGate } from '../../deploy/prometheus.js';
+import type { Target } from '../../deploy/target.js';
+import { writeSummary } from '../../runner/action.js';
+import { inputError, UserError } from '../../runner/errors.js';
+import { Inputs, parseDuration } from '../../runner/inputs.js';
+import * as workflow from '../../runner/workflow.js';
+import { renderSummary } from './summary.js';
+
+export interface Inputs2 {
+  config: DeployConfig;
+  target: Target;
+}
+
+const APP_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+
+/** A tag that names a version (`1.2.3`, `v1.2.3-rc.1`): what the new version will report. */
+export function versionFromImage(image: string): string | undefined {
+  const last = image.split('@')[0].split('/').at(-1) ?? '';
+  const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : undefined;
+  return tag && /^v?\d+(\.\d+){0,2}([-+][\w.-]+)?$/.test(tag) ? tag.replace(/^v/, '') : undefined;
+}
+
+export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
+  const action = inputs.oneOf('action', ['deploy', 'rollback', 'promote', 'status'] as const) ?? 'deploy';
+  const targetKind = inputs.oneOf('target', ['docker'] as const) ?? 'docker';
+  const app = inputs.string('app', { required: true });
+  if (!APP_NAME.test(app))
+    throw inputError(
+      'app',
+      app,
+      'lower-case letters, digits, `_`, `.` and `-`, starting with a letter or digit (at most 63)',
+      'It names the containers (<app>-blue, <app>-green) and the nginx upstream.',
+    );
+  const image = inputs.optional('image');
+  if (action === 'deploy' && !image)
+    throw new UserError(
+      "Input `image` is required for action: deploy. Set it to the image to ship, e.g. docker-multistage's `image` output with a tag.",
+    );
+  const url = inputs.optional('url');
+  if (action !== 'status' && !url)
+    throw new UserError(
+      `Input \`url\` is required for action: ${action}: the public entry (nginx) that go-ship probes after the switch, e.g. http://127.0.0.1:8080.`,
+    );
+  if (url && !/^https?:\/\/[^/]+/.test(url))
+    throw inputError(
+      'url',
+      url,
+      'an http:// or https:// URL of the public entry',
+      'For example http://127.0.0.1:8080.',
+    );
+  const version = (inputs.optional('version') ?? (image ? versionFromImage(image) : undefined))?.replace(
+    /^v/,
+    '',
+  );
+
+  const path = (name: string): string => {
+    const v = inputs.string(name);
+    if (!v.startsWith('/')) throw inputError(name, v, 'a path starting with `/`');
+    return v;
+  };
+  const bodyText = inputs.optional('health-body');
+  let body: RegExp | undefined;
+  try {
+    body = bodyText ? new RegExp(bodyText) : undefined;
+  } catch (e) {
+    throw inputError('health-body', bodyText!, `a regular expression (${(e as Error).message})`);
+  }
+  const ms = (name: string): number => inputs.duration(name, { required: true })!;
+
+  let gate: MetricGate | undefined;
+  const promUrl = inputs.optional('prometheus-url');
+  const query = inputs.optional('query');
+  if (promUrl || query) {
+    if (!promUrl || !query)
+      throw new UserError(
+        `The metric gate needs both \`prometheus-url\` and \`query\` (got only \`${promUrl ? 'prometheus-url' : 'query'}\`), plus \`threshold\`.`,
+      );
+    const threshold = inputs.optional('threshold');
+    if (!threshold)
+      throw new UserError(
+        'Input `threshold` is required with `query`: a comparison such as `< 0.01` that every sample must satisfy.',
+      );
+    gate = {
+      url: promUrl,
+      query,
+      ...parseThreshold('threshold', threshold),
+      onNoData: inputs.oneOf('on-no-data', ['fail', 'pass'] as const) ?? 'fail',
+      timeoutMs: 10_000,
+    };
+  }
+
+  const keepOldText = inputs.string('keep-old');
+  const keepOld = keepOldText === 'forever' ? 'forever' : parseDuration(keepOldText);
+  if (keepOld === undefined)
+    throw inputError('keep-old', keepOldText, 'a duration such as `0`, `30s` or `10m`, or `forever`');
+
+  const verifySeconds = inputs.int('verify-seconds', { required: true, min: 0, max: 3600 })!;
+  const config: DeployConfig = {
+    action: action as DeployAction,
+    app,
+    release: image ? { image, version } : undefined,
+    url: (url ?? '').replace(/\/$/, ''),
+    health: {
+      path: path('health-path'),
+      status: inputs.int('health-status', { required: true, min: 100, max: 599 })!,
+      body,
+      successes: inputs.int('health-successes', { required: true, min: 1, max: 100 })!,
+      intervalMs: ms('health-interval'),
+      timeoutMs: ms('health-timeout'),
+    },
+    versionPath: path('version-path'),
+    versionHeader: inputs.string('version-header', { required: true }),
+    gate,
+    autoPromote: inputs.boolean('auto-promote'),
+    readyTimeoutMs: ms('ready-timeout'),
+    confirmTimeoutMs: ms('confirm-timeout'),
+    verifyMs: verifySeconds * 1000,
+    keepOldMs: keepOld,
+    drainMs: ms('drain'),
+    lockTimeoutMs: ms('lock-timeout'),
+    lockTtlMs: ms('lock-ttl'),
+    pullTimeoutMs: ms('pull-timeout'),
+    holder: holderName(env),
+    dryRun: inputs.boolean('dry-run'),
+  };
+
+  const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+  const file = (value: string) => (isAbsolute(value) ? value : resolve(workspace, value));
+  if (targetKind !== 'docker') throw new UserError(`target ${targetKind} is not available`);
+  const upstreamFile = inputs.optional('nginx-upstream-file');
+  if (!upstreamFile)
+    throw new UserError(
+      'Input `nginx-upstream-file` is required for target: docker: the file go-ship writes the upstream into, included by your nginx config inside `http { }` (e.g. /etc/nginx/conf.d/app-upstream.conf).',
+    );
+  const port = (name: string) => inputs.int(name, { required: true, min: 1, max: 65535 })!;
+  const ports = { blue: port('blue-port'), green: port('green-port') };
+  if (ports.blue === ports.green)
+    throw inputError(
+      'green-port',
+      String(ports.green),
+      `a port other than blue-port (${ports.blue})`,
+      'Each colour needs its own port.',
+    );
+  const nginxConf = inputs.optional('nginx-conf');
+  const nginxPrefix = inputs.optional('nginx-prefix');
+  const target = new DockerTarget({
+    app,
+    docker: inputs.string('docker', { required: true }),
+    ports,
+    network: inputs.oneOf('network', ['bridge', 'host'] as const) ?? 'bridge',
+    containerPort: port('container-port'),
+    host: inputs.string('host', { required: true }),
+    env: inputs.keyValues('env'),
+    args: inputs.lines('args'),
+    pull: inputs.oneOf('pull', ['missing', 'always', 'never'] as const) ?? 'missing',
+    pullTimeoutMs: config.pullTimeoutMs,
+    router: new NginxRouter({
+      upstreamFile: file(upstreamFile),
+      upstreamName: inputs.optional('nginx-upstream') ?? app,
+      conf: nginxConf ? file(nginxConf) : undefined,
+      prefix: nginxPrefix ? file(nginxPrefix) : undefined,
+      nginx: inputs.string('nginx', { required: true }),
+    }),
+  });
+  return { config, target };
+}
+
+/** The version that has the traffic once the step is over. */
+function liveVersion(r: DeployResult): string | undefined {
+  switch (r.outcome) {
+    case 'switched':
+    case 'unchanged':
+      return r.version;
+    case 'status':
+      return r.live && r.state ? r.state.colors[r.live].version : undefined;
+    default:
+      return r.previousVersion;
+  }
+}
+
+function setOutputs(config: DeployConfig, r: DeployResult): void {
+  workflow.setOutput('live-color', r.live ?? '');
+  workflow.setOutput('previous-color', r.previous ?? '');
+  workflow.setOutput('url', config.url);
+  workflow.setOutput('rolled-back', String(r.rolledBack));
+  workflow.setOutput('outcome', r.outcome);
+  workflow.setOutput('version', liveVersion(r) ?? '');
+}
+
+export async function run(): Promise<void> {
+  const { config, target } = getConfig();
+  let result: DeployResult;
+  try {
+    result = await new Engine(config, target).run();
+  } catch (e) {
+    if (!(e instanceof DeployFailure)) throw e;
+    setOutputs(config, e.result);
+    writeSummary(renderSummary(config, e.result));
+    throw e;
+  }
+  setOutputs(config, result);
+  writeSummary(renderSummary(config, result));
+}

@@ -1,0 +1,74 @@
+import type { DeployConfig, DeployResult } from '../../deploy/engine.js';
+import { COLORS } from '../../deploy/target.js';
+import { formatDuration } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+
+const HEADLINE: Record<DeployResult['outcome'], string> = {
+  switched: '✅ switched',
+  unchanged: '✅ already live, nothing changed',
+  previewing: '⏸️ deployed to the idle colour, waiting for promote',
+  'rolled-back': '↩️ rolled back automatically',
+  failed: '❌ failed, traffic not moved',
+  status: 'ℹ️ status',
+  planned: '📝 dry run: nothing was changed',
+};
+
+/** The step summary: outcome, the key figures, a timeline of phases and every check with its result. */
+export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
+  const s = new Summary();
+  const what =
+    r.action === 'deploy' && config.release ? ` ${config.release.version ?? config.release.image}` : '';
+  s.heading(`deploy-bluegreen: ${config.app}${what} (${r.action})`);
+  const live = r.live ? `**${r.live}**` : 'nothing';
+  s.paragraph(
+    `${HEADLINE[r.outcome]}. Live: ${live}${r.previous ? `; previous: ${r.previous}` : ''}.${r.error ? `\n\n> ${r.error.split('\n')[0]}` : ''}`,
+  );
+  const figures: [string, string][] = [];
+  if (r.mixedWindowMs !== undefined)
+    figures.push([
+      'Mixed-version window (reload → last old-version answer)',
+      formatDuration(r.mixedWindowMs),
+    ]);
+  if (r.rollbackMs !== undefined)
+    figures.push(['Failed check → traffic back on the old version', formatDuration(r.rollbackMs)]);
+  const total = r.phases.length
+    ? r.phases.at(-1)!.startMs + r.phases.at(-1)!.durationMs - r.phases[0].startMs
+    : 0;
+  if (total) figures.push(['Total', formatDuration(total)]);
+  if (figures.length) s.table(['Figure', 'Value'], figures, ['left', 'right']);
+  if (r.plan.length) s.details('Plan', r.plan.map((l) => `- ${l}`).join('\n'));
+  if (r.phases.length) {
+    s.table(
+      ['Phase', 'Took', 'Result'],
+      r.phases.map((p) => [p.name, formatDuration(p.durationMs), p.failed ? '❌' : '✅']),
+      ['left', 'right', 'center'],
+    );
+    s.timeline(`${config.app} ${r.action}`, r.phases);
+  }
+  if (r.checks.length)
+    s.table(
+      ['Phase', 'Check', 'Target', 'Attempts', 'Result'],
+      r.checks.map((c) => [c.phase, c.what, c.url, c.attempts, `${c.passed ? '✅' : '❌'} ${c.detail}`]),
+      ['left', 'left', 'left', 'right', 'left'],
+    );
+  if (r.state) {
+    s.table(
+      ['Colour', 'State', 'Version', 'Image', 'Deployed'],
+      COLORS.map((c) => {
+        const st = r.state!.colors[c];
+        return [
+          `${c}${r.state!.live === c ? ' (live)' : ''}`,
+          st.state,
+          st.version ?? '',
+          st.image ?? '',
+          st.deployedAt ?? '',
+        ];
+      }),
+    );
+    if (r.state.lock)
+      s.paragraph(
+        `🔒 Locked by ${r.state.lock.holder} since ${r.state.lock.since} (expires ${r.state.lock.expires}).`,
+      );
+  }
+  return s;
+}

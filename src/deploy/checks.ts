@@ -1,0 +1,193 @@
+import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { formatDuration, log } from '../runner/log.js';
+
+/** One HTTP answer, or why there was none (`status` 0). */
+export interface Probe {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  error?: string;
+  ms: number;
+}
+
+/**
+ * GET on a fresh connection (no keep-alive): after an nginx reload every probe must reach the
+ * current workers, not an old worker through a pooled connection, or the switch looks slower than it is.
+ */
+export function probe(url: string, timeoutMs: number): Promise<Probe> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const u = new URL(url);
+    const send = u.protocol === 'https:' ? httpsRequest : request;
+    const req = send(
+      u,
+      { method: 'GET', agent: false, headers: { Connection: 'close', 'User-Agent': 'go-ship-deploy' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => {
+          if (chunks.reduce((n, c) => n + c.length, 0) < 64 * 1024) chunks.push(b);
+        });
+        res.on('end', () => {
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(res.headers))
+            if (v !== undefined) headers[k] = Array.isArray(v) ? v.join(', ') : v;
+          resolve({
+            status: res.statusCode ?? 0,
+            headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: Date.now() - started,
+          });
+        });
+        res.on('error', (e) => resolve(failed(e, started)));
+      },
+    );
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer in ${formatDuration(timeoutMs)}`)));
+    req.on('error', (e) => resolve(failed(e, started)));
+    req.end();
+  });
+}
+
+function failed(e: Error, started: number): Probe {
+  const code = (e as NodeJS.ErrnoException).code;
+  return { status: 0, headers: {}, body: '', error: code ? `${code}` : e.message, ms: Date.now() - started };
+}
+
+export interface HealthCheck {
+  path: string;
+  status: number;
+  /** A regular expression the body must match. */
+  body?: RegExp;
+  successes: number;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export interface VersionCheck {
+  version: string;
+  path: string;
+  header: string;
+}
+
+/** Why one answer does not pass the health check, or undefined when it does. */
+export function healthFailure(p: Probe, check: HealthCheck): string | undefined {
+  if (p.status === 0) return p.error ?? 'no answer';
+  if (p.status !== check.status) return `HTTP ${p.status} (want ${check.status})${snippet(p.body)}`;
+  if (check.body && !check.body.test(p.body))
+    return `body does not match /${check.body.source}/${snippet(p.body)}`;
+  return undefined;
+}
+
+/**
+ * The version an answer comes from: the version header (hello-svc's X-Version), else a JSON body's
+ * `version`, else the whole body when it is one short line.
+ */
+export function versionOf(p: Probe, header: string): string | undefined {
+  const h = p.headers[header.toLowerCase()];
+  if (h) return h.trim();
+  try {
+    const v = (JSON.parse(p.body) as { version?: unknown }).version;
+    if (typeof v === 'string') return v;
+  } catch {
+    // not JSON
+  }
+  const line = p.body.trim();
+  return line && !line.includes('\n') && line.length <= 128 ? line : undefined;
+}
+
+/** `1.2.3` and `v1.2.3` name the same release. */
+export function sameVersion(a: string | undefined, b: string): boolean {
+  return a !== undefined && a.replace(/^v/, '') === b.replace(/^v/, '');
+}
+
+function snippet(body: string): string {
+  const s = body.trim().replace(/\s+/g, ' ').slice(0, 120);
+  return s ? `: ${s}` : '';
+}
+
+export interface CheckRecord {
+  phase: string;
+  what: string;
+  url: string;
+  attempts: number;
+  passed: boolean;
+  detail: string;
+  ms: number;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Polls until `check.successes` answers in a row pass (and, with `version`, come from that version),
+ * or `deadlineMs` passes. `fatal` is asked between attempts (e.g. "did the container exit?") so a
+ * crashed version fails at once instead of at the deadline.
+ */
+export async function waitHealthy(opts: {
+  phase: string;
+  base: string;
+  check: HealthCheck;
+  version?: VersionCheck;
+  deadlineMs: number;
+  fatal?: () => Promise<string | undefined>;
+}): Promise<CheckRecord> {
+  const { check, version } = opts;
+  const url = opts.base + check.path;
+  const started = Date.now();
+  let attempts = 0;
+  let streak = 0;
+  let last = '';
+  for (;;) {
+    attempts++;
+    let why = healthFailure(await probe(url, check.timeoutMs), check);
+    if (!why && version) {
+      const got = versionOf(await probe(opts.base + version.path, check.timeoutMs), version.header);
+      if (!sameVersion(got, version.version))
+        why = `${version.path} reports ${got ? `version ${got}` : 'no version'} (want ${version.version})`;
+    }
+    if (why) {
+      if (why !== last) log.info(`  ${opts.phase}: ${url} → ${why}`);
+      streak = 0;
+      last = why;
+    } else {
+      streak++;
+      last = `${streak}/${check.successes} in a row`;
+      if (streak >= check.successes) {
+        log.info(`  ${opts.phase}: ${url} passed ${check.successes} times in a row`);
+        return record(
+          opts.phase,
+          'health',
+          url,
+          attempts,
+          true,
+          `passed ${check.successes}× in a row`,
+          started,
+        );
+      }
+    }
+    const dead = opts.fatal ? await opts.fatal() : undefined;
+    if (dead) return record(opts.phase, 'health', url, attempts, false, dead, started);
+    if (Date.now() + check.intervalMs > opts.deadlineMs)
+      return record(
+        opts.phase,
+        'health',
+        url,
+        attempts,
+        false,
+        `not healthy within ${formatDuration(Date.now() - started)} (last: ${last})`,
+        started,
+      );
+    await sleep(check.intervalMs);
+  }
+}
+
+export function record(
+  phase: string,
+  what: string,
+  url: string,
+  attempts: number,
+  passed: boolean,
+  detail: string,
+  started: number,
+): CheckRecord {
+  return { phase, what, url, attempts, passed, detail, ms: Date.now() - started };
+}

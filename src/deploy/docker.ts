@@ -1,0 +1,308 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCommand, type CommandResult } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { log } from '../runner/log.js';
+import { NginxRouter } from './nginx.js';
+import {
+  COLORS,
+  type Color,
+  type ColorStatus,
+  type DeployState,
+  type LockAttempt,
+  type Release,
+  type Target,
+} from './target.js';
+
+export interface DockerTargetOptions {
+  app: string;
+  docker: string;
+  ports: Record<Color, number>;
+  /** `host`: the container listens on its colour's port itself; `bridge`: that port is published to `containerPort`. */
+  network: 'host' | 'bridge';
+  containerPort: number;
+  /** Where the colours' ports are reached from here (checks) and from nginx (upstream). */
+  host: string;
+  /** Environment for the container; `${PORT}`, `${COLOR}` and `${VERSION}` are filled in. */
+  env: Record<string, string>;
+  args: string[];
+  pull: 'missing' | 'always' | 'never';
+  pullTimeoutMs: number;
+  router: NginxRouter;
+}
+
+interface Inspect {
+  Id: string;
+  Image: string;
+  Config: { Image: string; Labels: Record<string, string> | null };
+  State: { Status: string; ExitCode: number; Restarting: boolean };
+  RestartCount: number;
+}
+
+const LABEL = 'go-ship.deploy';
+
+/**
+ * Two containers, `<app>-blue` and `<app>-green`, on a Docker host (local, or remote through
+ * DOCKER_HOST, ssh:// included, since every call goes through the docker CLI), behind nginx.
+ * Versions live in container labels; the lock is a container name, which the engine creates
+ * atomically: the second `docker create` of the same name fails.
+ */
+export class DockerTarget implements Target {
+  constructor(readonly opts: DockerTargetOptions) {}
+
+  describe(): string {
+    const where = process.env.DOCKER_HOST
+      ? `Docker host ${process.env.DOCKER_HOST}`
+      : 'the local Docker engine';
+    return `${where}, behind ${this.opts.router.describe()}`;
+  }
+
+  name(color: Color | 'lock'): string {
+    return color === 'lock' ? `${this.opts.app}-deploy-lock` : `${this.opts.app}-${color}`;
+  }
+
+  private docker(args: string[], opts: { check?: boolean; timeoutMs?: number } = {}): Promise<CommandResult> {
+    return runCommand(this.opts.docker, args, { check: opts.check, timeoutMs: opts.timeoutMs ?? 120_000 });
+  }
+
+  private async inspect(name: string): Promise<Inspect | undefined> {
+    const r = await this.docker(['container', 'inspect', name], { check: false });
+    if (r.code !== 0) {
+      if (/no such (container|object)/i.test(r.stderr)) return undefined;
+      throw new UserError(
+        `\`${r.display}\` failed: ${r.stderr.trim()}\nIs the Docker engine reachable (DOCKER_HOST=${process.env.DOCKER_HOST ?? 'unset'})?`,
+      );
+    }
+    return (JSON.parse(r.stdout) as Inspect[])[0];
+  }
+
+  async read(): Promise<DeployState> {
+    const colors = {} as Record<Color, ColorStatus>;
+    for (const color of COLORS) {
+      const c = await this.inspect(this.name(color));
+      const labels = c?.Config.Labels ?? {};
+      colors[color] = {
+        color,
+        state: !c
+          ? 'absent'
+          : c.State.Status === 'running' && c.RestartCount === 0 && !c.State.Restarting
+            ? 'running'
+            : c.State.Status === 'exited' && (c.State.ExitCode === 0 || c.State.ExitCode === 143)
+              ? 'stopped'
+              : c.State.Status === 'created'
+                ? 'stopped'
+                : 'crashed',
+        image: labels[`${LABEL}.image`] ?? c?.Config.Image,
+        version: labels[`${LABEL}.version`] || undefined,
+        deployedAt: labels[`${LABEL}.at`],
+      };
+    }
+    const route = this.opts.router.read();
+    const lock = await this.inspect(this.name('lock'));
+    const l = lock?.Config.Labels ?? {};
+    return {
+      live: route?.live,
+      previous: route?.previous,
+      switchedAt: route?.switchedAt,
+      colors,
+      lock: lock
+        ? {
+            holder: l[`${LABEL}.lock.holder`] ?? '?',
+            since: l[`${LABEL}.lock.since`] ?? '?',
+            expires: l[`${LABEL}.lock.expires`] ?? '',
+          }
+        : undefined,
+    };
+  }
+
+  async tryLock(holder: string, ttlMs: number, image?: string): Promise<LockAttempt> {
+    const name = this.name('lock');
+    const lockImage =
+      image ?? (await this.read()).colors.blue.image ?? (await this.read()).colors.green.image;
+    if (!lockImage) throw new UserError('Cannot take the deploy lock: no image is known on this host yet.');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const now = Date.now();
+      const r = await this.docker(
+        [
+          'create',
+          '--name',
+          name,
+          '--label',
+          `${LABEL}.app=${this.opts.app}`,
+          '--label',
+          `${LABEL}.lock.holder=${holder}`,
+          '--label',
+          `${LABEL}.lock.since=${new Date(now).toISOString()}`,
+          '--label',
+          `${LABEL}.lock.expires=${new Date(now + ttlMs).toISOString()}`,
+          // Never started: only its name matters. An entrypoint keeps images without CMD acceptable.
+          '--entrypoint',
+          '/go-ship-deploy-lock',
+          lockImage,
+        ],
+        { check: false },
+      );
+      if (r.code === 0) {
+        const id = r.stdout.trim();
+        return {
+          acquired: true,
+          release: async () => void (await this.docker(['rm', '-f', id], { check: false })),
+        };
+      }
+      if (!/already in use|Conflict/i.test(r.stderr))
+        throw new UserError(`Cannot take the deploy lock: \`${r.display}\` failed: ${r.stderr.trim()}`);
+      const held = await this.inspect(name);
+      if (!held) continue; // released between the two calls
+      const l = held.Config.Labels ?? {};
+      const info = {
+        holder: l[`${LABEL}.lock.holder`] ?? 'unknown',
+        since: l[`${LABEL}.lock.since`] ?? '?',
+        expires: l[`${LABEL}.lock.expires`] ?? '',
+      };
+      if (info.expires && Date.parse(info.expires) < Date.now()) {
+        log.warning(`Breaking an expired deploy lock held by ${info.holder} since ${info.since}.`);
+        // By id: a lock someone takes right after this one is not removed by mistake.
+        await this.docker(['rm', '-f', held.Id], { check: false });
+        continue;
+      }
+      return { acquired: false, held: info };
+    }
+    throw new UserError(`Cannot take the deploy lock ${name}: it keeps changing hands; try again.`);
+  }
+
+  async prepare(release: Release): Promise<void> {
+    const present = (await this.docker(['image', 'inspect', release.image], { check: false })).code === 0;
+    if (this.opts.pull === 'never' || (present && this.opts.pull === 'missing')) {
+      if (!present)
+        throw new UserError(
+          `Image ${release.image} is not on the Docker host and pull is \`never\`. Load it first or set pull: missing.`,
+        );
+      return;
+    }
+    const r = await this.docker(['pull', '-q', release.image], {
+      check: false,
+      timeoutMs: this.opts.pullTimeoutMs,
+    });
+    if (r.code !== 0)
+      throw new UserError(
+        `Cannot pull ${release.image}: ${(r.stderr || r.stdout).trim()}${r.timedOut ? ' (pull-timeout)' : ''}\nCheck the image name and that the Docker host is logged in to its registry.`,
+      );
+  }
+
+  async runs(status: ColorStatus, release: Release): Promise<boolean> {
+    if (status.state !== 'running' || status.image !== release.image) return false;
+    const c = await this.inspect(this.name(status.color));
+    const img = await this.docker(['image', 'inspect', '--format', '{{.Id}}', release.image], {
+      check: false,
+    });
+    return !!c && img.code === 0 && c.Image === img.stdout.trim();
+  }
+
+  async start(color: Color, release: Release): Promise<void> {
+    const name = this.name(color);
+    await this.docker(['rm', '-f', name], { check: false });
+    const port = this.opts.ports[color];
+    const vars: Record<string, string> = { PORT: String(port), COLOR: color, VERSION: release.version ?? '' };
+    const fill = (s: string) => s.replace(/\$\{(PORT|COLOR|VERSION)\}/g, (_, k: string) => vars[k]);
+    // Values go through a 0600 file, not argv, so secrets in `env` never show in `ps`.
+    const dir = mkdtempSync(join(tmpdir(), 'go-ship-env-'));
+    const envFile = join(dir, 'env');
+    const env: Record<string, string> = {
+      PORT: this.opts.network === 'host' ? String(port) : String(this.opts.containerPort),
+      ...Object.fromEntries(Object.entries(this.opts.env).map(([k, v]) => [k, fill(v)])),
+    };
+    writeFileSync(
+      envFile,
+      Object.entries(env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
+    chmodSync(envFile, 0o600);
+    try {
+      const r = await this.docker(
+        [
+          'run',
+          '--detach',
+          '--name',
+          name,
+          '--label',
+          `${LABEL}.app=${this.opts.app}`,
+          '--label',
+          `${LABEL}.color=${color}`,
+          '--label',
+          `${LABEL}.image=${release.image}`,
+          '--label',
+          `${LABEL}.version=${release.version ?? ''}`,
+          '--label',
+          `${LABEL}.at=${new Date().toISOString()}`,
+          '--label',
+          `${LABEL}.by=${holderName()}`,
+          '--restart',
+          'unless-stopped',
+          '--env-file',
+          envFile,
+          ...(this.opts.network === 'host'
+            ? ['--network', 'host']
+            : ['--publish', `${this.opts.host}:${port}:${this.opts.containerPort}`]),
+          release.image,
+          ...this.opts.args.map(fill),
+        ],
+        { check: false },
+      );
+      if (r.code !== 0)
+        throw new UserError(`Cannot start ${name} from ${release.image}: ${(r.stderr || r.stdout).trim()}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  async resume(color: Color): Promise<void> {
+    await this.docker(['start', this.name(color)]);
+  }
+
+  async crashed(color: Color): Promise<string | undefined> {
+    const c = await this.inspect(this.name(color));
+    if (!c) return `${this.name(color)} is gone`;
+    if (c.State.Status === 'running' && c.RestartCount === 0 && !c.State.Restarting) return undefined;
+    if (c.State.Status === 'created') return undefined;
+    const logs = await this.docker(['logs', '--tail', '15', this.name(color)], { check: false });
+    const tail = (logs.stdout + logs.stderr).trim();
+    return `${this.name(color)} ${c.State.Status === 'running' || c.State.Restarting ? `keeps restarting (${c.RestartCount} restarts, last exit code ${c.State.ExitCode})` : `exited with code ${c.State.ExitCode}`}${tail ? `; its last log lines:\n${tail}` : ''}`;
+  }
+
+  endpoint(color: Color): string {
+    return `http://${this.opts.host}:${this.opts.ports[color]}`;
+  }
+
+  async route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void> {
+    await this.opts.router.route(`${this.opts.host}:${this.opts.ports[color]}`, {
+      ...state,
+      switchedAt: new Date().toISOString(),
+    });
+  }
+
+  routeSnapshot(): unknown {
+    return this.opts.router.snapshot();
+  }
+
+  async unroute(snapshot: unknown): Promise<void> {
+    await this.opts.router.restore(snapshot as Buffer | undefined);
+  }
+
+  async stop(color: Color, drainMs: number): Promise<void> {
+    const seconds = String(Math.max(1, Math.ceil(drainMs / 1000)));
+    await this.docker(['stop', '--time', seconds, this.name(color)], {
+      check: false,
+      timeoutMs: drainMs + 60_000,
+    });
+  }
+}
+
+/** Who is deploying, for the lock and the container labels: the workflow run when there is one. */
+export function holderName(env = process.env): string {
+  if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY)
+    return `${env.GITHUB_REPOSITORY} run ${env.GITHUB_RUN_ID}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ''}`;
+  return `${env.USER ?? 'someone'}@${hostname()} pid ${process.pid}`;
+}

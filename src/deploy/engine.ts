@@ -1,0 +1,590 @@
+import { UserError } from '../runner/errors.js';
+import { formatDuration, log } from '../runner/log.js';
+import {
+  probe,
+  record,
+  sameVersion,
+  sleep,
+  versionOf,
+  waitHealthy,
+  type CheckRecord,
+  type HealthCheck,
+} from './checks.js';
+import { evaluateGate, type MetricGate } from './prometheus.js';
+import { otherColor, type Color, type DeployState, type Release, type Target } from './target.js';
+
+export type DeployAction = 'deploy' | 'rollback' | 'promote' | 'status';
+
+export interface DeployConfig {
+  action: DeployAction;
+  app: string;
+  release?: Release;
+  /** The public entry (through the router); the `url` output. */
+  url: string;
+  health: HealthCheck;
+  versionPath: string;
+  versionHeader: string;
+  gate?: MetricGate;
+  autoPromote: boolean;
+  readyTimeoutMs: number;
+  confirmTimeoutMs: number;
+  verifyMs: number;
+  /** How long the old colour keeps running after the verify window; `forever` leaves it running. */
+  keepOldMs: number | 'forever';
+  drainMs: number;
+  lockTimeoutMs: number;
+  lockTtlMs: number;
+  pullTimeoutMs: number;
+  holder: string;
+  dryRun: boolean;
+}
+
+export interface Phase {
+  name: string;
+  startMs: number;
+  durationMs: number;
+  failed?: boolean;
+  note?: string;
+}
+
+export interface DeployResult {
+  action: DeployAction;
+  outcome: 'switched' | 'unchanged' | 'previewing' | 'rolled-back' | 'failed' | 'status' | 'planned';
+  live?: Color;
+  previous?: Color;
+  rolledBack: boolean;
+  /** Why the step fails, when it does. */
+  error?: string;
+  plan: string[];
+  phases: Phase[];
+  checks: CheckRecord[];
+  /** From the reload to the last answer of the old version seen through the public entry. */
+  mixedWindowMs?: number;
+  /** From the failed check to the old version answering through the public entry again. */
+  rollbackMs?: number;
+  state?: DeployState;
+  version?: string;
+  previousVersion?: string;
+}
+
+/** A step that fails with what the summary should still show: the result is attached. */
+export class DeployFailure extends UserError {
+  constructor(readonly result: DeployResult) {
+    super(result.error ?? 'deploy failed');
+  }
+}
+
+class PhaseTimeout extends Error {}
+
+/**
+ * The target-independent blue-green engine: lock, deploy the idle colour, gate it directly, switch,
+ * confirm through the public entry, verify for a window, keep or stop the old colour, and switch
+ * back by itself when anything after the switch fails. Every phase has a deadline, and nothing is
+ * reported as success when a check failed.
+ */
+export class Engine {
+  private readonly result: DeployResult;
+
+  constructor(
+    private readonly config: DeployConfig,
+    private readonly target: Target,
+  ) {
+    this.result = {
+      action: config.action,
+      outcome: 'failed',
+      rolledBack: false,
+      plan: [],
+      phases: [],
+      checks: [],
+      version: config.release?.version,
+    };
+  }
+
+  async run(): Promise<DeployResult> {
+    try {
+      switch (this.config.action) {
+        case 'status':
+          await this.status();
+          break;
+        case 'deploy':
+          await this.deploy();
+          break;
+        case 'rollback':
+          await this.locked(() => this.rollback());
+          break;
+        case 'promote':
+          await this.locked(() => this.promote());
+          break;
+      }
+    } catch (e) {
+      if (!(e instanceof UserError) && !(e instanceof PhaseTimeout)) throw e;
+      this.result.error ??= e.message;
+    }
+    if (this.result.error) {
+      if (this.result.outcome !== 'rolled-back') this.result.outcome = 'failed';
+      throw new DeployFailure(this.result);
+    }
+    return this.result;
+  }
+
+  /** Runs one phase with a deadline and records it for the timeline. */
+  private async phase<T>(name: string, timeoutMs: number, fn: () => Promise<T>): Promise<T> {
+    const p: Phase = { name, startMs: Date.now(), durationMs: 0 };
+    this.result.phases.push(p);
+    log.info(`▶ ${name}`);
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        fn(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new PhaseTimeout(`Phase \`${name}\` did not finish within ${formatDuration(timeoutMs)}.`),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (e) {
+      p.failed = true;
+      throw e;
+    } finally {
+      clearTimeout(timer);
+      p.durationMs = Date.now() - p.startMs;
+      log.info(`${p.failed ? '✗' : '✓'} ${name} (${formatDuration(p.durationMs)})`);
+    }
+  }
+
+  /** Fails the step; `phase` (when given) is marked failed on the timeline. */
+  private fail(phase: string | undefined, message: string): never {
+    const p = phase ? this.result.phases.findLast((x) => x.name === phase) : undefined;
+    if (p) p.failed = true;
+    this.result.error = message;
+    throw new UserError(message);
+  }
+
+  private async status(): Promise<void> {
+    const s = await this.phase('inspect', 60_000, () => this.target.read());
+    this.result.state = s;
+    this.result.outcome = 'status';
+    this.result.live = s.live;
+    this.result.previous = s.previous;
+    if (s.live) this.result.version = s.colors[s.live].version;
+  }
+
+  private describePlan(s: DeployState, idle: Color, release: Release): string[] {
+    const c = this.config;
+    const live = s.live ? `${s.live} (${s.colors[s.live].version ?? s.colors[s.live].image})` : 'nothing yet';
+    const metric = c.gate
+      ? `Prometheus \`${c.gate.query}\` ${c.gate.comparator} ${c.gate.threshold} (no data: ${c.gate.onNoData})`
+      : 'no metric gate';
+    return [
+      `target: ${this.target.describe()}`,
+      `live now: ${live}`,
+      `deploy ${release.image}${release.version ? ` (version ${release.version})` : ''} as ${idle} at ${this.target.endpoint(idle)}`,
+      `gate: GET ${c.health.path} → ${c.health.status}${c.health.body ? ` matching /${c.health.body.source}/` : ''}, ${c.health.successes}× in a row every ${formatDuration(c.health.intervalMs)}${release.version ? `; ${c.versionPath} reports ${release.version}` : ''}; ${metric}; ready within ${formatDuration(c.readyTimeoutMs)}`,
+      c.autoPromote
+        ? `switch: ${idle} takes the traffic; confirm through ${c.url} within ${formatDuration(c.confirmTimeoutMs)}`
+        : `stop before the switch (auto-promote: false); \`action: promote\` switches`,
+      `verify: ${formatDuration(c.verifyMs)} of checks through ${c.url} and on ${idle}; any failure switches back${s.live ? ` to ${s.live}` : ''}`,
+      s.live
+        ? c.keepOldMs === 'forever'
+          ? `old colour ${s.live}: kept running`
+          : `old colour ${s.live}: kept ${formatDuration(c.keepOldMs)}, then stopped with ${formatDuration(c.drainMs)} to drain`
+        : 'old colour: none',
+    ];
+  }
+
+  private async deploy(): Promise<void> {
+    const c = this.config;
+    const release = c.release!;
+    const seen = await this.phase('inspect', 60_000, () => this.target.read());
+    this.result.plan = this.describePlan(seen, seen.live ? otherColor(seen.live) : 'blue', release);
+    for (const line of this.result.plan) log.info(`  ${line}`);
+    if (c.dryRun) {
+      this.result.outcome = 'planned';
+      this.result.live = seen.live;
+      this.result.previous = seen.previous;
+      return;
+    }
+    await this.phase('pull', c.pullTimeoutMs + 5_000, () => this.target.prepare(release));
+    await this.locked(async () => {
+      // Read again under the lock: another deploy may have switched while this one waited.
+      const s = await this.target.read();
+      const live = s.live;
+      const idle: Color = live ? otherColor(live) : 'blue';
+      this.result.previousVersion = live ? s.colors[live].version : undefined;
+      this.result.live = live;
+      this.result.previous = s.previous;
+      if (live && (await this.target.runs(s.colors[live], release))) {
+        const again = await this.phase('already live', c.readyTimeoutMs, () =>
+          waitHealthy({
+            phase: 'already live',
+            base: this.target.endpoint(live),
+            check: { ...c.health, successes: 1 },
+            deadlineMs: Date.now() + c.readyTimeoutMs,
+          }),
+        );
+        this.result.checks.push(again);
+        if (again.passed) {
+          log.info(`${release.image} is already live as ${live} and healthy: nothing to do.`);
+          this.result.outcome = 'unchanged';
+          this.result.live = live;
+          this.result.previous = s.previous;
+          return;
+        }
+        log.warning(`${release.image} is live as ${live} but not healthy; deploying it again as ${idle}.`);
+      }
+      await this.phase(`start ${idle}`, c.readyTimeoutMs, () => this.target.start(idle, release));
+      await this.gate('ready', idle, release.version);
+      if (!c.autoPromote) {
+        this.result.outcome = 'previewing';
+        this.result.live = live;
+        this.result.previous = s.previous;
+        log.info(
+          `${idle} passed its checks at ${this.target.endpoint(idle)}; run with action: promote to switch.`,
+        );
+        return;
+      }
+      await this.switchAndVerify(idle, live, release.version, this.result.previousVersion);
+    });
+  }
+
+  /** Health (and version) checks on the colour directly, then the metric gate. Fails the phase, never switches. */
+  private async gate(name: string, color: Color, version: string | undefined): Promise<void> {
+    const c = this.config;
+    const check = await this.phase(name, c.readyTimeoutMs + 5_000, () =>
+      waitHealthy({
+        phase: name,
+        base: this.target.endpoint(color),
+        check: c.health,
+        version: version ? { version, path: c.versionPath, header: c.versionHeader } : undefined,
+        deadlineMs: Date.now() + c.readyTimeoutMs,
+        fatal: () => this.target.crashed(color),
+      }),
+    );
+    this.result.checks.push(check);
+    if (!check.passed) {
+      await this.target.stop(color, 1_000);
+      this.fail(name, `${color} did not pass its checks, so traffic was not moved: ${check.detail}`);
+    }
+    if (c.gate) {
+      const g = await this.phase('metric gate', c.gate.timeoutMs + 5_000, () =>
+        evaluateGate(c.gate!, { COLOR: color, VERSION: version ?? '' }),
+      );
+      this.result.checks.push(
+        record('metric gate', 'prometheus', c.gate.url, 1, g.passed, g.detail, Date.now()),
+      );
+      log.info(`  metric gate: ${g.detail}`);
+      if (!g.passed) {
+        await this.target.stop(color, 1_000);
+        this.fail(
+          'metric gate',
+          `The metric gate failed before the switch, so traffic was not moved: ${g.detail}`,
+        );
+      }
+    }
+  }
+
+  private async switchAndVerify(
+    to: Color,
+    from: Color | undefined,
+    version: string | undefined,
+    oldVersion: string | undefined,
+  ): Promise<void> {
+    const c = this.config;
+    const snapshot = this.target.routeSnapshot();
+    const reloadAt = Date.now();
+    await this.phase('switch', 60_000, () => this.target.route(to, { live: to, previous: from, version }));
+    this.result.live = to;
+    this.result.previous = from;
+    let failure: string | undefined;
+    let failedAt = 0;
+    if (version) {
+      const confirm = await this.phase('confirm', c.confirmTimeoutMs + 5_000, () =>
+        this.confirm(version, oldVersion, reloadAt, c.confirmTimeoutMs),
+      );
+      this.result.checks.push(confirm.check);
+      if (oldVersion) this.result.mixedWindowMs = confirm.lastOldMs ?? 0;
+      if (!confirm.check.passed) {
+        failure = `after the switch ${c.url} did not answer as ${version}: ${confirm.check.detail}`;
+        failedAt = Date.now();
+      }
+    } else {
+      log.warning(
+        'No version is known for this image, so the switch is not confirmed by version; set `version`.',
+      );
+    }
+    if (!failure) {
+      const v = await this.phase('verify', c.verifyMs + 30_000, () =>
+        this.watch('verify', to, version, c.verifyMs),
+      );
+      if (v) [failure, failedAt] = [v.detail, v.at];
+    }
+    if (!failure && from && c.keepOldMs !== 'forever' && c.keepOldMs > 0) {
+      const keepMs = c.keepOldMs;
+      const v = await this.phase('keep old', keepMs + 30_000, () =>
+        this.watch('keep old', to, version, keepMs),
+      );
+      if (v) [failure, failedAt] = [v.detail, v.at];
+    }
+    if (failure) {
+      // The phase that saw the failure is the failed one on the timeline (it returned normally).
+      const seenIn = this.result.phases.at(-1);
+      if (seenIn) seenIn.failed = true;
+      await this.switchBack(to, from, oldVersion, snapshot, failedAt, failure);
+    }
+    if (from && c.keepOldMs !== 'forever')
+      await this.phase(`stop ${from}`, c.drainMs + 90_000, () => this.target.stop(from, c.drainMs));
+    this.result.outcome = 'switched';
+  }
+
+  /**
+   * Probes the public entry on fresh connections until `need` answers in a row come from the new
+   * version. The last old-version answer after the reload bounds the mixed-version window.
+   */
+  private async confirm(
+    version: string,
+    oldVersion: string | undefined,
+    reloadAt: number,
+    timeoutMs: number,
+  ): Promise<{ check: CheckRecord; lastOldMs?: number }> {
+    const c = this.config;
+    const url = c.url + c.versionPath;
+    const need = 5;
+    let streak = 0;
+    let attempts = 0;
+    let lastOld: number | undefined;
+    let last = '';
+    const started = Date.now();
+    while (Date.now() - started < timeoutMs) {
+      attempts++;
+      const p = await probe(url, c.health.timeoutMs);
+      const got = p.status === 200 ? versionOf(p, c.versionHeader) : undefined;
+      if (p.status === 200 && sameVersion(got, version)) {
+        if (++streak >= need) {
+          const window = lastOld !== undefined ? lastOld - reloadAt : 0;
+          log.info(
+            `  confirm: ${c.url} answers ${version} (${need}× in a row); last old-version answer ${formatDuration(window)} after the reload`,
+          );
+          return {
+            check: record('confirm', 'version', url, attempts, true, `${version} ${need}× in a row`, started),
+            lastOldMs: window,
+          };
+        }
+        continue;
+      }
+      streak = 0;
+      if (oldVersion && sameVersion(got, oldVersion)) lastOld = Date.now();
+      last = p.status === 0 ? (p.error ?? 'no answer') : `HTTP ${p.status}, version ${got ?? 'unknown'}`;
+      await sleep(20);
+    }
+    return {
+      check: record(
+        'confirm',
+        'version',
+        url,
+        attempts,
+        false,
+        `not ${version} within ${formatDuration(timeoutMs)} (last: ${last})`,
+        started,
+      ),
+      lastOldMs: lastOld !== undefined ? lastOld - reloadAt : undefined,
+    };
+  }
+
+  /**
+   * Checks through the public entry and on the colour directly (and the metric gate) every interval
+   * for `ms`. Returns the first failure, with when it was seen; undefined when everything passed.
+   */
+  private async watch(
+    phase: string,
+    color: Color,
+    version: string | undefined,
+    ms: number,
+  ): Promise<{ detail: string; at: number } | undefined> {
+    const c = this.config;
+    const started = Date.now();
+    const urls = [c.url, this.target.endpoint(color)];
+    const counts = [0, 0];
+    let gateChecks = 0;
+    let lastProgress = started;
+    for (;;) {
+      for (const [i, base] of urls.entries()) {
+        const p = await probe(base + c.health.path, c.health.timeoutMs);
+        counts[i]++;
+        const why =
+          p.status === 0
+            ? (p.error ?? 'no answer')
+            : p.status !== c.health.status
+              ? `HTTP ${p.status}`
+              : undefined;
+        const bodyWhy =
+          !why && c.health.body && !c.health.body.test(p.body)
+            ? `body does not match /${c.health.body.source}/`
+            : undefined;
+        if (why || bodyWhy) {
+          const detail = `${phase}: ${base + c.health.path} → ${why ?? bodyWhy} after ${formatDuration(Date.now() - started)}`;
+          this.result.checks.push(
+            record(phase, 'health', base + c.health.path, counts[i], false, detail, started),
+          );
+          log.info(`  ${detail}`);
+          return { detail, at: Date.now() };
+        }
+      }
+      if (c.gate) {
+        gateChecks++;
+        const g = await evaluateGate(c.gate, { COLOR: color, VERSION: version ?? '' });
+        if (!g.passed) {
+          const detail = `${phase}: metric gate failed: ${g.detail}`;
+          this.result.checks.push(
+            record(phase, 'prometheus', c.gate.url, gateChecks, false, detail, started),
+          );
+          log.info(`  ${detail}`);
+          return { detail, at: Date.now() };
+        }
+      }
+      const elapsed = Date.now() - started;
+      if (elapsed >= ms) break;
+      if (Date.now() - lastProgress >= 5_000) {
+        lastProgress = Date.now();
+        log.info(`  ${phase}: ${formatDuration(elapsed)} of ${formatDuration(ms)}, all checks passing`);
+      }
+      await sleep(Math.min(c.health.intervalMs, ms - elapsed));
+    }
+    for (const [i, base] of urls.entries())
+      this.result.checks.push(
+        record(
+          phase,
+          'health',
+          base + c.health.path,
+          counts[i],
+          true,
+          `passed for ${formatDuration(ms)}`,
+          started,
+        ),
+      );
+    if (c.gate)
+      this.result.checks.push(
+        record(
+          phase,
+          'prometheus',
+          c.gate.url,
+          gateChecks,
+          true,
+          `passed for ${formatDuration(ms)}`,
+          started,
+        ),
+      );
+    return undefined;
+  }
+
+  /** Traffic back to the old colour (or, on a first deploy, to whatever was routed before), then fail. */
+  private async switchBack(
+    to: Color,
+    from: Color | undefined,
+    oldVersion: string | undefined,
+    snapshot: unknown,
+    failedAt: number,
+    failure: string,
+  ): Promise<never> {
+    const c = this.config;
+    this.result.rolledBack = true;
+    this.result.outcome = 'rolled-back';
+    if (!from) {
+      await this.phase('switch back', 60_000, () => this.target.unroute(snapshot));
+      this.result.live = undefined;
+      await this.target.stop(to, c.drainMs);
+      this.fail(
+        undefined,
+        `${failure}. There was no previous version: the route was put back as it was before this deploy and ${to} was stopped.`,
+      );
+    }
+    await this.phase('switch back', 60_000, () =>
+      this.target.route(from, { live: from, previous: to, version: oldVersion }),
+    );
+    this.result.live = from;
+    this.result.previous = to;
+    if (oldVersion) {
+      const back = await this.phase('confirm back', c.confirmTimeoutMs + 5_000, () =>
+        this.confirm(oldVersion, undefined, Date.now(), c.confirmTimeoutMs),
+      );
+      this.result.checks.push({ ...back.check, phase: 'confirm back' });
+      if (!back.check.passed)
+        this.fail(
+          'confirm back',
+          `${failure}. Switched back to ${from}, but ${c.url} does not answer as ${oldVersion}: ${back.check.detail}`,
+        );
+    }
+    this.result.rollbackMs = Date.now() - failedAt;
+    log.info(`  traffic is back on ${from} ${formatDuration(this.result.rollbackMs)} after the failed check`);
+    await this.phase(`stop ${to}`, c.drainMs + 90_000, () => this.target.stop(to, c.drainMs));
+    this.fail(
+      undefined,
+      `${failure}. Rolled back: traffic is on ${from}${oldVersion ? ` (${oldVersion})` : ''} again ${formatDuration(this.result.rollbackMs)} after the failed check; ${to} was stopped.`,
+    );
+  }
+
+  private async rollback(): Promise<void> {
+    const s = await this.target.read();
+    this.result.state = s;
+    if (!s.live)
+      throw new UserError(
+        `Nothing to roll back: ${this.config.app} has no live colour on ${this.target.describe()}.`,
+      );
+    const back = otherColor(s.live);
+    const st = s.colors[back];
+    if (st.state === 'absent')
+      throw new UserError(
+        `Nothing to roll back to: ${back} was never deployed (or was removed) on ${this.target.describe()}.`,
+      );
+    this.result.previousVersion = s.colors[s.live].version;
+    this.result.version = st.version;
+    if (st.state !== 'running')
+      await this.phase(`start ${back}`, this.config.readyTimeoutMs, () => this.target.resume(back));
+    await this.gate('ready', back, st.version);
+    await this.switchAndVerify(back, s.live, st.version, s.colors[s.live].version);
+    this.result.rolledBack = true;
+  }
+
+  private async promote(): Promise<void> {
+    const s = await this.target.read();
+    this.result.state = s;
+    const idle: Color = s.live ? otherColor(s.live) : s.colors.blue.state === 'running' ? 'blue' : 'green';
+    const st = s.colors[idle];
+    if (st.state !== 'running')
+      throw new UserError(
+        `Nothing to promote: ${idle} is ${st.state}. Deploy with auto-promote: false first; it leaves the new version running as the idle colour.`,
+      );
+    this.result.version = st.version;
+    this.result.previousVersion = s.live ? s.colors[s.live].version : undefined;
+    await this.gate('ready', idle, st.version);
+    await this.switchAndVerify(idle, s.live, st.version, this.result.previousVersion);
+  }
+
+  /** Holds the target's lock around `fn`, waiting up to lock-timeout for another deploy to finish. */
+  private async locked(fn: () => Promise<void>): Promise<void> {
+    const c = this.config;
+    const release = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
+      const until = Date.now() + c.lockTimeoutMs;
+      let told = false;
+      for (;;) {
+        const a = await this.target.tryLock(c.holder, c.lockTtlMs, c.release?.image);
+        if (a.acquired) return a.release;
+        if (Date.now() >= until)
+          throw new UserError(
+            `Another deploy of ${c.app} holds the lock: ${a.held.holder}, since ${a.held.since} (expires ${a.held.expires}). ${c.lockTimeoutMs ? `Waited ${formatDuration(c.lockTimeoutMs)}. ` : ''}Wait for it to finish, raise lock-timeout, or use a concurrency group in the workflow.`,
+          );
+        if (!told) log.info(`  waiting for the lock: held by ${a.held.holder} since ${a.held.since}`);
+        told = true;
+        await sleep(1_000);
+      }
+    });
+    try {
+      await fn();
+    } finally {
+      await release();
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * What the deploy engine needs from a place that runs two colours of an app and routes traffic to
+ * one of them. The state (which colour is live, what each runs, who holds the lock) lives on the
+ * target, never on the runner, so a re-run or a deploy from another machine sees the same truth.
+ */
+export type Color = 'blue' | 'green';
+export const COLORS: readonly Color[] = ['blue', 'green'];
+export const otherColor = (c: Color): Color => (c === 'blue' ? 'green' : 'blue');
+
+export interface Release {
+  image: string;
+  /** What the new version reports on its version endpoint; undefined when it cannot be known. */
+  version?: string;
+}
+
+export interface ColorStatus {
+  color: Color;
+  /** `absent` when the colour was never deployed (or was removed). */
+  state: 'absent' | 'running' | 'stopped' | 'crashed';
+  image?: string;
+  version?: string;
+  /** When this colour was last deployed, ISO 8601. */
+  deployedAt?: string;
+}
+
+export interface LockInfo {
+  holder: string;
+  since: string;
+  expires: string;
+}
+
+export interface DeployState {
+  live?: Color;
+  previous?: Color;
+  switchedAt?: string;
+  colors: Record<Color, ColorStatus>;
+  lock?: LockInfo;
+}
+
+export type LockAttempt =
+  { acquired: true; release: () => Promise<void> } | { acquired: false; held: LockInfo };
+
+export interface Target {
+  describe(): string;
+  read(): Promise<DeployState>;
+  /** Takes the lock atomically on the target, or says who holds it. An expired lock is broken. */
+  tryLock(holder: string, ttlMs: number, image?: string): Promise<LockAttempt>;
+  /** Makes the release runnable on the target (pulls the image). */
+  prepare(release: Release): Promise<void>;
+  /** Whether a colour already runs exactly this release (same image content). */
+  runs(status: ColorStatus, release: Release): Promise<boolean>;
+  /** Replaces the colour with the release (the engine never passes the live colour). */
+  start(color: Color, release: Release): Promise<void>;
+  /** Starts a stopped colour again as it was (manual rollback). */
+  resume(color: Color): Promise<void>;
+  /** Why the colour is not running any more (exit code and last log lines), or undefined. */
+  crashed(color: Color): Promise<string | undefined>;
+  /** Base URL that reaches the colour directly, bypassing the router. */
+  endpoint(color: Color): string;
+  /** Moves all new traffic to the colour and records the state. */
+  route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void>;
+  /** Undoes the very first route (nothing was live before it). */
+  unroute(snapshot: unknown): Promise<void>;
+  routeSnapshot(): unknown;
+  /** SIGTERM, up to `drainMs` to finish in-flight requests, then stopped (kept for rollback). */
+  stop(color: Color, drainMs: number): Promise<void>;
+}
