@@ -1,15 +1,21 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER } from '../helpers/docker.js';
 import { startLoad, type LoadReport } from '../helpers/load.js';
 import { freePort } from '../helpers/net.js';
 import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
+import { startPrometheus } from '../helpers/prometheus.js';
 
 /** Runs deploy-bluegreen through the bundle the way a workflow would, with the Debian docker CLI first on PATH. */
-async function deploy(withs: Record<string, string>, env: Record<string, string> = {}) {
+async function deploy(
+  withs: Record<string, string>,
+  env: Record<string, string> = {},
+  processEnv: Record<string, string> = {},
+) {
   const r = await goShip(
     [
       'deploy-bluegreen',
@@ -17,7 +23,7 @@ async function deploy(withs: Record<string, string>, env: Record<string, string>
       ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       ...Object.entries(withs).flatMap(([k, v]) => ['--with', `${k}=${v}`]),
     ],
-    { env: { PATH: `/usr/bin:${process.env.PATH}` } },
+    { env: { PATH: `/usr/bin:${process.env.PATH}`, ...processEnv } },
   );
   const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
   return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
@@ -48,9 +54,10 @@ function show(name: string, load: LoadReport, summary: string) {
 }
 
 describeWith(
-  'Docker, nginx, wrk and go',
+  'Docker, nginx, wrk, Prometheus and go',
   hasCommand(DOCKER, ['version']) &&
     hasCommand('nginx', ['-v']) &&
+    hasCommand('prometheus', ['--version']) &&
     existsSync('/usr/bin/wrk') &&
     hasCommand('go', ['version']),
   'deploy-bluegreen on Docker behind nginx, under constant load',
@@ -254,6 +261,115 @@ describeWith(
       });
       expect(s.summary).toMatch(/\| green \(live\) \| running \| 1\.1\.0 \|/);
       expect(s.summary).toMatch(/\| blue \| stopped \| 1\.0\.0 \|/);
+    });
+
+    test('the metric gate: a bad number before the switch keeps traffic; after it, switches back', async () => {
+      const prom = await startPrometheus();
+      try {
+        const ratio = (blue: number) =>
+          `# TYPE hello_error_ratio gauge\nhello_error_ratio{color="blue"} ${blue}\nhello_error_ratio{color="green"} 0\n`;
+        const gate = {
+          'prometheus-url': prom.url,
+          query: 'hello_error_ratio{color="${COLOR}"}',
+          threshold: '< 0.05',
+        };
+        prom.metrics.text = ratio(0.5);
+        await prom.scraped();
+        const before = await deploy({ ...base, ...gate, image: images['1.2.0'] });
+        expect(before.code).not.toBe(0);
+        expect(before.stderr).toMatch(
+          /The metric gate failed before the switch, so traffic was not moved: `hello_error_ratio\{color="blue"\}` < 0.05: got 0.5/,
+        );
+        expect(before.outputs).toMatchObject({ 'live-color': 'green', outcome: 'failed', version: '1.1.0' });
+        expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+
+        // Healthy until blue takes the traffic, then its error ratio jumps.
+        prom.metrics.text = ratio(0);
+        await prom.scraped();
+        const watcher = setInterval(() => {
+          if (readFileSync(nginx.upstreamFile, 'utf8').includes(`:${base['blue-port']};`))
+            prom.metrics.text = ratio(0.3);
+        }, 50);
+        const load = startLoad(nginx.publicUrl);
+        const after = await deploy({ ...base, ...gate, image: images['1.2.0'], 'verify-seconds': '10' });
+        clearInterval(watcher);
+        const seen = await load.stop();
+        show('metric gate fails after the switch', seen, after.summary);
+        expect(after.code).not.toBe(0);
+        expect(after.stderr).toMatch(
+          /verify: metric gate failed: .* got 0\.3\. Rolled back: traffic is on green/,
+        );
+        expect(after.outputs).toMatchObject({
+          'live-color': 'green',
+          'rolled-back': 'true',
+          version: '1.1.0',
+        });
+        expect(seen.failed).toBe(0);
+        expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+      } finally {
+        await prom.stop();
+      }
+    }, 120_000);
+
+    test('nginx refusing the new upstream: traffic stays, the file is put back, the new colour is stopped', async () => {
+      // A second config that already defines the upstream name go-ship is told to write.
+      const conf = join(work, 'conflict.conf');
+      writeFileSync(
+        conf,
+        readFileSync(nginx.conf, 'utf8').replace(
+          `include ${nginx.upstreamFile};`,
+          `include ${nginx.upstreamFile};\n  upstream ${app}-dup { server 127.0.0.1:9; }`,
+        ),
+      );
+      const upstream = readFileSync(nginx.upstreamFile, 'utf8');
+      const r = await deploy({
+        ...base,
+        image: images['1.2.0'],
+        'nginx-conf': conf,
+        'nginx-upstream': `${app}-dup`,
+      });
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /nginx rejected the configuration with the new upstream .*so traffic was not moved:\n.*duplicate upstream/,
+      );
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toBe(upstream);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+      expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+    });
+
+    test('an unreachable Docker engine and an abandoned lock', async () => {
+      const down = await deploy(
+        { ...base, image: images['1.2.0'] },
+        {},
+        { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+      );
+      expect(down.code).not.toBe(0);
+      expect(down.stderr).toMatch(
+        /Cannot connect to the Docker daemon.*\nIs the Docker engine reachable \(DOCKER_HOST=unix:\/\/\/nonexistent\/docker.sock\)\?/s,
+      );
+      expect(down.stderr).not.toMatch(/go-ship bug/);
+
+      execFileSync(DOCKER, [
+        'create',
+        '--name',
+        `${app}-deploy-lock`,
+        '--label',
+        'go-ship.deploy.lock.holder=a cancelled run',
+        '--label',
+        'go-ship.deploy.lock.since=2026-01-01T00:00:00.000Z',
+        '--label',
+        'go-ship.deploy.lock.expires=2026-01-01T01:00:00.000Z',
+        '--entrypoint',
+        '/x',
+        images['1.1.0'],
+      ]);
+      const r = await deploy({ ...base, image: images['1.1.0'], 'lock-timeout': '0' });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(
+        /warning: Breaking an expired deploy lock held by a cancelled run since 2026-01-01T00:00:00.000Z/,
+      );
+      expect(r.outputs.outcome).toBe('unchanged');
+      expect(inspect(`${app}-deploy-lock`)).toBeUndefined();
     });
 
     test('dry-run prints the plan and changes nothing', async () => {

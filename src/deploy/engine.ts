@@ -296,7 +296,13 @@ export class Engine {
     const c = this.config;
     const snapshot = this.target.routeSnapshot();
     const reloadAt = Date.now();
-    await this.phase('switch', 60_000, () => this.target.route(to, { live: to, previous: from, version }));
+    try {
+      await this.phase('switch', 60_000, () => this.target.route(to, { live: to, previous: from, version }));
+    } catch (e) {
+      // The router refused: traffic stays where it was, and the new colour does not linger.
+      await this.target.stop(to, 1_000);
+      throw e;
+    }
     this.result.live = to;
     this.result.previous = from;
     let failure: string | undefined;

@@ -1,0 +1,104 @@
+import { join } from 'node:path';
+import { getConfig, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
+import { DockerTarget } from '../../src/deploy/docker.js';
+import { Inputs } from '../../src/runner/inputs.js';
+import { readActionMetadata } from '../../src/runner/action-metadata.js';
+import { ROOT } from '../helpers/cli.js';
+
+const meta = readActionMetadata(join(ROOT, 'deploy-bluegreen', 'action.yml'));
+
+/** Inputs as the runner passes them: action.yml's defaults, then `with:`. */
+function config(withs: Record<string, string>) {
+  const env: Record<string, string> = { GITHUB_WORKSPACE: '/srv/app' };
+  for (const [name, spec] of Object.entries(meta.inputs))
+    if (spec.default !== undefined) env[Inputs.envName(name)] = String(spec.default);
+  for (const [k, v] of Object.entries(withs)) env[Inputs.envName(k)] = v;
+  return getConfig(new Inputs(env), env);
+}
+
+const ok = {
+  app: 'hello',
+  image: 'ghcr.io/org/hello:1.4.0',
+  url: 'http://127.0.0.1:8080/',
+  'nginx-upstream-file': 'nginx/hello.conf',
+};
+
+test('defaults: a full plan from four inputs', () => {
+  const { config: c, target } = config(ok);
+  expect(c).toMatchObject({
+    action: 'deploy',
+    app: 'hello',
+    release: { image: 'ghcr.io/org/hello:1.4.0', version: '1.4.0' },
+    url: 'http://127.0.0.1:8080',
+    health: { path: '/healthz', status: 200, successes: 3, intervalMs: 1000, timeoutMs: 5000 },
+    versionPath: '/version',
+    autoPromote: true,
+    readyTimeoutMs: 120_000,
+    verifyMs: 30_000,
+    keepOldMs: 0,
+    drainMs: 10_000,
+    lockTimeoutMs: 600_000,
+    dryRun: false,
+  });
+  expect(c.gate).toBeUndefined();
+  const t = target as DockerTarget;
+  expect(t.opts).toMatchObject({ ports: { blue: 8081, green: 8082 }, network: 'bridge', host: '127.0.0.1' });
+  expect(t.opts.router.opts.upstreamFile).toBe('/srv/app/nginx/hello.conf');
+  expect(t.opts.router.opts.upstreamName).toBe('hello');
+  expect(t.endpoint('green')).toBe('http://127.0.0.1:8082');
+});
+
+test('the version comes from `version`, else from an image tag that is a version', () => {
+  expect(versionFromImage('ghcr.io/org/app:v1.2.3')).toBe('1.2.3');
+  expect(versionFromImage('127.0.0.1:5055/org/app:2.0.0-rc.1')).toBe('2.0.0-rc.1');
+  expect(versionFromImage('127.0.0.1:5055/org/app')).toBeUndefined();
+  expect(versionFromImage('ghcr.io/org/app:main')).toBeUndefined();
+  expect(versionFromImage('ghcr.io/org/app@sha256:' + 'a'.repeat(64))).toBeUndefined();
+  expect(config({ ...ok, version: 'v9.9.9' }).config.release?.version).toBe('9.9.9');
+});
+
+test('the metric gate, keep-old forever, and status without an image or url', () => {
+  const { config: c } = config({
+    ...ok,
+    'prometheus-url': 'http://prom:9090',
+    query: 'rate(errors{color="${COLOR}"}[1m])',
+    threshold: '<= 0.01',
+    'on-no-data': 'pass',
+    'keep-old': 'forever',
+  });
+  expect(c.gate).toMatchObject({ comparator: '<=', threshold: 0.01, onNoData: 'pass' });
+  expect(c.keepOldMs).toBe('forever');
+  expect(config({ app: 'hello', action: 'status', 'nginx-upstream-file': '/x.conf' }).config.action).toBe(
+    'status',
+  );
+});
+
+test.each([
+  [{ app: 'Hello_App' }, /Input `app` got `Hello_App`; it accepts lower-case letters/],
+  [{ image: '' }, /Input `image` is required for action: deploy/],
+  [{ url: '' }, /Input `url` is required for action: deploy: the public entry/],
+  [{ url: 'localhost:8080' }, /Input `url` got `localhost:8080`; it accepts an http:\/\/ or https:\/\/ URL/],
+  [
+    { 'green-port': '8081' },
+    /Input `green-port` got `8081`; it accepts a port other than blue-port \(8081\)/,
+  ],
+  [{ 'blue-port': '70000' }, /Input `blue-port` got `70000`; it accepts a whole number from 1 to 65535/],
+  [{ 'health-path': 'healthz' }, /Input `health-path` got `healthz`; it accepts a path starting with `\/`/],
+  [{ 'health-body': '(' }, /Input `health-body` got `\(`; it accepts a regular expression/],
+  [{ query: 'up' }, /needs both `prometheus-url` and `query` \(got only `query`\)/],
+  [{ query: 'up', 'prometheus-url': 'http://p:9090' }, /Input `threshold` is required with `query`/],
+  [{ query: 'up', 'prometheus-url': 'http://p:9090', threshold: '5' }, /Input `threshold` got `5`/],
+  [
+    { 'keep-old': 'always' },
+    /Input `keep-old` got `always`; it accepts a duration such as `0`, `30s` or `10m`, or `forever`/,
+  ],
+  [{ 'verify-seconds': '-1' }, /Input `verify-seconds` got `-1`/],
+  [{ 'nginx-upstream-file': '' }, /Input `nginx-upstream-file` is required for target: docker/],
+  [
+    { action: 'redeploy' },
+    /Input `action` got `redeploy`; it accepts one of `deploy`, `rollback`, `promote`, `status`/,
+  ],
+  [{ network: 'overlay' }, /Input `network` got `overlay`; it accepts one of `bridge`, `host`/],
+])('bad input %j is refused with a message that names it', (bad, message) => {
+  expect(() => config({ ...ok, ...bad })).toThrow(message);
+});
