@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface Nginx {
   dir: string;
@@ -103,6 +103,45 @@ export function helloImage(docker: string, root: string, version: string, work: 
   );
   const tar = execFileSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 256 * 1024 * 1024 });
   execFileSync(docker, ['import', '-c', 'ENTRYPOINT ["/hello-svc"]', '-', ref], {
+    input: tar,
+    stdio: ['pipe', 'ignore', 'inherit'],
+  });
+  return ref;
+}
+
+/**
+ * An nginx image made from this machine's nginx (no image can be pulled here): the binary, the
+ * shared libraries `ldd` names, a static busybox, and the users nginx switches to. It runs
+ * `nginx -g 'daemon off;'` with /etc/nginx/nginx.conf, which the test copies in before starting it.
+ */
+export function nginxImage(docker: string, work: string): string {
+  const ref = 'local/nginx:test';
+  try {
+    execFileSync(docker, ['image', 'inspect', ref], { stdio: 'ignore' });
+    return ref;
+  } catch {
+    // build it
+  }
+  const rootfs = join(work, 'nginx-rootfs');
+  const nginx = execFileSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' }).trim();
+  const libs = [...execFileSync('ldd', [nginx], { encoding: 'utf8' }).matchAll(/(\/\S+) \(0x/g)].map(
+    (m) => m[1],
+  );
+  for (const d of ['bin', 'tmp', 'run', 'etc/nginx/conf.d', 'var/lib/nginx', 'var/log/nginx'])
+    mkdirSync(join(rootfs, d), { recursive: true });
+  const copy = (from: string) => {
+    mkdirSync(join(rootfs, dirname(from)), { recursive: true });
+    execFileSync('cp', ['-L', from, join(rootfs, from)]);
+  };
+  for (const f of [nginx, ...libs, '/bin/busybox']) copy(f);
+  for (const tool of ['sh', 'rm', 'cat', 'ls']) symlinkSync('busybox', join(rootfs, 'bin', tool));
+  writeFileSync(
+    join(rootfs, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n',
+  );
+  writeFileSync(join(rootfs, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n');
+  const tar = execFileSync('tar', ['-C', rootfs, '-c', '.'], { maxBuffer: 256 * 1024 * 1024 });
+  execFileSync(docker, ['import', '-c', `ENTRYPOINT ["${nginx}", "-g", "daemon off;"]`, '-', ref], {
     input: tar,
     stdio: ['pipe', 'ignore', 'inherit'],
   });

@@ -98,7 +98,7 @@ export class DockerTarget implements Target {
         deployedAt: labels[`${LABEL}.at`],
       };
     }
-    const route = this.opts.router.read();
+    const route = await this.opts.router.read();
     const lock = await this.inspect(this.name('lock'));
     const l = lock?.Config.Labels ?? {};
     return {
@@ -283,7 +283,7 @@ export class DockerTarget implements Target {
     });
   }
 
-  routeSnapshot(): unknown {
+  routeSnapshot(): Promise<unknown> {
     return this.opts.router.snapshot();
   }
 

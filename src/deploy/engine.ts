@@ -294,7 +294,7 @@ export class Engine {
     oldVersion: string | undefined,
   ): Promise<void> {
     const c = this.config;
-    const snapshot = this.target.routeSnapshot();
+    const snapshot = await this.target.routeSnapshot();
     const reloadAt = Date.now();
     try {
       await this.phase('switch', 60_000, () => this.target.route(to, { live: to, previous: from, version }));

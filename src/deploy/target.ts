@@ -61,7 +61,7 @@ export interface Target {
   route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void>;
   /** Undoes the very first route (nothing was live before it). */
   unroute(snapshot: unknown): Promise<void>;
-  routeSnapshot(): unknown;
+  routeSnapshot(): Promise<unknown>;
   /** SIGTERM, up to `drainMs` to finish in-flight requests, then stopped (kept for rollback). */
   stop(color: Color, drainMs: number): Promise<void>;
 }

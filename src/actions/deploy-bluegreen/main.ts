@@ -7,7 +7,7 @@ import {
   type DeployConfig,
   type DeployResult,
 } from '../../deploy/engine.js';
-import { NginxRouter } from '../../deploy/nginx.js';
+import { ContainerNginx, LocalNginx, NginxRouter } from '../../deploy/nginx.js';
 import { parseThreshold, type MetricGate } from '../../deploy/prometheus.js';
 import type { Target } from '../../deploy/target.js';
 import { writeSummary } from '../../runner/action.js';
@@ -135,7 +135,6 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
   };
 
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
-  const file = (value: string) => (isAbsolute(value) ? value : resolve(workspace, value));
   if (targetKind !== 'docker') throw new UserError(`target ${targetKind} is not available`);
   const upstreamFile = inputs.optional('nginx-upstream-file');
   if (!upstreamFile)
@@ -152,10 +151,25 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
       'Each colour needs its own port.',
     );
   const nginxConf = inputs.optional('nginx-conf');
+  const nginxContainer = inputs.optional('nginx-container');
+  // Paths on this machine are relative to the workspace; inside the nginx container they must be absolute.
+  const file = (name: string, value: string) => {
+    if (isAbsolute(value)) return value;
+    if (nginxContainer)
+      throw inputError(
+        name,
+        value,
+        'an absolute path inside the nginx container',
+        "With nginx-container, paths are the container's.",
+      );
+    return resolve(workspace, value);
+  };
+  const nginx = inputs.string('nginx', { required: true });
+  const docker = inputs.string('docker', { required: true });
   const nginxPrefix = inputs.optional('nginx-prefix');
   const target = new DockerTarget({
     app,
-    docker: inputs.string('docker', { required: true }),
+    docker,
     ports,
     network: inputs.oneOf('network', ['bridge', 'host'] as const) ?? 'bridge',
     containerPort: port('container-port'),
@@ -165,11 +179,12 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
     pull: inputs.oneOf('pull', ['missing', 'always', 'never'] as const) ?? 'missing',
     pullTimeoutMs: config.pullTimeoutMs,
     router: new NginxRouter({
-      upstreamFile: file(upstreamFile),
+      upstreamFile: file('nginx-upstream-file', upstreamFile),
       upstreamName: inputs.optional('nginx-upstream') ?? app,
-      conf: nginxConf ? file(nginxConf) : undefined,
-      prefix: nginxPrefix ? file(nginxPrefix) : undefined,
-      nginx: inputs.string('nginx', { required: true }),
+      conf: nginxConf ? file('nginx-conf', nginxConf) : undefined,
+      prefix: nginxPrefix ? file('nginx-prefix', nginxPrefix) : undefined,
+      nginx,
+      host: nginxContainer ? new ContainerNginx(docker, nginxContainer, nginx) : new LocalNginx(nginx),
     }),
   });
   return { config, target };
