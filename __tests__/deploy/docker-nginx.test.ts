@@ -31,7 +31,12 @@ async function deploy(
 
 const inspect = (name: string) => {
   try {
-    return JSON.parse(execFileSync(DOCKER, ['container', 'inspect', name], { encoding: 'utf8' }))[0] as {
+    return JSON.parse(
+      execFileSync(DOCKER, ['container', 'inspect', name], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      }),
+    )[0] as {
       State: { Status: string };
       Config: { Labels: Record<string, string> };
     };
@@ -370,6 +375,40 @@ describeWith(
       );
       expect(r.outputs.outcome).toBe('unchanged');
       expect(inspect(`${app}-deploy-lock`)).toBeUndefined();
+    });
+
+    test('keep-old: forever leaves the old colour running; a duration keeps checking, then stops it', async () => {
+      // Live is green (1.1.0): deploy 1.0.0 to blue and keep green running.
+      const kept = await deploy({ ...base, image: images['1.0.0'], 'keep-old': 'forever' });
+      expect(kept.code).toBe(0);
+      expect(kept.outputs).toMatchObject({ 'live-color': 'blue', 'previous-color': 'green' });
+      expect(inspect(`${app}-green`)?.State.Status).toBe('running');
+      expect(kept.summary).not.toMatch(/\| stop green \|/);
+      // Back to green (a running colour: no restart), keeping blue for 2s of checks before stopping it.
+      const timed = await deploy({ ...base, action: 'rollback', 'keep-old': '2s' });
+      expect(timed.code).toBe(0);
+      expect(timed.outputs).toMatchObject({ 'live-color': 'green', 'rolled-back': 'true', version: '1.1.0' });
+      expect(timed.summary).toMatch(/\| keep old \| [\d.]+s \| ✅ \|/);
+      expect(timed.summary).toMatch(/\| stop blue \|/);
+      expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+    });
+
+    test('an image from a registry is pulled (pull: always), and a missing one is a clear error', async () => {
+      const registry = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
+      const remote = `${registry}/go-ship-test/${app}:1.2.0`;
+      execFileSync(DOCKER, ['tag', images['1.2.0'], remote]);
+      execFileSync(DOCKER, ['push', '-q', remote], { stdio: 'ignore' });
+      execFileSync(DOCKER, ['rmi', remote], { stdio: 'ignore' });
+      const r = await deploy({ ...base, image: remote, pull: 'always' });
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({ 'live-color': 'blue', version: '1.2.0' });
+      expect(inspect(`${app}-blue`)?.Config.Labels['go-ship.deploy.image']).toBe(remote);
+      const missing = await deploy({ ...base, image: `${registry}/go-ship-test/${app}:9.9.9` });
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/Cannot pull .*:9\.9\.9: .*\nCheck the image name/);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.2.0');
+      // Leave green (1.1.0) live for the next test.
+      expect((await deploy({ ...base, action: 'rollback' })).outputs['live-color']).toBe('green');
     });
 
     test('dry-run prints the plan and changes nothing', async () => {
