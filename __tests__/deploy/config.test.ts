@@ -23,8 +23,9 @@ const ok = {
   'nginx-upstream-file': 'nginx/hello.conf',
 };
 
-test('defaults: a full plan from four inputs', () => {
-  const { config: c, target } = config(ok);
+test('defaults: a full plan from four inputs', async () => {
+  const { config: c, makeTarget } = config(ok);
+  const target = await makeTarget();
   expect(c).toMatchObject({
     action: 'deploy',
     app: 'hello',

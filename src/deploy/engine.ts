@@ -63,6 +63,8 @@ export interface DeployResult {
   /** From the failed check to the old version answering through the public entry again. */
   rollbackMs?: number;
   state?: DeployState;
+  /** dry-run on a target that can say exactly what it would change. */
+  diff?: string;
   version?: string;
   previousVersion?: string;
 }
@@ -203,6 +205,10 @@ export class Engine {
     this.result.plan = this.describePlan(seen, seen.live ? otherColor(seen.live) : 'blue', release);
     for (const line of this.result.plan) log.info(`  ${line}`);
     if (c.dryRun) {
+      if (this.target.dryRunDiff)
+        this.result.diff = await this.phase('server-side dry run', 60_000, () =>
+          this.target.dryRunDiff!(seen.live ? otherColor(seen.live) : 'blue', release),
+        );
       this.result.outcome = 'planned';
       this.result.live = seen.live;
       this.result.previous = seen.previous;
@@ -221,7 +227,8 @@ export class Engine {
         const again = await this.phase('already live', c.readyTimeoutMs, () =>
           waitHealthy({
             phase: 'already live',
-            base: this.target.endpoint(live),
+            // Through the public entry: it serves the live colour by definition.
+            base: c.url,
             check: { ...c.health, successes: 1 },
             deadlineMs: Date.now() + c.readyTimeoutMs,
           }),
@@ -236,7 +243,13 @@ export class Engine {
         }
         log.warning(`${release.image} is live as ${live} but not healthy; deploying it again as ${idle}.`);
       }
-      await this.phase(`start ${idle}`, c.readyTimeoutMs, () => this.target.start(idle, release));
+      try {
+        // The target's own readiness wait reports better than the phase deadline, so give it room.
+        await this.phase(`start ${idle}`, c.readyTimeoutMs + 30_000, () => this.target.start(idle, release));
+      } catch (e) {
+        await this.target.stop(idle, 1_000).catch(() => undefined);
+        throw e;
+      }
       await this.gate('ready', idle, release.version);
       if (!c.autoPromote) {
         this.result.outcome = 'previewing';
@@ -548,7 +561,7 @@ export class Engine {
     this.result.previousVersion = s.colors[s.live].version;
     this.result.version = st.version;
     if (st.state !== 'running')
-      await this.phase(`start ${back}`, this.config.readyTimeoutMs, () => this.target.resume(back));
+      await this.phase(`start ${back}`, this.config.readyTimeoutMs + 30_000, () => this.target.resume(back));
     await this.gate('ready', back, st.version);
     await this.switchAndVerify(back, s.live, st.version, s.colors[s.live].version);
     this.result.rolledBack = true;

@@ -64,4 +64,6 @@ export interface Target {
   routeSnapshot(): Promise<unknown>;
   /** SIGTERM, up to `drainMs` to finish in-flight requests, then stopped (kept for rollback). */
   stop(color: Color, drainMs: number): Promise<void>;
+  /** For dry-run: what the target would change, as the target itself reports it (e.g. a server-side diff). */
+  dryRunDiff?(color: Color, release: Release): Promise<string>;
 }

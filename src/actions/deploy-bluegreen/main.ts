@@ -1,4 +1,9 @@
-import { isAbsolute, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { KubeClient, kubeconfigPath, loadKubeconfig } from '../../deploy/kube.js';
+import { KubernetesTarget } from '../../deploy/kubernetes.js';
 import { holderName, DockerTarget } from '../../deploy/docker.js';
 import {
   DeployFailure,
@@ -18,7 +23,7 @@ import { renderSummary } from './summary.js';
 
 export interface Inputs2 {
   config: DeployConfig;
-  target: Target;
+  makeTarget: () => Promise<Target>;
 }
 
 const APP_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
@@ -32,7 +37,7 @@ export function versionFromImage(image: string): string | undefined {
 
 export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
   const action = inputs.oneOf('action', ['deploy', 'rollback', 'promote', 'status'] as const) ?? 'deploy';
-  const targetKind = inputs.oneOf('target', ['docker'] as const) ?? 'docker';
+  const targetKind = inputs.oneOf('target', ['docker', 'kubernetes'] as const) ?? 'docker';
   const app = inputs.string('app', { required: true });
   if (!APP_NAME.test(app))
     throw inputError(
@@ -135,14 +140,23 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
   };
 
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
-  if (targetKind !== 'docker') throw new UserError(`target ${targetKind} is not available`);
+  if (targetKind === 'docker') {
+    // Docker's inputs are checked now, before anything runs; Kubernetes' once the kubeconfig is read.
+    const docker = dockerTarget(inputs, app, workspace, config.pullTimeoutMs);
+    return { config, makeTarget: async () => docker };
+  }
+  return { config, makeTarget: () => kubernetesTarget(inputs, app, workspace, config, env) };
+}
+
+const port = (inputs: Inputs, name: string) => inputs.int(name, { required: true, min: 1, max: 65535 })!;
+
+function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeoutMs: number): DockerTarget {
   const upstreamFile = inputs.optional('nginx-upstream-file');
   if (!upstreamFile)
     throw new UserError(
       'Input `nginx-upstream-file` is required for target: docker: the file go-ship writes the upstream into, included by your nginx config inside `http { }` (e.g. /etc/nginx/conf.d/app-upstream.conf).',
     );
-  const port = (name: string) => inputs.int(name, { required: true, min: 1, max: 65535 })!;
-  const ports = { blue: port('blue-port'), green: port('green-port') };
+  const ports = { blue: port(inputs, 'blue-port'), green: port(inputs, 'green-port') };
   if (ports.blue === ports.green)
     throw inputError(
       'green-port',
@@ -167,17 +181,17 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
   const nginx = inputs.string('nginx', { required: true });
   const docker = inputs.string('docker', { required: true });
   const nginxPrefix = inputs.optional('nginx-prefix');
-  const target = new DockerTarget({
+  return new DockerTarget({
     app,
     docker,
     ports,
     network: inputs.oneOf('network', ['bridge', 'host'] as const) ?? 'bridge',
-    containerPort: port('container-port'),
+    containerPort: port(inputs, 'container-port'),
     host: inputs.string('host', { required: true }),
     env: inputs.keyValues('env'),
     args: inputs.lines('args'),
     pull: inputs.oneOf('pull', ['missing', 'always', 'never'] as const) ?? 'missing',
-    pullTimeoutMs: config.pullTimeoutMs,
+    pullTimeoutMs,
     router: new NginxRouter({
       upstreamFile: file('nginx-upstream-file', upstreamFile),
       upstreamName: inputs.optional('nginx-upstream') ?? app,
@@ -187,7 +201,92 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
       host: nginxContainer ? new ContainerNginx(docker, nginxContainer, nginx) : new LocalNginx(nginx),
     }),
   });
-  return { config, target };
+}
+
+/**
+ * The kubeconfig from the `kubeconfig` input (YAML or base64), written with 0600 permissions for this
+ * step only and removed by the post step, or the environment's (KUBECONFIG, ~/.kube/config).
+ */
+function kubeconfigFile(inputs: Inputs, env: NodeJS.ProcessEnv): string {
+  const given = inputs.optional('kubeconfig');
+  if (!given) {
+    const found = kubeconfigPath(env);
+    if (!found)
+      throw new UserError(
+        'No kubeconfig: set the `kubeconfig` input (e.g. `${{ secrets.KUBECONFIG }}`) or KUBECONFIG, or put one at ~/.kube/config.',
+      );
+    return found;
+  }
+  const text =
+    /^[A-Za-z0-9+/=\s]+$/.test(given) && !given.includes(':')
+      ? Buffer.from(given, 'base64').toString('utf8')
+      : given;
+  // Mask every secret in it before anything could print it.
+  for (const m of text.matchAll(/^\s*(token|client-key-data|password):\s*(\S+)\s*$/gm))
+    workflow.setSecret(m[2]);
+  const dir = mkdtempSync(join(env.RUNNER_TEMP ?? tmpdir(), 'go-ship-kube-'));
+  const file = join(dir, 'kubeconfig');
+  writeFileSync(file, text, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  workflow.saveState('kubeconfig-dir', dir);
+  return file;
+}
+
+async function kubernetesTarget(
+  inputs: Inputs,
+  app: string,
+  workspace: string,
+  config: DeployConfig,
+  env: NodeJS.ProcessEnv,
+): Promise<KubernetesTarget> {
+  const manifestPath = inputs.optional('manifest');
+  let manifest: Record<string, unknown> | undefined;
+  if (manifestPath) {
+    const p = resolve(workspace, manifestPath);
+    if (!existsSync(p))
+      throw inputError('manifest', manifestPath, 'a path to a Deployment YAML file in the workspace');
+    try {
+      manifest = parseYaml(readFileSync(p, 'utf8')) as Record<string, unknown>;
+    } catch (e) {
+      throw inputError('manifest', manifestPath, `a YAML file (${(e as Error).message.split('\n')[0]})`);
+    }
+  }
+  const resourcesText = inputs.optional('resources');
+  let resources: Record<string, unknown> | undefined;
+  if (resourcesText) {
+    try {
+      resources = parseYaml(resourcesText) as Record<string, unknown>;
+    } catch {
+      resources = undefined;
+    }
+    if (!resources || typeof resources !== 'object')
+      throw inputError(
+        'resources',
+        resourcesText,
+        'a YAML mapping such as `requests: {cpu: 100m, memory: 64Mi}`',
+      );
+  }
+  const conn = await loadKubeconfig(
+    kubeconfigFile(inputs, env),
+    inputs.optional('context'),
+    inputs.optional('namespace'),
+  );
+  return new KubernetesTarget({
+    app,
+    namespace: conn.namespace,
+    client: new KubeClient(conn),
+    manifest,
+    containerPort: port(inputs, 'container-port'),
+    servicePort: port(inputs, 'service-port'),
+    replicas: inputs.int('replicas', { required: true, min: 1, max: 1000 })!,
+    healthPath: config.health.path,
+    resources,
+    env: inputs.keyValues('env'),
+    args: inputs.lines('args'),
+    drainMs: config.drainMs,
+    readyTimeoutMs: config.readyTimeoutMs,
+    previewUrl: inputs.optional('preview-url'),
+  });
 }
 
 /** The version that has the traffic once the step is over. */
@@ -213,7 +312,8 @@ function setOutputs(config: DeployConfig, r: DeployResult): void {
 }
 
 export async function run(): Promise<void> {
-  const { config, target } = getConfig();
+  const { config, makeTarget } = getConfig();
+  const target = await makeTarget();
   let result: DeployResult;
   try {
     result = await new Engine(config, target).run();
@@ -225,4 +325,10 @@ export async function run(): Promise<void> {
   }
   setOutputs(config, result);
   writeSummary(renderSummary(config, result));
+}
+
+/** The post step: the kubeconfig written from the input does not outlive the job. */
+export async function post(): Promise<void> {
+  const dir = workflow.getState('kubeconfig-dir');
+  if (dir) rmSync(dir, { recursive: true, force: true });
 }

@@ -37,6 +37,7 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
   if (total) figures.push(['Total', formatDuration(total)]);
   if (figures.length) s.table(['Figure', 'Value'], figures, ['left', 'right']);
   if (r.plan.length) s.details('Plan', r.plan.map((l) => `- ${l}`).join('\n'));
+  if (r.diff) s.heading('Server-side dry run', 3).code(r.diff, 'diff');
   if (r.phases.length) {
     s.table(
       ['Phase', 'Took', 'Result'],

@@ -1,0 +1,246 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { request as httpRequest } from 'node:http';
+import { homedir } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parse } from 'yaml';
+import { runCommand } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { log } from '../runner/log.js';
+
+/** What a kubeconfig's current context resolves to. Secrets in it are masked as soon as they are read. */
+export interface KubeConnection {
+  server: string;
+  ca?: Buffer;
+  insecure: boolean;
+  token?: string;
+  cert?: Buffer;
+  key?: Buffer;
+  namespace: string;
+  context: string;
+  /** Where the kubeconfig came from, for messages (never its content). */
+  source: string;
+}
+
+interface Named<T> {
+  name: string;
+  [k: string]: unknown;
+  cluster?: T;
+  user?: T;
+  context?: T;
+}
+
+type Kubeconfig = {
+  'current-context'?: string;
+  clusters?: Named<Record<string, unknown>>[];
+  users?: Named<Record<string, unknown>>[];
+  contexts?: Named<Record<string, string>>[];
+};
+
+/** The kubeconfig file to use: `KUBECONFIG` (its first existing entry), else ~/.kube/config. */
+export function kubeconfigPath(env = process.env): string | undefined {
+  for (const p of (env.KUBECONFIG ?? '').split(':').filter(Boolean)) if (existsSync(p)) return p;
+  const home = resolve(homedir(), '.kube', 'config');
+  return existsSync(home) ? home : undefined;
+}
+
+/**
+ * Resolves the current context (or `context`) of a kubeconfig: server, CA, and a token or client
+ * certificate (inline, from files next to the kubeconfig, or from an exec plugin such as
+ * `aws eks get-token`). Unsupported auth is an error that says what to use instead.
+ */
+export async function loadKubeconfig(
+  file: string,
+  context?: string,
+  namespace?: string,
+): Promise<KubeConnection> {
+  let doc: Kubeconfig;
+  try {
+    doc = parse(readFileSync(file, 'utf8')) as Kubeconfig;
+  } catch (e) {
+    throw new UserError(
+      `The kubeconfig at ${file} is not valid YAML: ${(e as Error).message.split('\n')[0]}`,
+    );
+  }
+  const ctxName = context ?? doc['current-context'];
+  const names = (xs?: Named<unknown>[]) => (xs ?? []).map((x) => x.name).join(', ') || 'none';
+  const ctx = doc.contexts?.find((c) => c.name === ctxName)?.context;
+  if (!ctx)
+    throw new UserError(
+      `The kubeconfig at ${file} has no context \`${ctxName ?? ''}\` (contexts: ${names(doc.contexts)}). Set \`context\` or the kubeconfig's current-context.`,
+    );
+  const cluster = doc.clusters?.find((c) => c.name === ctx.cluster)?.cluster;
+  const user = doc.users?.find((u) => u.name === ctx.user)?.user ?? {};
+  if (!cluster?.server)
+    throw new UserError(
+      `The kubeconfig's context \`${ctxName}\` names cluster \`${ctx.cluster}\`, which has no server.`,
+    );
+  const base = dirname(file);
+  const bytes = (data: unknown, path: unknown): Buffer | undefined =>
+    typeof data === 'string'
+      ? Buffer.from(data, 'base64')
+      : typeof path === 'string'
+        ? readFileSync(resolve(base, path))
+        : undefined;
+  const conn: KubeConnection = {
+    server: String(cluster.server).replace(/\/$/, ''),
+    ca: bytes(cluster['certificate-authority-data'], cluster['certificate-authority']),
+    insecure: cluster['insecure-skip-tls-verify'] === true,
+    cert: bytes(user['client-certificate-data'], user['client-certificate']),
+    key: bytes(user['client-key-data'], user['client-key']),
+    token:
+      typeof user.token === 'string'
+        ? user.token
+        : typeof user.tokenFile === 'string'
+          ? readFileSync(resolve(base, user.tokenFile), 'utf8').trim()
+          : undefined,
+    namespace: namespace ?? ctx.namespace ?? 'default',
+    context: ctxName!,
+    source: file,
+  };
+  if (user.exec) conn.token = await execCredential(user.exec as ExecConfig);
+  else if (user['auth-provider'])
+    throw new UserError(
+      `The kubeconfig's user \`${ctx.user}\` uses an auth-provider, which current Kubernetes clients no longer support. Use a token, a client certificate or an exec plugin.`,
+    );
+  if (conn.token) log.mask(conn.token);
+  if (conn.key) log.mask(conn.key.toString('utf8'));
+  return conn;
+}
+
+interface ExecConfig {
+  command: string;
+  args?: string[];
+  env?: { name: string; value: string }[];
+}
+
+/** Runs the kubeconfig's exec plugin (argument array, no shell) and takes the token of its ExecCredential. */
+async function execCredential(exec: ExecConfig): Promise<string> {
+  const env: Record<string, string> = {};
+  for (const e of exec.env ?? []) env[e.name] = e.value;
+  const r = await runCommand(exec.command, exec.args ?? [], { env, timeoutMs: 60_000, check: false });
+  if (r.code !== 0)
+    throw new UserError(
+      `The kubeconfig's exec plugin \`${r.display}\` failed: ${(r.stderr || r.stdout).trim()}`,
+    );
+  try {
+    const token = (JSON.parse(r.stdout) as { status?: { token?: string } }).status?.token;
+    if (token) return token;
+  } catch {
+    // fall through
+  }
+  throw new UserError(
+    `The kubeconfig's exec plugin \`${r.display}\` did not print an ExecCredential with status.token.`,
+  );
+}
+
+export interface KubeStatus {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+/** An API answer that was not 2xx, with the API server's own message. */
+export class KubeError extends UserError {
+  constructor(
+    readonly status: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A small Kubernetes REST client: JSON, server-side apply with a field manager, errors that say what to fix. */
+export class KubeClient {
+  constructor(readonly conn: KubeConnection) {}
+
+  async request(
+    method: string,
+    path: string,
+    opts: { body?: unknown; contentType?: string; allow404?: boolean; verb?: string } = {},
+  ): Promise<KubeStatus> {
+    const url = new URL(this.conn.server + path);
+    const data = opts.body === undefined ? undefined : JSON.stringify(opts.body);
+    const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'go-ship-deploy' };
+    if (data) {
+      headers['Content-Type'] = opts.contentType ?? 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(data));
+    }
+    if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
+    const send = url.protocol === 'https:' ? request : httpRequest;
+    const res = await new Promise<KubeStatus>((resolvePromise, reject) => {
+      const req = send(
+        url,
+        {
+          method,
+          headers,
+          ca: this.conn.ca,
+          cert: this.conn.cert,
+          key: this.conn.key,
+          rejectUnauthorized: !this.conn.insecure,
+          timeout: 30_000,
+        },
+        (r) => {
+          const chunks: Buffer[] = [];
+          r.on('data', (b: Buffer) => chunks.push(b));
+          r.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: Record<string, unknown> = {};
+            try {
+              body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+            } catch {
+              body = { message: text.slice(0, 300) };
+            }
+            resolvePromise({ status: r.statusCode ?? 0, body });
+          });
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer in 30s')));
+      req.on('error', reject);
+      if (data) req.write(data);
+      req.end();
+    }).catch((e: NodeJS.ErrnoException) => {
+      throw new UserError(
+        `Cannot reach the Kubernetes API server at ${this.conn.server} (${e.code ?? e.message}), context \`${this.conn.context}\` from ${this.conn.source}. Check the kubeconfig's server address and that the runner can reach it.`,
+      );
+    });
+    if (res.status >= 200 && res.status < 300) return res;
+    if (res.status === 404 && opts.allow404) return res;
+    const message = String(res.body.message ?? `HTTP ${res.status}`);
+    const reason = String(res.body.reason ?? res.status);
+    if (res.status === 401)
+      throw new KubeError(
+        401,
+        reason,
+        `The Kubernetes API server at ${this.conn.server} rejected the credentials of context \`${this.conn.context}\` (401 Unauthorized). The token or client certificate is wrong or expired.`,
+      );
+    if (res.status === 403)
+      throw new KubeError(
+        403,
+        reason,
+        `Kubernetes RBAC refused ${opts.verb ?? method} ${path.split('?')[0]}: ${message}. go-ship needs get, create, patch and delete on deployments (apps), services and leases (coordination.k8s.io) in namespace ${this.conn.namespace}; deploy-bluegreen/README.md has a Role to bind.`,
+      );
+    throw new KubeError(
+      res.status,
+      reason,
+      `${method} ${path.split('?')[0]} failed (${res.status} ${reason}): ${message}`,
+    );
+  }
+
+  async get(path: string): Promise<Record<string, unknown> | undefined> {
+    const r = await this.request('GET', path, { allow404: true, verb: 'get' });
+    return r.status === 404 ? undefined : r.body;
+  }
+
+  /** Server-side apply: go-ship owns the fields it sets, under its own field manager. */
+  async apply(path: string, obj: unknown, dryRun = false): Promise<Record<string, unknown>> {
+    const q = `?fieldManager=go-ship&force=true${dryRun ? '&dryRun=All' : ''}`;
+    return (
+      await this.request('PATCH', path + q, {
+        body: obj,
+        contentType: 'application/apply-patch+yaml',
+        verb: dryRun ? 'patch (dry run)' : 'patch',
+      })
+    ).body;
+  }
+}

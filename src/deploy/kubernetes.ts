@@ -1,0 +1,446 @@
+import { UserError } from '../runner/errors.js';
+import { formatDuration, log } from '../runner/log.js';
+import { sleep } from './checks.js';
+import { yamlDiff } from './diff.js';
+import { KubeError, type KubeClient } from './kube.js';
+import {
+  COLORS,
+  type Color,
+  type ColorStatus,
+  type DeployState,
+  type LockAttempt,
+  type Release,
+  type Target,
+} from './target.js';
+
+const APP_LABEL = 'app.kubernetes.io/name';
+const COLOR_LABEL = 'go-ship.dev/color';
+const A = 'go-ship.dev/';
+
+export interface KubernetesTargetOptions {
+  app: string;
+  namespace: string;
+  client: KubeClient;
+  /** The user's Deployment (parsed), whose pod template go-ship takes; otherwise one is generated. */
+  manifest?: Record<string, unknown>;
+  containerPort: number;
+  servicePort: number;
+  replicas: number;
+  healthPath: string;
+  resources?: Record<string, unknown>;
+  env: Record<string, string>;
+  args: string[];
+  drainMs: number;
+  readyTimeoutMs: number;
+  /** Where the checks reach the preview Service (default its cluster DNS name, for in-cluster runners). */
+  previewUrl?: string;
+}
+
+type Obj = Record<string, unknown>;
+const at = (o: unknown, ...path: string[]): unknown =>
+  path.reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Obj)[k] : undefined), o);
+
+/**
+ * Two Deployments `<app>-blue` and `<app>-green`, a Service `<app>` whose selector is the switch, and a
+ * Service `<app>-preview` for checks on the colour being deployed. Everything is server-side applied
+ * under the field manager `go-ship`; the live colour and versions are annotations on the Service and
+ * Deployments, and the deploy lock is a Lease, so state lives in the cluster.
+ */
+export class KubernetesTarget implements Target {
+  constructor(readonly opts: KubernetesTargetOptions) {
+    if (opts.manifest) this.templateOf(opts.manifest); // fail early on a manifest go-ship cannot use
+  }
+
+  private get ns(): string {
+    return this.opts.namespace;
+  }
+
+  private deploymentPath(color?: Color): string {
+    return `/apis/apps/v1/namespaces/${this.ns}/deployments${color ? `/${this.opts.app}-${color}` : ''}`;
+  }
+
+  private servicePath(name: string): string {
+    return `/api/v1/namespaces/${this.ns}/services/${name}`;
+  }
+
+  private get leasePath(): string {
+    return `/apis/coordination.k8s.io/v1/namespaces/${this.ns}/leases/${this.opts.app}-deploy-lock`;
+  }
+
+  describe(): string {
+    return `Kubernetes ${this.opts.client.conn.server}, namespace ${this.ns}, Service ${this.opts.app}`;
+  }
+
+  async read(): Promise<DeployState> {
+    const colors = {} as Record<Color, ColorStatus>;
+    for (const color of COLORS) {
+      const d = await this.opts.client.get(this.deploymentPath(color));
+      colors[color] = d ? statusOf(color, d) : { color, state: 'absent' };
+    }
+    const svc = await this.opts.client.get(this.servicePath(this.opts.app));
+    const ann = (at(svc, 'metadata', 'annotations') ?? {}) as Record<string, string>;
+    const live = at(svc, 'spec', 'selector', COLOR_LABEL) as Color | undefined;
+    const lease = await this.opts.client.get(this.leasePath);
+    const holder = at(lease, 'spec', 'holderIdentity') as string | undefined;
+    return {
+      live: live && COLORS.includes(live) ? live : undefined,
+      previous: (ann[`${A}previous`] as Color) || undefined,
+      switchedAt: ann[`${A}switched-at`],
+      colors,
+      lock: holder && !leaseExpired(lease!) ? leaseInfo(lease!) : undefined,
+    };
+  }
+
+  async tryLock(holder: string, ttlMs: number): Promise<LockAttempt> {
+    const now = new Date();
+    const spec = {
+      holderIdentity: holder,
+      leaseDurationSeconds: Math.ceil(ttlMs / 1000),
+      acquireTime: micro(now),
+      renewTime: micro(now),
+    };
+    const lease = await this.opts.client.get(this.leasePath);
+    try {
+      if (!lease) {
+        await this.opts.client.request('POST', this.leasePath.replace(/\/[^/]+$/, ''), {
+          body: {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: `${this.opts.app}-deploy-lock`, namespace: this.ns },
+            spec,
+          },
+          verb: 'create',
+        });
+      } else {
+        if (at(lease, 'spec', 'holderIdentity') && !leaseExpired(lease))
+          return { acquired: false, held: leaseInfo(lease) };
+        if (at(lease, 'spec', 'holderIdentity'))
+          log.warning(
+            `Breaking an expired deploy lock held by ${leaseInfo(lease).holder} since ${leaseInfo(lease).since}.`,
+          );
+        // Optimistic concurrency: the resourceVersion makes a concurrent taker's update fail with 409.
+        await this.opts.client.request('PUT', this.leasePath, {
+          body: { ...lease, spec },
+          verb: 'update',
+        });
+      }
+    } catch (e) {
+      if (e instanceof KubeError && (e.status === 409 || e.reason === 'AlreadyExists')) {
+        const now2 = await this.opts.client.get(this.leasePath);
+        return {
+          acquired: false,
+          held: now2 ? leaseInfo(now2) : { holder: 'another deploy', since: '?', expires: '?' },
+        };
+      }
+      throw e;
+    }
+    return {
+      acquired: true,
+      release: async () => {
+        const mine = await this.opts.client.get(this.leasePath);
+        if (at(mine, 'spec', 'holderIdentity') !== holder) return;
+        await this.opts.client
+          .request('PUT', this.leasePath, {
+            body: { ...mine, spec: { ...(mine!.spec as Obj), holderIdentity: null } },
+            verb: 'update',
+          })
+          .catch((e) => log.warning(`Could not release the deploy lock: ${(e as Error).message}`));
+      },
+    };
+  }
+
+  async prepare(): Promise<void> {
+    // The cluster pulls the image; nothing to do here.
+  }
+
+  async runs(status: ColorStatus, release: Release): Promise<boolean> {
+    return status.state === 'running' && status.image === release.image;
+  }
+
+  /** The pod template go-ship deploys: the user's (with its labels checked) or a generated one. */
+  private templateOf(manifest?: Obj): Obj {
+    if (!manifest) {
+      return {
+        metadata: { labels: { [APP_LABEL]: this.opts.app } },
+        spec: {
+          containers: [
+            {
+              name: this.opts.app,
+              ports: [{ name: 'http', containerPort: this.opts.containerPort }],
+              readinessProbe: {
+                httpGet: { path: this.opts.healthPath, port: this.opts.containerPort },
+                periodSeconds: 2,
+                failureThreshold: 2,
+              },
+              ...(this.opts.resources ? { resources: this.opts.resources } : {}),
+            },
+          ],
+        },
+      };
+    }
+    if (manifest.kind !== 'Deployment')
+      throw new UserError(
+        `Input \`manifest\` holds a ${String(manifest.kind)}; it accepts one apps/v1 Deployment.`,
+      );
+    const template = at(manifest, 'spec', 'template') as Obj | undefined;
+    const labels = (at(template, 'metadata', 'labels') ?? {}) as Record<string, string>;
+    const selector = (at(manifest, 'spec', 'selector', 'matchLabels') ?? {}) as Record<string, string>;
+    if (
+      labels[APP_LABEL] !== this.opts.app ||
+      (Object.keys(selector).length && selector[APP_LABEL] !== this.opts.app)
+    )
+      throw new UserError(
+        `Input \`manifest\`: the Deployment's pod template labels ${JSON.stringify(labels)} (selector ${JSON.stringify(selector)}) do not carry \`${APP_LABEL}: ${this.opts.app}\`. go-ship selects pods by that label plus \`${COLOR_LABEL}\` (which it adds); put \`${APP_LABEL}: ${this.opts.app}\` in spec.template.metadata.labels and spec.selector.matchLabels.`,
+      );
+    if (
+      !Array.isArray(at(template, 'spec', 'containers')) ||
+      !(at(template, 'spec', 'containers') as unknown[]).length
+    )
+      throw new UserError(
+        'Input `manifest`: the Deployment has no containers in spec.template.spec.containers.',
+      );
+    return template!;
+  }
+
+  private deployment(color: Color, release: Release, replicas: number): Obj {
+    const template = structuredClone(this.templateOf(this.opts.manifest));
+    const tmeta = (template.metadata ??= {}) as Obj;
+    tmeta.labels = { ...((tmeta.labels as Obj) ?? {}), [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color };
+    tmeta.annotations = { ...((tmeta.annotations as Obj) ?? {}), [`${A}version`]: release.version ?? '' };
+    const spec = template.spec as Obj;
+    spec.terminationGracePeriodSeconds ??= Math.ceil(this.opts.drainMs / 1000);
+    const containers = spec.containers as Obj[];
+    const main = containers.find((c) => c.name === this.opts.app) ?? containers[0];
+    main.image = release.image;
+    const env = Object.entries(this.opts.env).map(([name, value]) => ({
+      name,
+      value: value.replace(/\$\{(COLOR|VERSION|PORT)\}/g, (_, k: string) =>
+        k === 'COLOR' ? color : k === 'VERSION' ? (release.version ?? '') : String(this.opts.containerPort),
+      ),
+    }));
+    if (env.length)
+      main.env = [
+        ...((main.env as Obj[]) ?? []).filter((e) => !((e.name as string) in this.opts.env)),
+        ...env,
+      ];
+    if (this.opts.args.length) main.args = this.opts.args;
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: {
+        name: `${this.opts.app}-${color}`,
+        namespace: this.ns,
+        labels: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color },
+        annotations: {
+          [`${A}image`]: release.image,
+          [`${A}version`]: release.version ?? '',
+          [`${A}deployed-at`]: new Date().toISOString(),
+        },
+      },
+      spec: {
+        replicas,
+        progressDeadlineSeconds: Math.max(10, Math.ceil(this.opts.readyTimeoutMs / 1000)),
+        selector: { matchLabels: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color } },
+        template,
+      },
+    };
+  }
+
+  private service(name: string, color: Color, annotations: Record<string, string> = {}): Obj {
+    return {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: this.ns, labels: { [APP_LABEL]: this.opts.app }, annotations },
+      spec: {
+        selector: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color },
+        ports: [{ name: 'http', port: this.opts.servicePort, targetPort: this.opts.containerPort }],
+      },
+    };
+  }
+
+  /** What a deploy would change, as the API server would store it (server-side dry run), per object. */
+  async plannedObjects(
+    color: Color,
+    release: Release,
+  ): Promise<{ name: string; before?: Obj; after: Obj }[]> {
+    const c = this.opts.client;
+    const out: { name: string; before?: Obj; after: Obj }[] = [];
+    const d = this.deployment(color, release, this.opts.replicas);
+    out.push({
+      name: `Deployment ${this.opts.app}-${color}`,
+      before: await c.get(this.deploymentPath(color)),
+      after: await c.apply(this.deploymentPath(color), d, true),
+    });
+    const preview = `${this.opts.app}-preview`;
+    out.push({
+      name: `Service ${preview}`,
+      before: await c.get(this.servicePath(preview)),
+      after: await c.apply(this.servicePath(preview), this.service(preview, color), true),
+    });
+    return out;
+  }
+
+  async dryRunDiff(color: Color, release: Release): Promise<string> {
+    const objects = await this.plannedObjects(color, release);
+    return objects.map((o) => yamlDiff(o.name, o.before, o.after)).join('\n\n');
+  }
+
+  async start(color: Color, release: Release): Promise<void> {
+    const c = this.opts.client;
+    await c.apply(this.deploymentPath(color), this.deployment(color, release, this.opts.replicas));
+    await c.apply(
+      this.servicePath(`${this.opts.app}-preview`),
+      this.service(`${this.opts.app}-preview`, color),
+    );
+    await this.waitRollout(color);
+  }
+
+  async resume(color: Color): Promise<void> {
+    const d = await this.opts.client.get(this.deploymentPath(color));
+    const ann = (at(d, 'metadata', 'annotations') ?? {}) as Record<string, string>;
+    await this.start(color, { image: ann[`${A}image`], version: ann[`${A}version`] || undefined });
+  }
+
+  /** Waits for the Deployment's rollout: observed, all replicas updated, ready and available. */
+  private async waitRollout(color: Color): Promise<void> {
+    const deadline = Date.now() + this.opts.readyTimeoutMs;
+    let last = '';
+    let lastLog = 0;
+    for (;;) {
+      const d = await this.opts.client.get(this.deploymentPath(color));
+      const why = d ? notReady(d) : 'the Deployment is gone';
+      if (!why) return;
+      const failed = d && failure(d);
+      if (failed) throw new UserError(`${this.opts.app}-${color} did not roll out: ${failed}`);
+      if (why !== last || Date.now() - lastLog > 5_000) {
+        log.info(`  rollout ${this.opts.app}-${color}: ${why}`);
+        [last, lastLog] = [why, Date.now()];
+      }
+      if (Date.now() > deadline)
+        throw new UserError(
+          `${this.opts.app}-${color} did not become ready within ${formatDuration(this.opts.readyTimeoutMs)} (${why}); traffic was not moved.`,
+        );
+      await sleep(500);
+    }
+  }
+
+  async crashed(color: Color): Promise<string | undefined> {
+    const d = await this.opts.client.get(this.deploymentPath(color));
+    if (!d) return `${this.opts.app}-${color} is gone`;
+    return failure(d);
+  }
+
+  endpoint(color: Color): string {
+    void color; // the preview Service follows the colour being deployed
+    return (
+      this.opts.previewUrl?.replace(/\/$/, '') ??
+      `http://${this.opts.app}-preview.${this.ns}.svc.cluster.local:${this.opts.servicePort}`
+    );
+  }
+
+  async route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void> {
+    await this.opts.client.apply(
+      this.servicePath(this.opts.app),
+      this.service(this.opts.app, color, {
+        [`${A}live`]: state.live,
+        [`${A}previous`]: state.previous ?? '',
+        [`${A}version`]: state.version ?? '',
+        [`${A}switched-at`]: new Date().toISOString(),
+      }),
+    );
+  }
+
+  routeSnapshot(): Promise<unknown> {
+    return this.opts.client.get(this.servicePath(this.opts.app));
+  }
+
+  async unroute(snapshot: unknown): Promise<void> {
+    if (!snapshot) {
+      await this.opts.client.request('DELETE', this.servicePath(this.opts.app), { verb: 'delete' });
+      return;
+    }
+    const color = at(snapshot, 'spec', 'selector', COLOR_LABEL) as Color;
+    await this.opts.client.apply(
+      this.servicePath(this.opts.app),
+      this.service(
+        this.opts.app,
+        color,
+        (at(snapshot, 'metadata', 'annotations') ?? {}) as Record<string, string>,
+      ),
+    );
+  }
+
+  async stop(color: Color): Promise<void> {
+    // Scale to zero under go-ship's field manager: the pods get SIGTERM and terminationGracePeriodSeconds.
+    await this.opts.client.apply(this.deploymentPath(color), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: `${this.opts.app}-${color}`, namespace: this.ns },
+      spec: { replicas: 0 },
+    });
+  }
+}
+
+function statusOf(color: Color, d: Obj): ColorStatus {
+  const ann = (at(d, 'metadata', 'annotations') ?? {}) as Record<string, string>;
+  const replicas = Number(at(d, 'spec', 'replicas') ?? 1);
+  return {
+    color,
+    state: replicas === 0 ? 'stopped' : notReady(d) ? (failure(d) ? 'crashed' : 'stopped') : 'running',
+    image: ann[`${A}image`],
+    version: ann[`${A}version`] || undefined,
+    deployedAt: ann[`${A}deployed-at`],
+  };
+}
+
+/** Why the rollout is not complete yet, or undefined when it is. */
+function notReady(d: Obj): string | undefined {
+  const want = Number(at(d, 'spec', 'replicas') ?? 1);
+  const gen = Number(at(d, 'metadata', 'generation') ?? 0);
+  const observed = Number(at(d, 'status', 'observedGeneration') ?? 0);
+  const n = (k: string) => Number(at(d, 'status', k) ?? 0);
+  if (observed < gen) return 'waiting for the controller to see the new spec';
+  if (n('updatedReplicas') < want) return `${n('updatedReplicas')}/${want} replicas updated`;
+  if (n('replicas') > n('updatedReplicas'))
+    return `${n('replicas') - n('updatedReplicas')} old replicas still terminating`;
+  if (n('readyReplicas') < want) return `${n('readyReplicas')}/${want} replicas ready`;
+  if (n('availableReplicas') < want) return `${n('availableReplicas')}/${want} replicas available`;
+  return undefined;
+}
+
+/** A rollout the controller gave up on (progress deadline) or cannot create pods for. */
+function failure(d: Obj): string | undefined {
+  const conds = (at(d, 'status', 'conditions') ?? []) as {
+    type: string;
+    status: string;
+    reason?: string;
+    message?: string;
+  }[];
+  const bad = conds.find(
+    (c) =>
+      (c.type === 'Progressing' && c.status === 'False') ||
+      (c.type === 'ReplicaFailure' && c.status === 'True'),
+  );
+  return bad ? `${bad.reason ?? bad.type}: ${bad.message ?? ''}`.trim() : undefined;
+}
+
+function micro(d: Date): string {
+  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+}
+
+function leaseExpired(lease: Obj): boolean {
+  const renew = Date.parse(String(at(lease, 'spec', 'renewTime') ?? at(lease, 'spec', 'acquireTime') ?? ''));
+  const secs = Number(at(lease, 'spec', 'leaseDurationSeconds') ?? 0);
+  return !Number.isFinite(renew) || renew + secs * 1000 < Date.now();
+}
+
+function leaseInfo(lease: Obj): { holder: string; since: string; expires: string } {
+  const since = String(at(lease, 'spec', 'acquireTime') ?? '?');
+  const renew = Date.parse(String(at(lease, 'spec', 'renewTime') ?? since));
+  const secs = Number(at(lease, 'spec', 'leaseDurationSeconds') ?? 0);
+  return {
+    holder: String(at(lease, 'spec', 'holderIdentity') ?? '?'),
+    since,
+    expires: Number.isFinite(renew) ? new Date(renew + secs * 1000).toISOString() : '?',
+  };
+}
