@@ -4,13 +4,15 @@
 #   - kube-apiserver, kube-controller-manager, kube-scheduler built from k8s.io/kubernetes through the
 #     Go module proxy, from a small go.mod of our own that maps each k8s.io/<staging> module to its
 #     v0.X release (k8s.io/kubernetes' own go.mod points them at ./staging, so `go install` refuses it);
-#   - etcd: Debian's etcd-server;
+#   - etcd 3.5 built from go.etcd.io/etcd/server/v3 the same way (Debian's 3.4 lacks the watch progress
+#     notifications current clients rely on: every informer watch would fail and fall back to relists);
 #   - KWOK (sigs.k8s.io/kwok/cmd/kwok) for fake nodes, so pods become Ready without kubelets.
 # Authentication is a static token file: `admin` (system:masters) and `limited` (no RBAC grants, for the
 # forbidden test). Prints the kubeconfig paths; tests read them from $state.
 set -euo pipefail
 k8s_version="${GO_SHIP_K8S_VERSION:-1.34.4}"
 kwok_version="${GO_SHIP_KWOK_VERSION:-v0.7.0}"
+etcd_version="${GO_SHIP_ETCD_VERSION:-v3.5.35}"
 cache="${GO_SHIP_K8S_CACHE:-$HOME/.cache/go-ship/k8s-$k8s_version}"
 state="${GO_SHIP_COMPONENTS_DIR:-/tmp/go-ship-components}/k8s"
 api_port="${GO_SHIP_K8S_PORT:-16443}"
@@ -18,6 +20,17 @@ etcd_port="${GO_SHIP_ETCD_PORT:-12379}"
 bin="$cache/bin"
 mkdir -p "$bin" "$state"
 log() { printf 'k8s: %s\n' "$*"; }
+
+if [ "${1:-}" = stop ]; then
+  for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
+    pid="$(cat "$state/$name.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    rm -f "$state/$name.pid"
+  done
+  log "stopped"
+  exit 0
+fi
 
 # --- build (once) ---------------------------------------------------------------------------------
 if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kube-controller-manager" ] || [ ! -x "$bin/kube-scheduler" ]; then
@@ -36,7 +49,10 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kube-controller-manager" ] || 
     export GOFLAGS=-mod=mod
     go get "k8s.io/kubernetes/cmd/kube-apiserver@v$k8s_version" "k8s.io/kubernetes/cmd/kube-controller-manager@v$k8s_version" \
       "k8s.io/kubernetes/cmd/kube-scheduler@v$k8s_version"
-    go build -trimpath -ldflags=-s -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    # The version the binaries report (/version, emulation version), as release builds stamp it.
+    v="k8s.io/component-base/version"
+    minor_n="${k8s_version#1.}"
+    go build -trimpath -ldflags="-s -X $v.gitVersion=v$k8s_version -X $v.gitMajor=1 -X $v.gitMinor=${minor_n%%.*}" -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler
   )
 fi
@@ -44,8 +60,18 @@ if [ ! -x "$bin/kwok" ]; then
   log "building kwok $kwok_version"
   GOBIN="$bin" go install -trimpath -ldflags=-s "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
 fi
-etcd_bin="$(command -v etcd || true)"
-[ -n "$etcd_bin" ] || { echo "k8s: etcd is missing (Debian: apt-get install etcd-server)" >&2; exit 1; }
+if [ ! -x "$bin/etcd" ]; then
+  log "building etcd $etcd_version"
+  mkdir -p "$cache/etcd-src"
+  (
+    cd "$cache/etcd-src"
+    [ -f go.mod ] || go mod init go-ship.local/etcd >/dev/null 2>&1
+    export GOFLAGS=-mod=mod
+    go get "go.etcd.io/etcd/server/v3@$etcd_version"
+    go build -trimpath -ldflags=-s -o "$bin/etcd" go.etcd.io/etcd/server/v3
+  )
+fi
+etcd_bin="$bin/etcd"
 
 # --- certificates, tokens, kubeconfigs (once per state dir) -----------------------------------------
 pki="$state/pki"
@@ -114,12 +140,13 @@ ready || { tail -30 "$state/kube-apiserver.log" >&2; echo "k8s: kube-apiserver d
 
 start kube-controller-manager "$bin/kube-controller-manager" --kubeconfig "$state/admin.kubeconfig" --leader-elect=false \
   --service-account-private-key-file "$pki/sa.key" --root-ca-file "$pki/ca.crt" --bind-address 127.0.0.1 --secure-port 0 \
-  --use-service-account-credentials=false
+  --use-service-account-credentials=false --node-monitor-grace-period=2m
 start kube-scheduler "$bin/kube-scheduler" --kubeconfig "$state/admin.kubeconfig" --leader-elect=false \
   --bind-address 127.0.0.1 --secure-port 0
 start kwok "$bin/kwok" --kubeconfig "$state/admin.kubeconfig" --manage-all-nodes=false \
   --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake --manage-nodes-with-label-selector= \
-  --manage-single-node= --cidr=10.244.0.0/24 --node-ip=10.244.0.1 --server-address=127.0.0.1:0
+  --manage-single-node= --cidr=10.244.0.0/24 --node-ip=10.244.0.1 --server-address=127.0.0.1:0 \
+  --node-lease-duration-seconds=40
 
 # One fake node for the pods.
 curl -fsS --cacert "$pki/ca.crt" -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \

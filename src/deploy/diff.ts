@@ -35,8 +35,8 @@ export function yamlDiff(name: string, before: Obj | undefined, after: Obj): str
       ops.push({ t: ' ', line: a[i] });
       i++;
       j++;
-    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ t: '+', line: b[j++] });
-    else ops.push({ t: '-', line: a[i++] });
+    } else if (i < n && (j === m || lcs[i + 1][j] >= lcs[i][j + 1])) ops.push({ t: '-', line: a[i++] });
+    else ops.push({ t: '+', line: b[j++] });
   }
   const changed = ops.map((o, k) => (o.t !== ' ' ? k : -1)).filter((k) => k >= 0);
   if (!changed.length) return `${name}: no change`;

@@ -371,12 +371,12 @@ export class KubernetesTarget implements Target {
   }
 
   async stop(color: Color): Promise<void> {
-    // Scale to zero under go-ship's field manager: the pods get SIGTERM and terminationGracePeriodSeconds.
-    await this.opts.client.apply(this.deploymentPath(color), {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: `${this.opts.app}-${color}`, namespace: this.ns },
-      spec: { replicas: 0 },
+    // Through the scale subresource: an apply with only `replicas` would drop every other field
+    // go-ship's field manager owns. The pods get SIGTERM and terminationGracePeriodSeconds (drain).
+    await this.opts.client.request('PATCH', `${this.deploymentPath(color)}/scale?fieldManager=go-ship`, {
+      body: { spec: { replicas: 0 } },
+      contentType: 'application/merge-patch+json',
+      verb: 'patch (scale)',
     });
   }
 }
