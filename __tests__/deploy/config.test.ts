@@ -1,5 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getConfig, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
+import { getConfig, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
 import { DockerTarget } from '../../src/deploy/docker.js';
 import { Inputs } from '../../src/runner/inputs.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';
@@ -8,8 +10,8 @@ import { ROOT } from '../helpers/cli.js';
 const meta = readActionMetadata(join(ROOT, 'deploy-bluegreen', 'action.yml'));
 
 /** Inputs as the runner passes them: action.yml's defaults, then `with:`. */
-function config(withs: Record<string, string>) {
-  const env: Record<string, string> = { GITHUB_WORKSPACE: '/srv/app' };
+function config(withs: Record<string, string>, extra: Record<string, string> = {}) {
+  const env: Record<string, string> = { GITHUB_WORKSPACE: '/srv/app', ...extra };
   for (const [name, spec] of Object.entries(meta.inputs))
     if (spec.default !== undefined) env[Inputs.envName(name)] = String(spec.default);
   for (const [k, v] of Object.entries(withs)) env[Inputs.envName(k)] = v;
@@ -102,4 +104,53 @@ test.each([
   [{ network: 'overlay' }, /Input `network` got `overlay`; it accepts one of `bridge`, `host`/],
 ])('bad input %j is refused with a message that names it', (bad, message) => {
   expect(() => config({ ...ok, ...bad })).toThrow(message);
+});
+
+test('kubernetes: a kubeconfig input is written 0600 for the step, its token masked first, and removed by post', async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'go-ship-kc-'));
+  const stateFile = join(tmp, 'state');
+  writeFileSync(stateFile, '');
+  const kubeconfig = [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]',
+    'users:',
+    '  - name: u',
+    '    user:',
+    '      token: s3cr3t-t0ken-value',
+    'contexts: [{name: x, context: {cluster: c, user: u, namespace: apps}}]',
+    'current-context: x',
+    '',
+  ].join('\n');
+  const written: string[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string) => (
+    written.push(String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  const saved = process.env.GITHUB_STATE;
+  process.env.GITHUB_STATE = stateFile;
+  try {
+    const { makeTarget } = config(
+      { ...ok, target: 'kubernetes', kubeconfig: Buffer.from(kubeconfig).toString('base64') },
+      { RUNNER_TEMP: tmp },
+    );
+    const target = await makeTarget();
+    expect(target.describe()).toBe('Kubernetes https://127.0.0.1:1, namespace apps, Service hello');
+  } finally {
+    process.stdout.write = write;
+    process.env.GITHUB_STATE = saved;
+  }
+  expect(written.join('')).toContain('::add-mask::s3cr3t-t0ken-value');
+  const dir = /kubeconfig-dir<<(\S+)\n(.*)\n\1/.exec(readFileSync(stateFile, 'utf8'))![2];
+  const file = join(dir, 'kubeconfig');
+  expect(statSync(file).mode & 0o777).toBe(0o600);
+  expect(readFileSync(file, 'utf8')).toBe(kubeconfig);
+  process.env['STATE_kubeconfig-dir'] = dir;
+  try {
+    await post();
+  } finally {
+    delete process.env['STATE_kubeconfig-dir'];
+  }
+  expect(existsSync(dir)).toBe(false);
 });

@@ -75,7 +75,7 @@ describeWith(
     test('first deploy, a deploy under load, a roll back, and status, with the state read from the container', async () => {
       const first = await deploy({ ...base, image: images['1.0.0'] });
       expect(first.stderr).not.toMatch(/go-ship bug/);
-      expect(first.code).toBe(0);
+      if (first.code !== 0) throw new Error(`first deploy failed:\n${first.stderr}`);
       expect(first.outputs).toMatchObject({ 'live-color': 'blue', outcome: 'switched' });
       await waitForHttp(`${url}/healthz`);
       expect(await version(url)).toBe('1.0.0');
@@ -98,7 +98,7 @@ describeWith(
       console.log(
         `nginx in a container: wrk ${seen.requests} requests, ${seen.failed} failed ${JSON.stringify(seen.errors)}, ${JSON.stringify(seen.versions)}`,
       );
-      expect(second.code).toBe(0);
+      if (second.code !== 0) throw new Error(`second deploy failed:\n${second.stderr}`);
       expect(second.outputs).toMatchObject({
         'live-color': 'green',
         'previous-color': 'blue',

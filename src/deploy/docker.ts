@@ -12,6 +12,7 @@ import {
   type DeployState,
   type LockAttempt,
   type Release,
+  type RouteTiming,
   type Target,
 } from './target.js';
 
@@ -276,11 +277,15 @@ export class DockerTarget implements Target {
     return `http://${this.opts.host}:${this.opts.ports[color]}`;
   }
 
-  async route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void> {
-    await this.opts.router.route(`${this.opts.host}:${this.opts.ports[color]}`, {
+  async route(
+    color: Color,
+    state: { live: Color; previous?: Color; version?: string },
+  ): Promise<RouteTiming> {
+    const settleMs = await this.opts.router.route(`${this.opts.host}:${this.opts.ports[color]}`, {
       ...state,
       switchedAt: new Date().toISOString(),
     });
+    return { settleMs };
   }
 
   routeSnapshot(): Promise<unknown> {

@@ -86,6 +86,8 @@ class PhaseTimeout extends Error {}
  */
 export class Engine {
   private readonly result: DeployResult;
+  /** When traffic last moved: a colour that lost it is not stopped before `drain` has passed. */
+  private routedAt = 0;
 
   constructor(
     private readonly config: DeployConfig,
@@ -309,8 +311,13 @@ export class Engine {
     const c = this.config;
     const snapshot = await this.target.routeSnapshot();
     const reloadAt = Date.now();
+    let settleMs = 0;
     try {
-      await this.phase('switch', 60_000, () => this.target.route(to, { live: to, previous: from, version }));
+      const timing = await this.phase('switch', 60_000, () =>
+        this.target.route(to, { live: to, previous: from, version }),
+      );
+      settleMs = timing?.settleMs ?? 0;
+      this.routedAt = Date.now();
     } catch (e) {
       // The router refused: traffic stays where it was, and the new colour does not linger.
       await this.target.stop(to, 1_000);
@@ -325,7 +332,8 @@ export class Engine {
         this.confirm(version, oldVersion, reloadAt, c.confirmTimeoutMs),
       );
       this.result.checks.push(confirm.check);
-      if (oldVersion) this.result.mixedWindowMs = confirm.lastOldMs ?? 0;
+      // The router's own figure (old nginx workers retired) or the last old answer seen, whichever is later.
+      if (oldVersion) this.result.mixedWindowMs = Math.max(settleMs, confirm.lastOldMs ?? 0);
       if (!confirm.check.passed) {
         failure = `after the switch ${c.url} did not answer as ${version}: ${confirm.check.detail}`;
         failedAt = Date.now();
@@ -355,7 +363,7 @@ export class Engine {
       await this.switchBack(to, from, oldVersion, snapshot, failedAt, failure);
     }
     if (from && c.keepOldMs !== 'forever')
-      await this.phase(`stop ${from}`, c.drainMs + 90_000, () => this.target.stop(from, c.drainMs));
+      await this.phase(`stop ${from}`, 2 * c.drainMs + 90_000, () => this.retire(from));
     this.result.outcome = 'switched';
   }
 
@@ -499,6 +507,24 @@ export class Engine {
     return undefined;
   }
 
+  /**
+   * Stops a colour that just lost the traffic. The router's old workers may still be opening
+   * connections for requests they accepted before the switch (an nginx reload retires them
+   * asynchronously), so the colour keeps listening until `drain` has passed since the switch; then
+   * it gets SIGTERM and `drain` again to finish what it holds.
+   */
+  private async retire(color: Color): Promise<void> {
+    const c = this.config;
+    const wait = this.routedAt + c.drainMs - Date.now();
+    if (wait > 0) {
+      log.info(
+        `  waiting ${formatDuration(wait)} (drain) for requests routed before the switch to reach ${color}`,
+      );
+      await sleep(wait);
+    }
+    await this.target.stop(color, c.drainMs);
+  }
+
   /** Traffic back to the old colour (or, on a first deploy, to whatever was routed before), then fail. */
   private async switchBack(
     to: Color,
@@ -523,6 +549,7 @@ export class Engine {
     await this.phase('switch back', 60_000, () =>
       this.target.route(from, { live: from, previous: to, version: oldVersion }),
     );
+    this.routedAt = Date.now();
     this.result.live = from;
     this.result.previous = to;
     if (oldVersion) {
@@ -538,7 +565,7 @@ export class Engine {
     }
     this.result.rollbackMs = Date.now() - failedAt;
     log.info(`  traffic is back on ${from} ${formatDuration(this.result.rollbackMs)} after the failed check`);
-    await this.phase(`stop ${to}`, c.drainMs + 90_000, () => this.target.stop(to, c.drainMs));
+    await this.phase(`stop ${to}`, 2 * c.drainMs + 90_000, () => this.retire(to));
     this.fail(
       undefined,
       `${failure}. Rolled back: traffic is on ${from}${oldVersion ? ` (${oldVersion})` : ''} again ${formatDuration(this.result.rollbackMs)} after the failed check; ${to} was stopped.`,

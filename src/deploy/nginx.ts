@@ -35,11 +35,49 @@ export interface NginxHost {
   nginx(args: string[]): Promise<CommandResult>;
   /** Starts nginx when it is not running (on this machine only). */
   start?(args: string[]): Promise<CommandResult>;
+  /** This nginx's worker processes, and which of them are retiring after a reload. */
+  workers(): Promise<Worker[]>;
+}
+
+export interface Worker {
+  pid: number;
+  shuttingDown: boolean;
+}
+
+/** Worker lines of `ps -o pid,ppid,args` output whose parent is one of `masters`. */
+function workersOf(lines: string[][], masters: Set<string>): Worker[] {
+  return lines
+    .filter(([, ppid, args]) => masters.has(ppid) && args.startsWith('nginx: worker process'))
+    .map(([pid, , args]) => ({ pid: Number(pid), shuttingDown: args.includes('shutting down') }));
+}
+
+function psLines(text: string): string[][] {
+  return text
+    .split('\n')
+    .map((l) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => [m[1], m[2], m[3].trim()]);
 }
 
 /** nginx on the machine that runs go-ship; the file is replaced by rename, so nginx never reads half of it. */
 export class LocalNginx implements NginxHost {
-  constructor(private readonly binary: string) {}
+  constructor(
+    private readonly binary: string,
+    /** nginx-conf, which tells this nginx's master apart from others on the machine. */
+    private readonly conf?: string,
+  ) {}
+
+  async workers(): Promise<Worker[]> {
+    const ps = await runCommand('ps', ['-eo', 'pid=,ppid=,args='], { check: false, timeoutMs: 10_000 });
+    const lines = psLines(ps.stdout);
+    const masters = new Set(
+      lines
+        .filter(([, , args]) => args.startsWith('nginx: master process'))
+        .filter(([, , args]) => (this.conf ? args.includes(this.conf) : !/ -c /.test(args)))
+        .map(([pid]) => pid),
+    );
+    return workersOf(lines, masters);
+  }
 
   describe(): string {
     return 'nginx on this machine';
@@ -115,6 +153,17 @@ export class ContainerNginx implements NginxHost {
       );
   }
 
+  async workers(): Promise<Worker[]> {
+    // docker top runs ps on the Docker host for this container's processes: nothing needed inside it.
+    const r = await runCommand(this.docker, ['top', this.container, '-eo', 'pid,ppid,args'], {
+      check: false,
+      timeoutMs: 10_000,
+    });
+    const lines = psLines(r.stdout);
+    const masters = new Set(lines.filter(([, , a]) => a.startsWith('nginx: master process')).map(([p]) => p));
+    return workersOf(lines, masters);
+  }
+
   nginx(args: string[]): Promise<CommandResult> {
     return runCommand(this.docker, ['exec', this.container, this.binary, ...args], {
       check: false,
@@ -169,18 +218,23 @@ export class NginxRouter {
     ];
   }
 
-  /** Routes traffic to `server` (host:port): write, `nginx -t`, reload. A config nginx rejects is put back. */
-  async route(server: string, state: RouteState): Promise<void> {
+  /**
+   * Routes traffic to `server` (host:port): write, `nginx -t`, reload. A config nginx rejects is put
+   * back. Returns how long after the reload signal the old workers stopped taking new requests.
+   */
+  async route(server: string, state: RouteState): Promise<number> {
     const { host, upstreamFile: file } = this.opts;
-    const before = await host.read(file);
+    const previous = await host.read(file);
     await host.write(file, Buffer.from(this.render(server, state)));
     const test = await host.nginx([...this.args(), '-t', '-q']);
     if (test.code !== 0) {
-      await host.write(file, before);
+      await host.write(file, previous);
       throw new UserError(
         `nginx rejected the configuration with the new upstream (\`${test.display}\`), so traffic was not moved:\n${(test.stderr || test.stdout).trim()}\nCheck that ${file} is included inside nginx's http block (\`include ${file};\`) and that nothing else defines upstream \`${this.opts.upstreamName}\`.`,
       );
     }
+    const before = (await host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid);
+    const signalled = Date.now();
     let reload = await host.nginx([...this.args(), '-s', 'reload']);
     if (reload.code !== 0 && host.start && /nginx\.pid|invalid PID/i.test(reload.stderr)) {
       // Not running yet (its config could not load before the upstream existed): start it.
@@ -188,17 +242,47 @@ export class NginxRouter {
       reload = await host.start(this.args());
     }
     if (reload.code !== 0) {
-      await host.write(file, before);
+      await host.write(file, previous);
       throw new UserError(
         `\`${reload.display}\` failed, so traffic was not moved:\n${(reload.stderr || reload.stdout).trim()}\nIs nginx running with this configuration (nginx-conf, nginx-prefix${host.start ? '' : ', nginx-container'})?`,
       );
+    }
+    await this.retired(before);
+    return Date.now() - signalled;
+  }
+
+  /**
+   * `nginx -s reload` returns once the master is signalled; the master then starts new workers and
+   * only afterwards tells the old ones to stop accepting. Until they do, new connections can still
+   * reach the old upstream. The switch is done when every worker from before the reload is gone or
+   * shutting down (it then only finishes requests it holds).
+   */
+  private async retired(before: number[]): Promise<void> {
+    if (!before.length) return;
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const accepting = new Set(
+        (await this.opts.host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid),
+      );
+      const left = before.filter((pid) => accepting.has(pid));
+      if (!left.length) return;
+      if (Date.now() > deadline) {
+        log.warning(
+          `nginx workers ${left.join(', ')} from before the reload still accept connections after 15s.`,
+        );
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 
   /** Puts back what was there before (or nothing) and reloads: used when a first deploy fails after its switch. */
   async restore(content: Buffer | undefined): Promise<void> {
     await this.opts.host.write(this.opts.upstreamFile, content);
-    if (content) await this.opts.host.nginx([...this.args(), '-s', 'reload']);
+    if (!content) return;
+    const before = (await this.opts.host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid);
+    await this.opts.host.nginx([...this.args(), '-s', 'reload']);
+    await this.retired(before);
   }
 
   snapshot(): Promise<Buffer | undefined> {

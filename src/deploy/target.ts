@@ -23,6 +23,11 @@ export interface ColorStatus {
   deployedAt?: string;
 }
 
+/** What the router knows about its own switch: how long the old route kept taking new requests. */
+export interface RouteTiming {
+  settleMs?: number;
+}
+
 export interface LockInfo {
   holder: string;
   since: string;
@@ -58,7 +63,10 @@ export interface Target {
   /** Base URL that reaches the colour directly, bypassing the router. */
   endpoint(color: Color): string;
   /** Moves all new traffic to the colour and records the state. */
-  route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void>;
+  route(
+    color: Color,
+    state: { live: Color; previous?: Color; version?: string },
+  ): Promise<RouteTiming | void>;
   /** Undoes the very first route (nothing was live before it). */
   unroute(snapshot: unknown): Promise<void>;
   routeSnapshot(): Promise<unknown>;

@@ -198,7 +198,9 @@ function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeou
       conf: nginxConf ? file('nginx-conf', nginxConf) : undefined,
       prefix: nginxPrefix ? file('nginx-prefix', nginxPrefix) : undefined,
       nginx,
-      host: nginxContainer ? new ContainerNginx(docker, nginxContainer, nginx) : new LocalNginx(nginx),
+      host: nginxContainer
+        ? new ContainerNginx(docker, nginxContainer, nginx)
+        : new LocalNginx(nginx, nginxConf ? file('nginx-conf', nginxConf) : undefined),
     }),
   });
 }

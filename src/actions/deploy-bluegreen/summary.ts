@@ -26,7 +26,7 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
   const figures: [string, string][] = [];
   if (r.mixedWindowMs !== undefined)
     figures.push([
-      'Mixed-version window (reload → last old-version answer)',
+      'Mixed-version window (switch → the old version takes no new requests)',
       formatDuration(r.mixedWindowMs),
     ]);
   if (r.rollbackMs !== undefined)
