@@ -1,9 +1,10 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { updateReadme } from '../runner/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
+import { actionsIn, projectSchema } from '../runner/project-config.js';
 import { runLocalAction } from '../runner/local-runner.js';
 import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
 
@@ -11,7 +12,8 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
                         [--json | --result FILE] [--debug] [-- COMMAND [ARG]...]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
-       go-ship docs                regenerate the inputs/outputs tables in each action's README
+       go-ship docs                regenerate the inputs/outputs tables in each action's README and
+                                   schema/go-ship.schema.json (for .go-ship.yml)
 
 <action> is an action name (see \`go-ship list\`) or a path to a folder with an action.yml.
 The action runs in a child process with the Actions runner's contract (INPUT_*, GITHUB_OUTPUT,
@@ -233,5 +235,13 @@ function writeDocs(root: string): number {
     if (updated !== readme) writeFileSync(readmePath, updated);
     process.stdout.write(`${a}/README.md ${updated === readme ? 'up to date' : 'updated'}\n`);
   }
+  const schemaPath = join(root, 'schema', 'go-ship.schema.json');
+  const schema = `${JSON.stringify(projectSchema(actionsIn(root)), null, 2)}\n`;
+  const before = existsSync(schemaPath) ? readFileSync(schemaPath, 'utf8') : '';
+  if (schema !== before) {
+    mkdirSync(dirname(schemaPath), { recursive: true });
+    writeFileSync(schemaPath, schema);
+  }
+  process.stdout.write(`schema/go-ship.schema.json ${schema === before ? 'up to date' : 'updated'}\n`);
   return 0;
 }

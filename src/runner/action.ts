@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
+import { actionsIn, findProjectConfig, projectInputs, readProjectConfig } from './project-config.js';
 import type { Summary } from './summary.js';
-import { appendSummary, setFailed } from './workflow.js';
+import { appendSummary, info, setFailed } from './workflow.js';
 
 /**
  * The bundle entry's wrapper: a UserError fails the step with its message alone (it already says how
@@ -8,6 +11,7 @@ import { appendSummary, setFailed } from './workflow.js';
  */
 export async function runAction(main: () => Promise<void>): Promise<void> {
   try {
+    applyProjectConfig();
     await main();
   } catch (e) {
     if (e instanceof UserError) setFailed(e.message);
@@ -20,4 +24,27 @@ export async function runAction(main: () => Promise<void>): Promise<void> {
 /** Appends to the step summary when the runner provides one (GitHub and the go-ship CLI both do). */
 export function writeSummary(summary: Summary): void {
   if (!summary.isEmpty()) appendSummary(summary.toString());
+}
+
+/**
+ * Fills the inputs the workflow left empty or at their default from the repository's `.go-ship.yml`.
+ * The bundle runs as dist/<action>/index.js, so the action's name and the folder of every action.yml
+ * (for checking the file) follow from its path.
+ */
+function applyProjectConfig(env = process.env): void {
+  const bundle = process.argv[1];
+  if (!bundle) return;
+  const action = basename(dirname(bundle));
+  const root = resolve(dirname(bundle), '..', '..');
+  const file = findProjectConfig(resolve(env.GITHUB_WORKSPACE ?? process.cwd()));
+  if (!file || !existsSync(root)) return;
+  const actions = actionsIn(root);
+  if (!actions[action]) return;
+  const values = projectInputs(readProjectConfig(file, actions), action, actions[action], env);
+  const names = Object.keys(values);
+  if (!names.length) return;
+  Object.assign(env, values);
+  info(
+    `${basename(file)} sets ${names.map((n) => n.slice('INPUT_'.length).toLowerCase()).join(', ')} (inputs given in the workflow win)`,
+  );
 }

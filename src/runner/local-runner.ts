@@ -1,11 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { readActionMetadata, type ActionMetadata } from './action-metadata.js';
 import { UserError } from './errors.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import { Inputs } from './inputs.js';
+import { actionsIn, findProjectConfig, readProjectConfig } from './project-config.js';
 import { suggest } from './suggest.js';
 
 export interface LocalRunOptions {
@@ -62,7 +63,19 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
   const workspace = resolve(opts.workspace ?? process.cwd());
   if (!existsSync(workspace)) throw new UserError(`--workspace ${workspace} does not exist.`);
   const context = githubContext(workspace);
-  const inputEnv = resolveInputs(meta, basename(opts.actionDir), opts.with, { ...context, ...opts.env });
+  // `.go-ship.yml` counts as given (so a required input may live there); --with wins over it.
+  const projectFile = findProjectConfig(workspace);
+  const project = projectFile
+    ? (readProjectConfig(projectFile, actionsIn(dirname(resolve(opts.actionDir))))[
+        basename(opts.actionDir)
+      ] ?? {})
+    : {};
+  const inputEnv = resolveInputs(
+    meta,
+    basename(opts.actionDir),
+    { ...project, ...opts.with },
+    { ...context, ...opts.env },
+  );
 
   const tmp = mkdtempSync(join(tmpdir(), 'go-ship-run-'));
   const runnerTemp = join(tmp, 'runner-temp');
