@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseStages, runPipeline, type PipelineEvent } from '../pipeline/pipeline.js';
 import { updateReadme } from '../runner/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
@@ -12,6 +13,9 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
                         [--json | --result FILE] [--debug] [-- COMMAND [ARG]...]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
+       go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--workspace DIR] [--json]
+                                   the stages a workflow runs for that event (default pull_request: setup,
+                                   test, coverage, build; push adds tag, image and deploy), as the root action does
        go-ship docs                regenerate the inputs/outputs tables in each action's README and
                                    schema/go-ship.schema.json (for .go-ship.yml)
 
@@ -142,6 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.action === 'docs') return writeDocs(root);
+  if (args.action === 'pipeline') return pipeline(args, root, style);
   if (args.action === 'version' || args.action === '--version') {
     process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
     return 0;
@@ -244,4 +249,44 @@ function writeDocs(root: string): number {
   }
   process.stdout.write(`schema/go-ship.schema.json ${schema === before ? 'up to date' : 'updated'}\n`);
   return 0;
+}
+
+/** `go-ship pipeline`: the root action's stages, locally or in another CI (GitLab). */
+async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof makeStyle>): Promise<number> {
+  const unknown = Object.keys(args.with).filter((k) => k !== 'event' && k !== 'skip');
+  if (unknown.length)
+    throw new UserError(
+      `go-ship pipeline takes --with event=... and --with skip=..., not ${unknown.join(', ')}.`,
+    );
+  const event = (args.with.event || 'pull_request') as PipelineEvent;
+  if (event !== 'pull_request' && event !== 'push')
+    throw new UserError(`--with event got \`${event}\`; it accepts pull_request or push.`);
+  const renderer = new CommandRenderer(style, args.debug || process.env.RUNNER_DEBUG === '1');
+  const log = args.json ? process.stderr : process.stdout;
+  const results = await runPipeline({
+    root,
+    workspace: resolve(args.workspace ?? process.cwd()),
+    event,
+    skip: parseStages(args.with.skip ?? '', '--with skip'),
+    env: args.env,
+    node: args.node,
+    onStage: (stage, state) => {
+      if (state === 'start') log.write(`${style.bold(`\n▶ ${stage}`)}\n`);
+    },
+    onLine: (line) => {
+      const shown = renderer.render(line);
+      if (shown !== undefined) log.write(`  ${shown}\n`);
+    },
+  });
+  const failed = results.some((r) => r.status === 'failed');
+  if (args.json) process.stdout.write(`${JSON.stringify({ event, stages: results }, null, 2)}\n`);
+  else {
+    const w = Math.max(...results.map((r) => r.stage.length));
+    log.write(`\n${style.bold(`Pipeline (${event})`)}\n`);
+    for (const r of results)
+      log.write(
+        `  ${r.stage.padEnd(w)}  ${r.status === 'passed' ? style.green('✔') : r.status === 'failed' ? style.red('✖') : '–'} ${renderer.mask(r.detail)}\n`,
+      );
+  }
+  return failed ? 1 : 0;
 }

@@ -1,0 +1,155 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
+import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { describeWith, hasCommand } from '../helpers/components.js';
+
+const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
+
+test('examples/go-ship.yml is a valid .go-ship.yml', () => {
+  const cfg = readProjectConfig(join(ROOT, 'examples', 'go-ship.yml'), actionsIn(ROOT));
+  expect(Object.keys(cfg)).toEqual([
+    'setup-go-cross',
+    'build-matrix',
+    'coverage-gate',
+    'semver-tag',
+    'docker-multistage',
+  ]);
+});
+
+type Stages = { stage: string; status: string; detail: string; outputs: Record<string, string> }[];
+
+describeWith(
+  'go, git and a registry',
+  hasCommand('go', ['version']) &&
+    hasCommand('git') &&
+    hasCommand('curl', ['-fsS', `http://${REGISTRY}/v2/`]),
+  'the pipeline (go-ship pipeline and the root action) on a scratch clone of hello-svc',
+  () => {
+    const work = tempDir('pipeline');
+    const svc = join(work, 'svc');
+    const image = `${REGISTRY}/go-ship-test/pipeline-${randomBytes(3).toString('hex')}`;
+    const git = (...a: string[]) =>
+      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
+        cwd: svc,
+        stdio: 'pipe',
+      });
+
+    beforeAll(() => {
+      execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(work, 'origin.git')]);
+      cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });
+      copyFileSync(join(ROOT, 'examples', 'go-ship.yml'), join(svc, '.go-ship.yml'));
+      const cfg = readFileSync(join(svc, '.go-ship.yml'), 'utf8')
+        .replace(/image: .*/, `image: ${image}`)
+        .replace(/targets: .*/, 'targets: [linux/amd64, linux/arm64]');
+      writeFileSync(join(svc, '.go-ship.yml'), cfg);
+      writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n/oci-image/\n');
+      git('init', '-q', '-b', 'main');
+      git('remote', 'add', 'origin', join(work, 'origin.git'));
+      git('add', '.');
+      git('commit', '-q', '-m', 'feat: hello-svc');
+      git('push', '-q', 'origin', 'main');
+    });
+
+    const pipeline = async (withs: string[]) => {
+      const r = await goShip([
+        'pipeline',
+        '--workspace',
+        svc,
+        '--json',
+        ...withs.flatMap((w) => ['--with', w]),
+      ]);
+      return { ...r, stages: ((JSON.parse(r.stdout || '{}') as { stages?: Stages }).stages ?? []) as Stages };
+    };
+    const status = (s: Stages) => Object.fromEntries(s.map((x) => [x.stage, x.status]));
+
+    test('a pull request: setup, test, coverage and build; nothing tagged or pushed', async () => {
+      const r = await pipeline([]);
+      expect(r.stderr).not.toMatch(/go-ship bug/);
+      expect(r.code).toBe(0);
+      expect(status(r.stages)).toEqual({
+        setup: 'passed',
+        test: 'passed',
+        coverage: 'passed',
+        tag: 'skipped',
+        build: 'passed',
+        image: 'skipped',
+        deploy: 'skipped',
+      });
+      // .go-ship.yml's targets reached build-matrix.
+      expect(
+        JSON.parse(r.stages.find((s) => s.stage === 'build')!.outputs.artifacts).map(
+          (a: { target: string }) => a.target,
+        ),
+      ).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(execFileSync('git', ['tag'], { cwd: join(work, 'origin.git'), encoding: 'utf8' })).toBe('');
+    }, 300_000);
+
+    test('a push: tagged, built with that version, image pushed; deploy skipped with the reason; skip works', async () => {
+      const r = await pipeline(['event=push']);
+      expect(r.code).toBe(0);
+      const by = Object.fromEntries(r.stages.map((s) => [s.stage, s]));
+      expect(by.tag.outputs.tag).toBe('v0.1.0');
+      expect(execFileSync('git', ['tag'], { cwd: join(work, 'origin.git'), encoding: 'utf8' }).trim()).toBe(
+        'v0.1.0',
+      );
+      expect(by.build.outputs.version).toBe('0.1.0');
+      expect(by.image.outputs.image).toMatch(new RegExp(`^${image}@sha256:[0-9a-f]{64}$`));
+      expect(by.image.outputs.tags).toContain(`${image}:0.1.0`);
+      expect(by.deploy).toMatchObject({
+        status: 'skipped',
+        detail: 'no `deploy-bluegreen` section in .go-ship.yml',
+      });
+
+      const skipped = await pipeline(['event=push', 'skip=image,test,coverage']);
+      expect(status(skipped.stages)).toMatchObject({
+        test: 'skipped',
+        coverage: 'skipped',
+        image: 'skipped',
+        tag: 'passed',
+      });
+      expect(skipped.stages.find((s) => s.stage === 'tag')!.outputs.created).toBe('false'); // already released
+    }, 300_000);
+
+    test('the root action, run as the Actions runner runs it, follows the workflow event', () => {
+      const dir = tempDir('pipeline-action');
+      const output = join(dir, 'output');
+      const summary = join(dir, 'summary');
+      writeFileSync(output, '');
+      writeFileSync(summary, '');
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline', 'index.js')], {
+        env: {
+          ...process.env,
+          GITHUB_WORKSPACE: work,
+          'INPUT_WORKING-DIRECTORY': 'svc',
+          INPUT_SKIP: 'build',
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_OUTPUT: output,
+          GITHUB_STEP_SUMMARY: summary,
+        },
+        encoding: 'utf8',
+      });
+      expect(r.stderr).not.toMatch(/go-ship bug/);
+      expect(r.status).toBe(0);
+      const table = readFileSync(summary, 'utf8');
+      expect(table).toMatch(/## go-ship pipeline \(pull_request\)/);
+      expect(table).toMatch(/\| coverage \| ✅ [\d.]+% \(go tool cover -func\), gate passed \|/);
+      expect(table).toMatch(/\| build \| – turned off \|/);
+      expect(table).toMatch(/\| tag \| – not on pull requests \|/);
+      // The stages' own summaries follow the table.
+      expect(table).toMatch(/coverage-gate/);
+    }, 300_000);
+
+    test('bad input: an unknown stage and event are refused with what they accept', async () => {
+      const r = await pipeline(['skip=lint']);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toMatch(
+        /--with skip got `lint`; it accepts stages setup, test, coverage, tag, build, image, deploy/,
+      );
+      const e = await pipeline(['event=tag']);
+      expect(e.stderr).toMatch(/--with event got `tag`; it accepts pull_request or push/);
+    });
+  },
+);

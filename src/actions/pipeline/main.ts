@@ -1,0 +1,69 @@
+import { dirname, resolve } from 'node:path';
+import { parseStages, runPipeline, type PipelineEvent } from '../../pipeline/pipeline.js';
+import { writeSummary } from '../../runner/action.js';
+import { inputError, UserError } from '../../runner/errors.js';
+import { Inputs } from '../../runner/inputs.js';
+import { Summary } from '../../runner/summary.js';
+import * as workflow from '../../runner/workflow.js';
+
+/** pull_request(_target) is checked and built; a push releases; anything else is treated as a check. */
+export function eventOf(name: string | undefined): PipelineEvent {
+  return name === 'push' ? 'push' : 'pull_request';
+}
+
+/**
+ * The root action (`uses: org/go-ship@v1`): the stages for the event at hand, each run by the same
+ * action bundles as the individual actions. The workflow's context (GITHUB_*) is passed to every
+ * stage as is, and their lines are printed unchanged so the runner sees their masks and annotations.
+ */
+export async function run(): Promise<void> {
+  const inputs = new Inputs();
+  const given = inputs.optional('event');
+  if (given && given !== 'push' && given !== 'pull_request')
+    throw inputError(
+      'event',
+      given,
+      '`push` or `pull_request`',
+      'Leave it empty to follow the workflow event.',
+    );
+  const event = (given as PipelineEvent | undefined) ?? eventOf(process.env.GITHUB_EVENT_NAME);
+  const context = Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && /^(GITHUB_|RUNNER_|ACTIONS_)/.test(e[0]),
+    ),
+  );
+  for (const k of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'])
+    delete context[k];
+  const results = await runPipeline({
+    root: resolve(dirname(process.argv[1]), '..', '..'),
+    workspace: resolve(
+      process.env.GITHUB_WORKSPACE ?? process.cwd(),
+      inputs.optional('working-directory') ?? '.',
+    ),
+    event,
+    skip: parseStages(inputs.string('skip'), 'Input `skip`'),
+    env: context,
+    onStage: (stage, state) => {
+      if (state === 'start') workflow.info(`▶ ${stage}`);
+    },
+    onLine: (line) => workflow.info(line),
+  });
+  const summary = new Summary().heading(`go-ship pipeline (${event})`);
+  summary.table(
+    ['Stage', 'Result', 'Took'],
+    results.map((r) => [
+      r.stage,
+      `${r.status === 'passed' ? '✅' : r.status === 'failed' ? '❌' : '–'} ${r.detail}`,
+      r.status === 'skipped' ? '' : `${(r.ms / 1000).toFixed(1)}s`,
+    ]),
+  );
+  for (const r of results) if (r.summary.trim()) summary.paragraph(r.summary.trim());
+  writeSummary(summary);
+  const out = (stage: string, key: string) => results.find((r) => r.stage === stage)?.outputs[key] ?? '';
+  workflow.setOutput('version', out('tag', 'version'));
+  workflow.setOutput('image', out('image', 'image'));
+  workflow.setOutput('live-color', out('deploy', 'live-color'));
+  const failed = results.find((r) => r.status === 'failed');
+  if (failed)
+    throw new UserError(`Stage \`${failed.stage}\` failed (${failed.detail}); later stages did not run.`);
+}
