@@ -67,6 +67,14 @@ const build = goShip('build-matrix', { targets, version: tag.outputs.version });
 // registry when one answers, else written as an OCI layout.
 const registry = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const ok = (file, args) => spawnSync(file, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
+// Installed but not running (after a reboot): start the registry and the Docker engine.
+if (
+  !ok('curl', ['-fsS', `http://${registry}/v2/`]) &&
+  (ok('sh', ['-c', 'command -v docker-registry']) || ok('sh', ['-c', 'command -v dockerd']))
+) {
+  console.log(bold('\n$ scripts/start-components.sh'));
+  spawnSync(join(root, 'scripts', 'start-components.sh'), [], { stdio: 'inherit' });
+}
 const hasRegistry = ok('curl', ['-fsS', `http://${registry}/v2/`]);
 const repo = `${registry}/go-ship-demo/hello-svc`;
 const image = goShip('docker-multistage', {

@@ -60,3 +60,12 @@ describe.each(actions)('%s/action.yml', (action) => {
     expect(r.status).toBe(1);
   });
 });
+
+test('the root action (uses: org/go-ship@v1) runs dist/pipeline and the top-level README documents its interface', () => {
+  const meta = readActionMetadata(join(ROOT, 'action.yml'));
+  expect(meta.runs).toMatchObject({ using: 'node24', main: 'dist/pipeline/index.js' });
+  expect(existsSync(join(ROOT, meta.runs.main))).toBe(true);
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  expect(updateReadme(readme, meta)).toBe(readme);
+  expect(readme).toContain('| `skip` | no |');
+});

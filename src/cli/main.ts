@@ -240,6 +240,12 @@ function writeDocs(root: string): number {
     if (updated !== readme) writeFileSync(readmePath, updated);
     process.stdout.write(`${a}/README.md ${updated === readme ? 'up to date' : 'updated'}\n`);
   }
+  // The root action (uses: org/go-ship@v1) is documented in the top-level README.
+  const rootReadme = readFileSync(join(root, 'README.md'), 'utf8');
+  const rootUpdated = updateReadme(rootReadme, readActionMetadata(join(root, 'action.yml')));
+  if (rootUpdated === undefined) throw new UserError('README.md has no generated:interface markers.');
+  if (rootUpdated !== rootReadme) writeFileSync(join(root, 'README.md'), rootUpdated);
+  process.stdout.write(`README.md (root action) ${rootUpdated === rootReadme ? 'up to date' : 'updated'}\n`);
   const schemaPath = join(root, 'schema', 'go-ship.schema.json');
   const schema = `${JSON.stringify(projectSchema(actionsIn(root)), null, 2)}\n`;
   const before = existsSync(schemaPath) ? readFileSync(schemaPath, 'utf8') : '';
