@@ -111,7 +111,9 @@ if (hasRegistry && docker && hasNginx) {
   try {
     deploy = goShip('deploy-bluegreen', {
       app: 'hello-demo',
-      image: `${repo}:${tag.outputs.version}`,
+      // By digest: a tag can point elsewhere than the image this run pushed.
+      image: image.outputs.image,
+      version: tag.outputs.version,
       url: `http://127.0.0.1:${pub}`,
       network: 'host',
       env: 'ADDR=127.0.0.1:${PORT}',
