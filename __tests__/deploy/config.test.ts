@@ -107,7 +107,7 @@ test.each([
 });
 
 test('kubernetes: a kubeconfig input is written 0600 for the step, its token masked first, and removed by post', async () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'go-ship-kc-'));
+  const tmp = mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), 'go-ship-kc-'));
   const stateFile = join(tmp, 'state');
   writeFileSync(stateFile, '');
   const kubeconfig = [

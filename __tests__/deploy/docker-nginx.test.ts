@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,6 +97,9 @@ describeWith(
       nginx?.stop();
       for (const c of ['blue', 'green', 'deploy-lock'])
         execFileSync(DOCKER, ['rm', '-f', `${app}-${c}`], { stdio: 'ignore' });
+      // The image the pull test fetched from the registry (Debian's dockerd stores every image in full).
+      const pulled = `${process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055'}/go-ship-test/${app}:1.2.0`;
+      spawnSync(DOCKER, ['rmi', pulled], { stdio: 'ignore' });
     });
 
     test('first deploy: blue takes the traffic and nginx is started with the new upstream', async () => {

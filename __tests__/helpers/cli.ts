@@ -47,6 +47,7 @@ export function goShip(
   });
 }
 
+/** A scratch directory under this test run's own temp root, which the global teardown removes. */
 export function tempDir(prefix: string): string {
-  return mkdtempSync(join(tmpdir(), `go-ship-test-${prefix}-`));
+  return mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), `go-ship-test-${prefix}-`));
 }

@@ -11,7 +11,7 @@ describe('runCommand', () => {
   });
 
   test('user text in arguments is never interpreted by a shell', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cmd-'));
+    const dir = mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), 'cmd-'));
     const evil = `$(touch ${join(dir, 'pwned')}); echo hi > ${join(dir, 'pwned2')}`;
     const r = await runCommand('printf', ['%s', evil]);
     expect(r.stdout).toBe(evil);
@@ -27,7 +27,7 @@ describe('runCommand', () => {
   });
 
   test('timeout kills the whole process group, including grandchildren', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'cmd-'));
+    const dir = mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), 'cmd-'));
     const marker = join(dir, 'grandchild-survived');
     const script = join(dir, 'spawn.sh');
     // The grandchild would write the marker after 2s if it outlived the timeout.
