@@ -11,6 +11,7 @@ import {
   type ColorStatus,
   type DeployState,
   type LockAttempt,
+  type LockInfo,
   type Release,
   type RouteTiming,
   type Target,
@@ -101,26 +102,19 @@ export class DockerTarget implements Target {
     }
     const route = await this.opts.router.read();
     const lock = await this.inspect(this.name('lock'));
-    const l = lock?.Config.Labels ?? {};
     return {
       live: route?.live,
       previous: route?.previous,
       switchedAt: route?.switchedAt,
       colors,
-      lock: lock
-        ? {
-            holder: l[`${LABEL}.lock.holder`] ?? '?',
-            since: l[`${LABEL}.lock.since`] ?? '?',
-            expires: l[`${LABEL}.lock.expires`] ?? '',
-          }
-        : undefined,
+      lock: lock ? lockInfo(lock) : undefined,
     };
   }
 
   async tryLock(holder: string, ttlMs: number, image?: string): Promise<LockAttempt> {
     const name = this.name('lock');
-    const lockImage =
-      image ?? (await this.read()).colors.blue.image ?? (await this.read()).colors.green.image;
+    const known = image ? undefined : (await this.read()).colors;
+    const lockImage = image ?? known?.blue.image ?? known?.green.image;
     if (!lockImage) throw new UserError('Cannot take the deploy lock: no image is known on this host yet.');
     for (let attempt = 0; attempt < 2; attempt++) {
       const now = Date.now();
@@ -155,12 +149,7 @@ export class DockerTarget implements Target {
         throw new UserError(`Cannot take the deploy lock: \`${r.display}\` failed: ${r.stderr.trim()}`);
       const held = await this.inspect(name);
       if (!held) continue; // released between the two calls
-      const l = held.Config.Labels ?? {};
-      const info = {
-        holder: l[`${LABEL}.lock.holder`] ?? 'unknown',
-        since: l[`${LABEL}.lock.since`] ?? '?',
-        expires: l[`${LABEL}.lock.expires`] ?? '',
-      };
+      const info = lockInfo(held);
       if (info.expires && Date.parse(info.expires) < Date.now()) {
         log.warning(`Breaking an expired deploy lock held by ${info.holder} since ${info.since}.`);
         // By id: a lock someone takes right after this one is not removed by mistake.
@@ -303,6 +292,16 @@ export class DockerTarget implements Target {
       timeoutMs: drainMs + 60_000,
     });
   }
+}
+
+/** Who holds a lock container, from the labels `tryLock` gave it. */
+function lockInfo(c: Inspect): LockInfo {
+  const l = c.Config.Labels ?? {};
+  return {
+    holder: l[`${LABEL}.lock.holder`] ?? 'unknown',
+    since: l[`${LABEL}.lock.since`] ?? '?',
+    expires: l[`${LABEL}.lock.expires`] ?? '',
+  };
 }
 
 /** Who is deploying, for the lock and the container labels: the workflow run when there is one. */

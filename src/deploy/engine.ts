@@ -1,6 +1,7 @@
 import { UserError } from '../runner/errors.js';
 import { formatDuration, log } from '../runner/log.js';
 import {
+  healthFailure,
   probe,
   record,
   sameVersion,
@@ -441,18 +442,9 @@ export class Engine {
       for (const [i, base] of urls.entries()) {
         const p = await probe(base + c.health.path, c.health.timeoutMs);
         counts[i]++;
-        const why =
-          p.status === 0
-            ? (p.error ?? 'no answer')
-            : p.status !== c.health.status
-              ? `HTTP ${p.status}`
-              : undefined;
-        const bodyWhy =
-          !why && c.health.body && !c.health.body.test(p.body)
-            ? `body does not match /${c.health.body.source}/`
-            : undefined;
-        if (why || bodyWhy) {
-          const detail = `${phase}: ${base + c.health.path} → ${why ?? bodyWhy} after ${formatDuration(Date.now() - started)}`;
+        const why = healthFailure(p, c.health);
+        if (why) {
+          const detail = `${phase}: ${base + c.health.path} → ${why} after ${formatDuration(Date.now() - started)}`;
           this.result.checks.push(
             record(phase, 'health', base + c.health.path, counts[i], false, detail, started),
           );

@@ -233,7 +233,7 @@ export class NginxRouter {
         `nginx rejected the configuration with the new upstream (\`${test.display}\`), so traffic was not moved:\n${(test.stderr || test.stdout).trim()}\nCheck that ${file} is included inside nginx's http block (\`include ${file};\`) and that nothing else defines upstream \`${this.opts.upstreamName}\`.`,
       );
     }
-    const before = (await host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid);
+    const before = await this.accepting();
     const signalled = Date.now();
     let reload = await host.nginx([...this.args(), '-s', 'reload']);
     if (reload.code !== 0 && host.start && /nginx\.pid|invalid PID/i.test(reload.stderr)) {
@@ -257,13 +257,15 @@ export class NginxRouter {
    * reach the old upstream. The switch is done when every worker from before the reload is gone or
    * shutting down (it then only finishes requests it holds).
    */
+  private async accepting(): Promise<number[]> {
+    return (await this.opts.host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid);
+  }
+
   private async retired(before: number[]): Promise<void> {
     if (!before.length) return;
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const accepting = new Set(
-        (await this.opts.host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid),
-      );
+      const accepting = new Set(await this.accepting());
       const left = before.filter((pid) => accepting.has(pid));
       if (!left.length) return;
       if (Date.now() > deadline) {
@@ -280,7 +282,7 @@ export class NginxRouter {
   async restore(content: Buffer | undefined): Promise<void> {
     await this.opts.host.write(this.opts.upstreamFile, content);
     if (!content) return;
-    const before = (await this.opts.host.workers()).filter((w) => !w.shuttingDown).map((w) => w.pid);
+    const before = await this.accepting();
     await this.opts.host.nginx([...this.args(), '-s', 'reload']);
     await this.retired(before);
   }

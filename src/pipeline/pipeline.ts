@@ -67,6 +67,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
   let env: Record<string, string> = { ...(opts.env ?? {}), GITHUB_WORKSPACE: opts.workspace };
   let pathAdds: string[] = [];
   let failed = false;
+  // What earlier stages exported (setup-go-cross's Go on PATH, its GOTOOLCHAIN) reaches later ones.
+  const stageEnv = () => ({
+    ...env,
+    PATH: [...pathAdds, env.PATH ?? process.env.PATH ?? ''].join(delimiter),
+  });
   const outputsOf = (s: Stage) => results.find((r) => r.stage === s)?.outputs ?? {};
 
   const action = async (
@@ -77,7 +82,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
     const r = await runLocalAction({
       actionDir: join(opts.root, name),
       with: Object.fromEntries(Object.entries(withs).filter(([, v]) => v !== '')),
-      env: { ...env, PATH: [...pathAdds, env.PATH ?? process.env.PATH ?? ''].join(delimiter) },
+      env: stageEnv(),
       workspace: opts.workspace,
       node: opts.node,
       onLine: (line, phase) => opts.onLine?.(line, stage, phase),
@@ -120,7 +125,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
           ['test', '-covermode=atomic', '-coverprofile=coverage.out', './...'],
           {
             cwd: opts.workspace,
-            env: { ...env, PATH: [...pathAdds, env.PATH ?? process.env.PATH ?? ''].join(delimiter) },
+            env: stageEnv(),
             check: false,
           },
         );

@@ -296,14 +296,7 @@ function summarize(
   chosen: Candidate[],
   manifests: { platform: Platform; digest: string; size: number }[],
 ): Summary {
-  return new Summary()
-    .heading(`docker-multistage: ${name}`)
-    .paragraph(`\`${name}@${digest}\``)
-    .heading('Tags', 3)
-    .table(
-      ['rule', 'tag', 'why'],
-      decisions.map((d) => [d.rule, d.tag ? `\`${d.tag}\`` : '—', d.why]),
-    )
+  return releaseSummary('docker-multistage', name, digest, decisions)
     .heading('Platforms', 3)
     .table(
       ['platform', 'binary', 'size', 'binary sha256', 'manifest'],
@@ -404,16 +397,21 @@ async function runDockerfile(config: Config): Promise<void> {
       labels: oci,
     }),
   );
-  const s = new Summary()
-    .heading(`docker-multistage (dockerfile): ${name}`)
+  const s = releaseSummary('docker-multistage (dockerfile)', name, digest, decisions)
+    .heading('Platforms', 3)
+    .table(['platform', 'manifest', 'build + push'], rows);
+  if (generated) s.details('Generated Dockerfile', new Summary().code(generated, 'dockerfile').toString());
+  writeSummary(s);
+}
+
+/** The opening both modes share: the pushed reference and each tag rule with why it did (not) apply. */
+function releaseSummary(title: string, name: string, digest: string, decisions: TagDecision[]): Summary {
+  return new Summary()
+    .heading(`${title}: ${name}`)
     .paragraph(`\`${name}@${digest}\``)
     .heading('Tags', 3)
     .table(
       ['rule', 'tag', 'why'],
       decisions.map((d) => [d.rule, d.tag ? `\`${d.tag}\`` : '—', d.why]),
-    )
-    .heading('Platforms', 3)
-    .table(['platform', 'manifest', 'build + push'], rows);
-  if (generated) s.details('Generated Dockerfile', new Summary().code(generated, 'dockerfile').toString());
-  writeSummary(s);
+    );
 }
