@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
@@ -200,6 +200,15 @@ describeWith(
     const multi = gitCopy(MULTI, 'v0.4.0');
 
     test('two binaries per archive with README and LICENSE; template fields per target', async () => {
+      // Field report: {{.ShortCommit}} was always 7 characters where git (and GoReleaser) gave 8. A
+      // repository with 20,000 objects makes git's own abbreviation 8 characters long.
+      const blobs = Array.from(
+        { length: 20_000 },
+        (_, i) => `blob\ndata ${`b${i}\n`.length}\nb${i}\n\n`,
+      ).join('');
+      execFileSync('git', ['fast-import', '--quiet'], { cwd: multi, input: blobs });
+      const short = sh('git', ['rev-parse', '--short', 'HEAD'], multi).trim();
+      expect(short).toHaveLength(8);
       const r = await buildMatrix(multi, [
         'targets=linux/amd64,windows/amd64',
         'packages=./cmd/alpha\n./cmd/beta',
@@ -219,10 +228,68 @@ describeWith(
       expect(listing).toMatch(/^-rwxr-xr-x 0\/0 .* 2026-11-01 10:00:00 alpha$/m);
       const x = tempDir('multi-x');
       sh('tar', ['-xzf', join(dist, 'multibin_0.4.0_linux_amd64.tar.gz'), '-C', x]);
-      const short = sh('git', ['rev-parse', '--short=7', 'HEAD'], multi).trim();
       expect(sh(join(x, 'beta'), [])).toBe(
         `hello from beta\nversion=0.4.0 commit=${short} target=linux/amd64 goos=linux goarch=amd64\n`,
       );
+    }, 600_000);
+
+    // Field report: archive: none wrote 0644 binaries ("Permission denied"); merge-from only looked
+    // inside the workspace and sent the user to download the artifacts they had downloaded.
+    test('archive: none writes runnable binaries; a merge of shards outside the workspace keeps them runnable', async () => {
+      const r = await buildMatrix(multi, [
+        'targets=linux/amd64,linux/arm64',
+        'packages=./cmd/beta',
+        'archive=none',
+        'output-dir=out-none',
+      ]);
+      expect(r.code).toBe(0);
+      const bin = join(multi, 'out-none', 'beta_linux_amd64');
+      expect(statSync(bin).mode & 0o777).toBe(0o755);
+      expect(sh(bin, [])).toContain('hello from beta');
+
+      // Shards downloaded next to the checkout, as actions/download-artifact leaves them: modes lost.
+      const outside = tempDir('shards-outside');
+      for (const [shard, target] of [
+        ['1', 'linux/amd64'],
+        ['2', 'linux/arm64'],
+      ]) {
+        const out = `out-shard-${shard}`;
+        const b = await buildMatrix(multi, [
+          `targets=${target}`,
+          'packages=./cmd/beta',
+          'archive=none',
+          `shard=${shard}`,
+          `output-dir=${out}`,
+        ]);
+        expect(b.code).toBe(0);
+        cpSync(join(multi, out), join(outside, 'shards', shard), { recursive: true });
+        for (const f of readdirSync(join(outside, 'shards', shard)))
+          chmodSync(join(outside, 'shards', shard, f), 0o644);
+      }
+      const abs = await buildMatrix(multi, [
+        'mode=merge',
+        `merge-from=${join(outside, 'shards')}/*`,
+        'output-dir=out-merged',
+      ]);
+      expect(abs.code).toBe(0);
+      const merged = join(multi, 'out-merged', 'beta_linux_amd64');
+      expect(statSync(merged).mode & 0o777).toBe(0o755);
+      expect(sh(merged, [])).toContain('hello from beta');
+      expect(statSync(join(multi, 'out-merged', 'manifest.json')).mode & 0o111).toBe(0);
+
+      // The same shards by a `../` path from the workspace.
+      const rel = relative(multi, join(outside, 'shards'));
+      expect(rel.startsWith('..')).toBe(true);
+      const up = await buildMatrix(multi, ['mode=merge', `merge-from=${rel}/*`, 'output-dir=out-merged-rel']);
+      expect(up.code).toBe(0);
+      expect(readdirSync(join(multi, 'out-merged-rel')).sort()).toEqual(
+        readdirSync(join(multi, 'out-merged')).sort(),
+      );
+
+      // A path that does not exist is named as such, resolved.
+      const none = await buildMatrix(multi, ['mode=merge', 'merge-from=../nowhere/*', 'output-dir=out-x']);
+      expect(none.code).toBe(1);
+      expect(none.stderr).toContain(`${join(dirname(multi), 'nowhere')} does not exist`);
     }, 600_000);
 
     test('upload-artifact: output-dir goes to the artifact service as one zip, hashed as uploaded', async () => {
@@ -287,7 +354,7 @@ describeWith(
         'example.com/multibin/lib is package lib, not a main package',
         'List the command packages',
       ],
-      [['mode=merge'], 'Input `merge-from` got `shards/*`', 'Download every shard'],
+      [['mode=merge'], 'Input `merge-from` got `shards/*`', "download every shard's artifact there first"],
       [
         ['packages=./cmd/alpha\n./cmd/beta', 'binary-name=tool'],
         'Input `binary-name` is `tool`, but `packages` has 2 main packages',

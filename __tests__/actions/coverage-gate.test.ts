@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goShip, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -128,6 +128,29 @@ func Sign(x int) int {
     expect(`${combined.outputs['total-func']}%`).toBe((await goToolCoverFunc(dir, 'combined.out')).total);
   }, 120_000);
 
+  // Field report: coverage-gate's JSON had no per-function figures; go tool cover -func has them.
+  test.each(['coverage.out', 'combined.out'])(
+    'the JSON report lists every function with the figure go tool cover -func prints (%s)',
+    async (profile) => {
+      if (profile === 'combined.out' && !existsSync(join(dir, profile)))
+        await goTest(dir, ['-coverpkg=./...', '-coverprofile=combined.out', './...']);
+      const r = await gate([`profiles=${profile}`, 'exclude-generated=false']);
+      expect(r.code).toBe(0);
+      const report = JSON.parse(readFileSync(JSON.parse(r.stdout).outputs['report-json'], 'utf8')) as {
+        files: { file: string; funcs: { name: string; line: number; percent: string }[] }[];
+      };
+      const ours = report.files.flatMap((f) =>
+        f.funcs.map((fn) => `${f.file}:${fn.line}:\t${fn.name}\t${fn.percent}`),
+      );
+      const go = (await goToolCoverFunc(dir, profile)).funcs.map(
+        (f) => `${f.file}:${f.line}:\t${f.name}\t${f.percent}`,
+      );
+      expect(go.length).toBeGreaterThan(5);
+      expect(ours).toEqual(go);
+    },
+    120_000,
+  );
+
   test('the gate fails below a threshold and names what failed; integer comparison', async () => {
     const r = await gate(['threshold-total=99', 'threshold-patch=50', 'base-ref=main']);
     expect(r.code).toBe(1);
@@ -147,6 +170,36 @@ func Sign(x int) int {
     const report = JSON.parse(readFileSync(JSON.parse(r.stdout).outputs['report-json'], 'utf8'));
     expect(report.excluded).toEqual([{ file: 'example.com/covmod/calc/zz_generated.go', why: 'generated' }]);
     expect(r.code).toBe(0);
+  }, 120_000);
+
+  // Field report: with generated files excluded, the figure was labelled "go tool cover -func" while
+  // go tool cover printed another number. The label must be true, and go tool cover's own figure given.
+  test('with files excluded, every figure says so and go tool cover -func’s own total is given beside it', async () => {
+    const r = await gate([]);
+    expect(r.code).toBe(0);
+    const { outputs, summary } = JSON.parse(r.stdout) as { outputs: Record<string, string>; summary: string };
+    const go = await goToolCoverFunc(dir, 'coverage.out');
+    expect(`${outputs['go-tool-cover-func']}%`).toBe(go.total);
+    expect(outputs['excluded-files']).toBe('1');
+    expect(outputs['total-func']).not.toBe(outputs['go-tool-cover-func']);
+    expect(r.stderr).toContain(
+      `Coverage: ${outputs['total-func']}% of statements in functions and ${outputs.total}% of all statements after excluding 1 file (1 generated); on the whole profile, go tool cover -func says ${go.total}`,
+    );
+    expect(r.stderr).not.toContain(
+      `${outputs['total-func']}% of statements in functions (go tool cover -func)`,
+    );
+    expect(summary).toContain(
+      `| total, in functions, after excluding 1 file (1 generated) | ${outputs['total-func']}% |`,
+    );
+    expect(summary).toContain(`| whole profile, in functions (\`go tool cover -func\`) | ${go.total} |`);
+    const report = JSON.parse(readFileSync(outputs['report-json'], 'utf8'));
+    expect(report.wholeProfile.totalFunc.percent).toBe(go.total);
+    // Nothing excluded: the figures are go tool cover's and say so; the extra outputs agree.
+    const all = JSON.parse((await gate(['exclude-generated=false'])).stdout) as {
+      outputs: Record<string, string>;
+    };
+    expect(all.outputs['excluded-files']).toBe('0');
+    expect(all.outputs['go-tool-cover-func']).toBe(all.outputs['total-func']);
   }, 120_000);
 
   test.each([

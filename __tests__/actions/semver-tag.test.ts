@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { goShip, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
+import { githubServerOf } from '../../src/runner/local-runner.js';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Dev',
@@ -318,6 +319,84 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     });
     expect(tags.v1).toBe(r.git('rev-parse', 'HEAD'));
   }, 60_000);
+
+  // Field report: runner work directories and checkouts are often reached through a link; the module
+  // directory came out as `../../link` and `git log -- ../../link` failed as "a go-ship bug".
+  test('a workspace reached through a symlink: the root module and a nested one are tagged', async () => {
+    const r = repository();
+    r.write('tools/go.mod', 'module example.com/lib/tools\n\ngo 1.22\n');
+    r.commit('feat: both');
+    r.tag('v1.0.0');
+    r.commit('fix: root', 'lib.go');
+    r.commit('feat(tools): flag', 'tools/main.go');
+    const link = join(tempDir('semver-link'), 'checkout');
+    symlinkSync(r.work, link);
+    const root = await semverTag(link);
+    expect(root.code).toBe(0);
+    expect(root.stderr).not.toContain('go-ship bug');
+    expect(root.outputs).toMatchObject({ tag: 'v1.0.1', 'previous-tag': 'v1.0.0', created: 'true' });
+    const tools = await semverTag(join(link, 'tools'));
+    expect(tools.code).toBe(0);
+    expect(tools.outputs).toMatchObject({ tag: 'tools/v0.1.0', created: 'true' });
+  }, 60_000);
+
+  // Field report: 10 of 41 real changelogs had a squash subject repeated by its first bullet.
+  test('a squash body repeating its subject gives one changelog line', async () => {
+    const r = repository();
+    r.commit('chore: start');
+    r.tag('v1.0.0');
+    r.commit('feat(api): add Client.Ping (#31)\n\n* feat(api): add Client.Ping\n\n* fix: retry on 503');
+    const res = await semverTag(r.work);
+    expect(res.code).toBe(0);
+    expect(res.outputs.changelog.match(/add Client\.Ping/g)).toHaveLength(1);
+    expect(res.outputs.changelog).toContain('retry on 503');
+  }, 60_000);
+
+  test('HEAD already tagged: previous-tag is the release before it; nothing to release keeps tag and says so', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    r.commit('fix: b');
+    r.tag('v1.0.1');
+    const tagged = await semverTag(r.work);
+    expect(tagged.outputs).toMatchObject({
+      tag: 'v1.0.1',
+      'previous-tag': 'v1.0.0',
+      created: 'false',
+      bump: 'none',
+    });
+    r.commit('docs: readme');
+    const none = await semverTag(r.work);
+    expect(none.outputs).toMatchObject({ tag: 'v1.0.1', version: '1.0.1', bump: 'none', created: 'false' });
+    expect(none.stderr).toContain('The tag and version outputs stay at the latest release, v1.0.1.');
+  }, 60_000);
+
+  test('outside GitHub (the CLI on a non-GitHub remote) the changelog has no github.com links', async () => {
+    const r = repository();
+    r.commit('chore: start');
+    r.tag('v1.0.0');
+    r.commit('feat: thing (#4)');
+    // The remote is a path here; the CLI used to call it github.com/<dir>/remote.
+    const res = await semverTag(r.work);
+    expect(res.outputs.changelog).toContain('- thing (#4) (');
+    expect(res.outputs.changelog).not.toContain('https://');
+  }, 60_000);
+
+  test.each([
+    ['https://github.com/o/r.git', {}, 'https://github.com'],
+    ['git@github.com:o/r.git', {}, 'https://github.com'],
+    ['ssh://git@github.com/o/r', {}, 'https://github.com'],
+    ['https://gitlab.com/g/p.git', {}, undefined],
+    ['git@gitlab.example.com:g/p.git', {}, undefined],
+    ['/srv/git/p.git', {}, undefined],
+    [
+      'https://ghe.example.com/o/r.git',
+      { GITHUB_SERVER_URL: 'https://ghe.example.com' },
+      'https://ghe.example.com',
+    ],
+  ])('the GitHub server of remote %s', (remote, env, web) => {
+    expect(githubServerOf(remote, env)?.web).toBe(web);
+  });
 
   test('bad input and faults', async () => {
     const r = repository();

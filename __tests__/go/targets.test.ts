@@ -56,6 +56,24 @@ describeWith('go', hasCommand('go', ['version']), 'targets against go tool dist 
     expect(() => parseTargets([raw], dist)).toThrow(message);
   });
 
+  test('several invalid targets are all named in one error, each with its own fix', () => {
+    const err = (() => {
+      try {
+        parseTargets(['linux/amd46', 'linux/arm64', 'darwn/arm64', 'linux/amd64/v9'], dist);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return '';
+    })();
+    expect(err).toContain('Input `targets` has 3 invalid targets:');
+    expect(err).toContain('`linux/amd46`: it accepts GOOS/GOARCH pairs');
+    expect(err).toContain('Did you mean `linux/amd64`');
+    expect(err).toContain('`darwn/arm64`');
+    expect(err).toContain('Did you mean `darwin/arm64`');
+    expect(err).toContain('`linux/amd64/v9`: it accepts for amd64 one of the GOAMD64 values');
+    expect(err).not.toContain('`linux/arm64`:');
+  });
+
   test('an empty list is refused', () => {
     expect(() => parseTargets([], dist)).toThrow('lists no targets');
   });

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
@@ -20,6 +20,43 @@ test('examples/go-ship.yml is a valid .go-ship.yml', () => {
 });
 
 type Stages = { stage: string; status: string; detail: string; outputs: Record<string, string> }[];
+
+// Field report: the build stage failed with "no Go files" on a module whose only command is cmd/app.
+describeWith(
+  'go and git',
+  hasCommand('go', ['version']) && hasCommand('git'),
+  'the pipeline on a module with cmd/app only',
+  () => {
+    test('the build stage finds the main package with go list and builds it', async () => {
+      const mod = join(tempDir('pipeline-cmd'), 'cmdonly');
+      cpSync(join(ROOT, 'examples', 'hello-svc'), join(mod, 'cmd', 'app'), { recursive: true });
+      rmSync(join(mod, 'cmd', 'app', 'go.mod'));
+      writeFileSync(join(mod, 'go.mod'), 'module example.com/cmdonly\n\ngo 1.22\n');
+      writeFileSync(
+        join(mod, '.go-ship.yml'),
+        'setup-go-cross:\n  go-version-file: go.mod\nbuild-matrix:\n  targets: [linux/amd64]\n',
+      );
+      writeFileSync(join(mod, '.gitignore'), '/dist/\n*.out\n');
+      const git = (...a: string[]) =>
+        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
+          cwd: mod,
+          stdio: 'pipe',
+        });
+      git('init', '-q', '-b', 'main');
+      git('add', '.');
+      git('commit', '-q', '-m', 'feat: app');
+      const r = await goShip(['pipeline', '--workspace', mod, '--json']);
+      expect(r.stderr).not.toContain('no Go files');
+      expect(r.code).toBe(0);
+      const stages = (JSON.parse(r.stdout) as { stages: Stages }).stages;
+      const build = stages.find((s) => s.stage === 'build')!;
+      expect(build.status).toBe('passed');
+      expect(r.stderr).toContain('main packages: ./cmd/app');
+      const [artifact] = JSON.parse(build.outputs.artifacts) as { path: string }[];
+      expect(execFileSync('tar', ['-tzf', artifact.path], { encoding: 'utf8' }).split('\n')).toContain('app');
+    }, 300_000);
+  },
+);
 
 describeWith(
   'go, git and a registry',

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
@@ -25,6 +25,8 @@ export interface BuildSpec {
   strip: boolean;
   version: string;
   commit: string;
+  /** git's abbreviation of the commit, for {{.ShortCommit}} (GoReleaser runs `git rev-parse --short`). */
+  shortCommit: string;
   /** The commit time: build date in ldflags and mtime in archives, so rebuilds are identical. */
   commitTime: number;
 }
@@ -76,10 +78,12 @@ export async function resolvePackages(
     .filter(Boolean)
     .map((l) => l.split(' '));
   const notMain = listed.filter(([name]) => name !== 'main');
-  if (notMain.length)
+  if (notMain.length) {
+    const mains = await mainPackages(dir);
     throw new UserError(
-      `Input \`packages\`: ${notMain.map(([name, path]) => `${path} is package ${name}`).join('; ')}, not a main package, so it builds no binary. List the command packages (\`package main\` with \`func main\`), e.g. \`./cmd/...\`.`,
+      `Input \`packages\`: ${notMain.map(([name, path]) => `${path} is package ${name}`).join('; ')}, not a main package, so it builds no binary. List the command packages (\`package main\` with \`func main\`)${mains.length ? `; this module has ${mains.map((m) => `\`${m}\``).join(', ')}` : ', e.g. `./cmd/...`'}.`,
     );
+  }
   if (binaryName && listed.length > 1)
     throw new UserError(
       `Input \`binary-name\` is \`${binaryName}\`, but \`packages\` has ${listed.length} main packages; each binary needs its own name. Leave binary-name empty to name each after its package.`,
@@ -100,11 +104,29 @@ export async function resolvePackages(
   return out;
 }
 
+/**
+ * The module's main packages as `./dir` patterns (`.` for the root), from `go list` over `./...`:
+ * what to build when nothing says which (a module whose command lives in `cmd/app`).
+ */
+export async function mainPackages(dir: string): Promise<string[]> {
+  const r = await runCommand('go', ['list', '-e', '-f', '{{if eq .Name "main"}}{{.Dir}}{{end}}', './...'], {
+    cwd: dir,
+    check: false,
+  });
+  if (r.code !== 0) return [];
+  const base = realpathSync(dir); // go list prints real paths
+  return r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((d) => relative(base, d).split(sep).join('/'))
+    .map((rel) => (rel ? `./${rel}` : '.'));
+}
+
 export function templateFields(spec: BuildSpec, target?: Target): Record<string, string> {
   return {
     Version: spec.version,
     Commit: spec.commit,
-    ShortCommit: spec.commit.slice(0, 7),
+    ShortCommit: spec.shortCommit,
     CommitDate: new Date(spec.commitTime * 1000).toISOString().replace('.000Z', 'Z'),
     Target: target?.name ?? '',
     Os: target?.goos ?? '',

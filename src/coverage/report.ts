@@ -82,6 +82,22 @@ export function buildReport(
       funcs,
     });
   }
+  return totalsOf(files, missingSource);
+}
+
+/**
+ * The same report over some of its files (coverage-gate's exclusions), with packages and totals
+ * summed again; the whole report stays what `go tool cover -func` says about the whole profile.
+ */
+export function narrowReport(report: CoverageReport, keep: (file: string) => boolean): CoverageReport {
+  const files = report.files.filter((f) => keep(f.file));
+  return totalsOf(
+    files,
+    report.missingSource.filter((f) => keep(f)),
+  );
+}
+
+function totalsOf(files: FileCoverage[], missingSource: string[]): CoverageReport {
   const byPkg = new Map<string, { all: Ratio; func: Ratio }>();
   for (const f of files) {
     const pkg = posix.dirname(f.file);

@@ -22,6 +22,16 @@ export interface Repo {
 }
 
 /**
+ * The repository's web address (`https://github.com/owner/repo`), from GITHUB_SERVER_URL and
+ * GITHUB_REPOSITORY as the runner sets them. Undefined when either is missing: outside GitHub (the
+ * CLI on a GitLab checkout) go-ship writes no link rather than a github.com link that goes nowhere.
+ */
+export function repositoryUrl(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const server = env.GITHUB_SERVER_URL?.replace(/\/+$/, '');
+  return server && env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : undefined;
+}
+
+/**
  * The few REST endpoints go-ship calls, with fetch: JSON in and out, `Link` pagination, and errors
  * that keep the status and GitHub's message so callers can tell a read-only token (403) from an
  * outage. The token is masked before its first use.
@@ -43,7 +53,7 @@ export class GitHubClient {
     const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
     if (!owner || !repo)
       throw new Error(`GITHUB_REPOSITORY is \`${env.GITHUB_REPOSITORY ?? ''}\`; expected owner/repo.`);
-    return { client: new GitHubClient(token, env.GITHUB_API_URL), repo: { owner, repo } };
+    return { client: new GitHubClient(token, env.GITHUB_API_URL || undefined), repo: { owner, repo } };
   }
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {

@@ -60,6 +60,8 @@ export async function distList(goBinary = 'go'): Promise<DistTarget[]> {
 export function parseTargets(items: string[], dist: DistTarget[], input = 'targets'): Target[] {
   const byName = new Map(dist.map((d) => [`${d.GOOS}/${d.GOARCH}`, d]));
   const out = new Map<string, Target>();
+  // Every bad entry is named at once: fixing one at a time, one failed run each, wastes an afternoon.
+  const bad: { raw: string; accepts: string; fix: string }[] = [];
   const add = (t: Target) => out.set(t.name, t);
   for (const raw of items) {
     if (raw === 'first-class') {
@@ -71,32 +73,39 @@ export function parseTargets(items: string[], dist: DistTarget[], input = 'targe
     const d = byName.get(`${goos}/${goarch}`);
     if (!d || rest.length) {
       const near = suggest(`${goos}/${goarch}`, [...byName.keys()]);
-      throw inputError(
-        input,
+      bad.push({
         raw,
-        `GOOS/GOARCH pairs from \`go tool dist list\`, optionally with a variant (\`linux/arm/7\`, \`linux/amd64/v3\`), or \`first-class\``,
-        near.length
+        accepts: `GOOS/GOARCH pairs from \`go tool dist list\`, optionally with a variant (\`linux/arm/7\`, \`linux/amd64/v3\`), or \`first-class\``,
+        fix: near.length
           ? `Did you mean ${near.map((n) => `\`${n}\``).join(', ')}?`
           : 'Run `go tool dist list` to see every target.',
-      );
+      });
+      continue;
     }
     if (variant !== undefined) {
       const v = VARIANTS[goarch];
       if (!v || !v.values.includes(variant)) {
-        throw inputError(
-          input,
+        bad.push({
           raw,
-          v
+          accepts: v
             ? `for ${goarch} one of the ${v.env} values ${v.values.map((x) => `\`${x}\``).join(', ')}`
             : `no variant for ${goarch}`,
-          v
+          fix: v
             ? `For example \`${goos}/${goarch}/${v.values[v.values.length > 2 ? 2 : 0]}\`.`
             : `Use \`${goos}/${goarch}\`.`,
-        );
+        });
+        continue;
       }
     }
     add(makeTarget(d, variant));
   }
+  if (bad.length === 1) throw inputError(input, bad[0].raw, bad[0].accepts, bad[0].fix);
+  if (bad.length)
+    throw new UserError(
+      `Input \`${input}\` has ${bad.length} invalid targets:\n${bad
+        .map((b) => `  - \`${b.raw}\`: it accepts ${b.accepts}. ${b.fix}`)
+        .join('\n')}`,
+    );
   if (out.size === 0)
     throw new UserError(`Input \`${input}\` lists no targets. Give at least one, such as \`linux/amd64\`.`);
   return [...out.values()];

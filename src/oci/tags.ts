@@ -39,8 +39,8 @@ export function isValidTag(tag: string): boolean {
 
 /**
  * The tags of one image, as rules with priorities (metadata-action's idea) and Go-sane defaults:
- * X.Y.Z for every release; X.Y and X only for stable releases (a pre-release never moves them), X
- * not for 0.x (v0 promises nothing across minors); `latest` only for the highest stable version in
+ * X.Y.Z for every release; X.Y and X only for the highest stable release of their line (a pre-release
+ * or an older patch never moves them), X not for 0.x (v0 promises nothing across minors); `latest` only for the highest stable version in
  * the repository; `sha-<7>` of the built commit; the branch name on pushes; `pr-N` on pull requests.
  */
 export function decideTags(ctx: TagContext): TagDecision[] {
@@ -49,46 +49,53 @@ export function decideTags(ctx: TagContext): TagDecision[] {
   const stable = v && !v.pre.length;
   const add = (rule: string, priority: number, tag: string | undefined, why: string) =>
     out.push({ rule, priority, tag, why });
+  // Stable versions already in the repository: X.Y and X (and latest) never move backwards to an
+  // older release (1.4.2 after 1.5.0 leaves `1` on 1.5.0), as semver-tag's major tag does not.
+  const stableExisting = ctx.existing
+    .map((t) => parseVersion(`v${t.replace(/^v/, '')}`))
+    .filter((x): x is SemVer => Boolean(x) && !x!.pre.length);
+  const higherThan = (v: SemVer, same: (x: SemVer) => boolean) =>
+    stableExisting
+      .filter((x) => same(x) && compareVersions(x, v) > 0)
+      .sort((a, b) => compareVersions(b, a))[0];
+  const plain = (x: SemVer) => `${x.major}.${x.minor}.${x.patch}`;
   if (!ctx.version) {
     add('{{version}}', 900, undefined, 'not a release build (no version)');
   } else if (!v) {
     add('{{version}}', 900, undefined, `\`${ctx.version}\` is not a semantic version`);
   } else {
     add('{{version}}', 900, ctx.version.replace(/^v/, ''), v.pre.length ? 'pre-release' : 'release');
+    const minorHigher = stable ? higherThan(v, (x) => x.major === v.major && x.minor === v.minor) : undefined;
     add(
       '{{major}}.{{minor}}',
       800,
-      stable ? `${v.major}.${v.minor}` : undefined,
-      stable ? 'stable release' : 'pre-releases never move X.Y',
+      stable && !minorHigher ? `${v.major}.${v.minor}` : undefined,
+      !stable
+        ? 'pre-releases never move X.Y'
+        : minorHigher
+          ? `${plain(minorHigher)} is already in the repository; ${v.major}.${v.minor} stays there`
+          : 'highest stable release of its minor',
     );
+    const majorHigher = stable ? higherThan(v, (x) => x.major === v.major) : undefined;
     add(
       '{{major}}',
       700,
-      stable && v.major > 0 ? `${v.major}` : undefined,
+      stable && v.major > 0 && !majorHigher ? `${v.major}` : undefined,
       !stable
         ? 'pre-releases never move X'
         : v.major === 0
           ? 'v0 makes no promise across minor versions'
-          : 'stable release',
+          : majorHigher
+            ? `${plain(majorHigher)} is already in the repository; ${v.major} stays there`
+            : 'highest stable release of its major',
     );
   }
-  const higher = v
-    ? ctx.existing
-        .map((t) => parseVersion(`v${t}`))
-        .filter((x): x is SemVer => Boolean(x) && !x!.pre.length)
-        .find((x) => compareVersions(x, v) > 0)
-    : undefined;
+  const higher = v ? higherThan(v, () => true) : undefined;
   if (ctx.latest === 'false') add('latest', 1000, undefined, 'latest: false');
   else if (ctx.latest === 'true') add('latest', 1000, 'latest', 'latest: true');
   else if (!stable)
     add('latest', 1000, undefined, v ? 'pre-releases never move latest' : 'not a release build');
-  else if (higher)
-    add(
-      'latest',
-      1000,
-      undefined,
-      `${higher.major}.${higher.minor}.${higher.patch} is already in the repository`,
-    );
+  else if (higher) add('latest', 1000, undefined, `${plain(higher)} is already in the repository`);
   else add('latest', 1000, 'latest', 'highest stable version in the repository');
   add(
     'sha-{{sha7}}',

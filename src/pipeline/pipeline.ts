@@ -1,4 +1,5 @@
 import { delimiter, join } from 'node:path';
+import { mainPackages } from '../build/build.js';
 import { runCommand } from '../runner/command.js';
 import { runLocalAction, type LocalRunResult, type StepPhase } from '../runner/local-runner.js';
 import {
@@ -144,9 +145,15 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
       case 'tag':
         r = await action(stage, 'semver-tag', {});
         break;
-      case 'build':
-        r = await action(stage, 'build-matrix', { version });
+      case 'build': {
+        // Without `packages` in .go-ship.yml, build the module's main packages (`cmd/app` included),
+        // as a person would after `go list ./...`; build-matrix's own default is `.`.
+        const mains = config['build-matrix']?.packages ? [] : await mainPackages(opts.workspace);
+        const packages = mains.length && !mains.includes('.') ? mains.join('\n') : '';
+        if (packages) opts.onLine?.(`main packages: ${mains.join(', ')}`, stage, 'run');
+        r = await action(stage, 'build-matrix', { version, packages });
         break;
+      }
       case 'image':
         if (!config['docker-multistage']?.image) {
           done('skipped', 'no `docker-multistage.image` in .go-ship.yml');
@@ -181,7 +188,7 @@ function summaryOf(stage: Stage, o: Record<string, string>): string {
     case 'setup':
       return `Go ${o['go-version'] ?? '?'}`;
     case 'coverage':
-      return `${o['total-func'] ?? '?'}% (go tool cover -func), gate passed`;
+      return `${o['total-func'] ?? '?'}% of statements in functions${o['excluded-files'] && o['excluded-files'] !== '0' ? ` after excluding ${o['excluded-files']} file(s); go tool cover -func: ${o['go-tool-cover-func']}%` : ' (go tool cover -func)'}, gate passed`;
     case 'tag':
       return o.tag ? `${o.tag}${o.created === 'true' ? ' created' : ''}` : 'no release';
     case 'build':

@@ -77,6 +77,14 @@ export function decideCommit(commit: Commit, rules: Record<string, Bump>, defaul
     if (!(type in rules) || type === 'breaking') continue;
     const description = i === 0 ? m[4].replace(PR_REF, '') : m[4];
     const breaking = Boolean(m[3]);
+    // A squash body often repeats the subject as its first bullet: one change, said twice.
+    const same = changes.findIndex(
+      (c) => c.type === type && c.scope === (m[2] || undefined) && c.description === description,
+    );
+    if (same >= 0) {
+      if (breaking) changes[same] = { ...changes[same], breaking, bump: 'major' };
+      continue;
+    }
     changes.push({
       type,
       scope: m[2] || undefined,

@@ -42,17 +42,27 @@ export async function planRelease(git: Git, r: ReleaseRules): Promise<ReleasePla
     .filter((t) => t.commit === head && wantPre(t))
     .sort((a, b) => compareVersions(b.version, a.version));
   const base = { head, ignoredTags: ignored };
-  if (atHead.length)
+  const reachable = await reachableTags(git, r.mod);
+  if (atHead.length) {
+    // previous-tag is the release before the one at HEAD, as on the run that created it.
+    const previous = tags
+      .filter(
+        (t) =>
+          reachable.has(t.name) &&
+          t.version.pre.length === 0 &&
+          compareVersions(t.version, atHead[0].version) < 0,
+      )
+      .sort((a, b) => compareVersions(b.version, a.version))[0];
     return {
       ...base,
       existing: atHead[0],
-      previous: atHead[0],
+      previous,
       decisions: [],
       bump: 'none',
       decidedBy: `HEAD is already tagged ${atHead[0].name}`,
     };
+  }
 
-  const reachable = await reachableTags(git, r.mod);
   const previous = tags
     .filter((t) => reachable.has(t.name) && t.version.pre.length === 0)
     .sort((a, b) => compareVersions(b.version, a.version))[0];

@@ -1,5 +1,5 @@
-import { readdirSync } from 'node:fs';
-import { join, relative, sep } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 
 /**
  * Workflow-style globs (`**`, `*`, `?`, `{a,b}`; a leading `!` excludes), matched against
@@ -73,4 +73,49 @@ export function findFiles(root: string, patterns: readonly string[]): string[] {
   };
   walk(root);
   return found.sort();
+}
+
+/**
+ * A pattern's literal leading directories and the glob below them: `../shards/*` is `../shards` and
+ * `*`. Lets a pattern reach outside the root it is relative to (`../x/*`, `/abs/*`).
+ */
+export function splitGlob(pattern: string): { base: string; glob: string } {
+  const parts = pattern.replace(/\/+$/, '').split('/');
+  const first = parts.findIndex((p) => /[*?{]/.test(p));
+  if (first < 0) return { base: parts.join('/') || '/', glob: '' };
+  return {
+    base: parts.slice(0, first).join('/') || (isAbsolute(pattern) ? '/' : '.'),
+    glob: parts.slice(first).join('/'),
+  };
+}
+
+/**
+ * Directories matching the patterns (relative to `root`, or absolute, or `../`) that hold `file`,
+ * as absolute paths; `missing` lists the patterns whose literal base directory does not exist.
+ */
+export function findDirsHolding(
+  root: string,
+  patterns: readonly string[],
+  file: string,
+): { dirs: string[]; missing: { pattern: string; base: string }[] } {
+  const dirs = new Set<string>();
+  const missing: { pattern: string; base: string }[] = [];
+  for (const pattern of patterns.filter((p) => !p.startsWith('!'))) {
+    const { base, glob } = splitGlob(pattern.trim());
+    const abs = resolve(root, base);
+    if (!existsSync(abs) || !statSync(abs).isDirectory()) {
+      missing.push({ pattern, base: abs });
+      continue;
+    }
+    if (!glob) {
+      if (existsSync(join(abs, file))) dirs.add(abs);
+      continue;
+    }
+    for (const f of findFiles(abs, [`${glob}/${file}`])) dirs.add(join(abs, f.slice(0, -file.length - 1)));
+  }
+  const excluded = new GlobSet(patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1)));
+  return {
+    dirs: [...dirs].filter((d) => excluded.empty || !excluded.matches(relative(root, d))).sort(),
+    missing,
+  };
 }

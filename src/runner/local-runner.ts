@@ -265,6 +265,7 @@ export function githubContext(workspace: string): Record<string, string> {
   const tag = branch ? '' : git('describe', '--tags', '--exact-match');
   const remote = git('remote', 'get-url', 'origin');
   const repo = /[:/]([^/:]+\/[^/]+?)(?:\.git)?\/?$/.exec(remote)?.[1] ?? `local/${basename(workspace)}`;
+  const server = githubServerOf(remote);
   return {
     GITHUB_WORKSPACE: workspace,
     GITHUB_REPOSITORY: repo,
@@ -274,8 +275,10 @@ export function githubContext(workspace: string): Record<string, string> {
     GITHUB_REF_NAME: branch || tag,
     GITHUB_REF_TYPE: tag ? 'tag' : 'branch',
     GITHUB_EVENT_NAME: 'workflow_dispatch',
-    GITHUB_SERVER_URL: 'https://github.com',
-    GITHUB_API_URL: 'https://api.github.com',
+    // Only a GitHub remote makes a GitHub context: links built from it must lead somewhere. Empty,
+    // not absent, so an outer job's values do not leak in.
+    GITHUB_SERVER_URL: server?.web ?? '',
+    GITHUB_API_URL: server?.api ?? '',
     GITHUB_RUN_ID: String(Date.now()),
     GITHUB_RUN_NUMBER: '1',
     GITHUB_RUN_ATTEMPT: '1',
@@ -286,6 +289,20 @@ export function githubContext(workspace: string): Record<string, string> {
     RUNNER_NAME: 'go-ship-local',
     RUNNER_ENVIRONMENT: 'self-hosted',
   };
+}
+
+/**
+ * The GitHub server a remote lives on: github.com, or the GHES host that GITHUB_SERVER_URL names.
+ * Undefined for any other forge (GitLab, Gitea, a bare path).
+ */
+export function githubServerOf(remote: string, env = process.env): { web: string; api: string } | undefined {
+  const host = /^(?:[a-z+]+:\/\/)?(?:[^@/]+@)?([^/:]+)[:/]/i.exec(remote)?.[1]?.toLowerCase();
+  if (!host) return undefined;
+  if (host === 'github.com') return { web: 'https://github.com', api: 'https://api.github.com' };
+  const ghes = env.GITHUB_SERVER_URL ? URL.parse(env.GITHUB_SERVER_URL) : null;
+  if (ghes && ghes.host.toLowerCase() === host)
+    return { web: ghes.origin, api: env.GITHUB_API_URL ?? `${ghes.origin}/api/v3` };
+  return undefined;
 }
 
 function gitOutput(cwd: string, args: string[]): string {

@@ -8,6 +8,7 @@ import {
   readFileSync,
   rmSync,
   statSync,
+  realpathSync,
   writeFileSync,
 } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
 import { inputError, UserError } from '../../runner/errors.js';
-import { findFiles, GlobSet } from '../../runner/glob.js';
+import { findDirsHolding, findFiles } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
 import { formatBytes, formatDuration, log } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
@@ -149,6 +150,8 @@ export async function run(): Promise<void> {
 interface Source {
   version: string;
   commit: string;
+  /** git's own abbreviation (`%h`, as `git rev-parse --short`): 7 characters or more as the repository grows. */
+  shortCommit?: string;
   commitTime: number;
   project: string;
 }
@@ -156,8 +159,8 @@ interface Source {
 /** Version, commit and commit time from git (SOURCE_DATE_EPOCH and `version` when given). */
 async function source(config: Config): Promise<Source> {
   const git = (args: string[]) => runCommand('git', args, { cwd: config.workspace, check: false });
-  const head = await git(['log', '-1', '--format=%H %ct']);
-  const [commit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
+  const head = await git(['log', '-1', '--format=%H %h %ct']);
+  const [commit = '', shortCommit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
   const epoch = process.env.SOURCE_DATE_EPOCH;
   const commitTime = epoch && /^\d+$/.test(epoch) ? Number(epoch) : Number(time || 0);
   let version = config.version;
@@ -176,7 +179,7 @@ async function source(config: Config): Promise<Source> {
         .filter((p) => !/^v[2-9]\d*$/.test(p))
         .at(-1) ?? 'project';
   }
-  return { version, commit, commitTime, project };
+  return { version, commit, shortCommit, commitTime, project };
 }
 
 async function targetsOf(config: Config): Promise<Target[]> {
@@ -249,6 +252,7 @@ async function build(config: Config): Promise<void> {
     strip: config.strip,
     version: src.version,
     commit: src.commit,
+    shortCommit: src.shortCommit ?? '',
     commitTime: src.commitTime,
   };
   // Binaries are built outside the checkout: a new file in the work tree would mark the next
@@ -339,7 +343,10 @@ function writeFiles(
 ): string | undefined {
   rmSync(config.outputDir, { recursive: true, force: true });
   mkdirSync(config.outputDir, { recursive: true });
-  for (const f of files) writeFileSync(join(config.outputDir, f.name), f.data);
+  // Bare binaries (archive: none) must run as they are; a shard's artifact download loses modes.
+  const executable = new Set(manifest.artifacts.filter((a) => a.kind === 'binary').map((a) => a.path));
+  for (const f of files)
+    writeFileSync(join(config.outputDir, f.name), f.data, { mode: executable.has(f.name) ? 0o755 : 0o644 });
   let checksumsFile: string | undefined;
   if (config.checksums) {
     checksumsFile = join(config.outputDir, `${src.project}_${src.version}_checksums.txt`);
@@ -397,7 +404,9 @@ async function warnIfDirtying(config: Config): Promise<void> {
     check: false,
   });
   if (top.code !== 0) return;
-  const rel = relative(top.stdout.trim(), config.outputDir);
+  // git's top is a real path; the workspace may be reached through a symlink.
+  const real = join(realpathSync(config.workspace), relative(config.workspace, config.outputDir));
+  const rel = relative(top.stdout.trim(), real);
   if (rel.startsWith('..')) return;
   const ignored = await runCommand('git', ['check-ignore', '-q', `${rel}/`], {
     cwd: top.stdout.trim(),
@@ -439,23 +448,16 @@ async function verifyReproducible(spec: BuildSpec, first: BuiltBinary, scratch: 
 
 async function merge(config: Config): Promise<void> {
   const patterns = config.mergeFrom.length ? config.mergeFrom : ['shards/*'];
-  const set = new GlobSet(patterns);
-  const dirs = [
-    ...new Set(
-      findFiles(
-        config.workspace,
-        patterns.map((p) => `${p.replace(/\/$/, '')}/manifest.json`),
-      ).map((f) => dirname(f)),
-    ),
-  ]
-    .filter((d) => set.matches(d))
-    .map((d) => join(config.workspace, d));
+  // Relative to the workspace, or absolute, or `../`: shards may be downloaded anywhere.
+  const { dirs, missing } = findDirsHolding(config.workspace, patterns, 'manifest.json');
   if (!dirs.length)
     throw inputError(
       'merge-from',
       patterns.join(', '),
-      'globs of directories holding shard outputs (each with manifest.json)',
-      "Download every shard's artifact first (actions/download-artifact with a path per shard).",
+      'globs of directories holding shard outputs (each with manifest.json), relative to working-directory or absolute',
+      missing.length
+        ? `${missing.map((m) => m.base).join(', ')} does not exist: download every shard's artifact there first (actions/download-artifact with a path per shard), or point merge-from at where they are.`
+        : "No directory there holds a manifest.json: download every shard's artifact whole (actions/download-artifact with a path per shard).",
     );
   const manifests = dirs.map((d) => ({ dir: d, m: readVerifiedManifest(d) }));
   const first = manifests[0].m;

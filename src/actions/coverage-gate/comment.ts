@@ -14,10 +14,14 @@ export interface ReportJson {
   workingDirectory: string;
   pullRequest?: { number: number; headSha: string };
   passed: boolean;
+  /** After exclusions: the figures the gates judge. */
   totalFunc: Pct;
   totalAll: Pct;
+  /** When files were excluded: `go tool cover -func`'s and `go test -cover`'s totals on the whole profile. */
+  wholeProfile?: { totalFunc: Pct; totalAll: Pct };
   packages: { pkg: string; func: Pct; all: Pct }[];
-  files: { file: string; func?: Pct; all: Pct }[];
+  /** Per file, and per function as `go tool cover -func` lists them (no funcs without the source). */
+  files: { file: string; func?: Pct; all: Pct; funcs?: (Pct & { name: string; line: number })[] }[];
   patch?: Pct & {
     base: string;
     partial: number;
@@ -107,7 +111,9 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
     );
   }
   const notes = [
-    `\`go tool cover -func\` total; all statements (\`go test -cover\`): ${r.totalAll.percent}`,
+    r.wholeProfile
+      ? `in functions, after excluding ${r.excluded?.length ?? 0} file(s); on the whole profile \`go tool cover -func\` says ${r.wholeProfile.totalFunc.percent}, \`go test -cover\` ${r.wholeProfile.totalAll.percent}`
+      : `\`go tool cover -func\` total; all statements (\`go test -cover\`): ${r.totalAll.percent}`,
     r.baseline ? `compared with ${r.baseline.source}: ${r.baseline.totalFunc.percent}` : undefined,
     r.patch ? `changed lines since ${r.patch.base.slice(0, 7)}` : undefined,
     `commit ${r.commit.slice(0, 7)}`,

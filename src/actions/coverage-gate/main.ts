@@ -13,6 +13,7 @@ import { changedLines, lineCoverage, type LineState } from '../../coverage/patch
 import { parseProfiles, type Profile, type ProfileSource } from '../../coverage/profile.js';
 import {
   buildReport,
+  narrowReport,
   formatRatio,
   meets,
   percent,
@@ -22,6 +23,7 @@ import {
 import { localModules, repoPath } from '../../coverage/source.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
+import { Git } from '../../release/tags.js';
 import { inputError, UserError } from '../../runner/errors.js';
 import { findFiles, GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
@@ -29,7 +31,13 @@ import { log } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 import { upsertStickyComment } from '../../github/comments.js';
-import { eventPayload, GitHubApiError, GitHubClient, pullRequestOf } from '../../github/rest.js';
+import {
+  eventPayload,
+  GitHubApiError,
+  GitHubClient,
+  pullRequestOf,
+  repositoryUrl,
+} from '../../github/rest.js';
 import { commentMarker, renderComment, type ReportJson } from './comment.js';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
@@ -227,7 +235,8 @@ export async function run(): Promise<void> {
   const paths = new Map<string, string | undefined>();
   for (const file of profile.files.keys()) paths.set(file, repoPath(file, modules, config.workspace));
 
-  // Exclusions apply before any total is computed.
+  // Exclusions apply before any gated total is computed; the whole profile's figures stay beside
+  // them, because only those are what `go tool cover -func` and `go test -cover` print.
   const exclude = new GlobSet(config.exclude);
   const excluded: { file: string; why: string }[] = [];
   const kept: Profile = { mode: profile.mode, files: new Map() };
@@ -238,10 +247,11 @@ export async function run(): Promise<void> {
       excluded.push({ file, why: 'generated' });
     else kept.files.set(file, blocks);
   }
-  const report = buildReport(kept, (file) => {
+  const whole = buildReport(profile, (file) => {
     const p = paths.get(file);
     return p ? findFuncs(readFileSync(join(config.workspace, p))) : undefined;
   });
+  const report = excluded.length ? narrowReport(whole, (file) => kept.files.has(file)) : whole;
   if (report.missingSource.length)
     log.warning(
       `No source found for ${report.missingSource.length} file(s) (${report.missingSource.slice(0, 3).join(', ')}${report.missingSource.length > 3 ? ', …' : ''}); their function totals count all blocks. Run coverage-gate in the module's checkout (working-directory).`,
@@ -266,24 +276,47 @@ export async function run(): Promise<void> {
   }
 
   const passed = gates.every((g) => g.passed);
-  const json = toJson(config, report, gates, patch, excluded, baseline, passed);
+  const json = toJson(config, report, whole, gates, patch, excluded, baseline, passed);
   mkdirSync(dirname(config.reportFile), { recursive: true });
   writeFileSync(config.reportFile, JSON.stringify(json, null, 2));
   if (config.badge) writeBadge(config.badge, report, gates);
   setOutputs(json, config.reportFile);
   log.info(
-    `Coverage: ${formatRatio(report.totalFunc)} of statements in functions (go tool cover -func), ${formatRatio(report.totalAll)} of all statements (go test -cover)${patch ? `; patch ${formatRatio(patch.ratio)} of ${patch.ratio.total} changed lines` : ''}${baseline ? `; ${formatDelta(report.totalFunc, baseline.totalFunc)} vs ${baseline.source}` : ''}`,
+    `Coverage: ${coverageLine(report, whole, excluded)}${patch ? `; patch ${formatRatio(patch.ratio)} of ${patch.ratio.total} changed lines` : ''}${baseline ? `; ${formatDelta(report.totalFunc, baseline.totalFunc)} vs ${baseline.source}` : ''}`,
   );
-  writeSummary(summarize(report, gates, patch, excluded, passed, baseline));
+  writeSummary(summarize(report, whole, gates, patch, excluded, passed, baseline));
   if (config.comment) await postComment(config, json);
   const failed = gates.filter((g) => !g.passed);
   if (failed.length) throw new UserError(`Coverage gate failed: ${failed.map((g) => g.failure).join('; ')}.`);
+}
+
+/** What the figures are, said exactly: after exclusions they are not go tool cover's any more. */
+function coverageLine(
+  report: CoverageReport,
+  whole: CoverageReport,
+  excluded: { file: string; why: string }[],
+): string {
+  if (!excluded.length)
+    return `${formatRatio(report.totalFunc)} of statements in functions (go tool cover -func), ${formatRatio(report.totalAll)} of all statements (go test -cover)`;
+  return `${formatRatio(report.totalFunc)} of statements in functions and ${formatRatio(report.totalAll)} of all statements after excluding ${excludedText(excluded)}; on the whole profile, go tool cover -func says ${formatRatio(whole.totalFunc)} and go test -cover ${formatRatio(whole.totalAll)}`;
+}
+
+function excludedText(excluded: { file: string; why: string }[]): string {
+  const by = (why: string) => excluded.filter((e) => e.why === why).length;
+  const parts = [
+    by('generated') ? `${by('generated')} generated` : '',
+    by('exclude') ? `${by('exclude')} by \`exclude\`` : '',
+  ].filter(Boolean);
+  return `${excluded.length} file${excluded.length === 1 ? '' : 's'} (${parts.join(', ')})`;
 }
 
 function setOutputs(json: ReportJson, reportFile: string): void {
   const strip = (p: { percent: string }) => p.percent.slice(0, -1);
   workflow.setOutput('total', strip(json.totalAll));
   workflow.setOutput('total-func', strip(json.totalFunc));
+  workflow.setOutput('go-tool-cover-func', strip(json.wholeProfile?.totalFunc ?? json.totalFunc));
+  workflow.setOutput('go-test-cover', strip(json.wholeProfile?.totalAll ?? json.totalAll));
+  workflow.setOutput('excluded-files', String(json.excluded?.length ?? 0));
   workflow.setOutput('patch', json.patch ? strip(json.patch) : '');
   workflow.setOutput('passed', String(json.passed));
   workflow.setOutput('report-json', reportFile);
@@ -352,9 +385,11 @@ async function postComment(config: Config, json: ReportJson): Promise<void> {
   }
   try {
     const { client, repo } = GitHubClient.fromEnv(config.githubToken);
-    const runUrl = process.env.GITHUB_RUN_ID
-      ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}/actions/runs/${process.env.GITHUB_RUN_ID}`
-      : undefined;
+    const repoUrl = repositoryUrl();
+    const runUrl =
+      repoUrl && process.env.GITHUB_RUN_ID
+        ? `${repoUrl}/actions/runs/${process.env.GITHUB_RUN_ID}`
+        : undefined;
     const result = await upsertStickyComment(
       client,
       repo,
@@ -446,12 +481,17 @@ async function patchCoverage(
   profile: Profile,
   paths: Map<string, string | undefined>,
 ): Promise<PatchResult> {
-  const top = (
-    await runCommand('git', ['rev-parse', '--show-toplevel'], { cwd: config.workspace })
-  ).stdout.trim();
+  const where = await new Git(config.workspace).location();
+  if (!where)
+    throw inputError(
+      'base-ref',
+      config.baseRef!,
+      'a git revision, in a git checkout',
+      `${config.workspace} is not inside a git checkout, so patch coverage has no changed lines: run actions/checkout (fetch-depth: 0) first, or leave base-ref empty.`,
+    );
+  const { top, prefix } = where;
   const { lines, base } = await changedLines(top, config.baseRef!);
   const byRepoPath = new Map<string, string>();
-  const prefix = resolve(config.workspace).slice(resolve(top).length + 1);
   for (const [file, p] of paths) if (p) byRepoPath.set(prefix ? `${prefix}/${p}` : p, file);
   const result: PatchResult = {
     base,
@@ -520,6 +560,7 @@ function annotate(patch: PatchResult): void {
 function toJson(
   config: Config,
   report: CoverageReport,
+  whole: CoverageReport,
   gates: GateResult[],
   patch: PatchResult | undefined,
   excluded: { file: string; why: string }[],
@@ -536,8 +577,17 @@ function toJson(
     passed,
     totalFunc: pct(report.totalFunc),
     totalAll: pct(report.totalAll),
+    wholeProfile: excluded.length
+      ? { totalFunc: pct(whole.totalFunc), totalAll: pct(whole.totalAll) }
+      : undefined,
     packages: report.packages.map((p) => ({ pkg: p.pkg, func: pct(p.func), all: pct(p.all) })),
-    files: report.files.map((f) => ({ file: f.file, func: f.func && pct(f.func), all: pct(f.all) })),
+    files: report.files.map((f) => ({
+      file: f.file,
+      func: f.func && pct(f.func),
+      all: pct(f.all),
+      // The lines of `go tool cover -func`: file:line, function name, percent.
+      funcs: f.funcs.map((fn) => ({ name: fn.name, line: fn.line, ...pct(fn) })),
+    })),
     patch: patch && {
       base: patch.base,
       ...pct(patch.ratio),
@@ -561,6 +611,7 @@ function toJson(
 
 function summarize(
   report: CoverageReport,
+  whole: CoverageReport,
   gates: GateResult[],
   patch: PatchResult | undefined,
   excluded: { file: string; why: string }[],
@@ -572,47 +623,65 @@ function summarize(
     const g = gateFor(name);
     return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';
   };
-  const s = new Summary()
-    .heading(`coverage-gate: ${passed ? '✅ passed' : '❌ failed'}`)
-    .table(
-      ['measure', 'coverage', 'statements', 'gate'],
+  const s = new Summary().heading(`coverage-gate: ${passed ? '✅ passed' : '❌ failed'}`).table(
+    ['measure', 'coverage', 'statements', 'gate'],
+    [
       [
-        [
-          'total, in functions (`go tool cover -func`)',
-          formatRatio(report.totalFunc),
-          `${report.totalFunc.covered} / ${report.totalFunc.total}`,
-          verdict('total'),
-        ],
-        ...(baseline
-          ? [
-              [
-                `baseline (${baseline.source})`,
-                `${formatRatio(baseline.totalFunc)} → ${formatDelta(report.totalFunc, baseline.totalFunc)}`,
-                `${baseline.totalFunc.covered} / ${baseline.totalFunc.total}`,
-                verdict('max-drop'),
-              ],
-            ]
-          : []),
-        [
-          'total, all statements (`go test -cover`)',
-          formatRatio(report.totalAll),
-          `${report.totalAll.covered} / ${report.totalAll.total}`,
-          '',
-        ],
-        ...(patch
-          ? [
-              [
-                `patch (changed lines since ${patch.base.slice(0, 7)})`,
-                formatRatio(patch.ratio),
-                `${patch.ratio.covered} / ${patch.ratio.total} lines${patch.partial ? `, ${patch.partial} partial` : ''}`,
-                verdict('patch'),
-              ],
-            ]
-          : []),
+        excluded.length
+          ? `total, in functions, after excluding ${excludedText(excluded)}`
+          : 'total, in functions (`go tool cover -func`)',
+        formatRatio(report.totalFunc),
+        `${report.totalFunc.covered} / ${report.totalFunc.total}`,
+        verdict('total'),
       ],
-    );
+      ...(baseline
+        ? [
+            [
+              `baseline (${baseline.source})`,
+              `${formatRatio(baseline.totalFunc)} → ${formatDelta(report.totalFunc, baseline.totalFunc)}`,
+              `${baseline.totalFunc.covered} / ${baseline.totalFunc.total}`,
+              verdict('max-drop'),
+            ],
+          ]
+        : []),
+      [
+        excluded.length
+          ? `total, all statements, after excluding ${excludedText(excluded)}`
+          : 'total, all statements (`go test -cover`)',
+        formatRatio(report.totalAll),
+        `${report.totalAll.covered} / ${report.totalAll.total}`,
+        '',
+      ],
+      ...(excluded.length
+        ? [
+            [
+              'whole profile, in functions (`go tool cover -func`)',
+              formatRatio(whole.totalFunc),
+              `${whole.totalFunc.covered} / ${whole.totalFunc.total}`,
+              '',
+            ],
+            [
+              'whole profile, all statements (`go test -cover`)',
+              formatRatio(whole.totalAll),
+              `${whole.totalAll.covered} / ${whole.totalAll.total}`,
+              '',
+            ],
+          ]
+        : []),
+      ...(patch
+        ? [
+            [
+              `patch (changed lines since ${patch.base.slice(0, 7)})`,
+              formatRatio(patch.ratio),
+              `${patch.ratio.covered} / ${patch.ratio.total} lines${patch.partial ? `, ${patch.partial} partial` : ''}`,
+              verdict('patch'),
+            ],
+          ]
+        : []),
+    ],
+  );
   const worst = [...report.packages].sort((a, b) => percent(a.func) - percent(b.func));
-  s.heading('Packages (lowest first)', 3).table(
+  s.heading(`Packages (lowest first${excluded.length ? ', excluded files left out' : ''})`, 3).table(
     ['package', 'coverage', 'statements', 'gate'],
     worst
       .slice(0, 10)

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import { readTarGz } from '../../build/archive.js';
 import { readVerifiedManifest, sha256, type Artifact, type Manifest } from '../../build/manifest.js';
-import { eventPayload, pullRequestOf } from '../../github/rest.js';
+import { eventPayload, pullRequestOf, repositoryUrl } from '../../github/rest.js';
 import {
   buildAndPushPlatform,
   generateDockerfile,
@@ -200,9 +200,7 @@ async function planRelease(
   const tags = [...new Set(decisions.filter((d) => d.tag).map((d) => d.tag!))];
   if (!tags.length)
     throw new UserError('No tag rule produced a tag (see the summary); give `version` or `tags`.');
-  const repoUrl = process.env.GITHUB_REPOSITORY
-    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
-    : undefined;
+  const repoUrl = repositoryUrl();
   const oci: Record<string, string> = {
     'org.opencontainers.image.created': new Date(created * 1000).toISOString().replace('.000Z', 'Z'),
     'org.opencontainers.image.revision': sha,

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ensureRelease, mergedPullOf } from '../../github/releases.js';
-import { eventPayload, GitHubApiError, GitHubClient } from '../../github/rest.js';
+import { eventPayload, GitHubApiError, GitHubClient, repositoryUrl } from '../../github/rest.js';
 import { diffApi } from '../../release/apicheck.js';
 import { renderChangelog } from '../../release/changelog.js';
 import { bumpFromLabels, parseRules } from '../../release/commits.js';
@@ -118,19 +118,20 @@ interface Outcome {
 
 export async function run(): Promise<void> {
   const config = getInputs();
-  const root = (await new Git(config.workspace).out(['rev-parse', '--show-toplevel']).catch(() => '')) || '';
-  if (!root)
+  const where = await new Git(config.workspace).location();
+  if (!where)
     throw inputError(
       'working-directory',
       config.workspace,
       'a directory inside a git checkout',
       'Run actions/checkout first.',
     );
+  const root = where.top;
   const git = new Git(root);
   const gomods = (await git.out(['ls-files', '--', 'go.mod', ':(glob)**/go.mod']))
     .split('\n')
     .filter(Boolean);
-  const mod = findModule(root, relative(root, config.workspace) || '.', gomods);
+  const mod = findModule(root, where.prefix || '.', gomods);
   const branch = await currentBranch(git);
   const pre = config.prereleaseBranches.find((p) => p.glob.matches(branch));
   const releaseGlobs = new GlobSet(
@@ -175,7 +176,7 @@ export async function run(): Promise<void> {
   const version = outcome.version ? formatVersion(outcome.version).slice(1) : '';
   workflow.setOutput('version', version);
   workflow.setOutput('tag', outcome.tag ?? '');
-  workflow.setOutput('previous-tag', outcome.plan.existing ? '' : (outcome.plan.previous?.name ?? ''));
+  workflow.setOutput('previous-tag', outcome.plan.previous?.name ?? '');
   workflow.setOutput('bump', outcome.plan.bump);
   workflow.setOutput('changelog', outcome.changelog);
   workflow.setOutput('created', String(outcome.created));
@@ -214,9 +215,7 @@ async function release(
   branch: string,
 ): Promise<Outcome> {
   const date = new Date().toISOString().slice(0, 10);
-  const repoUrl = process.env.GITHUB_REPOSITORY
-    ? `${process.env.GITHUB_SERVER_URL ?? 'https://github.com'}/${process.env.GITHUB_REPOSITORY}`
-    : undefined;
+  const repoUrl = repositoryUrl();
   for (let attempt = 1; ; attempt++) {
     const plan = await planRelease(git, rules);
     for (const t of plan.ignoredTags) workflow.warning(`Ignoring tag ${t.name}: ${t.why}.`);
@@ -237,7 +236,7 @@ async function release(
         tag: plan.previous?.name,
         created: false,
         changelog: '',
-        why: `Nothing to release: ${plan.decidedBy}.`,
+        why: `Nothing to release: ${plan.decidedBy}.${plan.previous ? ` The tag and version outputs stay at the latest release, ${plan.previous.name}.` : ''}`,
         attempts: attempt,
       };
     const { tag, version } = plan.next;
