@@ -80,7 +80,7 @@ describeWith(
       ).toEqual(['linux/amd64', 'linux/arm64']);
       expect(raw.annotations['org.opencontainers.image.revision']).toBe(head);
       expect(r.outputs.image).toBe(`${image}@${r.outputs.digest}`);
-      expect(r.summary).toContain('| {{major}}.{{minor}} | `1.2` | stable release |');
+      expect(r.summary).toContain('| {{major}}.{{minor}} | `1.2` | highest stable release of its minor |');
 
       // The binary inside each image is byte for byte the one in build-matrix's manifest.
       const built = JSON.parse(readFileSync(join(dir, 'dist', 'manifest.json'), 'utf8')) as {

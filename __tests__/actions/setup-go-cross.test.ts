@@ -142,7 +142,9 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
         expect(info).toMatch(new RegExp(`build\\s+GOOS=${t.goos}\\n`));
         if (t.env.GOARM) expect(info).toMatch(/build\s+GOARM=7\n/);
       }
-    });
+      // Five cold standard-library builds of a toolchain no build cache has seen yet: minutes on a
+      // new 2-core machine (it timed out at 120 s there while other work ran).
+    }, 600_000);
 
     test('a second run is a tool-cache hit and touches the network not at all', async () => {
       const before = mirror.requests.length;

@@ -1,6 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findFuncs } from '../../src/coverage/funcs.js';
+import { findFuncs, type FuncExtent } from '../../src/coverage/funcs.js';
+import { runCommand } from '../../src/runner/command.js';
+import { findFiles } from '../../src/runner/glob.js';
 import { parseProfiles, type ProfileSource } from '../../src/coverage/profile.js';
 import { formatDelta, parseBaseline, withinDrop } from '../../src/coverage/baseline.js';
 import { buildReport, formatPercent, formatRatio, meets, percent } from '../../src/coverage/report.js';
@@ -114,6 +116,31 @@ describe('function extents', () => {
       { name: 'U', startLine: 13, startCol: 1, endLine: 13, endCol: 32 },
     ]);
   });
+});
+
+describeWith('go', hasCommand('go', ['version']), 'function extents agree with go/parser', () => {
+  // cmd/cover -func finds functions with go/parser; funcextents/main.go prints what go/parser finds.
+  test('on every file of GOROOT/src that go/parser accepts', async () => {
+    const goroot = (await runCommand('go', ['env', 'GOROOT'])).stdout.trim();
+    const files = findFiles(join(goroot, 'src'), ['**/*.go']).map((f) => join(goroot, 'src', f));
+    const out = await runCommand('go', ['run', join(import.meta.dirname, 'funcextents', 'main.go')], {
+      input: files.join('\n'),
+      env: { GOTOOLCHAIN: 'local', GOFLAGS: '' },
+    });
+    let compared = 0;
+    let funcs = 0;
+    const differ: string[] = [];
+    for (const line of out.stdout.trim().split('\n')) {
+      const ref = JSON.parse(line) as { file: string; error?: boolean; funcs: FuncExtent[] };
+      if (ref.error) continue;
+      compared++;
+      funcs += ref.funcs.length;
+      if (JSON.stringify(findFuncs(readFileSync(ref.file))) !== JSON.stringify(ref.funcs)) differ.push(ref.file);
+    }
+    expect(compared).toBeGreaterThan(5000);
+    expect(funcs).toBeGreaterThan(50_000);
+    expect(differ).toEqual([]);
+  }, 300_000);
 });
 
 describeWith('go', hasCommand('go', ['version']), 'totals agree with go tool cover -func and go test -cover', () => {

@@ -172,7 +172,9 @@ describeWith(
       expect(r.status).toBe(0);
       const table = readFileSync(summary, 'utf8');
       expect(table).toMatch(/## go-ship pipeline \(pull_request\)/);
-      expect(table).toMatch(/\| coverage \| ✅ [\d.]+% \(go tool cover -func\), gate passed \|/);
+      expect(table).toMatch(
+        /\| coverage \| ✅ [\d.]+% of statements in functions \(go tool cover -func\), gate passed \|/,
+      );
       expect(table).toMatch(/\| build \| – turned off \|/);
       expect(table).toMatch(/\| tag \| – not on pull requests \|/);
       // The stages' own summaries follow the table.

@@ -130,56 +130,208 @@ const KEYWORDS = new Set([
   'var',
 ]);
 
-/** Index of the token after the bracket that closes the one at `open`. */
-function skipBalanced(tokens: Token[], open: number): number {
-  let depth = 0;
-  for (let i = open; i < tokens.length; i++) {
-    const t = tokens[i].text;
-    if (t === '(' || t === '[' || t === '{') depth++;
-    else if (t === ')' || t === ']' || t === '}') {
-      depth--;
-      if (depth === 0) return i + 1;
-    }
-  }
-  return tokens.length;
-}
+// Token kinds of the declaration scanner.
+const EOF = 0;
+const IDENTIFIER = 1;
+const SEMI = 2;
+const OPEN = 3;
+const CLOSE = 4;
+const BRACE = 5; // `{`, which is also OPEN for balancing
+const OTHER = 6;
 
+/** Keywords after which Go inserts no semicolon at a newline, by length then bytes. */
+const NO_SEMI_KEYWORDS = [...KEYWORDS]
+  .filter((k) => !['break', 'continue', 'fallthrough', 'return'].includes(k))
+  .map((k) => Buffer.from(k));
+const FUNC = Buffer.from('func');
+const STRUCT = Buffer.from('struct');
+const INTERFACE = Buffer.from('interface');
+
+/**
+ * The extents of a file's function declarations, as cmd/cover's FuncVisitor reports them: from the
+ * `func` keyword to just after the body's closing brace, declarations without a body left out.
+ *
+ * A scanner over the bytes, with no token list and no string per identifier (big modules have
+ * thousands of files, and `go tool cover -func` parses each once with go/parser): it skips comments,
+ * strings, runes and raw strings, inserts semicolons at newlines as the Go spec says, and treats a
+ * `func` at bracket depth 0 that starts a statement as a declaration. Agreement with go/parser is
+ * tested over every file of GOROOT/src.
+ */
 export function findFuncs(src: Buffer): FuncExtent[] {
-  const tokens = tokenize(src);
+  const n = src.length;
+  let i = 0;
+  let line = 1;
+  let lineStart = 0;
+  let semi = false; // the last token lets a newline end the statement
+  let tokStart = 0;
+  let tokEnd = 0;
+  let tokLine = 0;
+  let tokCol = 0;
+
+  const is = (word: Buffer) => {
+    if (tokEnd - tokStart !== word.length) return false;
+    for (let k = 0; k < word.length; k++) if (src[tokStart + k] !== word[k]) return false;
+    return true;
+  };
+  const noSemiKeyword = () => {
+    const len = tokEnd - tokStart;
+    const c = src[tokStart];
+    if (len < 2 || len > 9 || c < 0x61 || c > 0x7a) return false;
+    for (const k of NO_SEMI_KEYWORDS) if (k[0] === c && is(k)) return true;
+    return false;
+  };
+  /** The next token's kind; its place in tokStart/tokEnd/tokLine/tokCol. A newline may be a SEMI. */
+  const next = (): number => {
+    while (i < n) {
+      const c = src[i];
+      if (c === 0x0a) {
+        if (semi) {
+          semi = false;
+          tokLine = line;
+          tokCol = i - lineStart + 1;
+          line++;
+          lineStart = ++i;
+          return SEMI;
+        }
+        line++;
+        lineStart = ++i;
+      } else if (c === 0x20 || c === 0x09 || c === 0x0d) {
+        i++;
+      } else if (c === 0x2f && src[i + 1] === 0x2f) {
+        while (i < n && src[i] !== 0x0a) i++;
+      } else if (c === 0x2f && src[i + 1] === 0x2a) {
+        // A block comment holding a newline acts as one.
+        i += 2;
+        let newline = false;
+        while (i < n && !(src[i] === 0x2a && src[i + 1] === 0x2f)) {
+          if (src[i] === 0x0a) {
+            newline = true;
+            line++;
+            lineStart = i + 1;
+          }
+          i++;
+        }
+        i += 2;
+        if (newline && semi) {
+          semi = false;
+          tokLine = line;
+          tokCol = i - lineStart + 1;
+          return SEMI;
+        }
+      } else {
+        tokStart = i;
+        tokLine = line;
+        tokCol = i - lineStart + 1;
+        if (c === 0x22 || c === 0x27) {
+          i++;
+          while (i < n && src[i] !== c && src[i] !== 0x0a) i += src[i] === 0x5c ? 2 : 1;
+          i++;
+          semi = true;
+          tokEnd = i;
+          return OTHER;
+        }
+        if (c === 0x60) {
+          i++;
+          while (i < n && src[i] !== 0x60) {
+            if (src[i] === 0x0a) {
+              line++;
+              lineStart = i + 1;
+            }
+            i++;
+          }
+          i++;
+          semi = true;
+          tokEnd = i;
+          return OTHER;
+        }
+        if (IDENT(c)) {
+          while (i < n && IDENT(src[i])) i++;
+          tokEnd = i;
+          semi = !noSemiKeyword();
+          return IDENTIFIER;
+        }
+        i++;
+        tokEnd = i;
+        switch (c) {
+          case 0x3b: // ;
+            semi = false;
+            return SEMI;
+          case 0x28: // (
+          case 0x5b: // [
+            semi = false;
+            return OPEN;
+          case 0x7b: // {
+            semi = false;
+            return BRACE;
+          case 0x29: // )
+          case 0x5d: // ]
+          case 0x7d: // }
+            semi = true;
+            return CLOSE;
+          case 0x2b: // + and ++
+          case 0x2d: // - and --
+            if (src[i] === c) {
+              i++;
+              tokEnd = i;
+              semi = true;
+            } else semi = false;
+            return OTHER;
+          default:
+            semi = false;
+            return OTHER;
+        }
+      }
+    }
+    if (semi) {
+      semi = false;
+      tokLine = line;
+      tokCol = i - lineStart + 1;
+      return SEMI;
+    }
+    return EOF;
+  };
+  /** After an opening bracket: consumes through its closing one; returns false at EOF. */
+  const skipBalanced = (): boolean => {
+    let depth = 1;
+    for (let k = next(); k !== EOF; k = next()) {
+      if (k === OPEN || k === BRACE) depth++;
+      else if (k === CLOSE && --depth === 0) return true;
+    }
+    return false;
+  };
+
   const funcs: FuncExtent[] = [];
   let depth = 0;
-  for (let i = 0; i < tokens.length; i++) {
-    const t = tokens[i];
-    if (t.text === '(' || t.text === '[' || t.text === '{') depth++;
-    else if (t.text === ')' || t.text === ']' || t.text === '}') depth--;
-    if (t.text !== 'func' || depth !== 0 || (i > 0 && tokens[i - 1].text !== ';')) continue;
+  let statementStart = true;
+  for (let kind = next(); kind !== EOF; kind = next()) {
+    const atStart = statementStart;
+    statementStart = kind === SEMI;
+    if (kind === OPEN || kind === BRACE) depth++;
+    else if (kind === CLOSE) depth--;
+    if (kind !== IDENTIFIER || depth !== 0 || !atStart || !is(FUNC)) continue;
     // A declaration: optional receiver, name, type parameters, parameters, results, then the body.
-    let j = i + 1;
-    if (tokens[j]?.text === '(') j = skipBalanced(tokens, j);
-    const name = tokens[j]?.text ?? '';
-    j++;
-    // Scan the signature at its own depth 0 for the body's '{' (or ';': no body, assembly).
-    let body = -1;
-    while (j < tokens.length) {
-      const s = tokens[j].text;
-      if (s === ';') break;
-      if (s === '(' || s === '[') j = skipBalanced(tokens, j);
-      else if (s === 'struct' || s === 'interface') {
-        j++;
-        if (tokens[j]?.text === '{') j = skipBalanced(tokens, j);
-      } else if (s === '{') {
-        body = j;
+    const startLine = tokLine;
+    const startCol = tokCol;
+    let k = next();
+    if (k === OPEN && !skipBalanced()) break;
+    if (k === OPEN) k = next();
+    const name = k === IDENTIFIER ? src.toString('utf8', tokStart, tokEnd) : '';
+    let body = false;
+    for (k = next(); k !== EOF && k !== SEMI; k = next()) {
+      if (k === BRACE) {
+        body = true;
         break;
-      } else j++;
+      }
+      if (k === OPEN) {
+        if (!skipBalanced()) break;
+      } else if (k === IDENTIFIER && (is(STRUCT) || is(INTERFACE))) {
+        if (next() === BRACE && !skipBalanced()) break;
+      }
     }
-    if (body < 0) {
-      i = j;
-      continue;
-    }
-    const end = skipBalanced(tokens, body) - 1;
-    const close = tokens[end];
-    funcs.push({ name, startLine: t.line, startCol: t.col, endLine: close.line, endCol: close.col + 1 });
-    i = end;
+    statementStart = k === SEMI;
+    if (!body) continue;
+    if (!skipBalanced()) break;
+    funcs.push({ name, startLine, startCol, endLine: tokLine, endCol: tokCol + 1 });
   }
   return funcs;
 }

@@ -41,10 +41,15 @@ const MODE_PREFIX = Buffer.from('mode: ');
 const COL_LIMIT = 1024;
 const LINE_LIMIT = 1 << 20;
 
-interface Seen {
-  block: Block;
-  where: string;
+/** A merged block and where it was first read (for errors; the text is made only when needed). */
+interface Seen extends Block {
+  src: string;
+  line: number;
+  /** Its place in the file's first-seen order. */
+  index: number;
 }
+
+const whereOf = (s: Seen) => `${s.src}:${s.line}`;
 
 /**
  * Parses and merges profiles the way golang.org/x/tools/cover does: each line is read from the right
@@ -60,22 +65,34 @@ export function parseProfiles(sources: ProfileSource[]): Profile {
   let mode: CoverMode | undefined;
   let modeFrom = '';
   // Identical positions merge as they are read, so memory follows the unique blocks, not the lines.
-  const raw = new Map<string, Map<number | string, Seen>>();
+  const raw = new Map<string, FileBlocks>();
   for (const src of sources) {
     const buf = typeof src.text === 'string' ? Buffer.from(src.text) : src.text;
+    const len = buf.length;
     let sawMode = false;
     let lineNo = 0;
     let lastStart = 0;
     let lastEnd = 0;
-    let blocks: Map<number | string, Seen> | undefined;
+    let fb: FileBlocks | undefined;
     let file = '';
-    for (let at = 0; at < buf.length; ) {
-      let nl = buf.indexOf(NL, at);
-      if (nl < 0) nl = buf.length;
-      let end = nl;
+    for (let at = 0; at < len; ) {
       const start = at;
-      at = nl + 1;
       lineNo++;
+      // Fast path, nearly every line: the same file as the line before, then six numbers read
+      // left to right up to the newline. Anything else takes the careful path below.
+      const nameLen = lastEnd - lastStart;
+      if (fb && buf[start + nameLen] === COLON && sameBytes(buf, start, start + nameLen, buf, lastStart, lastEnd, false)) {
+        const next = parseForward(buf, start + nameLen + 1, len);
+        if (next > 0) {
+          at = next;
+          merge(fb, start + nameLen, src.name, lineNo, file);
+          continue;
+        }
+      }
+      let nl = buf.indexOf(NL, at);
+      if (nl < 0) nl = len;
+      let end = nl;
+      at = nl + 1;
       if (end > start && buf[end - 1] === CR) end--;
       if (isBlank(buf, start, end)) continue;
       if (sameBytes(buf, start, end, MODE_PREFIX, 0, MODE_PREFIX.length, true)) {
@@ -98,46 +115,94 @@ export function parseProfiles(sources: ProfileSource[]): Profile {
         );
       const colon = parseLine(buf, start, end);
       if (colon < 0) throw badLine(buf, start, end, src.name, lineNo);
-      const startLine = scratch[0];
-      const startCol = scratch[1];
-      const endLine = scratch[2];
-      const endCol = scratch[3];
-      const numStmt = scratch[4];
-      const count = scratch[5];
-      // Consecutive lines nearly always name the same file: compare bytes before decoding.
-      if (!blocks || !sameBytes(buf, start, colon, buf, lastStart, lastEnd, false)) {
+      if (!fb || !sameBytes(buf, start, colon, buf, lastStart, lastEnd, false)) {
         lastStart = start;
         lastEnd = colon;
         file = buf.toString('utf8', start, colon);
-        blocks = raw.get(file);
-        if (!blocks) raw.set(file, (blocks = new Map()));
+        fb = raw.get(file);
+        if (!fb) raw.set(file, (fb = { byStart: new Map(), order: [], cursor: 0 }));
       }
-      const key =
-        startCol < COL_LIMIT && startLine < LINE_LIMIT ? (startLine * COL_LIMIT + startCol) | 0 : `${startLine}.${startCol}`;
-      const seen = blocks!.get(key);
-      if (!seen) {
-        const block = { startLine, startCol, endLine, endCol, numStmt, count };
-        blocks!.set(key, { block, where: `${src.name}:${lineNo}` });
-        continue;
-      }
-      const pos = `${startLine}.${startCol},${endLine}.${endCol}`;
-      const had = seen.block;
-      if (had.endLine !== endLine || had.endCol !== endCol)
-        throw new UserError(
-          `${src.name}:${lineNo}: block ${file}:${pos} starts where ${had.startLine}.${had.startCol},${had.endLine}.${had.endCol} from ${seen.where} does: the profiles come from different versions of the source. Regenerate them from one commit.`,
-        );
-      if (had.numStmt !== numStmt)
-        throw new UserError(
-          `${src.name}:${lineNo}: block ${file}:${pos} has ${numStmt} statements, but ${seen.where} says ${had.numStmt}: the profiles come from different versions of the source.`,
-        );
-      had.count = mode === 'set' ? (had.count || count ? 1 : 0) : had.count + count;
+      merge(fb, colon, src.name, lineNo, file);
     }
     if (!sawMode) throw new UserError(`${src.name} is empty: no \`mode:\` line and no blocks.`);
   }
   if (!mode) throw new UserError('No coverage profile was given.');
+  const set = mode === 'set';
   const files = new Map<string, Block[]>();
-  for (const [file, blocks] of raw) files.set(file, sortAndCheck(file, [...blocks.values()]));
+  for (const [file, fb] of raw) {
+    if (set) for (const seen of fb.order) seen.count = seen.count ? 1 : 0;
+    files.set(file, sortAndCheck(file, fb.order));
+  }
   return { mode, files };
+}
+
+/** One file's blocks: by start position, and in the order first seen (profiles repeat that order). */
+interface FileBlocks {
+  byStart: Map<number | string, Seen>;
+  order: Seen[];
+  /** Where the next line of this file is expected in `order`: a -coverpkg profile repeats the file's blocks in the same order once per test binary, so a guess saves the map lookup. */
+  cursor: number;
+}
+
+/** Merges the block in `scratch` (its line parsed) into the file's blocks; counts add, set mode ORs at the end. */
+function merge(fb: FileBlocks, colon: number, name: string, lineNo: number, file: string): void {
+  const startLine = scratch[0];
+  const startCol = scratch[1];
+  const endLine = scratch[2];
+  const endCol = scratch[3];
+  const numStmt = scratch[4];
+  const count = scratch[5];
+  let seen: Seen | undefined = fb.order[fb.cursor];
+  if (!seen || seen.startLine !== startLine || seen.startCol !== startCol) {
+    const key = startCol < COL_LIMIT && startLine < LINE_LIMIT ? (startLine * COL_LIMIT + startCol) | 0 : `${startLine}.${startCol}`;
+    seen = fb.byStart.get(key);
+    if (!seen) {
+      const fresh = { startLine, startCol, endLine, endCol, numStmt, count, src: name, line: lineNo, index: fb.order.length };
+      fb.byStart.set(key, fresh);
+      fb.order.push(fresh);
+      fb.cursor = fb.order.length;
+      return;
+    }
+  }
+  fb.cursor = seen.index + 1;
+  const had = seen;
+  if (had.endLine !== endLine || had.endCol !== endCol || had.numStmt !== numStmt) {
+    const pos = `${startLine}.${startCol},${endLine}.${endCol}`;
+    if (had.endLine !== endLine || had.endCol !== endCol)
+      throw new UserError(
+        `${name}:${lineNo}: block ${file}:${pos} starts where ${had.startLine}.${had.startCol},${had.endLine}.${had.endCol} from ${whereOf(seen)} does: the profiles come from different versions of the source. Regenerate them from one commit.`,
+      );
+    throw new UserError(
+      `${name}:${lineNo}: block ${file}:${pos} has ${numStmt} statements, but ${whereOf(seen)} says ${had.numStmt}: the profiles come from different versions of the source.`,
+    );
+  }
+  // Set mode ORs: any non-zero count is 1 at the end, so adding is the same and needs no branch.
+  had.count += count;
+  void colon;
+}
+
+/**
+ * Reads `l0.c0,l1.c1 numStmt count` from `at` (just after the file name's colon) into `scratch`,
+ * left to right, up to the end of the line. Returns the next line's start, or -1 when the rest is not
+ * exactly that (the careful path then reads the line as x/tools does, from the right).
+ */
+function parseForward(buf: Buffer, at: number, len: number): number {
+  let i = at;
+  for (let field = 0; field < 6; field++) {
+    let value = 0;
+    const first = i;
+    for (let c = buf[i]; c >= ZERO && c <= ZERO + 9; c = buf[++i]) value = value * 10 + (c - ZERO);
+    if (i === first) return -1;
+    scratch[field] = value;
+    if (field < 5) {
+      if (buf[i] !== SEPARATORS[field + 1]) return -1;
+      i++;
+    }
+  }
+  if (i === len) return len;
+  if (buf[i] === NL) return i + 1;
+  if (buf[i] === CR && buf[i + 1] === NL) return i + 2;
+  return -1;
 }
 
 /**
@@ -208,17 +273,24 @@ function parseLine(buf: Buffer, start: number, end: number): number {
 const before = (l1: number, c1: number, l2: number, c2: number) => l1 < l2 || (l1 === l2 && c1 < c2);
 
 /** Sorts a file's merged blocks and refuses blocks that overlap (profiles of different sources). */
-function sortAndCheck(file: string, list: { block: Block; where: string }[]): Block[] {
-  list.sort((a, b) => a.block.startLine - b.block.startLine || a.block.startCol - b.block.startCol);
+function sortAndCheck(file: string, list: Seen[]): Block[] {
+  list.sort((a, b) => a.startLine - b.startLine || a.startCol - b.startCol);
   for (let i = 1; i < list.length; i++) {
-    const last = list[i - 1].block;
-    const b = list[i].block;
+    const last = list[i - 1];
+    const b = list[i];
     if (before(b.startLine, b.startCol, last.endLine, last.endCol)) {
       const verb = b.startLine === last.startLine && b.startCol === last.startCol ? 'starts where' : 'starts inside';
       throw new UserError(
-        `${list[i].where}: block ${file}:${b.startLine}.${b.startCol},${b.endLine}.${b.endCol} ${verb} ${last.startLine}.${last.startCol},${last.endLine}.${last.endCol} from ${list[i - 1].where}: the profiles come from different versions of the source. Regenerate them from one commit.`,
+        `${whereOf(b)}: block ${file}:${b.startLine}.${b.startCol},${b.endLine}.${b.endCol} ${verb} ${last.startLine}.${last.startCol},${last.endLine}.${last.endCol} from ${whereOf(last)}: the profiles come from different versions of the source. Regenerate them from one commit.`,
       );
     }
   }
-  return list.map((x) => x.block);
+  return list.map(({ startLine, startCol, endLine, endCol, numStmt, count }) => ({
+    startLine,
+    startCol,
+    endLine,
+    endCol,
+    numStmt,
+    count,
+  }));
 }
