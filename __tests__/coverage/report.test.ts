@@ -8,6 +8,7 @@ import { formatDelta, parseBaseline, withinDrop } from '../../src/coverage/basel
 import { buildReport, formatPercent, formatRatio, meets, percent } from '../../src/coverage/report.js';
 import { localModules, repoPath } from '../../src/coverage/source.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { tempDir } from '../helpers/cli.js';
 import { covmodCopy, goTest, goToolCoverFunc } from './gocover.js';
 
 function reportFor(dir: string, ...profiles: string[]) {
@@ -53,7 +54,7 @@ describe('profiles: parsing and merging', () => {
       p('b.out', 'mode: count\nex.com/m/c:d/x.go:1.2,3.4 2 1\nex.com/m/c:d/x.go:4.1,5.2 1 0\n'),
     ]);
     expect([...prof.files.keys()]).toEqual(['ex.com/m/c:d/x.go']);
-    expect(prof.files.get('ex.com/m/c:d/x.go')).toEqual([
+    expect(prof.files.get('ex.com/m/c:d/x.go')!.toArray()).toEqual([
       { startLine: 1, startCol: 2, endLine: 3, endCol: 4, numStmt: 2, count: 6 },
       { startLine: 4, startCol: 1, endLine: 5, endCol: 2, numStmt: 1, count: 0 },
     ]);
@@ -63,14 +64,43 @@ describe('profiles: parsing and merging', () => {
     const text = 'mode: count\r\nex.com/m/é.go:10.2,12.30 3 7\r\n\r\nex.com/m/é.go:10.2,12.30 3 1\r\n';
     const a = parseProfiles([p('s', text)]);
     expect(parseProfiles([{ name: 'b', text: Buffer.from(text) }])).toEqual(a);
-    expect(a.files.get('ex.com/m/é.go')).toEqual([
+    expect(a.files.get('ex.com/m/é.go')!.toArray()).toEqual([
       { startLine: 10, startCol: 2, endLine: 12, endCol: 30, numStmt: 3, count: 8 },
     ]);
   });
 
+  test('repeats in another order merge as x/tools merges them (add, after sorting)', () => {
+    const one = 'x.go:1.1,2.2 1 1\nx.go:3.1,4.2 2 0\nx.go:5.1,6.2 3 2\ny.go:1.1,2.2 1 5\n';
+    const shuffled = 'x.go:5.1,6.2 3 1\nx.go:1.1,2.2 1 0\ny.go:1.1,2.2 1 1\nx.go:3.1,4.2 2 7\nx.go:1.1,2.2 1 4\n';
+    const prof = parseProfiles([p('a', `mode: count\n${one}${one}`), p('b', `mode: count\n${shuffled}`)]);
+    expect(prof.files.get('x.go')!.toArray().map((b) => [b.startLine, b.count])).toEqual([
+      [1, 6],
+      [3, 7],
+      [5, 5],
+    ]);
+    expect(prof.files.get('y.go')!.toArray().map((b) => b.count)).toEqual([11]);
+  });
+
+  test('a profile read from its file in chunks parses as its text does (lines across chunk edges, no final newline)', () => {
+    const dir = tempDir('profile-chunks');
+    const lines = ['mode: count'];
+    for (let i = 0; i < 60_000; i++)
+      lines.push(`example.com/m/pkg${i % 7}/file_${i % 13}.go:${i + 1}.2,${i + 1}.40 ${1 + (i % 3)} ${i % 5}`);
+    for (let i = 0; i < 60_000; i += 3) lines.push(`example.com/m/pkg${i % 7}/file_${i % 13}.go:${i + 1}.2,${i + 1}.40 ${1 + (i % 3)} 1`);
+    for (const [name, text] of [
+      ['lf', lines.join('\n')],
+      ['crlf', `${lines.join('\r\n')}\r\n`],
+    ]) {
+      const file = join(dir, `${name}.out`);
+      writeFileSync(file, text);
+      expect(text.length).toBeGreaterThan(3 << 20);
+      expect(parseProfiles([{ name, path: file }])).toEqual(parseProfiles([p(name, text)]));
+    }
+  });
+
   test('set mode merges with OR', () => {
     const prof = parseProfiles([p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 1 1\n')]);
-    expect(prof.files.get('x.go')![0].count).toBe(1);
+    expect(prof.files.get('x.go')!.count(0)).toBe(1);
   });
 
   test.each([

@@ -139,10 +139,27 @@ const CLOSE = 4;
 const BRACE = 5; // `{`, which is also OPEN for balancing
 const OTHER = 6;
 
-/** Keywords after which Go inserts no semicolon at a newline, by length then bytes. */
-const NO_SEMI_KEYWORDS = [...KEYWORDS]
-  .filter((k) => !['break', 'continue', 'fallthrough', 'return'].includes(k))
-  .map((k) => Buffer.from(k));
+/** Keywords after which Go inserts no semicolon at a newline, by first letter. */
+const NO_SEMI_KEYWORDS: Buffer[][] = Array.from({ length: 128 }, () => []);
+for (const k of KEYWORDS)
+  if (!['break', 'continue', 'fallthrough', 'return'].includes(k))
+    NO_SEMI_KEYWORDS[k.charCodeAt(0)].push(Buffer.from(k));
+
+// What a byte means inside brackets (skipBalanced); 0 for everything it passes over.
+const NEWLINE = 1;
+const OPENS = 2;
+const CLOSES = 3;
+const QUOTE = 4;
+const BACKQUOTE = 5;
+const SLASH = 6;
+const BYTE_CLASS = new Uint8Array(256);
+BYTE_CLASS[0x0a] = NEWLINE;
+for (const c of '([{') BYTE_CLASS[c.charCodeAt(0)] = OPENS;
+for (const c of ')]}') BYTE_CLASS[c.charCodeAt(0)] = CLOSES;
+BYTE_CLASS[0x22] = QUOTE;
+BYTE_CLASS[0x27] = QUOTE;
+BYTE_CLASS[0x60] = BACKQUOTE;
+BYTE_CLASS[0x2f] = SLASH;
 const FUNC = Buffer.from('func');
 const STRUCT = Buffer.from('struct');
 const INTERFACE = Buffer.from('interface');
@@ -177,7 +194,7 @@ export function findFuncs(src: Buffer): FuncExtent[] {
     const len = tokEnd - tokStart;
     const c = src[tokStart];
     if (len < 2 || len > 9 || c < 0x61 || c > 0x7a) return false;
-    for (const k of NO_SEMI_KEYWORDS) if (k[0] === c && is(k)) return true;
+    for (const k of NO_SEMI_KEYWORDS[c]) if (is(k)) return true;
     return false;
   };
   /** The next token's kind; its place in tokStart/tokEnd/tokLine/tokCol. A newline may be a SEMI. */
@@ -290,12 +307,62 @@ export function findFuncs(src: Buffer): FuncExtent[] {
     }
     return EOF;
   };
-  /** After an opening bracket: consumes through its closing one; returns false at EOF. */
+  /**
+   * After an opening bracket: consumes through its closing one (its place in tokLine/tokCol);
+   * false at EOF. Inside brackets no semicolon matters, so this is a plain byte loop that only
+   * looks at brackets, strings, runes and comments: most of a file is function bodies.
+   */
   const skipBalanced = (): boolean => {
     let depth = 1;
-    for (let k = next(); k !== EOF; k = next()) {
-      if (k === OPEN || k === BRACE) depth++;
-      else if (k === CLOSE && --depth === 0) return true;
+    while (i < n) {
+      const c = src[i];
+      const kind = BYTE_CLASS[c];
+      if (kind === 0) {
+        i++;
+        continue;
+      }
+      if (kind === NEWLINE) {
+        line++;
+        lineStart = ++i;
+      } else if (kind === OPENS) {
+        depth++;
+        i++;
+      } else if (kind === CLOSES) {
+        if (--depth === 0) {
+          tokLine = line;
+          tokCol = i - lineStart + 1;
+          i++;
+          semi = true;
+          return true;
+        }
+        i++;
+      } else if (kind === QUOTE) {
+        i++;
+        while (i < n && src[i] !== c && src[i] !== 0x0a) i += src[i] === 0x5c ? 2 : 1;
+        i++;
+      } else if (kind === BACKQUOTE) {
+        i++;
+        while (i < n && src[i] !== 0x60) {
+          if (src[i] === 0x0a) {
+            line++;
+            lineStart = i + 1;
+          }
+          i++;
+        }
+        i++;
+      } else if (src[i + 1] === 0x2f) {
+        while (i < n && src[i] !== 0x0a) i++;
+      } else if (src[i + 1] === 0x2a) {
+        i += 2;
+        while (i < n && !(src[i] === 0x2a && src[i + 1] === 0x2f)) {
+          if (src[i] === 0x0a) {
+            line++;
+            lineStart = i + 1;
+          }
+          i++;
+        }
+        i += 2;
+      } else i++;
     }
     return false;
   };

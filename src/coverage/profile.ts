@@ -1,3 +1,4 @@
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { UserError } from '../runner/errors.js';
 
 /** One coverage block: byte columns, 1-based, as `go test -coverprofile` writes them. */
@@ -12,18 +13,64 @@ export interface Block {
 
 export type CoverMode = 'set' | 'count' | 'atomic';
 
+/**
+ * One file's blocks, sorted by start: six numbers each in one Float64Array, because a big module's
+ * profile holds hundreds of thousands of blocks, and as objects they cost more in garbage collection
+ * than everything else coverage-gate does. `at(i)` and `toArray()` give Block objects.
+ */
+export class Blocks {
+  constructor(
+    readonly data: Float64Array,
+    readonly length: number,
+  ) {}
+
+  static of(list: Block[]): Blocks {
+    const data = new Float64Array(list.length * 6);
+    list.forEach((b, i) => data.set([b.startLine, b.startCol, b.endLine, b.endCol, b.numStmt, b.count], i * 6));
+    return new Blocks(data, list.length);
+  }
+
+  startLine(i: number): number {
+    return this.data[i * 6];
+  }
+  startCol(i: number): number {
+    return this.data[i * 6 + 1];
+  }
+  endLine(i: number): number {
+    return this.data[i * 6 + 2];
+  }
+  endCol(i: number): number {
+    return this.data[i * 6 + 3];
+  }
+  numStmt(i: number): number {
+    return this.data[i * 6 + 4];
+  }
+  count(i: number): number {
+    return this.data[i * 6 + 5];
+  }
+
+  at(i: number): Block {
+    const d = this.data;
+    const k = i * 6;
+    return { startLine: d[k], startCol: d[k + 1], endLine: d[k + 2], endCol: d[k + 3], numStmt: d[k + 4], count: d[k + 5] };
+  }
+
+  toArray(): Block[] {
+    return Array.from({ length: this.length }, (_, i) => this.at(i));
+  }
+}
+
 export interface Profile {
   mode: CoverMode;
   /** Blocks per file (import-path form, `example.com/m/pkg/file.go`), sorted by start, merged. */
-  files: Map<string, Block[]>;
+  files: Map<string, Blocks>;
 }
 
-export interface ProfileSource {
+/** A profile: its bytes, or a file read in chunks (a big profile never sits whole in memory). */
+export type ProfileSource = {
   /** Shown in errors: a path, or a description such as `GOCOVERDIR ./cov`. */
   name: string;
-  /** The profile's bytes; read as a Buffer it is parsed without decoding every line. */
-  text: string | Buffer;
-}
+} & ({ text: string | Buffer } | { path: string });
 
 const MODES = new Set(['set', 'count', 'atomic']);
 const NL = 10;
@@ -35,23 +82,6 @@ const COLON = 58;
 const ZERO = 48;
 const MODE_PREFIX = Buffer.from('mode: ');
 /**
- * A block's start becomes one small integer (line × 1024 + column) when it fits, which V8 hashes
- * fastest; other starts use a string key.
- */
-const COL_LIMIT = 1024;
-const LINE_LIMIT = 1 << 20;
-
-/** A merged block and where it was first read (for errors; the text is made only when needed). */
-interface Seen extends Block {
-  src: string;
-  line: number;
-  /** Its place in the file's first-seen order. */
-  index: number;
-}
-
-const whereOf = (s: Seen) => `${s.src}:${s.line}`;
-
-/**
  * Parses and merges profiles the way golang.org/x/tools/cover does: each line is read from the right
  * (`file:l0.c0,l1.c1 numStmt count`, so file names may hold ':'), blocks at the same position merge
  * (set: OR; count/atomic: add). Joined profiles repeat their `mode:` line; repeats are dropped.
@@ -59,126 +89,261 @@ const whereOf = (s: Seen) => `${s.src}:${s.line}`;
  * source changed between runs) name the profile and line, because a silently wrong total is worse.
  *
  * Profiles of big test suites run to millions of lines, mostly repeats, so lines are read as bytes:
- * no string per line, and the file name is decoded only when it changes.
+ * no string per line, the file name decoded only when it changes, one object per distinct block.
  */
 export function parseProfiles(sources: ProfileSource[]): Profile {
   let mode: CoverMode | undefined;
   let modeFrom = '';
-  // Identical positions merge as they are read, so memory follows the unique blocks, not the lines.
   const raw = new Map<string, FileBlocks>();
   for (const src of sources) {
-    const buf = typeof src.text === 'string' ? Buffer.from(src.text) : src.text;
-    const len = buf.length;
     let sawMode = false;
     let lineNo = 0;
-    let lastStart = 0;
-    let lastEnd = 0;
+    // The current file name's bytes (copied: chunks are reused) and its blocks.
+    let name = Buffer.alloc(0);
     let fb: FileBlocks | undefined;
-    let file = '';
-    for (let at = 0; at < len; ) {
-      const start = at;
-      lineNo++;
-      // Fast path, nearly every line: the same file as the line before, then six numbers read
-      // left to right up to the newline. Anything else takes the careful path below.
-      const nameLen = lastEnd - lastStart;
-      if (fb && buf[start + nameLen] === COLON && sameBytes(buf, start, start + nameLen, buf, lastStart, lastEnd, false)) {
-        const next = parseForward(buf, start + nameLen + 1, len);
-        if (next > 0) {
-          at = next;
-          merge(fb, start + nameLen, src.name, lineNo, file);
+    /** Parses the complete lines in buf[0, len). */
+    const lines = (buf: Buffer, len: number): void => {
+      for (let at = 0; at < len; ) {
+        // Nearly every line: the same file as the line before, then six numbers. Those runs are read
+        // by a loop of their own, with nothing captured (closure variables cost on every access).
+        if (fb) {
+          at = sameFileRun(buf, at, len, name, fb);
+          lineNo += runLines;
+          if (at >= len) break;
+        }
+        const start = at;
+        lineNo++;
+        let nl = buf.indexOf(NL, at);
+        if (nl < 0 || nl >= len) nl = len;
+        let end = nl;
+        at = nl + 1;
+        if (end > start && buf[end - 1] === CR) end--;
+        if (isBlank(buf, start, end)) continue;
+        if (sameBytes(buf, start, end, MODE_PREFIX, 0, MODE_PREFIX.length, true)) {
+          const where = `${src.name}:${lineNo}`;
+          const m = buf.toString('utf8', start + MODE_PREFIX.length, end).trim();
+          if (!MODES.has(m))
+            throw new UserError(`${where}: unknown coverage mode \`${m}\`; Go writes set, count or atomic.`);
+          if (mode && m !== mode)
+            throw new UserError(
+              `${where}: mode \`${m}\` differs from \`${mode}\` in ${modeFrom}. Profiles can only be merged when every run used the same -covermode.`,
+            );
+          mode = m as CoverMode;
+          modeFrom ||= where;
+          sawMode = true;
           continue;
         }
-      }
-      let nl = buf.indexOf(NL, at);
-      if (nl < 0) nl = len;
-      let end = nl;
-      at = nl + 1;
-      if (end > start && buf[end - 1] === CR) end--;
-      if (isBlank(buf, start, end)) continue;
-      if (sameBytes(buf, start, end, MODE_PREFIX, 0, MODE_PREFIX.length, true)) {
-        const where = `${src.name}:${lineNo}`;
-        const m = buf.toString('utf8', start + MODE_PREFIX.length, end).trim();
-        if (!MODES.has(m))
-          throw new UserError(`${where}: unknown coverage mode \`${m}\`; Go writes set, count or atomic.`);
-        if (mode && m !== mode)
+        if (!sawMode)
           throw new UserError(
-            `${where}: mode \`${m}\` differs from \`${mode}\` in ${modeFrom}. Profiles can only be merged when every run used the same -covermode.`,
+            `${src.name}:${lineNo}: expected the \`mode: set|count|atomic\` line first; is ${src.name} a Go coverage profile (go test -coverprofile)?`,
           );
-        mode = m as CoverMode;
-        modeFrom ||= where;
-        sawMode = true;
-        continue;
+        const colon = parseLine(buf, start, end);
+        if (colon < 0) throw badLine(buf, start, end, src.name, lineNo);
+        if (!fb || !sameBytes(buf, start, colon, name, 0, name.length, false)) {
+          name = Buffer.from(buf.subarray(start, colon));
+          const file = name.toString('utf8');
+          fb = raw.get(file);
+          if (!fb) raw.set(file, (fb = { file, data: new Float64Array(6 * 16), n: 0, cursor: 0 }));
+          // Each test binary lists a file's blocks in the same order: expect the first one again.
+          fb.cursor = 0;
+        }
+        add(fb);
       }
-      if (!sawMode)
-        throw new UserError(
-          `${src.name}:${lineNo}: expected the \`mode: set|count|atomic\` line first; is ${src.name} a Go coverage profile (go test -coverprofile)?`,
-        );
-      const colon = parseLine(buf, start, end);
-      if (colon < 0) throw badLine(buf, start, end, src.name, lineNo);
-      if (!fb || !sameBytes(buf, start, colon, buf, lastStart, lastEnd, false)) {
-        lastStart = start;
-        lastEnd = colon;
-        file = buf.toString('utf8', start, colon);
-        fb = raw.get(file);
-        if (!fb) raw.set(file, (fb = { byStart: new Map(), order: [], cursor: 0 }));
-      }
-      merge(fb, colon, src.name, lineNo, file);
+    };
+    if ('path' in src) readLines(src.path, lines);
+    else {
+      const buf = typeof src.text === 'string' ? Buffer.from(src.text) : src.text;
+      lines(buf, buf.length);
     }
     if (!sawMode) throw new UserError(`${src.name} is empty: no \`mode:\` line and no blocks.`);
   }
   if (!mode) throw new UserError('No coverage profile was given.');
-  const set = mode === 'set';
-  const files = new Map<string, Block[]>();
-  for (const [file, fb] of raw) {
-    if (set) for (const seen of fb.order) seen.count = seen.count ? 1 : 0;
-    files.set(file, sortAndCheck(file, fb.order));
-  }
+  const files = new Map<string, Blocks>();
+  for (const [file, fb] of raw) files.set(file, sortAndMerge(fb, mode === 'set', sources));
   return { mode, files };
 }
 
-/** One file's blocks: by start position, and in the order first seen (profiles repeat that order). */
+const CHUNK = 1 << 20;
+
+/**
+ * Feeds a file's complete lines to `lines`, read a megabyte at a time into one reused buffer (a
+ * partial last line moves to the front for the next read). A reused buffer stays in the CPU cache;
+ * a 30 MB one read whole costs more in page faults than its bytes are worth.
+ */
+function readLines(path: string, lines: (buf: Buffer, len: number) => void): void {
+  let buf = Buffer.allocUnsafe(CHUNK);
+  let have = 0;
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const n = readSync(fd, buf, have, buf.length - have, null);
+      const total = have + n;
+      if (n === 0) {
+        if (total === 0) return;
+        // End the last line with a newline, so no line is read on into what an earlier chunk left.
+        if (total === buf.length) {
+          const bigger = Buffer.allocUnsafe(total + 1);
+          buf.copy(bigger, 0, 0, total);
+          buf = bigger;
+        }
+        buf[total] = NL;
+        lines(buf, total + 1);
+        return;
+      }
+      const lastNl = buf.lastIndexOf(NL, total - 1);
+      if (lastNl < 0) {
+        have = total;
+        continue;
+      }
+      lines(buf, lastNl + 1);
+      have = buf.copy(buf, 0, lastNl + 1, total);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+let runLines = 0;
+
+/**
+ * Reads lines from `at` while they name the file `name` and hold six numbers up to the newline,
+ * adding each block; returns where it stopped (the careful path takes that line) and leaves the
+ * number of lines read in `runLines`.
+ */
+function sameFileRun(buf: Buffer, at: number, len: number, name: Buffer, fb: FileBlocks): number {
+  const nameLen = name.length;
+  let n = 0;
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const nameView = new DataView(name.buffer, name.byteOffset, name.byteLength);
+  const words = nameLen & ~3;
+  while (at < len && buf[at + nameLen] === COLON) {
+    // Four bytes at a time: the name is compared again on every line.
+    let k = 0;
+    while (k < words && view.getUint32(at + k) === nameView.getUint32(k)) k += 4;
+    if (k < words) break;
+    while (k < nameLen && buf[at + k] === name[k]) k++;
+    if (k < nameLen) break;
+    const next = parseForward(buf, at + nameLen + 1, len);
+    if (next < 0) break;
+    add(fb);
+    n++;
+    at = next;
+  }
+  runLines = n;
+  return at;
+}
+
+/** One file's blocks as read (six numbers each): distinct ones, plus any repeat out of the usual order. */
 interface FileBlocks {
-  byStart: Map<number | string, Seen>;
-  order: Seen[];
-  /** Where the next line of this file is expected in `order`: a -coverpkg profile repeats the file's blocks in the same order once per test binary, so a guess saves the map lookup. */
+  file: string;
+  data: Float64Array;
+  n: number;
+  /**
+   * Where the next line of this file is expected: a -coverpkg profile repeats each file's blocks in
+   * the same order once per test binary, so the guess nearly always holds and no lookup is needed. A
+   * line that misses is appended and merged after sorting, as x/tools does.
+   */
   cursor: number;
 }
 
-/** Merges the block in `scratch` (its line parsed) into the file's blocks; counts add, set mode ORs at the end. */
-function merge(fb: FileBlocks, colon: number, name: string, lineNo: number, file: string): void {
-  const startLine = scratch[0];
-  const startCol = scratch[1];
-  const endLine = scratch[2];
-  const endCol = scratch[3];
-  const numStmt = scratch[4];
-  const count = scratch[5];
-  let seen: Seen | undefined = fb.order[fb.cursor];
-  if (!seen || seen.startLine !== startLine || seen.startCol !== startCol) {
-    const key = startCol < COL_LIMIT && startLine < LINE_LIMIT ? (startLine * COL_LIMIT + startCol) | 0 : `${startLine}.${startCol}`;
-    seen = fb.byStart.get(key);
-    if (!seen) {
-      const fresh = { startLine, startCol, endLine, endCol, numStmt, count, src: name, line: lineNo, index: fb.order.length };
-      fb.byStart.set(key, fresh);
-      fb.order.push(fresh);
-      fb.cursor = fb.order.length;
-      return;
+/** Adds the block in `scratch` (its line just parsed) to the file's blocks. */
+function add(fb: FileBlocks): void {
+  const d = fb.data;
+  const k = fb.cursor * 6;
+  if (
+    fb.cursor < fb.n &&
+    d[k] === scratch[0] &&
+    d[k + 1] === scratch[1] &&
+    d[k + 2] === scratch[2] &&
+    d[k + 3] === scratch[3] &&
+    d[k + 4] === scratch[4]
+  ) {
+    d[k + 5] += scratch[5];
+    fb.cursor++;
+    return;
+  }
+  if (fb.n * 6 === d.length) {
+    fb.data = new Float64Array(d.length * 2);
+    fb.data.set(d);
+  }
+  fb.data.set(scratch, fb.n * 6);
+  fb.cursor = ++fb.n;
+}
+
+/**
+ * Sorts a file's blocks by start and merges repeats (counts add; set mode ORs). Repeats that differ
+ * in end or statement count, and blocks that overlap, mean profiles of different sources: an error
+ * that names the profile lines, found again by reading the profiles (only ever on this path).
+ */
+function sortAndMerge(fb: FileBlocks, set: boolean, sources: ProfileSource[]): Blocks {
+  const d = fb.data;
+  // go test lists a file's blocks in source order: usually nothing to sort and nothing to merge.
+  let ordered = true;
+  for (let k = 6; k < fb.n * 6 && ordered; k += 6)
+    ordered = before(d[k - 6], d[k - 5], d[k], d[k + 1]) && !before(d[k], d[k + 1], d[k - 4], d[k - 3]);
+  if (ordered) {
+    if (set) for (let k = 5; k < fb.n * 6; k += 6) d[k] = d[k] ? 1 : 0;
+    return new Blocks(d.subarray(0, fb.n * 6), fb.n);
+  }
+  const list = new Blocks(d, fb.n).toArray();
+  list.sort((a, b) => a.startLine - b.startLine || a.startCol - b.startCol);
+  const out: Block[] = [];
+  for (const b of list) {
+    const last = out[out.length - 1];
+    if (last && last.startLine === b.startLine && last.startCol === b.startCol && last.endLine === b.endLine && last.endCol === b.endCol) {
+      if (last.numStmt !== b.numStmt)
+        throw new UserError(
+          `${locate(fb.file, b, sources)}: block ${fb.file}:${pos(b)} has ${b.numStmt} statements, but ${locate(fb.file, last, sources)} says ${last.numStmt}: the profiles come from different versions of the source.`,
+        );
+      last.count += b.count;
+      continue;
+    }
+    if (last && before(b.startLine, b.startCol, last.endLine, last.endCol)) {
+      const verb = b.startLine === last.startLine && b.startCol === last.startCol ? 'starts where' : 'starts inside';
+      const [first, second] = firstOf(fb.file, last, b, sources);
+      throw new UserError(
+        `${second.where}: block ${fb.file}:${pos(second.block)} ${verb} ${pos(first.block)} from ${first.where}${verb === 'starts where' ? ' does' : ''}: the profiles come from different versions of the source. Regenerate them from one commit.`,
+      );
+    }
+    out.push(b);
+  }
+  if (set) for (const b of out) b.count = b.count ? 1 : 0;
+  return Blocks.of(out);
+}
+
+const pos = (b: Block) => `${b.startLine}.${b.startCol},${b.endLine}.${b.endCol}`;
+
+/** `profile:line` of the first line that holds this block of `file` (error messages only). */
+function locate(file: string, b: Block, sources: ProfileSource[]): string {
+  for (const src of sources) {
+    const text = 'path' in src ? readFileSync(src.path, 'utf8') : src.text.toString();
+    const lines = text.split('\n');
+    for (const [i, line] of lines.entries()) {
+      const at = line.replace(/\r$/, '');
+      if (at.startsWith(`${file}:${pos(b)} ${b.numStmt} `)) return `${src.name}:${i + 1}`;
     }
   }
-  fb.cursor = seen.index + 1;
-  const had = seen;
-  if (had.endLine !== endLine || had.endCol !== endCol || had.numStmt !== numStmt) {
-    const pos = `${startLine}.${startCol},${endLine}.${endCol}`;
-    if (had.endLine !== endLine || had.endCol !== endCol)
-      throw new UserError(
-        `${name}:${lineNo}: block ${file}:${pos} starts where ${had.startLine}.${had.startCol},${had.endLine}.${had.endCol} from ${whereOf(seen)} does: the profiles come from different versions of the source. Regenerate them from one commit.`,
-      );
-    throw new UserError(
-      `${name}:${lineNo}: block ${file}:${pos} has ${numStmt} statements, but ${whereOf(seen)} says ${had.numStmt}: the profiles come from different versions of the source.`,
-    );
-  }
-  // Set mode ORs: any non-zero count is 1 at the end, so adding is the same and needs no branch.
-  had.count += count;
-  void colon;
+  return 'a profile';
+}
+
+/** Two conflicting blocks in the order the profiles list them, each with where it is. */
+function firstOf(file: string, x: Block, y: Block, sources: ProfileSource[]) {
+  const wx = locate(file, x, sources);
+  const wy = locate(file, y, sources);
+  const order = (w: string) => {
+    const i = sources.findIndex((s) => w.startsWith(`${s.name}:`));
+    return [i, Number(w.slice(w.lastIndexOf(':') + 1))];
+  };
+  const [ix, lx] = order(wx);
+  const [iy, ly] = order(wy);
+  const a = { block: x, where: wx };
+  const b = { block: y, where: wy };
+  return ix < iy || (ix === iy && lx <= ly) ? [a, b] : [b, a];
 }
 
 /**
@@ -271,26 +436,3 @@ function parseLine(buf: Buffer, start: number, end: number): number {
 }
 
 const before = (l1: number, c1: number, l2: number, c2: number) => l1 < l2 || (l1 === l2 && c1 < c2);
-
-/** Sorts a file's merged blocks and refuses blocks that overlap (profiles of different sources). */
-function sortAndCheck(file: string, list: Seen[]): Block[] {
-  list.sort((a, b) => a.startLine - b.startLine || a.startCol - b.startCol);
-  for (let i = 1; i < list.length; i++) {
-    const last = list[i - 1];
-    const b = list[i];
-    if (before(b.startLine, b.startCol, last.endLine, last.endCol)) {
-      const verb = b.startLine === last.startLine && b.startCol === last.startCol ? 'starts where' : 'starts inside';
-      throw new UserError(
-        `${whereOf(b)}: block ${file}:${b.startLine}.${b.startCol},${b.endLine}.${b.endCol} ${verb} ${last.startLine}.${last.startCol},${last.endLine}.${last.endCol} from ${whereOf(last)}: the profiles come from different versions of the source. Regenerate them from one commit.`,
-      );
-    }
-  }
-  return list.map(({ startLine, startCol, endLine, endCol, numStmt, count }) => ({
-    startLine,
-    startCol,
-    endLine,
-    endCol,
-    numStmt,
-    count,
-  }));
-}

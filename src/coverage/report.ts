@@ -1,5 +1,5 @@
 import { posix } from 'node:path';
-import type { Block, Profile } from './profile.js';
+import type { Blocks, Profile } from './profile.js';
 import type { FuncExtent } from './funcs.js';
 
 /** Statements covered out of statements: kept as integers so no rounding ever reaches a threshold. */
@@ -37,27 +37,33 @@ export interface CoverageReport {
 const add = (a: Ratio, b: Ratio): Ratio => ({ covered: a.covered + b.covered, total: a.total + b.total });
 const ZERO: Ratio = { covered: 0, total: 0 };
 
-function ratioOf(blocks: Block[]): Ratio {
+function ratioOf(blocks: Blocks): Ratio {
   let covered = 0;
   let total = 0;
-  for (const b of blocks) {
-    total += b.numStmt;
-    if (b.count > 0) covered += b.numStmt;
+  for (let i = 0; i < blocks.length; i++) {
+    total += blocks.numStmt(i);
+    if (blocks.count(i) > 0) covered += blocks.numStmt(i);
   }
   return { covered, total };
 }
 
-/** cmd/cover's FuncExtent.coverage: blocks that overlap [start, end) of the function, in order. */
-function funcRatio(f: FuncExtent, blocks: Block[]): Ratio {
+/**
+ * cmd/cover's FuncExtent.coverage: blocks that overlap [start, end) of the function. `from` is where
+ * the previous function's blocks began: functions and blocks are both in source order, so a file is
+ * walked once rather than once per function.
+ */
+function funcCoverage(file: string, f: FuncExtent, b: Blocks, from: { i: number }): FuncCoverage {
   let covered = 0;
   let total = 0;
-  for (const b of blocks) {
-    if (b.startLine > f.endLine || (b.startLine === f.endLine && b.startCol >= f.endCol)) break;
-    if (b.endLine < f.startLine || (b.endLine === f.startLine && b.endCol <= f.startCol)) continue;
-    total += b.numStmt;
-    if (b.count > 0) covered += b.numStmt;
+  while (from.i < b.length && (b.endLine(from.i) < f.startLine || (b.endLine(from.i) === f.startLine && b.endCol(from.i) <= f.startCol)))
+    from.i++;
+  for (let i = from.i; i < b.length; i++) {
+    if (b.startLine(i) > f.endLine || (b.startLine(i) === f.endLine && b.startCol(i) >= f.endCol)) break;
+    if (b.endLine(i) < f.startLine || (b.endLine(i) === f.startLine && b.endCol(i) <= f.startCol)) continue;
+    total += b.numStmt(i);
+    if (b.count(i) > 0) covered += b.numStmt(i);
   }
-  return { covered, total };
+  return { file, name: f.name, line: f.startLine, covered, total };
 }
 
 /**
@@ -74,7 +80,8 @@ export function buildReport(
     const blocks = profile.files.get(file)!;
     const extents = funcsOf(file);
     if (!extents) missingSource.push(file);
-    const funcs = (extents ?? []).map((f) => ({ file, name: f.name, line: f.startLine, ...funcRatio(f, blocks) }));
+    const from = { i: 0 };
+    const funcs = (extents ?? []).map((f) => funcCoverage(file, f, blocks, from));
     files.push({
       file,
       all: ratioOf(blocks),

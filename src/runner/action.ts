@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { UserError } from './errors.js';
-import { actionsIn, findProjectConfig, projectInputs, readProjectConfig } from './project-config.js';
+import { findProjectConfig } from './project-file.js';
 import type { Summary } from './summary.js';
 import { appendSummary, info, setFailed } from './workflow.js';
 
@@ -11,7 +11,7 @@ import { appendSummary, info, setFailed } from './workflow.js';
  */
 export async function runAction(main: () => Promise<void>): Promise<void> {
   try {
-    applyProjectConfig();
+    await applyProjectConfig();
     await main();
   } catch (e) {
     if (e instanceof UserError) setFailed(e.message);
@@ -31,13 +31,15 @@ export function writeSummary(summary: Summary): void {
  * The bundle runs as dist/<action>/index.js, so the action's name and the folder of every action.yml
  * (for checking the file) follow from its path.
  */
-function applyProjectConfig(env = process.env): void {
+async function applyProjectConfig(env = process.env): Promise<void> {
   const bundle = process.argv[1];
   if (!bundle) return;
   const action = basename(dirname(bundle));
   const root = resolve(dirname(bundle), '..', '..');
   const file = findProjectConfig(resolve(env.GITHUB_WORKSPACE ?? process.cwd()));
   if (!file || !existsSync(root)) return;
+  // Loaded only when there is a file to read: its YAML parser is most of a bundle's start-up.
+  const { actionsIn, projectInputs, readProjectConfig } = await import('./project-config.js');
   const actions = actionsIn(root);
   if (!actions[action]) return;
   const values = projectInputs(readProjectConfig(file, actions), action, actions[action], env);

@@ -59,19 +59,24 @@ const SKIPPED_DIRS = new Set(['.git', 'node_modules']);
 /** Files under `root` matching the patterns, as sorted slash-separated relative paths. */
 export function findFiles(root: string, patterns: readonly string[]): string[] {
   const set = new GlobSet(patterns);
+  // When every pattern ends in a plain name (`**/go.mod`), other names need no path or regex.
+  const lasts = patterns
+    .map((p) => p.trim())
+    .filter((p) => p && !p.startsWith('!'))
+    .map((p) => p.slice(p.lastIndexOf('/') + 1));
+  const names = lasts.length && lasts.every((n) => !/[*?{]/.test(n)) ? new Set(lasts) : undefined;
   const found: string[] = [];
-  const walk = (dir: string): void => {
+  const walk = (dir: string, rel: string): void => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (!SKIPPED_DIRS.has(entry.name)) walk(full);
-      } else if (entry.isFile()) {
-        const rel = relative(root, full).split(sep).join('/');
-        if (set.matches(rel)) found.push(rel);
+        if (!SKIPPED_DIRS.has(entry.name)) walk(join(dir, entry.name), `${rel}${entry.name}/`);
+      } else if (entry.isFile() && (!names || names.has(entry.name))) {
+        const path = `${rel}${entry.name}`;
+        if (set.matches(path)) found.push(path);
       }
     }
   };
-  walk(root);
+  walk(root, '');
   return found.sort();
 }
 

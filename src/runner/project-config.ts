@@ -10,13 +10,9 @@ import { suggest } from './suggest.js';
  * `.go-ship.yml` in the user's repository: one optional file whose sections hold the defaults of
  * every action (`build-matrix: {targets: ...}`). Inputs given in the workflow (or `--with`) win.
  */
-export const PROJECT_CONFIG_FILES = ['.go-ship.yml', '.go-ship.yaml'];
+export { findProjectConfig, PROJECT_CONFIG_FILES } from './project-file.js';
 
 export type ProjectConfig = Record<string, Record<string, string>>;
-
-export function findProjectConfig(workspace: string): string | undefined {
-  return PROJECT_CONFIG_FILES.map((f) => join(workspace, f)).find((f) => existsSync(f));
-}
 
 /** Every action of this go-ship: the folders of `root` that hold an action.yml. */
 export function actionsIn(root: string): Record<string, ActionMetadata> {

@@ -8,7 +8,6 @@ import {
   withinDrop,
   type Baseline,
 } from '../../coverage/baseline.js';
-import { findFuncs } from '../../coverage/funcs.js';
 import { changedLines, lineCoverage, type LineState } from '../../coverage/patch.js';
 import { parseProfiles, type Profile, type ProfileSource } from '../../coverage/profile.js';
 import {
@@ -20,7 +19,7 @@ import {
   type CoverageReport,
   type Ratio,
 } from '../../coverage/report.js';
-import { localModules, repoPath } from '../../coverage/source.js';
+import { localModules, repoPath, sourceFacts } from '../../coverage/source.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
 import { Git } from '../../release/tags.js';
@@ -162,15 +161,19 @@ async function loadProfiles(config: Config): Promise<ProfileSource[]> {
     const full = join(config.workspace, p);
     return existsSync(full) && statSync(full).isDirectory();
   });
-  for (const file of findFiles(
-    config.workspace,
-    config.profiles.filter((p) => !dirs.includes(p)),
-  ))
-    sources.push({ name: file, text: readFileSync(join(config.workspace, file)) });
+  const globs = config.profiles.filter((p) => !dirs.includes(p));
+  // Plain file names need no walk over the checkout (thousands of files in a big module).
+  const literal = globs.every((p) => !/[*?{!]/.test(p));
+  const files = literal
+    ? globs.filter(
+        (p) => existsSync(join(config.workspace, p)) && statSync(join(config.workspace, p)).isFile(),
+      )
+    : findFiles(config.workspace, globs);
+  for (const file of files) sources.push({ name: file, path: join(config.workspace, file) });
   for (const dir of dirs) {
     const out = join(mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'covdata-')), 'profile.out');
     await runCommand('go', ['tool', 'covdata', 'textfmt', `-i=${join(config.workspace, dir)}`, `-o=${out}`]);
-    sources.push({ name: `GOCOVERDIR ${dir}`, text: readFileSync(out) });
+    sources.push({ name: `GOCOVERDIR ${dir}`, path: out });
   }
   if (!sources.length)
     throw new UserError(
@@ -181,15 +184,6 @@ async function loadProfiles(config: Config): Promise<ProfileSource[]> {
       `Input \`expected-profiles\` is ${config.expectedProfiles}, but ${sources.length} matched (${sources.map((s) => s.name).join(', ')}). The gate will not judge a partial set of shards: check that every shard uploaded its profile.`,
     );
   return sources;
-}
-
-const GENERATED = /^\/\/ Code generated .* DO NOT EDIT\.$/m;
-
-/** Go's convention: the marker line comes before the package clause. */
-function isGenerated(src: string): boolean {
-  const pkg = src.search(/^package\s/m);
-  const head = pkg < 0 ? src : src.slice(0, pkg);
-  return GENERATED.test(head);
 }
 
 export interface GateResult {
@@ -232,8 +226,13 @@ export async function run(): Promise<void> {
   );
 
   const modules = localModules(config.workspace);
+  const source = sourceFacts(config.workspace);
   const paths = new Map<string, string | undefined>();
-  for (const file of profile.files.keys()) paths.set(file, repoPath(file, modules, config.workspace));
+  for (const file of profile.files.keys())
+    paths.set(
+      file,
+      repoPath(file, modules, config.workspace, (p) => source(p) !== undefined),
+    );
 
   // Exclusions apply before any gated total is computed; the whole profile's figures stay beside
   // them, because only those are what `go tool cover -func` and `go test -cover` print.
@@ -243,13 +242,12 @@ export async function run(): Promise<void> {
   for (const [file, blocks] of profile.files) {
     const p = paths.get(file);
     if (!exclude.empty && exclude.matches(p ?? file)) excluded.push({ file, why: 'exclude' });
-    else if (config.excludeGenerated && p && isGenerated(readFileSync(join(config.workspace, p), 'utf8')))
-      excluded.push({ file, why: 'generated' });
+    else if (config.excludeGenerated && p && source(p)!.generated) excluded.push({ file, why: 'generated' });
     else kept.files.set(file, blocks);
   }
   const whole = buildReport(profile, (file) => {
     const p = paths.get(file);
-    return p ? findFuncs(readFileSync(join(config.workspace, p))) : undefined;
+    return p ? source(p)!.funcs : undefined;
   });
   const report = excluded.length ? narrowReport(whole, (file) => kept.files.has(file)) : whole;
   if (report.missingSource.length)
@@ -274,11 +272,11 @@ export async function run(): Promise<void> {
       failure: `total ${formatRatio(report.totalFunc)} is ${formatDelta(report.totalFunc, baseline.totalFunc).slice(1)} points below the baseline's ${base} (${baseline.source}); max-drop allows ${tenthsText(config.maxDrop)}`,
     });
   }
-
   const passed = gates.every((g) => g.passed);
   const json = toJson(config, report, whole, gates, patch, excluded, baseline, passed);
   mkdirSync(dirname(config.reportFile), { recursive: true });
-  writeFileSync(config.reportFile, JSON.stringify(json, null, 2));
+  // Compact: with every function listed, a big module's report runs to megabytes.
+  writeFileSync(config.reportFile, JSON.stringify(json));
   if (config.badge) writeBadge(config.badge, report, gates);
   setOutputs(json, config.reportFile);
   log.info(
@@ -509,7 +507,7 @@ async function patchCoverage(
     }
     const blocks = profile.files.get(file);
     if (!blocks) continue; // excluded
-    const states = lineCoverage(readFileSync(join(top, path)), blocks, changed);
+    const states = lineCoverage(readFileSync(join(top, path)), blocks.toArray(), changed);
     if (!states.size) continue;
     result.files.push({ file: path, lines: states });
     for (const s of states.values()) {
@@ -586,7 +584,13 @@ function toJson(
       func: f.func && pct(f.func),
       all: pct(f.all),
       // The lines of `go tool cover -func`: file:line, function name, percent.
-      funcs: f.funcs.map((fn) => ({ name: fn.name, line: fn.line, ...pct(fn) })),
+      funcs: f.funcs.map((fn) => ({
+        name: fn.name,
+        line: fn.line,
+        covered: fn.covered,
+        total: fn.total,
+        percent: formatRatio(fn),
+      })),
     })),
     patch: patch && {
       base: patch.base,
