@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goShip, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -336,6 +336,78 @@ describeWith(
       expect(JSON.parse(ok.stdout).outputs.passed).toBe('true');
     }, 120_000);
 
+    // Untrusted input: the report in comment-from mode is a fork's file.
+    test('comment-from: a doctored report is data: names dropped, its verdict and words ignored, gates re-decided', async () => {
+      api = await startGitHubApi({ token: TOKEN, readOnly: true });
+      const report = join(tempDir('cov-evil'), 'coverage-report.json');
+      expect((await gate([`report-file=${report}`], prEnv())).code).toBe(0);
+      await api.close();
+      const doctored = JSON.parse(readFileSync(report, 'utf8'));
+      doctored.passed = true;
+      doctored.gates = [{ name: 'total', ratio: doctored.totalFunc, rule: '≥ 0.0%', passed: true }];
+      doctored.packages.push({
+        pkg: '# Approved by the security team',
+        func: { covered: 1, total: 1 },
+        all: { covered: 1, total: 1 },
+      });
+      doctored.files.push({ file: '![x](https://evil.example/x.png)', all: { covered: 0, total: 9 } });
+      doctored.totalFunc.percent = '100.0%';
+      doctored.baseline = {
+        source: '@org/team <b>approved</b>',
+        totalFunc: { covered: 1, total: 2 },
+        delta: '+99',
+      };
+      writeFileSync(report, JSON.stringify(doctored));
+      api = await startGitHubApi({ token: TOKEN });
+      api.pulls.set(7, { headSha: HEAD });
+      // A maintainer's comment that quotes the marker is not ours to edit.
+      const marker = '<!-- go-ship:coverage-gate . -->';
+      api.comments.set(7, [
+        {
+          id: 1,
+          body: `${marker}\nmaintainer's notes`,
+          html_url: '',
+          user: { login: 'maintainer', type: 'User' },
+        },
+      ]);
+      writeFileSync(join(dir, '.go-ship.yml'), 'coverage-gate:\n  threshold-total: 0\n');
+      try {
+        const env = {
+          ...prEnv(),
+          GITHUB_EVENT_NAME: 'workflow_run',
+          GITHUB_EVENT_PATH: event('run-evil', { workflow_run: { id: 5, head_sha: HEAD } }),
+        };
+        const r = await gate([`comment-from=${report}`, 'threshold-total=99'], env);
+        expect(r.code).toBe(0);
+        expect(r.stderr).toContain('.go-ship.yml is not read');
+        expect(r.stderr).toContain('2 name(s) in the report are not plain paths and were left out');
+        expect(JSON.parse(r.stdout).outputs.passed).toBe('false');
+        const comments = api.comments.get(7)!;
+        expect(comments[0].body).toBe(`${marker}\nmaintainer's notes`);
+        expect(comments).toHaveLength(2);
+        const body = comments[1].body;
+        const go = await goToolCoverFunc(dir, 'coverage.out');
+        expect(body).toContain(`❌ Coverage: ${go.total}`);
+        expect(body).toContain('❌ ≥ 99.0%');
+        for (const evil of ['Approved', 'evil.example', '@org', '<b>', '+99', '100.0%'])
+          expect(body).not.toContain(evil);
+        expect(body).toContain('compared with the base branch: 50.0%');
+      } finally {
+        rmSync(join(dir, '.go-ship.yml'));
+      }
+      // No workflow_run to check the head against: refused. A report without totals: refused, not a crash.
+      const noRun = await gate([`comment-from=${report}`], prEnv());
+      expect(noRun.code).toBe(1);
+      expect(noRun.stderr).toContain('the event has no workflow_run head commit to check the report against');
+      delete doctored.totalAll;
+      writeFileSync(report, JSON.stringify(doctored));
+      const broken = await gate([`comment-from=${report}`], prEnv());
+      expect(broken.code).toBe(1);
+      expect(broken.stderr).toContain('is not a coverage-gate report (totalAll is not an object)');
+      expect(broken.stderr).not.toContain('go-ship bug');
+      expect(api.comments.get(7)).toHaveLength(2);
+    }, 120_000);
+
     const baselineJson = (covered: number, total: number) =>
       JSON.stringify({
         schema: 'go-ship/coverage-report@1',
@@ -397,6 +469,8 @@ describeWith(
         art(12, 'main', '2026-11-03T00:00:00Z', false, 200), // the one
         art(13, 'feature', '2026-11-05T00:00:00Z', false, 300),
         art(14, 'main', '2026-11-04T00:00:00Z', true, 400),
+        // A fork's own `main` runs here too (pull_request from a fork): never the baseline.
+        { ...art(15, 'main', '2026-11-06T00:00:00Z', false, 900), headRepositoryId: 999 },
       );
       const r = await gate(['baseline=artifact:coverage-baseline', 'comment=false'], prEnv());
       expect(r.code).toBe(0);

@@ -5,7 +5,12 @@ export interface FakeComment {
   id: number;
   body: string;
   html_url: string;
+  /** Who wrote it; comments the token posts are GITHUB_TOKEN's bot. */
+  user?: { login: string; type: string };
 }
+
+/** The repository id the fake answers for o/r; a fork's runs carry another head repository id. */
+export const REPOSITORY_ID = 4242;
 
 export interface FakeArtifact {
   id: number;
@@ -14,6 +19,8 @@ export interface FakeArtifact {
   created_at: string;
   branch: string;
   headSha: string;
+  /** The run's head repository: REPOSITORY_ID unless the run came from a fork. */
+  headRepositoryId?: number;
   zip: Buffer;
 }
 
@@ -97,7 +104,12 @@ export async function startGitHubApi(opts: {
       }
       if (req.method === 'POST') {
         if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
-        const c = { id: nextId++, body: ((await body(req)) as { body: string }).body, html_url: '' };
+        const c = {
+          id: nextId++,
+          body: ((await body(req)) as { body: string }).body,
+          html_url: '',
+          user: { login: 'github-actions[bot]', type: 'Bot' },
+        };
         c.html_url = `https://github.com/o/r/pull/${issue}#issuecomment-${c.id}`;
         comments.set(issue, [...list, c]);
         return json(201, c);
@@ -145,7 +157,13 @@ export async function startGitHubApi(opts: {
           expired: a.expired,
           created_at: a.created_at,
           archive_download_url: `${server.url}/repos/o/r/actions/artifacts/${a.id}/zip`,
-          workflow_run: { id: a.id + 1, head_branch: a.branch, head_sha: a.headSha },
+          workflow_run: {
+            id: a.id + 1,
+            head_branch: a.branch,
+            head_sha: a.headSha,
+            repository_id: REPOSITORY_ID,
+            head_repository_id: a.headRepositoryId ?? REPOSITORY_ID,
+          },
         })),
       });
     }

@@ -47,25 +47,42 @@ interface Artifact {
   name: string;
   expired: boolean;
   created_at: string;
-  workflow_run?: { id?: number; head_branch?: string; head_sha?: string };
+  workflow_run?: {
+    id?: number;
+    head_branch?: string;
+    head_sha?: string;
+    repository_id?: number;
+    head_repository_id?: number;
+  };
 }
 
 /**
- * The newest unexpired artifact called `name` uploaded by a run on `branch`, downloaded through the
- * REST API (needs `actions: read`), and the first `.json` file in it. Undefined when there is none.
+ * The newest unexpired artifact called `name` uploaded by a run of this repository's own code on
+ * `branch`, downloaded through the REST API (needs `actions: read`), and the first `.json` file in
+ * it. A fork's pull request runs in the base repository too, with its own `main`: the branch name
+ * alone would let it supply the baseline, so the run's head repository must be this repository
+ * (`repositoryId`, from GITHUB_REPOSITORY_ID, when known). Undefined when there is none.
  */
 export async function readBaselineArtifact(
   client: GitHubClient,
   { owner, repo }: Repo,
   name: string,
   branch: string,
+  repositoryId?: number,
 ): Promise<Baseline | undefined> {
   const { data } = await client.request<{ artifacts: Artifact[] }>(
     'GET',
     `/repos/${owner}/${repo}/actions/artifacts?name=${encodeURIComponent(name)}&per_page=100`,
   );
   const found = data.artifacts
-    .filter((a) => a.name === name && !a.expired && a.workflow_run?.head_branch === branch)
+    .filter((a) => {
+      const run = a.workflow_run;
+      const own =
+        run?.repository_id !== undefined &&
+        run.head_repository_id === run.repository_id &&
+        (repositoryId === undefined || run.repository_id === repositoryId);
+      return a.name === name && !a.expired && run?.head_branch === branch && own;
+    })
     .sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
   if (!found) return undefined;
   const zip = await client.download(`/repos/${owner}/${repo}/actions/artifacts/${found.id}/zip`);

@@ -1,3 +1,4 @@
+import { mdText } from '../runner/summary.js';
 import type { Change } from './commits.js';
 
 const SECTIONS: { title: string; pick: (c: Change) => boolean }[] = [
@@ -27,7 +28,8 @@ export function renderChangelog(tag: string, date: string, changes: Change[], re
     for (const c of items) {
       const pr = c.pr ? (repoUrl ? ` ([#${c.pr}](${repoUrl}/pull/${c.pr}))` : ` (#${c.pr})`) : '';
       const sha = repoUrl ? `[${c.sha.slice(0, 7)}](${repoUrl}/commit/${c.sha})` : c.sha.slice(0, 7);
-      out.push(`- ${c.scope ? `**${c.scope}:** ` : ''}${c.description}${pr} (${sha})`);
+      // Commit text is outside text: it reaches the release body and the summary as inert Markdown.
+      out.push(`- ${c.scope ? `**${mdText(c.scope)}:** ` : ''}${mdText(c.description)}${pr} (${sha})`);
     }
     out.push('');
   }

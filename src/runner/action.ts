@@ -9,9 +9,19 @@ import { appendSummary, info, setFailed } from './workflow.js';
  * The bundle entry's wrapper: a UserError fails the step with its message alone (it already says how
  * to fix it); anything else is a go-ship bug and keeps its stack so it can be reported.
  */
-export async function runAction(main: () => Promise<void>): Promise<void> {
+export async function runAction(
+  main: () => Promise<void>,
+  opts: {
+    /** True when the workspace holds someone else's files (a fork's artifact): its .go-ship.yml is not read. */
+    untrustedWorkspace?: (env: NodeJS.ProcessEnv) => boolean;
+  } = {},
+): Promise<void> {
   try {
-    await applyProjectConfig();
+    if (opts.untrustedWorkspace?.(process.env))
+      info(
+        '.go-ship.yml is not read: this step handles files from another run, which could have written it.',
+      );
+    else await applyProjectConfig();
     await main();
   } catch (e) {
     if (e instanceof UserError) setFailed(e.message);

@@ -104,6 +104,32 @@ export class Summary {
   }
 }
 
+/**
+ * Outside text (a commit subject, a file name from a fork's report) as inert Markdown: no HTML, no
+ * links or images, no emphasis or headings, and `@mentions` that notify nobody. Shows as it was typed.
+ */
+export function mdText(text: string, max = 300): string {
+  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
+  return clipped
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_{}[\]()#+!|~]/g, '\\$&')
+    .replace(/@(?=\w)/g, '@\u200b')
+    .replace(/:\/\//g, ':\u200b//')
+    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200b.`);
+}
+
+/** Outside text as an inline code span: a fence longer than any backtick run inside, one line. */
+export function mdCode(text: string, max = 300): string {
+  const clipped = (text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\r\n]+/g, ' ');
+  const longest = Math.max(0, ...(clipped.match(/`+/g) ?? []).map((r) => r.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = clipped.startsWith('`') || clipped.endsWith('`') ? ' ' : '';
+  return `${fence}${pad}${clipped}${pad}${fence}`;
+}
+
 function escapeCell(cell: Cell): string {
   return String(cell).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }

@@ -74,8 +74,17 @@ export function setSecret(secret: string): void {
   if (secret) issueCommand('add-mask', {}, secret);
 }
 
+/**
+ * Outside text (file names, commit messages, a command's output) in a plain log line must not start
+ * a workflow command: the runner takes any line that begins, after blanks, with `::`, and `##[`
+ * anywhere in a line (the old syntax). A zero-width space breaks both; the line reads the same.
+ */
+export function neutralise(text: string): string {
+  return text.replace(/(^|[\r\n])([^\S\r\n]*)::/g, '$1$2:\u200b:').replace(/##\[/g, '#\u200b#[');
+}
+
 export function info(message: string): void {
-  process.stdout.write(`${message}\n`);
+  process.stdout.write(`${neutralise(message)}\n`);
 }
 
 export function debug(message: string): void {

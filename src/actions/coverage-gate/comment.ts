@@ -1,4 +1,7 @@
-import { Summary } from '../../runner/summary.js';
+import { formatDelta } from '../../coverage/baseline.js';
+import { formatRatio } from '../../coverage/report.js';
+import { UserError } from '../../runner/errors.js';
+import { mdCode, mdText, Summary } from '../../runner/summary.js';
 
 interface Pct {
   covered: number;
@@ -34,6 +37,148 @@ export interface ReportJson {
   missingSource: string[];
 }
 
+/** A path as Go and git write them: what a file or package name in a report may look like. */
+const SAFE_PATH = /^[\w.@+~/-]{1,400}$/;
+const MAX_ENTRIES = 100_000;
+
+/**
+ * A report-file from another run (comment-from: a fork's pull request wrote it) read as untrusted
+ * data: the shape is checked, every percentage is recomputed from its integers, names that are not
+ * plain paths are dropped (counted), free text (the baseline's source) is replaced by go-ship's own
+ * words, and the fork's gates and verdict are discarded: the privileged job decides them again.
+ * Anything malformed is refused with what was wrong.
+ */
+export function readUntrustedReport(text: string, file: string): { report: ReportJson; dropped: number } {
+  const bad = (what: string): never => {
+    throw new UserError(
+      `Input \`comment-from\`: ${file} is not a coverage-gate report (${what}). Upload coverage-gate's report-file, unchanged, in the pull request workflow.`,
+    );
+  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    return bad(`not JSON: ${(e as Error).message.slice(0, 100)}`);
+  }
+  const obj = (v: unknown, what: string): Record<string, unknown> =>
+    v && typeof v === 'object' && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : bad(`${what} is not an object`);
+  const int = (v: unknown, what: string): number =>
+    Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`${what} is not a whole number`);
+  const pct = (v: unknown, what: string): Pct => {
+    const o = obj(v, what);
+    const r = { covered: int(o.covered, `${what}.covered`), total: int(o.total, `${what}.total`) };
+    if (r.covered > r.total) bad(`${what} covers more statements than it has`);
+    return { ...r, percent: formatRatio(r) };
+  };
+  const list = (v: unknown, what: string): unknown[] =>
+    Array.isArray(v) && v.length <= MAX_ENTRIES
+      ? v
+      : bad(`${what} is not a list (of at most ${MAX_ENTRIES})`);
+  let dropped = 0;
+  const safe = (v: unknown): v is string => {
+    const ok = typeof v === 'string' && SAFE_PATH.test(v) && !v.split('/').includes('..');
+    if (!ok) dropped++;
+    return ok;
+  };
+  const r = obj(raw, 'the report');
+  if (r.schema !== 'go-ship/coverage-report@1') bad(`schema \`${String(r.schema).slice(0, 40)}\``);
+  const commit =
+    typeof r.commit === 'string' && /^([0-9a-f]{40})?$/.test(r.commit) ? r.commit : bad('commit');
+  const workingDirectory =
+    r.workingDirectory === '.' || (typeof r.workingDirectory === 'string' && safe(r.workingDirectory))
+      ? (r.workingDirectory as string)
+      : bad('workingDirectory is not a path in the repository');
+  let pullRequest: ReportJson['pullRequest'];
+  if (r.pullRequest !== undefined) {
+    const pr = obj(r.pullRequest, 'pullRequest');
+    const headSha =
+      typeof pr.headSha === 'string' && /^[0-9a-f]{40}$/.test(pr.headSha)
+        ? pr.headSha
+        : bad('pullRequest.headSha');
+    pullRequest = { number: int(pr.number, 'pullRequest.number'), headSha };
+  }
+  const totalFunc = pct(r.totalFunc, 'totalFunc');
+  const totalAll = pct(r.totalAll, 'totalAll');
+  const whole = r.wholeProfile === undefined ? undefined : obj(r.wholeProfile, 'wholeProfile');
+  const packages = list(r.packages, 'packages').flatMap((x, i) => {
+    const p = obj(x, `packages[${i}]`);
+    return safe(p.pkg)
+      ? [{ pkg: p.pkg, func: pct(p.func, `packages[${i}].func`), all: pct(p.all, `packages[${i}].all`) }]
+      : [];
+  });
+  const files = list(r.files, 'files').flatMap((x, i) => {
+    const f = obj(x, `files[${i}]`);
+    return safe(f.file)
+      ? [
+          {
+            file: f.file,
+            all: pct(f.all, `files[${i}].all`),
+            ...(f.func === undefined ? {} : { func: pct(f.func, `files[${i}].func`) }),
+          },
+        ]
+      : [];
+  });
+  let patch: ReportJson['patch'];
+  if (r.patch !== undefined) {
+    const p = obj(r.patch, 'patch');
+    const base = typeof p.base === 'string' && /^[0-9a-f]{7,40}$/.test(p.base) ? p.base : bad('patch.base');
+    const range = (v: unknown, what: string): [number, number] => {
+      const a = list(v, what);
+      return a.length === 2 ? [int(a[0], what), int(a[1], what)] : bad(`${what} is not [from, to]`);
+    };
+    patch = {
+      base,
+      ...pct(p, 'patch'),
+      partial: int(p.partial, 'patch.partial'),
+      uncovered: list(p.uncovered, 'patch.uncovered').flatMap((x, i) => {
+        const u = obj(x, `patch.uncovered[${i}]`);
+        return safe(u.file)
+          ? [
+              {
+                file: u.file,
+                ranges: list(u.ranges, `patch.uncovered[${i}].ranges`).map((g, j) =>
+                  range(g, `patch.uncovered[${i}].ranges[${j}]`),
+                ),
+              },
+            ]
+          : [];
+      }),
+      notInProfile: list(p.notInProfile, 'patch.notInProfile').filter(safe),
+    };
+  }
+  let baseline: ReportJson['baseline'];
+  if (r.baseline !== undefined) {
+    const b = obj(r.baseline, 'baseline');
+    const base = pct(b.totalFunc, 'baseline.totalFunc');
+    baseline = { source: 'the base branch', totalFunc: base, delta: formatDelta(totalFunc, base) };
+  }
+  return {
+    report: {
+      schema: 'go-ship/coverage-report@1',
+      commit,
+      workingDirectory,
+      pullRequest,
+      passed: false,
+      totalFunc,
+      totalAll,
+      wholeProfile: whole && {
+        totalFunc: pct(whole.totalFunc, 'wholeProfile.totalFunc'),
+        totalAll: pct(whole.totalAll, 'wholeProfile.totalAll'),
+      },
+      packages,
+      files,
+      patch,
+      baseline,
+      gates: [],
+      excluded: list(r.excluded ?? [], 'excluded').map(() => ({ file: '', why: '' })),
+      missingSource: [],
+    },
+    dropped,
+  };
+}
+
 export function commentMarker(workingDirectory: string): string {
   return `<!-- go-ship:coverage-gate ${workingDirectory} -->`;
 }
@@ -49,7 +194,7 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
     const g = r.gates.find((x) => x.name === name);
     return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';
   };
-  const module = r.workingDirectory === '.' ? '' : ` (\`${r.workingDirectory}\`)`;
+  const module = r.workingDirectory === '.' ? '' : ` (${mdCode(r.workingDirectory)})`;
   const s = new Summary()
     .heading(`${r.passed ? '✅' : '❌'} Coverage${module}: ${r.totalFunc.percent}`, 3)
     .table(
@@ -76,7 +221,7 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
   if (r.patch?.uncovered.length) {
     const rows = r.patch.uncovered
       .slice(0, MAX_ROWS)
-      .map((f) => [`\`${f.file}\``, f.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
+      .map((f) => [mdCode(f.file), f.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
     const more = r.patch.uncovered.length - rows.length;
     s.details(
       `Changed lines without tests (${r.patch.uncovered.length} file${r.patch.uncovered.length === 1 ? '' : 's'})`,
@@ -93,7 +238,7 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
       new Summary()
         .table(
           ['', 'coverage', 'gate'],
-          failed.slice(0, MAX_ROWS).map((g) => [`\`${g.name}\``, g.ratio.percent, g.rule]),
+          failed.slice(0, MAX_ROWS).map((g) => [mdCode(g.name), g.ratio.percent, g.rule]),
         )
         .toString(),
     );
@@ -105,7 +250,7 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
       new Summary()
         .table(
           ['package', 'coverage', 'statements'],
-          worst.map((p) => [`\`${p.pkg}\``, p.func.percent, `${p.func.covered} / ${p.func.total}`]),
+          worst.map((p) => [mdCode(p.pkg), p.func.percent, `${p.func.covered} / ${p.func.total}`]),
         )
         .toString(),
     );
@@ -114,7 +259,7 @@ export function renderComment(r: ReportJson, runUrl?: string): string {
     r.wholeProfile
       ? `in functions, after excluding ${r.excluded?.length ?? 0} file(s); on the whole profile \`go tool cover -func\` says ${r.wholeProfile.totalFunc.percent}, \`go test -cover\` ${r.wholeProfile.totalAll.percent}`
       : `\`go tool cover -func\` total; all statements (\`go test -cover\`): ${r.totalAll.percent}`,
-    r.baseline ? `compared with ${r.baseline.source}: ${r.baseline.totalFunc.percent}` : undefined,
+    r.baseline ? `compared with ${mdText(r.baseline.source)}: ${r.baseline.totalFunc.percent}` : undefined,
     r.patch ? `changed lines since ${r.patch.base.slice(0, 7)}` : undefined,
     `commit ${r.commit.slice(0, 7)}`,
     runUrl ? `[run](${runUrl})` : undefined,

@@ -1,4 +1,5 @@
 import { runAction } from '../../runner/action.js';
 import { run } from './main.js';
 
-await runAction(run);
+// comment-from runs with a write token beside a fork's downloaded report: nothing there steers it.
+await runAction(run, { untrustedWorkspace: (env) => Boolean(env['INPUT_COMMENT-FROM']?.trim()) });

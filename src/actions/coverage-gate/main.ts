@@ -37,7 +37,7 @@ import {
   pullRequestOf,
   repositoryUrl,
 } from '../../github/rest.js';
-import { commentMarker, renderComment, type ReportJson } from './comment.js';
+import { commentMarker, readUntrustedReport, renderComment, type ReportJson } from './comment.js';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
 export interface Config {
@@ -356,7 +356,7 @@ async function loadBaseline(config: Config): Promise<Baseline | undefined> {
   try {
     const { client, repo } = GitHubClient.fromEnv(config.githubToken);
     return (
-      (await readBaselineArtifact(client, repo, spec.name, branch)) ??
+      (await readBaselineArtifact(client, repo, spec.name, branch, repositoryIdOf(payload))) ??
       missing(`no unexpired artifact \`${spec.name}\` from branch ${branch}`)
     );
   } catch (e) {
@@ -366,6 +366,14 @@ async function loadBaseline(config: Config): Promise<Baseline | undefined> {
     );
     return undefined;
   }
+}
+
+/** This repository's id: the runner's GITHUB_REPOSITORY_ID, else the event's repository. */
+function repositoryIdOf(payload: Record<string, unknown>): number | undefined {
+  const id = Number(
+    process.env.GITHUB_REPOSITORY_ID || (payload.repository as { id?: number } | undefined)?.id,
+  );
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
 /**
@@ -416,19 +424,20 @@ async function commentFromReport(config: Config): Promise<void> {
     throw new UserError(
       `Input \`comment-from\` names ${file}, which does not exist. Download the pull request run's report artifact first (actions/download-artifact with run-id: \${{ github.event.workflow_run.id }}).`,
     );
-  let json: ReportJson;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8')) as ReportJson;
-  } catch (e) {
-    throw new UserError(`Input \`comment-from\`: ${file} is not JSON (${(e as Error).message}).`);
-  }
-  if (json.schema !== 'go-ship/coverage-report@1' || !json.totalFunc)
-    throw new UserError(
-      `Input \`comment-from\`: ${file} is not a coverage-gate report (schema \`${String(json.schema)}\`); upload coverage-gate's report-file in the pull request workflow.`,
-    );
+  // The report is the fork's file: data to check, never text to trust or a verdict to repeat.
+  const { report: json, dropped } = readUntrustedReport(readFileSync(file, 'utf8'), file);
+  if (dropped)
+    workflow.warning(`comment-from: ${dropped} name(s) in the report are not plain paths and were left out.`);
+  json.gates = gatesOfReport(config, json).map((g) => ({
+    name: g.name,
+    ratio: { ...g.ratio, percent: formatRatio(g.ratio) },
+    rule: g.rule,
+    passed: g.passed,
+  }));
+  json.passed = json.gates.every((g) => g.passed);
   setOutputs(json, file);
   const pr = json.pullRequest;
-  if (!pr || !Number.isSafeInteger(pr.number) || pr.number <= 0) {
+  if (!pr || pr.number <= 0) {
     log.info('The report is not from a pull request: no comment.');
     return;
   }
@@ -436,19 +445,21 @@ async function commentFromReport(config: Config): Promise<void> {
     throw new UserError(
       'Input `github-token` is empty; comment-from needs a token with `pull-requests: write`.',
     );
-  const { client, repo } = GitHubClient.fromEnv(config.githubToken);
-  // The report came from untrusted code: it may only comment on the pull request that run was for.
+  // It may only comment on the pull request that run was for: the run's head must be the PR's head.
   const run = eventPayload().workflow_run as { head_sha?: string } | undefined;
-  if (run?.head_sha) {
-    const { data } = await client.request<{ head: { sha: string } }>(
-      'GET',
-      `/repos/${repo.owner}/${repo.repo}/pulls/${pr.number}`,
+  if (!run?.head_sha)
+    throw new UserError(
+      'comment-from runs in a `workflow_run` workflow (on: workflow_run, types: [completed]): the event has no workflow_run head commit to check the report against, so nothing was posted.',
     );
-    if (data.head.sha !== run.head_sha)
-      throw new UserError(
-        `The report names pull request #${pr.number}, whose head is ${data.head.sha.slice(0, 7)}, but the workflow run was for ${run.head_sha.slice(0, 7)}: not commenting. (A newer push supersedes this run, or the report was altered.)`,
-      );
-  }
+  const { client, repo } = GitHubClient.fromEnv(config.githubToken);
+  const { data } = await client.request<{ head: { sha: string } }>(
+    'GET',
+    `/repos/${repo.owner}/${repo.repo}/pulls/${pr.number}`,
+  );
+  if (data.head.sha !== run.head_sha || pr.headSha !== run.head_sha)
+    throw new UserError(
+      `The report names pull request #${pr.number}, whose head is ${data.head.sha.slice(0, 7)}, but the workflow run was for ${run.head_sha.slice(0, 7)}: not commenting. (A newer push supersedes this run, or the report was altered.)`,
+    );
   const result = await upsertStickyComment(
     client,
     repo,
@@ -457,6 +468,22 @@ async function commentFromReport(config: Config): Promise<void> {
     renderComment(json),
   );
   log.info(`Pull request #${pr.number} comment ${result.action}: ${result.url}`);
+}
+
+/** The gates of this (privileged) job's thresholds, judged on a report's integers. */
+function gatesOfReport(config: Config, r: ReportJson): GateResult[] {
+  const gates: GateResult[] = [];
+  const gate = (name: string, ratio: Ratio, tenths: number | undefined) => {
+    if (tenths !== undefined) gates.push(thresholdGate(name, ratio, tenths));
+  };
+  gate('total', r.totalFunc, config.thresholdTotal);
+  for (const p of r.packages) gate(`package ${p.pkg}`, p.func, config.thresholdPackage);
+  for (const f of r.files) {
+    const override = config.fileOverrides.find((o) => o.glob.matches(f.file));
+    gate(`file ${f.file}`, f.func ?? f.all, override?.tenths ?? config.thresholdFile);
+  }
+  if (r.patch) gate('patch', r.patch, config.thresholdPatch);
+  return gates;
 }
 
 function evaluate(config: Config, report: CoverageReport, pathOf: (file: string) => string): GateResult[] {

@@ -21,7 +21,7 @@ import { inputError, UserError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
 import { log } from '../../runner/log.js';
-import { Summary } from '../../runner/summary.js';
+import { mdCode, mdText, Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 
 export interface Config {
@@ -403,11 +403,11 @@ function summarize(modulePath: string, branch: string, o: Outcome): Summary {
     .table(
       ['', ''],
       [
-        ['module', `\`${modulePath}\``],
-        ['branch', branch],
+        ['module', mdCode(modulePath)],
+        ['branch', mdText(branch)],
         ['previous release', o.plan.previous?.name ?? 'none'],
         ['bump', o.plan.bump],
-        ['decided by', o.plan.decidedBy],
+        ['decided by', mdText(o.plan.decidedBy)],
         ['next', o.tag ?? ''],
         [
           'created',
@@ -425,7 +425,7 @@ function summarize(modulePath: string, branch: string, o: Outcome): Summary {
           ['commit', 'subject', 'bump', 'why'],
           o.plan.decisions
             .slice(0, 100)
-            .map((d) => [d.commit.sha.slice(0, 7), d.commit.subject, d.bump, d.reason]),
+            .map((d) => [d.commit.sha.slice(0, 7), mdText(d.commit.subject), d.bump, mdText(d.reason)]),
         )
         .toString(),
     );
