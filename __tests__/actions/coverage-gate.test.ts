@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goShip, tempDir } from '../helpers/cli.js';
+import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { covmodCopy, goTest, goToolCoverFunc } from '../coverage/gocover.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
@@ -219,6 +219,45 @@ func Sign(x int) int {
     },
     120_000,
   );
+
+  // Untrusted input: a file name is outside text; printed raw it started a live workflow command.
+  test('a profile whose name holds a newline and ::error prints no workflow command of its own', async () => {
+    const evil = 'evil\n::error title=x::owned\n##[warning]old\n.out';
+    writeFileSync(join(dir, evil), readFileSync(join(dir, 'coverage.out')));
+    try {
+      const step = tempDir('cov-raw');
+      for (const f of ['out', 'summary']) writeFileSync(join(step, f), '');
+      // The bundle as the runner runs it: raw stdout, where the runner looks for commands.
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'coverage-gate', 'index.js')], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: {
+          ...process.env,
+          GITHUB_WORKSPACE: dir,
+          RUNNER_TEMP: step,
+          GITHUB_OUTPUT: join(step, 'out'),
+          GITHUB_STEP_SUMMARY: join(step, 'summary'),
+          INPUT_PROFILES: 'evil*',
+          'INPUT_EXCLUDE-GENERATED': 'false',
+        },
+      });
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('owned');
+      const lines = r.stdout.split(/\r\n|\r|\n/);
+      expect(lines.filter((l) => /^\s*::error/.test(l))).toEqual([]);
+      expect(lines.filter((l) => l.includes('##['))).toEqual([]);
+    } finally {
+      rmSync(join(dir, evil));
+    }
+  }, 120_000);
+
+  test('a 40 KB exclude pattern is refused by name, not with a regular-expression crash', async () => {
+    const r = await gate([`exclude={${Array.from({ length: 5000 }, (_, i) => `a${i}`).join(',')}}`]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Input `exclude` has a glob pattern of');
+    expect(r.stderr).not.toContain('Regular expression too large');
+    expect(r.stderr).not.toContain('go-ship bug');
+  }, 120_000);
 
   test('a malformed profile names the file and line; nothing is reported', async () => {
     writeFileSync(join(dir, 'broken.out'), 'mode: set\nexample.com/covmod/calc/calc.go:1.1,2.2 1\n');

@@ -352,6 +352,26 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect(res.outputs.changelog).toContain('retry on 503');
   }, 60_000);
 
+  // Untrusted input: commit subjects reach the changelog, the release body and the summary.
+  test('Markdown and mentions in a commit subject reach the changelog and summary inert', async () => {
+    const r = repository();
+    r.commit('chore: start');
+    r.tag('v1.0.0');
+    r.commit('feat: <img src=x onerror=alert(1)> [click](https://evil.example) @org/team <details>');
+    const res = await semverTag(r.work, [], {
+      GITHUB_REPOSITORY: 'o/r',
+      GITHUB_SERVER_URL: 'https://github.com',
+    });
+    expect(res.code).toBe(0);
+    for (const text of [res.outputs.changelog, res.summary]) {
+      // (go-ship's own collapsible sections in the summary are <details><summary>…)
+      expect(text).not.toMatch(/<img|<details>(?!<summary>)|\]\(https:\/\/evil|@org/);
+      expect(text).toContain('&lt;details&gt;');
+      expect(text).toContain('&lt;img src=x onerror=alert\\(1\\)&gt;');
+      expect(text).toContain('@\u200borg/team');
+    }
+  }, 60_000);
+
   test('HEAD already tagged: previous-tag is the release before it; nothing to release keeps tag and says so', async () => {
     const r = repository();
     r.commit('feat: a');
@@ -397,6 +417,18 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
   ])('the GitHub server of remote %s', (remote, env, web) => {
     expect(githubServerOf(remote, env)?.web).toBe(web);
   });
+
+  // A failing git fetch (a broken remote) was reported as "a go-ship bug".
+  test('a remote that cannot be fetched fails with git’s own message, not as a go-ship bug', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.git('remote', 'set-url', 'origin', join(r.root, 'gone.git'));
+    const res = await semverTag(r.work);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/does not appear to be a git repository|Could not read from remote/);
+    expect(res.stderr).toContain("This is git's own message");
+    expect(res.stderr).not.toContain('go-ship bug');
+  }, 60_000);
 
   test('bad input and faults', async () => {
     const r = repository();

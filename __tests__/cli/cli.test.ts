@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRunResult } from '../../src/runner/local-runner.js';
 import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
@@ -124,6 +124,19 @@ describe('go-ship CLI refuses bad invocations clearly', () => {
     const run = await goShip(['no-such-action']);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/Unknown action `no-such-action`\. Available: /);
+  });
+
+  // Untrusted/odd input: a 1 MB input (from .go-ship.yml: no argument can be that long) crashed the
+  // CLI with `spawn E2BIG`.
+  test('an input too big for an environment variable is refused by name', async () => {
+    const ws = tempDir('cli-big');
+    writeFileSync(join(ws, '.go-ship.yml'), `coverage-gate:\n  exclude: ${'x'.repeat(1 << 20)}\n`);
+    const run = await goShip(['coverage-gate', '--workspace', ws]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(
+      'Input `exclude` is 1,048,576 bytes; inputs are passed as environment variables',
+    );
+    expect(run.stderr).not.toContain('E2BIG');
   });
 
   test('malformed --with', async () => {

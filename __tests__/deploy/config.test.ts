@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getConfig, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
 import { DockerTarget } from '../../src/deploy/docker.js';
+import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { Inputs } from '../../src/runner/inputs.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';
 import { ROOT } from '../helpers/cli.js';
@@ -93,7 +94,7 @@ test.each([
   [{ query: 'up', 'prometheus-url': 'http://p:9090', threshold: '5' }, /Input `threshold` got `5`/],
   [
     { 'keep-old': 'always' },
-    /Input `keep-old` got `always`; it accepts a duration such as `0`, `30s` or `10m`, or `forever`/,
+    /Input `keep-old` got `always`; it accepts a duration such as `0`, `30s` or `10m` \(at most 596h\), or `forever`/,
   ],
   [{ 'verify-seconds': '-1' }, /Input `verify-seconds` got `-1`/],
   [{ 'nginx-upstream-file': '' }, /Input `nginx-upstream-file` is required for target: docker/],
@@ -153,4 +154,25 @@ test('kubernetes: a kubeconfig input is written 0600 for the step, its token mas
     delete process.env['STATE_kubeconfig-dir'];
   }
   expect(existsSync(dir)).toBe(false);
+});
+
+// Untrusted/odd input: a duration past what a timer can wait fired at once (pull-timeout: 600h
+// killed docker pull after a few ms); a hold longer than lock-ttl let a second deploy break the lock.
+test.each([
+  ['pull-timeout', '600h'],
+  ['ready-timeout', '10000h'],
+  ['keep-old', '600h'],
+])('%s %s is refused: a timer cannot wait that long', (name, value) => {
+  expect(() => config({ ...ok, [name]: value })).toThrow(`Input \`${name}\` got \`${value}\``);
+  expect(() => config({ ...ok, [name]: value })).toThrow('596h');
+});
+
+test('a deploy that could hold the lock longer than lock-ttl is refused with the numbers', () => {
+  const { config: c } = config({ ...ok, 'keep-old': '2h' });
+  expect(plannedHoldMs(c).total).toBeGreaterThan(2 * 3600_000);
+  expect(() => checkLockHold(c)).toThrow(
+    /could hold the lock for up to 143m00s \(pull 10m05s, .*keep-old 120m30s.*longer than lock-ttl 60m00s/,
+  );
+  expect(() => checkLockHold(config({ ...ok, 'keep-old': '2h', 'lock-ttl': '3h' }).config)).not.toThrow();
+  expect(() => checkLockHold(config(ok).config)).not.toThrow();
 });

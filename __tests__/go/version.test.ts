@@ -59,3 +59,12 @@ describe('version specs', () => {
     expect(() => parseVersionSpec(spec)).toThrow(/Input `go-version` got .*; it accepts an exact version/);
   });
 });
+
+// Untrusted input: a listing entry with an absurd number crashed the version parser.
+test('a listing entry with a number past any release is not a version, and selection goes on', () => {
+  expect(parseGoVersion('go1.99999999999999999999.0')).toBeUndefined();
+  const listed = ['go1.99999999999999999999.0', 'go1.22.5', 'go1.22.4']
+    .map((n) => parseGoVersion(n))
+    .filter((v): v is GoVersion => Boolean(v));
+  expect(selectVersion(parseVersionSpec('1.22'), listed)?.name).toBe('go1.22.5');
+});

@@ -167,7 +167,7 @@ function asInput(file, where, value) {
 function projectInputs(config, action, meta, env) {
     const out = {};
     for (const [key, value] of Object.entries(config[action] ?? {})) {
-        const name = inputs/* Inputs */.G.envName(key);
+        const name = inputs/* Inputs */.G0.envName(key);
         const current = env[name];
         if (current === undefined || current === '' || current === (meta.inputs[key]?.default ?? ''))
             out[name] = value;

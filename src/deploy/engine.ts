@@ -80,6 +80,36 @@ export class DeployFailure extends UserError {
 class PhaseTimeout extends Error {}
 
 /**
+ * The longest a deploy can hold the lock: the limit of every phase it runs under the lock, a roll
+ * back included. The lock is not renewed (a Docker lock is a container, whose labels cannot change),
+ * so a plan that could outlast lock-ttl would let a second deploy break the lock mid-deploy.
+ */
+export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string, number][] } {
+  const stop = 2 * c.drainMs + 90_000;
+  const parts: [string, number][] = [
+    ['pull', c.pullTimeoutMs + 5_000],
+    ['start and ready', 2 * c.readyTimeoutMs + 35_000],
+    ...(c.gate ? [['metric gate', c.gate.timeoutMs + 5_000] as [string, number]] : []),
+    ['switch and confirm', 60_000 + c.confirmTimeoutMs + 5_000],
+    ['verify', c.verifyMs + 30_000],
+    ...(c.keepOldMs !== 'forever' && c.keepOldMs > 0
+      ? [['keep-old', c.keepOldMs + 30_000] as [string, number]]
+      : []),
+    ['stop the old colour', stop],
+    ['a roll back', 60_000 + c.confirmTimeoutMs + 5_000 + stop],
+  ];
+  return { total: parts.reduce((t, [, ms]) => t + ms, 0), parts };
+}
+
+export function checkLockHold(c: DeployConfig): void {
+  const { total, parts } = plannedHoldMs(c);
+  if (total > c.lockTtlMs)
+    throw new UserError(
+      `This deploy could hold the lock for up to ${formatDuration(total)} (${parts.map(([n, ms]) => `${n} ${formatDuration(ms)}`).join(', ')}), longer than lock-ttl ${formatDuration(c.lockTtlMs)}: another deploy could break the lock while this one runs. Raise lock-ttl above ${formatDuration(total)}, or shorten keep-old / the timeouts.`,
+    );
+}
+
+/**
  * The target-independent blue-green engine: lock, deploy the idle colour, gate it directly, switch,
  * confirm through the public entry, verify for a window, keep or stop the old colour, and switch
  * back by itself when anything after the switch fails. Every phase has a deadline, and nothing is
@@ -112,6 +142,7 @@ export class Engine {
           await this.status();
           break;
         case 'deploy':
+          checkLockHold(this.config);
           await this.deploy();
           break;
         case 'rollback':

@@ -105,6 +105,10 @@ export async function loadKubeconfig(
     );
   if (conn.token) log.mask(conn.token);
   if (conn.key) log.mask(conn.key.toString('utf8'));
+  if (conn.insecure)
+    log.warning(
+      `The kubeconfig's cluster \`${ctx.cluster}\` sets insecure-skip-tls-verify: the API server at ${conn.server} is not authenticated, so anyone on the path can read the token and the manifests. Give the cluster's certificate-authority(-data) instead.`,
+    );
   return conn;
 }
 

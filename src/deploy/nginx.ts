@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readTar, tar } from '../build/archive.js';
@@ -89,8 +90,10 @@ export class LocalNginx implements NginxHost {
 
   async write(file: string, content: Buffer | undefined): Promise<void> {
     if (!content) return rmSync(file, { force: true });
-    const tmp = join(dirname(file), `.${process.pid}.go-ship-upstream.tmp`);
-    writeFileSync(tmp, content, { mode: 0o644 });
+    // A random name created exclusively ('wx'): a planted file or symlink at a guessable name
+    // (the PID) would be written through.
+    const tmp = join(dirname(file), `.go-ship-upstream.${randomBytes(8).toString('hex')}.tmp`);
+    writeFileSync(tmp, content, { mode: 0o644, flag: 'wx' });
     renameSync(tmp, file);
   }
 

@@ -13,7 +13,9 @@ export type VersionSpec =
   | { kind: 'range'; range: string; text: string }
   | { kind: 'stable' | 'oldstable'; text: string };
 
-const GO_NAME = /^(?:go)?(\d+)\.(\d+)(?:\.(\d+))?(?:(rc|beta)(\d+))?$/;
+// At most 9 digits a number: a listing entry such as go1.99999999999999999999.0 is not a release
+// (semver refuses numbers past 2^53, and would throw where a comparison is made).
+const GO_NAME = /^(?:go)?(\d{1,9})\.(\d{1,9})(?:\.(\d{1,9}))?(?:(rc|beta)(\d{1,9}))?$/;
 
 /** Parses `go1.22.5`, `1.22.5`, `go1.20`, `1.23rc1` into a GoVersion; undefined if it is not one. */
 export function parseGoVersion(text: string): GoVersion | undefined {

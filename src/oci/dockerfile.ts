@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,7 +97,7 @@ export async function buildAndPushPlatform(
   },
 ): Promise<{ descriptor: Descriptor; seconds: number }> {
   const started = Date.now();
-  const tmpTag = `go-ship-build/${repository.replace(/[^a-z0-9]+/g, '-')}:${o.platform.architecture}${o.platform.variant ?? ''}-${process.pid}`;
+  const tmpTag = `go-ship-build/${repository.replace(/[^a-z0-9]+/g, '-')}:${o.platform.architecture}${o.platform.variant ?? ''}-${randomBytes(6).toString('hex')}`;
   const plat = `${o.platform.os}/${o.platform.architecture}${o.platform.variant && o.platform.architecture === 'arm' ? `/${o.platform.variant}` : ''}`;
   const args = [
     'build',

@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { CommandError } from './command.js';
 import { UserError } from './errors.js';
 import { findProjectConfig } from './project-file.js';
 import type { Summary } from './summary.js';
@@ -25,6 +26,12 @@ export async function runAction(
     await main();
   } catch (e) {
     if (e instanceof UserError) setFailed(e.message);
+    else if (e instanceof CommandError)
+      // A program go-ship ran failed (git, go, docker...): most often the setup it ran in (a broken
+      // remote, no network, missing credentials). Its own words say more than a stack would.
+      setFailed(
+        `${e.message}\n(This is ${e.result.display.split(' ')[0]}'s own message. If it points at the repository, network or credentials, fix that; if not, report it to go-ship with this log.)`,
+      );
     else if (e instanceof Error)
       setFailed(`${e.stack ?? e.message}\n(This is a go-ship bug; please report it.)`);
     else setFailed(String(e));

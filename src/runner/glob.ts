@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { UserError } from './errors.js';
 
 /**
  * Workflow-style globs (`**`, `*`, `?`, `{a,b}`; a leading `!` excludes), matched against
@@ -34,12 +35,21 @@ export function globToRegExp(pattern: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
+const MAX_PATTERN = 4096;
+
 export class GlobSet {
   private readonly include: RegExp[];
   private readonly exclude: RegExp[];
 
-  constructor(patterns: readonly string[]) {
+  /** `input` names the action input the patterns came from, for errors. */
+  constructor(patterns: readonly string[], input?: string) {
     const clean = patterns.map((p) => p.trim().replace(/^\.\//, '')).filter(Boolean);
+    // A pattern is a path with wildcards: one longer than any path would make a regex V8 refuses.
+    const long = clean.find((p) => p.length > MAX_PATTERN);
+    if (long)
+      throw new UserError(
+        `${input ? `Input \`${input}\` has a` : 'A'} glob pattern of ${long.length.toLocaleString('en')} characters (\`${long.slice(0, 40)}…\`) is longer than ${MAX_PATTERN} characters; list paths one per line, each a pattern of its own.`,
+      );
     this.include = clean.filter((p) => !p.startsWith('!')).map(globToRegExp);
     this.exclude = clean.filter((p) => p.startsWith('!')).map((p) => globToRegExp(p.slice(1)));
   }

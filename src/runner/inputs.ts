@@ -55,6 +55,12 @@ export class Inputs {
     if (value === '') return undefined;
     const ms = parseDuration(value);
     if (ms === undefined) throw inputError(name, value, 'a duration such as `30`, `30s`, `5m` or `1h30m`');
+    if (ms > MAX_WAIT_MS)
+      throw inputError(
+        name,
+        value,
+        `a duration of at most ${MAX_WAIT_TEXT} (the longest a timer can wait; a longer one would fire at once)`,
+      );
     return ms;
   }
 
@@ -114,6 +120,10 @@ function describeRange(min?: number, max?: number): string {
   if (max !== undefined) return ` of at most ${max}`;
   return '';
 }
+
+/** setTimeout's limit (2^31-1 ms, about 24.8 days): a longer delay fires at once. */
+export const MAX_WAIT_MS = 2 ** 31 - 1;
+export const MAX_WAIT_TEXT = '596h';
 
 export function parseDuration(value: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);

@@ -77,6 +77,13 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
     { ...context, ...opts.env },
   );
 
+  // Inputs travel as environment variables, as on the runner; Linux refuses any one over 128 KiB
+  // (spawn E2BIG). Say which input is too big instead.
+  for (const [key, value] of Object.entries(inputEnv))
+    if (Buffer.byteLength(key) + Buffer.byteLength(value) + 2 > MAX_ENV_STRING)
+      throw new UserError(
+        `Input \`${key.slice('INPUT_'.length).toLowerCase()}\` is ${Buffer.byteLength(value).toLocaleString('en')} bytes; inputs are passed as environment variables, which the system limits to ${MAX_ENV_STRING.toLocaleString('en')} bytes each. Put the value in a file and pass its path.`,
+      );
   const tmp = mkdtempSync(join(tmpdir(), 'go-ship-run-'));
   const runnerTemp = join(tmp, 'runner-temp');
   mkdirSync(runnerTemp);
@@ -250,6 +257,9 @@ function runProgram(
     child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 128 : 1)));
   });
 }
+
+/** Linux's MAX_ARG_STRLEN: the longest single `NAME=value` an exec accepts. */
+const MAX_ENV_STRING = 128 * 1024;
 
 /** GITHUB_* context read from the local checkout, so actions see what they would see on GitHub. */
 export function githubContext(workspace: string): Record<string, string> {

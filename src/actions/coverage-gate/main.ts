@@ -236,7 +236,7 @@ export async function run(): Promise<void> {
 
   // Exclusions apply before any gated total is computed; the whole profile's figures stay beside
   // them, because only those are what `go tool cover -func` and `go test -cover` print.
-  const exclude = new GlobSet(config.exclude);
+  const exclude = new GlobSet(config.exclude, 'exclude');
   const excluded: { file: string; why: string }[] = [];
   const kept: Profile = { mode: profile.mode, files: new Map() };
   for (const [file, blocks] of profile.files) {

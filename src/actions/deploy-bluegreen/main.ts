@@ -17,7 +17,7 @@ import { parseThreshold, type MetricGate } from '../../deploy/prometheus.js';
 import type { Target } from '../../deploy/target.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError, UserError } from '../../runner/errors.js';
-import { Inputs, parseDuration } from '../../runner/inputs.js';
+import { Inputs, MAX_WAIT_MS, MAX_WAIT_TEXT, parseDuration } from '../../runner/inputs.js';
 import * as workflow from '../../runner/workflow.js';
 import { renderSummary } from './summary.js';
 
@@ -106,8 +106,12 @@ export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
 
   const keepOldText = inputs.string('keep-old');
   const keepOld = keepOldText === 'forever' ? 'forever' : parseDuration(keepOldText);
-  if (keepOld === undefined)
-    throw inputError('keep-old', keepOldText, 'a duration such as `0`, `30s` or `10m`, or `forever`');
+  if (keepOld === undefined || (keepOld !== 'forever' && keepOld > MAX_WAIT_MS))
+    throw inputError(
+      'keep-old',
+      keepOldText,
+      `a duration such as \`0\`, \`30s\` or \`10m\` (at most ${MAX_WAIT_TEXT}), or \`forever\``,
+    );
 
   const verifySeconds = inputs.int('verify-seconds', { required: true, min: 0, max: 3600 })!;
   const config: DeployConfig = {
