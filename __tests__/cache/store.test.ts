@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { ActionsCacheStore, cacheVersion, DirectoryCacheStore, selectStore } from '../../src/cache/store.js';
 import { tempDir } from '../helpers/cli.js';
 import { startActionsCacheService } from '../helpers/actions-cache.js';
+import { startServer } from '../helpers/server.js';
+import { jest } from '@jest/globals';
 
 describe('cache stores', () => {
   test('the version fingerprints paths and compression like @actions/cache', () => {
@@ -71,6 +73,45 @@ describe('cache stores', () => {
       } finally {
         await service.close();
       }
+    });
+
+    // Secrets: a failed cache download printed the signed URL with its `sig=`.
+    test('a failed download names the blob without its signature, and the signature is masked', async () => {
+      const SIG = 'c2VjcmV0LXNpZ25hdHVyZQ%3D%3D';
+      const server = await startServer((req, res) => {
+        if (req.url?.startsWith('/twirp/')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(
+            JSON.stringify({
+              ok: true,
+              matched_key: 'k',
+              signed_download_url: `http://127.0.0.1:${port()}/blob/7?sv=2020-10-02&se=2026-12-01&sig=${SIG}`,
+            }),
+          );
+        } else {
+          res.writeHead(403);
+          res.end('AuthenticationFailed');
+        }
+      });
+      const port = () => new URL(server.url).port;
+      const out: string[] = [];
+      const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+        out.push(String(chunk));
+        return true;
+      });
+      let message = '';
+      try {
+        await new ActionsCacheStore(server.url, 't').restore('k', [], 'v', join(tempDir('gh-sig'), 'x'));
+      } catch (e) {
+        message = (e as Error).message;
+      } finally {
+        spy.mockRestore();
+        await server.close();
+      }
+      expect(message).toContain(`GET http://127.0.0.1:${port()}/blob/7?… answered 403`);
+      expect(message).not.toContain(SIG);
+      expect(message).not.toContain('sig=');
+      expect(out.join('')).toContain(`::add-mask::${decodeURIComponent(SIG)}`);
     });
 
     test('a service error is reported with its Twirp message', async () => {

@@ -1,4 +1,18 @@
-import { statSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 
@@ -47,9 +61,12 @@ export async function createArchive(
 }
 
 /**
- * Extracts into `dir`. Members are listed first and the archive is refused when any name is
- * absolute or climbs out with `..` (GNU tar already defers symlinks that point outside). Files that
- * exist are kept, so restoring over a warm cache never fails with `File exists` (setup-go#403).
+ * Extracts into `dir`, all or nothing. Member names are checked first (no absolute path, no `..`);
+ * the archive is extracted into a fresh staging directory beside `dir`, where every link is checked
+ * (a symlink must point inside, no hard links, nothing but files, directories and links); only then
+ * does it move into place: renamed whole when `dir` is empty, else merged entry by entry with the
+ * files already there kept (restoring over a warm cache never fails with `File exists`, setup-go#403,
+ * and no GNU-only tar flag is needed). Any failure removes the staging directory: no half cache.
  */
 export async function extractArchive(dir: string, file: string, c: Compression): Promise<void> {
   const names = (await runCommand('tar', [...compressFlags(c), '-t', '-f', file])).stdout
@@ -58,14 +75,76 @@ export async function extractArchive(dir: string, file: string, c: Compression):
   const bad = names.find((n) => n.startsWith('/') || n.split('/').includes('..'));
   if (bad)
     throw new UserError(`The cache archive ${file} holds an unsafe path \`${bad}\`; it was not restored.`);
-  await runCommand('tar', [
-    ...compressFlags(c),
-    '-x',
-    '-f',
-    file,
-    '-C',
-    dir,
-    '--skip-old-files',
-    '--no-same-owner',
-  ]);
+  mkdirSync(dirname(dir), { recursive: true });
+  const staging = mkdtempSync(join(dirname(dir), `.${basename(dir)}.go-ship-restore-`));
+  try {
+    await runCommand('tar', [...compressFlags(c), '-x', '-f', file, '-C', staging, '--no-same-owner']);
+    const unsafe = unsafeEntry(staging);
+    if (unsafe)
+      throw new UserError(
+        `The cache archive ${file} holds ${unsafe}; it was not restored, and nothing of it was kept.`,
+      );
+    if (!existsSync(dir) || readdirSync(dir).length === 0) {
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(staging, dir);
+    } else mergeInto(staging, dir);
+  } finally {
+    removeTree(staging);
+  }
+}
+
+/** The first entry that could reach outside `root` once in place, described; undefined if none. */
+function unsafeEntry(root: string): string | undefined {
+  const walk = (d: string): string | undefined => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const rel = relative(root, p);
+      if (e.isSymbolicLink()) {
+        const target = readlinkSync(p);
+        const to = resolve(dirname(p), target);
+        if (isAbsolute(target) || (to !== root && !to.startsWith(root + sep)))
+          return `a link \`${rel}\` -> \`${target}\` that points outside the cache`;
+      } else if (e.isDirectory()) {
+        const inner = walk(p);
+        if (inner) return inner;
+      } else if (e.isFile()) {
+        if (lstatSync(p).nlink > 1) return `a hard link \`${rel}\``;
+      } else return `\`${rel}\`, which is neither a file, a directory nor a link`;
+    }
+    return undefined;
+  };
+  return walk(root);
+}
+
+/** Moves what `from` has and `to` lacks into `to`; what `to` already has is kept. */
+function mergeInto(from: string, to: string): void {
+  // The module cache makes its directories read-only; the staging copy is ours to open up.
+  chmodSync(from, 0o755);
+  for (const e of readdirSync(from, { withFileTypes: true })) {
+    const src = join(from, e.name);
+    const dst = join(to, e.name);
+    const there = lstatSync(dst, { throwIfNoEntry: false });
+    if (!there) renameSync(src, dst);
+    else if (e.isDirectory() && there.isDirectory() && isWritable(dst)) mergeInto(src, dst);
+  }
+}
+
+function isWritable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** rm -rf that also works on the read-only directories a Go module cache is made of. */
+function removeTree(dir: string): void {
+  if (!existsSync(dir)) return;
+  const open = (d: string): void => {
+    chmodSync(d, 0o755);
+    for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) open(join(d, e.name));
+  };
+  open(dir);
+  rmSync(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from
 import { copyFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { downloadFile } from '../runner/http.js';
+import { downloadFile, maskSignedUrl } from '../runner/http.js';
 import { log } from '../runner/log.js';
 import { putBlob, ResultsService, ResultsServiceError } from '../runner/results-service.js';
 
@@ -112,6 +112,7 @@ export class ActionsCacheStore implements CacheStore {
     const r = await this.call('GetCacheEntryDownloadURL', { key, restore_keys: restoreKeys, version });
     const url = (r.signed_download_url ?? r.signedDownloadUrl) as string | undefined;
     if (!r.ok || !url) return undefined;
+    maskSignedUrl(url);
     await downloadFile(url, file, { label: 'cache entry' });
     return ((r.matched_key ?? r.matchedKey) as string | undefined) ?? key;
   }
@@ -127,6 +128,7 @@ export class ActionsCacheStore implements CacheStore {
     }
     const url = (created.signed_upload_url ?? created.signedUploadUrl) as string | undefined;
     if (!created.ok || !url) return false;
+    maskSignedUrl(url);
     const size = statSync(file).size;
     await putBlob(url, file, 'the cache entry');
     const done = await this.call('FinalizeCacheEntryUpload', { key, version, size_bytes: String(size) });

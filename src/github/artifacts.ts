@@ -1,6 +1,7 @@
 import { zip } from '../build/archive.js';
 import { sha256 } from '../build/manifest.js';
 import { UserError } from '../runner/errors.js';
+import { maskSignedUrl } from '../runner/http.js';
 import { putBlob, ResultsService } from '../runner/results-service.js';
 
 const SERVICE = 'github.actions.results.api.v1.ArtifactService';
@@ -65,6 +66,7 @@ export async function uploadArtifact(
   });
   const signed = created.signed_upload_url as string | undefined;
   if (!created.ok || !signed) throw new Error(`the artifact service did not accept artifact ${name}`);
+  maskSignedUrl(signed);
   await putBlob(signed, body, `artifact ${name}`);
   const hash = sha256(body);
   const done = await service.call(SERVICE, 'FinalizeArtifact', {

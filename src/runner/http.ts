@@ -3,6 +3,23 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { formatBytes, log } from './log.js';
 
+/**
+ * A URL as it may be shown: without its query and credentials. Signed blob URLs carry their
+ * signature in the query (`...&sig=...`), and a log line or an error must never hold one.
+ */
+export function displayUrl(url: string): string {
+  const u = URL.parse(url);
+  if (!u) return url.replace(/\?.*$/, '?…');
+  return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;
+}
+
+/** Registers a signed URL's signature (`sig=`) and the URL as secrets, so no log line can show them. */
+export function maskSignedUrl(url: string): void {
+  const sig = URL.parse(url)?.searchParams.get('sig');
+  if (sig) log.mask(sig);
+  log.mask(url);
+}
+
 /** An HTTP answer that was not 2xx. `status` 0 means no answer at all (DNS, refused, timeout). */
 export class HttpError extends Error {
   constructor(
@@ -10,7 +27,7 @@ export class HttpError extends Error {
     readonly status: number,
     detail: string,
   ) {
-    super(`GET ${url} ${status ? `answered ${status}` : 'failed'}${detail ? `: ${detail}` : ''}`);
+    super(`GET ${displayUrl(url)} ${status ? `answered ${status}` : 'failed'}${detail ? `: ${detail}` : ''}`);
     this.name = 'HttpError';
   }
 }
