@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as workflow from '../../src/runner/workflow.js';
+import { parseKeyValueFile } from '../../src/runner/file-commands.js';
 import { tempDir } from '../helpers/cli.js';
 
 const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];
@@ -76,4 +77,22 @@ describe('workflow protocol writes exactly what @actions/core writes', () => {
     const theirs = await capture(() => core.summary.addRaw('## Title\n\n| a |\n| --- |\n| 1 |\n').write());
     expect(ours.GITHUB_STEP_SUMMARY).toBe(theirs.GITHUB_STEP_SUMMARY);
   });
+});
+
+// Untrusted input: a commit message that imitates the file-command syntax stays one output's value.
+test('an output value with delimiter-like lines and workflow commands reads back as exactly that value', async () => {
+  const evil =
+    'subject\nghadelimiter_00000000-0000-0000-0000-000000000000\nversion<<EOF\n9.9.9\nEOF\n::set-output name=version::9.9.9';
+  const dir = tempDir('wf-evil');
+  const file = join(dir, 'out');
+  writeFileSync(file, '');
+  const saved = process.env.GITHUB_OUTPUT;
+  process.env.GITHUB_OUTPUT = file;
+  try {
+    workflow.setOutput('changelog', evil);
+    workflow.setOutput('version', '1.0.0');
+  } finally {
+    process.env.GITHUB_OUTPUT = saved;
+  }
+  expect(parseKeyValueFile(readFileSync(file, 'utf8'))).toEqual({ changelog: evil, version: '1.0.0' });
 });
