@@ -1,4 +1,14 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { compression, createArchive } from '../../src/cache/archive.js';
 import { join } from 'node:path';
 import { runCommand } from '../../src/runner/command.js';
 import { goShip, tempDir } from '../helpers/cli.js';
@@ -165,6 +175,32 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
     const old = await ciRun('e'.repeat(40));
     expect(old.compiles).toBeGreaterThan(0);
   }, 900_000);
+
+  // Untrusted input: a crafted entry with `./cache -> /elsewhere` left the link in GOMODCACHE, and
+  // the next `go mod download` wrote through it. Any branch's run can write a cache entry.
+  test('a poisoned modules cache entry is refused whole: no link lands, nothing is written through it', async () => {
+    const crafted = tempDir('cache-crafted');
+    const elsewhere = tempDir('cache-elsewhere');
+    mkdirSync(join(crafted, 'github.com'), { recursive: true });
+    writeFileSync(join(crafted, 'github.com', 'planted.txt'), 'x');
+    symlinkSync(elsewhere, join(crafted, 'cache'));
+    const file = join(tempDir('cache-crafted-tar'), 'entry.tar');
+    await createArchive(crafted, file, { compression: await compression() });
+    const poisoned = service.entries.filter((e) => e.finalized && e.key.startsWith('go-ship-mod-'));
+    expect(poisoned.length).toBeGreaterThan(0);
+    for (const e of poisoned) e.blob = readFileSync(file);
+    const r = await ciRun('a'.repeat(40));
+    expect(r.code).toBe(0);
+    expect(r.log).toMatch(
+      /The modules cache was not restored: The cache archive \S+ holds a link `cache` -> `[^`]+` that points outside the cache/,
+    );
+    const modcache = join(home, 'gomodcache');
+    expect(existsSync(join(modcache, 'github.com', 'planted.txt'))).toBe(false);
+    expect(lstatSync(join(modcache, 'cache'), { throwIfNoEntry: false })?.isSymbolicLink() ?? false).toBe(
+      false,
+    );
+    expect(readdirSync(elsewhere)).toEqual([]);
+  }, 600_000);
 
   test('a cache service failure is a warning; the step and the build still succeed', async () => {
     const broken = await startActionsCacheService({ fail: 'GetCacheEntryDownloadURL' });
