@@ -27,7 +27,7 @@ import { inputError, UserError } from '../../runner/errors.js';
 import { findFiles, GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
 import { log } from '../../runner/log.js';
-import { Summary } from '../../runner/summary.js';
+import { mdCode, Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 import { upsertStickyComment } from '../../github/comments.js';
 import {
@@ -717,7 +717,7 @@ function summarize(
     worst
       .slice(0, 10)
       .map((p) => [
-        p.pkg,
+        mdCode(p.pkg),
         formatRatio(p.func),
         `${p.func.covered} / ${p.func.total}`,
         verdict(`package ${p.pkg}`),
@@ -742,7 +742,7 @@ function summarize(
         ['file', 'coverage', 'statements', 'gate'],
         files.slice(0, 20).map((f) => {
           const r = f.func ?? f.all;
-          return [f.file, formatRatio(r), `${r.covered} / ${r.total}`, verdict(`file ${f.file}`)];
+          return [mdCode(f.file), formatRatio(r), `${r.covered} / ${r.total}`, verdict(`file ${f.file}`)];
         }),
       )
       .toString(),
@@ -751,12 +751,15 @@ function summarize(
     const rows = patch.files
       .map((f) => ({ f, un: uncoveredRanges(f.lines) }))
       .filter((x) => x.un.length)
-      .map(({ f, un }) => [f.file, un.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
+      .map(({ f, un }) => [mdCode(f.file), un.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
     if (rows.length) s.heading('Changed lines without coverage', 3).table(['file', 'lines'], rows);
     if (patch.notInProfile.length)
-      s.list([`Changed Go files in no profile (not counted): ${patch.notInProfile.join(', ')}`]);
+      s.list([
+        `Changed Go files in no profile (not counted): ${patch.notInProfile.map((f) => mdCode(f)).join(', ')}`,
+      ]);
   }
-  if (excluded.length) s.list([`Excluded: ${excluded.map((e) => `${e.file} (${e.why})`).join(', ')}`]);
+  if (excluded.length)
+    s.list([`Excluded: ${excluded.map((e) => `${mdCode(e.file)} (${e.why})`).join(', ')}`]);
   if (report.missingSource.length)
     s.list([`No source for ${report.missingSource.join(', ')}: function totals count all their blocks.`]);
   return s;
