@@ -33,9 +33,11 @@ export async function compression(): Promise<Compression> {
   return detected;
 }
 
-function compressFlags(c: Compression): string[] {
-  // tar splits the program string on blanks itself; no shell is involved.
-  return c === 'zstd' ? ['--use-compress-program', 'zstd -T0'] : ['-z'];
+function compressFlags(c: Compression, mode: 'write' | 'read'): string[] {
+  // tar splits the program string on blanks itself; no shell is involved. GNU tar adds `-d` to the
+  // program when reading, bsdtar (macOS's tar) does not: say it, a second `-d` is harmless to zstd.
+  if (c === 'gzip') return ['-z'];
+  return ['--use-compress-program', mode === 'write' ? 'zstd -T0' : 'zstd -d'];
 }
 
 /**
@@ -48,7 +50,7 @@ export async function createArchive(
   opts: { exclude?: string[]; compression: Compression },
 ): Promise<number> {
   await runCommand('tar', [
-    ...compressFlags(opts.compression),
+    ...compressFlags(opts.compression, 'write'),
     '-c',
     '-f',
     file,
@@ -69,7 +71,7 @@ export async function createArchive(
  * and no GNU-only tar flag is needed). Any failure removes the staging directory: no half cache.
  */
 export async function extractArchive(dir: string, file: string, c: Compression): Promise<void> {
-  const names = (await runCommand('tar', [...compressFlags(c), '-t', '-f', file])).stdout
+  const names = (await runCommand('tar', [...compressFlags(c, 'read'), '-t', '-f', file])).stdout
     .split('\n')
     .filter(Boolean);
   const bad = names.find((n) => n.startsWith('/') || n.split('/').includes('..'));
@@ -78,7 +80,15 @@ export async function extractArchive(dir: string, file: string, c: Compression):
   mkdirSync(dirname(dir), { recursive: true });
   const staging = mkdtempSync(join(dirname(dir), `.${basename(dir)}.go-ship-restore-`));
   try {
-    await runCommand('tar', [...compressFlags(c), '-x', '-f', file, '-C', staging, '--no-same-owner']);
+    await runCommand('tar', [
+      ...compressFlags(c, 'read'),
+      '-x',
+      '-f',
+      file,
+      '-C',
+      staging,
+      '--no-same-owner',
+    ]);
     const unsafe = unsafeEntry(staging);
     if (unsafe)
       throw new UserError(
