@@ -110,15 +110,20 @@ export class Summary {
  */
 export function mdText(text: string, max = 300): string {
   const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
-  return clipped
-    .replace(/[\r\n]+/g, ' ')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/[\\`*_{}[\]()#+!|~]/g, '\\$&')
-    .replace(/@(?=\w)/g, '@\u200b')
-    .replace(/:\/\//g, ':\u200b//')
-    .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200b.`);
+  return (
+    clipped
+      .replace(/[\r\n]+/g, ' ')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      // Emphasis, code, links and images, table cells, strikethrough: the characters that start them.
+      .replace(/[\\`*_[\]|~]/g, '\\$&')
+      // A heading, list or quote only where a line starts (a list item's text does).
+      .replace(/^(\s*)([#+-]|\d+[.)])/, '$1\\$2')
+      .replace(/@(?=\w)/g, '@\u200b')
+      .replace(/:\/\//g, ':\u200b//')
+      .replace(/\bwww\./gi, (m) => `${m.slice(0, 3)}\u200b.`)
+  );
 }
 
 /** Outside text as an inline code span: a fence longer than any backtick run inside, one line. */
