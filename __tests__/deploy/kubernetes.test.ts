@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeClient } from '../../src/deploy/kube.js';
+import { KubernetesTarget } from '../../src/deploy/kubernetes.js';
 import { goShip, tempDir } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import {
@@ -183,6 +184,42 @@ describeWith(
       await kube.request('PUT', path, {
         body: { ...held, spec: { ...(held.spec as Obj), holderIdentity: null } },
       });
+    }, 60_000);
+
+    // A lock that is never renewed lets a second deploy break it while the first still runs.
+    test('the Lease is renewed while held: past its TTL it is still ours, and nobody else can take it', async () => {
+      const lockApp = `${app}-renew`;
+      const target = (holder: string) => ({
+        holder,
+        t: new KubernetesTarget({
+          app: lockApp,
+          namespace: ns,
+          client: kube,
+          containerPort: 8080,
+          servicePort: 80,
+          replicas: 1,
+          healthPath: '/healthz',
+          env: {},
+          args: [],
+          drainMs: 0,
+          readyTimeoutMs: 1000,
+        }),
+      });
+      const mine = target('run 1');
+      const a = await mine.t.tryLock(mine.holder, 2_000);
+      if (!a.acquired) throw new Error('lock not acquired');
+      expect(a.renew).toBeDefined();
+      for (let i = 0; i < 4; i++) {
+        await new Promise((r) => setTimeout(r, 800));
+        await a.renew!();
+      }
+      // 3.2 s after taking a 2 s lock: renewed, so still held.
+      const other = target('run 2');
+      const b = await other.t.tryLock(other.holder, 2_000);
+      expect(b.acquired).toBe(false);
+      if (!b.acquired) expect(b.held.holder).toBe('run 1');
+      await a.release();
+      await expect(a.renew!()).rejects.toThrow('the deploy lock is no longer held by run 1');
     }, 60_000);
 
     test('dry-run shows the server-side diff and changes nothing', async () => {

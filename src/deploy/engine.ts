@@ -81,8 +81,9 @@ class PhaseTimeout extends Error {}
 
 /**
  * The longest a deploy can hold the lock: the limit of every phase it runs under the lock, a roll
- * back included. The lock is not renewed (a Docker lock is a container, whose labels cannot change),
- * so a plan that could outlast lock-ttl would let a second deploy break the lock mid-deploy.
+ * back included. A Docker lock cannot be renewed (it is a container, whose labels cannot change) and
+ * a Lease renewal can fail, so a plan that could outlast lock-ttl would let a second deploy break the
+ * lock mid-deploy: it is refused before the lock is taken.
  */
 export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string, number][] } {
   const stop = 2 * c.drainMs + 90_000;
@@ -640,7 +641,7 @@ export class Engine {
       let told = false;
       for (;;) {
         const a = await this.target.tryLock(c.holder, c.lockTtlMs, c.release?.image);
-        if (a.acquired) return a.release;
+        if (a.acquired) return a;
         if (Date.now() >= until)
           throw new UserError(
             `Another deploy of ${c.app} holds the lock: ${a.held.holder}, since ${a.held.since} (expires ${a.held.expires}). ${c.lockTimeoutMs ? `Waited ${formatDuration(c.lockTimeoutMs)}. ` : ''}Wait for it to finish, raise lock-timeout, or use a concurrency group in the workflow.`,
@@ -650,10 +651,21 @@ export class Engine {
         await sleep(1_000);
       }
     });
+    // Renewed at a third of its TTL while held, where the target can renew (a Kubernetes Lease).
+    const renewal = release.renew
+      ? setInterval(
+          () =>
+            void release.renew!().catch((e) =>
+              log.warning(`Could not renew the deploy lock: ${(e as Error).message}`),
+            ),
+          Math.max(1_000, Math.floor(c.lockTtlMs / 3)),
+        )
+      : undefined;
     try {
       await fn();
     } finally {
-      await release();
+      clearInterval(renewal);
+      await release.release();
     }
   }
 }

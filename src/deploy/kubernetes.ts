@@ -136,6 +136,16 @@ export class KubernetesTarget implements Target {
     }
     return {
       acquired: true,
+      renew: async () => {
+        const mine = await this.opts.client.get(this.leasePath);
+        if (at(mine, 'spec', 'holderIdentity') !== holder)
+          throw new UserError(`the deploy lock is no longer held by ${holder}`);
+        // resourceVersion in the body: a concurrent change makes this update fail, never overwrites it.
+        await this.opts.client.request('PUT', this.leasePath, {
+          body: { ...mine, spec: { ...(mine!.spec as Obj), renewTime: micro(new Date()) } },
+          verb: 'update',
+        });
+      },
       release: async () => {
         const mine = await this.opts.client.get(this.leasePath);
         if (at(mine, 'spec', 'holderIdentity') !== holder) return;

@@ -43,7 +43,13 @@ export interface DeployState {
 }
 
 export type LockAttempt =
-  { acquired: true; release: () => Promise<void> } | { acquired: false; held: LockInfo };
+  | {
+      acquired: true;
+      release: () => Promise<void>;
+      /** Pushes the expiry out by the TTL again, where the target can (a Kubernetes Lease can). */
+      renew?: () => Promise<void>;
+    }
+  | { acquired: false; held: LockInfo };
 
 export interface Target {
   describe(): string;
