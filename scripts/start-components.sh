@@ -16,6 +16,8 @@ if command -v docker-registry >/dev/null; then
     for _ in $(seq 1 50); do curl -fsS "http://$registry_addr/v2/" >/dev/null 2>&1 && break; sleep 0.2; done
   fi
   curl -fsS "http://$registry_addr/v2/" >/dev/null && echo "registry: http://$registry_addr"
+else
+  echo "registry: not installed, not started (bash .ci/run installs it: apt-get install docker-registry)"
 fi
 
 if [ -x /usr/sbin/dockerd ]; then
@@ -24,4 +26,8 @@ if [ -x /usr/sbin/dockerd ]; then
     for _ in $(seq 1 100); do /usr/bin/docker version >/dev/null 2>&1 && break; sleep 0.3; done
   fi
   /usr/bin/docker version --format 'docker engine: {{.Server.Version}}'
+elif /usr/bin/docker version >/dev/null 2>&1; then
+  /usr/bin/docker version --format 'docker engine: {{.Server.Version}} (already running)'
+else
+  echo "docker engine: not installed, not started (bash .ci/run installs it: apt-get install docker.io)"
 fi

@@ -430,6 +430,17 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect(res.stderr).not.toContain('go-ship bug');
   }, 60_000);
 
+  test('outside a git checkout: says so, without blaming an input the user never set', async () => {
+    const dir = tempDir('semver-nogit');
+    writeFileSync(join(dir, 'go.mod'), 'module example.com/x\n\ngo 1.22\n');
+    const res = await semverTag(dir);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(
+      `${dir} is not inside a git checkout: semver-tag reads the history and tags with git`,
+    );
+    expect(res.stderr).not.toContain('working-directory');
+  }, 60_000);
+
   test('bad input and faults', async () => {
     const r = repository();
     r.commit('feat: a');

@@ -26,6 +26,8 @@ import * as workflow from '../../runner/workflow.js';
 
 export interface Config {
   workspace: string;
+  /** Whether the user set working-directory (errors about the workspace mention it only then). */
+  workingDirectorySet: boolean;
   remote: string;
   rules: Record<string, Bump>;
   defaultBump: Bump;
@@ -70,6 +72,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   });
   return {
     workspace,
+    workingDirectorySet: (inputs.optional('working-directory') ?? '.') !== '.',
     remote: inputs.optional('remote') ?? 'origin',
     rules: parseRules(inputs.lines('bump-rules')),
     defaultBump: inputs.oneOf('default-bump', BUMPS) ?? 'patch',
@@ -120,11 +123,8 @@ export async function run(): Promise<void> {
   const config = getInputs();
   const where = await new Git(config.workspace).location();
   if (!where)
-    throw inputError(
-      'working-directory',
-      config.workspace,
-      'a directory inside a git checkout',
-      'Run actions/checkout first.',
+    throw new UserError(
+      `${config.workspace} is not inside a git checkout: semver-tag reads the history and tags with git. In a workflow, run actions/checkout first (fetch-depth 0 is not needed); locally, run it in a clone${config.workingDirectorySet ? ', or point working-directory into one' : ''}.`,
     );
   const root = where.top;
   const git = new Git(root);
