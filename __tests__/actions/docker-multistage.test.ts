@@ -132,6 +132,11 @@ describeWith(
       ]);
       expect(r.code).toBe(0);
       expect(r.outputs['oci-layout']).toBe(out);
+      // The summary must not read like a push.
+      expect(r.summary).toMatch(/^## docker-multistage: \S+ \(not pushed\)$/m);
+      expect(r.summary).toContain(
+        `push: false — nothing was pushed to the registry. OCI image layout: \`${out}\``,
+      );
       const raw = JSON.parse(sh('skopeo', ['inspect', '--raw', `oci:${out}:1.2.3`]));
       expect(raw.manifests).toHaveLength(2);
       expect(raw.manifests[0].digest).toBeDefined();

@@ -284,7 +284,16 @@ export async function run(): Promise<void> {
   log.info(
     `${config.push ? 'Pushed' : 'Assembled'} ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs written, ${pushed.blobs.reused} already there)`,
   );
-  writeSummary(summarize(name, pushed.digest, decisions, chosen, pushed.manifests));
+  writeSummary(
+    summarize(
+      name,
+      pushed.digest,
+      decisions,
+      chosen,
+      pushed.manifests,
+      config.push ? undefined : config.output,
+    ),
+  );
 }
 
 function summarize(
@@ -293,8 +302,10 @@ function summarize(
   decisions: TagDecision[],
   chosen: Candidate[],
   manifests: { platform: Platform; digest: string; size: number }[],
+  /** push: false: the OCI image layout written instead of a push. */
+  layout?: string,
 ): Summary {
-  return releaseSummary('docker-multistage', name, digest, decisions)
+  return releaseSummary('docker-multistage', name, digest, decisions, layout)
     .heading('Platforms', 3)
     .table(
       ['platform', 'binary', 'size', 'binary sha256', 'manifest'],
@@ -402,11 +413,24 @@ async function runDockerfile(config: Config): Promise<void> {
   writeSummary(s);
 }
 
-/** The opening both modes share: the pushed reference and each tag rule with why it did (not) apply. */
-function releaseSummary(title: string, name: string, digest: string, decisions: TagDecision[]): Summary {
+/**
+ * The opening both modes share: the pushed reference (or, with push: false, the layout written and
+ * "not pushed") and each tag rule with why it did (not) apply.
+ */
+function releaseSummary(
+  title: string,
+  name: string,
+  digest: string,
+  decisions: TagDecision[],
+  layout?: string,
+): Summary {
   return new Summary()
-    .heading(`${title}: ${name}`)
-    .paragraph(`\`${name}@${digest}\``)
+    .heading(`${title}: ${name}${layout ? ' (not pushed)' : ''}`)
+    .paragraph(
+      layout
+        ? `push: false — nothing was pushed to the registry. OCI image layout: \`${layout}\`, index \`${digest}\`; the tags below are in the layout only (\`skopeo copy oci:${layout}:TAG docker://...\` pushes one).`
+        : `\`${name}@${digest}\``,
+    )
     .heading('Tags', 3)
     .table(
       ['rule', 'tag', 'why'],
