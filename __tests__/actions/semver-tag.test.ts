@@ -21,8 +21,9 @@ function repository(modulePath = 'example.com/lib') {
   const git = (cwd: string, ...args: string[]) =>
     execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...IDENTITY } }).trim();
   git(root, 'init', '-q', '--bare', '-b', 'main', remote);
-  git(root, 'clone', '-q', remote, work);
-  git(work, 'checkout', '-q', '-b', 'main');
+  // A clone of the empty bare remote, made without `git clone` (which warns about empty repositories).
+  git(root, 'init', '-q', '-b', 'main', work);
+  git(work, 'remote', 'add', 'origin', remote);
   git(work, 'config', 'user.name', 'Dev');
   git(work, 'config', 'user.email', 'dev@example.com');
   const r = {

@@ -14,6 +14,8 @@ describe('cache stores', () => {
   });
 
   test('selectStore: the Actions service when the runtime provides it, else GO_SHIP_CACHE_DIR, else none', () => {
+    // It masks the runtime token (a workflow command on stdout): keep that out of the test log.
+    jest.spyOn(process.stdout, 'write').mockImplementationOnce(() => true);
     expect(selectStore({ ACTIONS_RESULTS_URL: 'http://x/', ACTIONS_RUNTIME_TOKEN: 't' })).toBeInstanceOf(
       ActionsCacheStore,
     );
