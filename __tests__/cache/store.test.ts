@@ -50,6 +50,16 @@ describe('cache stores', () => {
   });
 
   describe('Actions cache service (v2 Twirp protocol, loopback)', () => {
+    // Signed URLs are masked with `::add-mask::` on stdout, meant for the runner: keep them out of the
+    // test log (the test about masking watches stdout itself).
+    const write = process.stdout.write;
+    beforeEach(() => {
+      process.stdout.write = (() => true) as typeof process.stdout.write;
+    });
+    afterEach(() => {
+      process.stdout.write = write;
+    });
+
     test('save creates, uploads and finalizes; restore finds exact and prefix matches; a taken key is not saved', async () => {
       const service = await startActionsCacheService();
       try {

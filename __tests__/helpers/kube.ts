@@ -28,7 +28,21 @@ export function controlPlaneUp(): boolean {
 }
 
 export async function adminClient(): Promise<KubeClient> {
-  return new KubeClient(await loadKubeconfig(ADMIN_KUBECONFIG));
+  return new KubeClient(await quietly(() => loadKubeconfig(ADMIN_KUBECONFIG)));
+}
+
+/**
+ * Runs `fn` with stdout muted: in-process, go-ship's `::add-mask::` workflow commands (meant for the
+ * runner) would otherwise land in the test log.
+ */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 type Obj = Record<string, unknown>;
