@@ -197,6 +197,39 @@ export function findFuncs(src: Buffer): FuncExtent[] {
     for (const k of NO_SEMI_KEYWORDS[c]) if (is(k)) return true;
     return false;
   };
+  /** From an opening `"` or `'`: past its closing quote (escapes skipped; a newline ends it). */
+  const skipQuoted = (quote: number) => {
+    i++;
+    while (i < n && src[i] !== quote && src[i] !== 0x0a) i += src[i] === 0x5c ? 2 : 1;
+    i++;
+  };
+  /** From an opening backquote: past the raw string's end, counting its lines. */
+  const skipRaw = () => {
+    i++;
+    while (i < n && src[i] !== 0x60) {
+      if (src[i] === 0x0a) {
+        line++;
+        lineStart = i + 1;
+      }
+      i++;
+    }
+    i++;
+  };
+  /** From `/*`: past the comment's end, counting its lines; whether it held a newline. */
+  const skipBlockComment = (): boolean => {
+    i += 2;
+    let newline = false;
+    while (i < n && !(src[i] === 0x2a && src[i + 1] === 0x2f)) {
+      if (src[i] === 0x0a) {
+        newline = true;
+        line++;
+        lineStart = i + 1;
+      }
+      i++;
+    }
+    i += 2;
+    return newline;
+  };
   /** The next token's kind; its place in tokStart/tokEnd/tokLine/tokCol. A newline may be a SEMI. */
   const next = (): number => {
     while (i < n) {
@@ -218,18 +251,7 @@ export function findFuncs(src: Buffer): FuncExtent[] {
         while (i < n && src[i] !== 0x0a) i++;
       } else if (c === 0x2f && src[i + 1] === 0x2a) {
         // A block comment holding a newline acts as one.
-        i += 2;
-        let newline = false;
-        while (i < n && !(src[i] === 0x2a && src[i + 1] === 0x2f)) {
-          if (src[i] === 0x0a) {
-            newline = true;
-            line++;
-            lineStart = i + 1;
-          }
-          i++;
-        }
-        i += 2;
-        if (newline && semi) {
+        if (skipBlockComment() && semi) {
           semi = false;
           tokLine = line;
           tokCol = i - lineStart + 1;
@@ -239,24 +261,9 @@ export function findFuncs(src: Buffer): FuncExtent[] {
         tokStart = i;
         tokLine = line;
         tokCol = i - lineStart + 1;
-        if (c === 0x22 || c === 0x27) {
-          i++;
-          while (i < n && src[i] !== c && src[i] !== 0x0a) i += src[i] === 0x5c ? 2 : 1;
-          i++;
-          semi = true;
-          tokEnd = i;
-          return OTHER;
-        }
-        if (c === 0x60) {
-          i++;
-          while (i < n && src[i] !== 0x60) {
-            if (src[i] === 0x0a) {
-              line++;
-              lineStart = i + 1;
-            }
-            i++;
-          }
-          i++;
+        if (c === 0x22 || c === 0x27 || c === 0x60) {
+          if (c === 0x60) skipRaw();
+          else skipQuoted(c);
           semi = true;
           tokEnd = i;
           return OTHER;
@@ -336,33 +343,12 @@ export function findFuncs(src: Buffer): FuncExtent[] {
           return true;
         }
         i++;
-      } else if (kind === QUOTE) {
-        i++;
-        while (i < n && src[i] !== c && src[i] !== 0x0a) i += src[i] === 0x5c ? 2 : 1;
-        i++;
-      } else if (kind === BACKQUOTE) {
-        i++;
-        while (i < n && src[i] !== 0x60) {
-          if (src[i] === 0x0a) {
-            line++;
-            lineStart = i + 1;
-          }
-          i++;
-        }
-        i++;
-      } else if (src[i + 1] === 0x2f) {
+      } else if (kind === QUOTE) skipQuoted(c);
+      else if (kind === BACKQUOTE) skipRaw();
+      else if (src[i + 1] === 0x2f) {
         while (i < n && src[i] !== 0x0a) i++;
-      } else if (src[i + 1] === 0x2a) {
-        i += 2;
-        while (i < n && !(src[i] === 0x2a && src[i + 1] === 0x2f)) {
-          if (src[i] === 0x0a) {
-            line++;
-            lineStart = i + 1;
-          }
-          i++;
-        }
-        i += 2;
-      } else i++;
+      } else if (src[i + 1] === 0x2a) skipBlockComment();
+      else i++;
     }
     return false;
   };

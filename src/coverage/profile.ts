@@ -89,7 +89,7 @@ const MODE_PREFIX = Buffer.from('mode: ');
  * source changed between runs) name the profile and line, because a silently wrong total is worse.
  *
  * Profiles of big test suites run to millions of lines, mostly repeats, so lines are read as bytes:
- * no string per line, the file name decoded only when it changes, one object per distinct block.
+ * no string per line, the file name decoded only when it changes, no object per block.
  */
 export function parseProfiles(sources: ProfileSource[]): Profile {
   let mode: CoverMode | undefined;
@@ -171,26 +171,18 @@ const CHUNK = 1 << 20;
  * a 30 MB one read whole costs more in page faults than its bytes are worth.
  */
 function readLines(path: string, lines: (buf: Buffer, len: number) => void): void {
-  let buf = Buffer.allocUnsafe(CHUNK);
+  let buf: Buffer = Buffer.allocUnsafe(CHUNK);
   let have = 0;
   const fd = openSync(path, 'r');
   try {
     for (;;) {
-      if (have === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, have);
-        buf = bigger;
-      }
+      if (have === buf.length) buf = grown(buf, have, buf.length * 2);
       const n = readSync(fd, buf, have, buf.length - have, null);
       const total = have + n;
       if (n === 0) {
         if (total === 0) return;
         // End the last line with a newline, so no line is read on into what an earlier chunk left.
-        if (total === buf.length) {
-          const bigger = Buffer.allocUnsafe(total + 1);
-          buf.copy(bigger, 0, 0, total);
-          buf = bigger;
-        }
+        if (total === buf.length) buf = grown(buf, total, total + 1);
         buf[total] = NL;
         lines(buf, total + 1);
         return;
@@ -206,6 +198,13 @@ function readLines(path: string, lines: (buf: Buffer, len: number) => void): voi
   } finally {
     closeSync(fd);
   }
+}
+
+/** A bigger buffer holding the first `used` bytes of `buf`. */
+function grown(buf: Buffer, used: number, size: number): Buffer {
+  const bigger = Buffer.allocUnsafe(size);
+  buf.copy(bigger, 0, 0, used);
+  return bigger;
 }
 
 let runLines = 0;

@@ -636,7 +636,7 @@ export class Engine {
   /** Holds the target's lock around `fn`, waiting up to lock-timeout for another deploy to finish. */
   private async locked(fn: () => Promise<void>): Promise<void> {
     const c = this.config;
-    const release = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
+    const lock = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
       const until = Date.now() + c.lockTimeoutMs;
       let told = false;
       for (;;) {
@@ -652,10 +652,11 @@ export class Engine {
       }
     });
     // Renewed at a third of its TTL while held, where the target can renew (a Kubernetes Lease).
-    const renewal = release.renew
+    const renew = lock.renew;
+    const renewal = renew
       ? setInterval(
           () =>
-            void release.renew!().catch((e) =>
+            void renew().catch((e) =>
               log.warning(`Could not renew the deploy lock: ${(e as Error).message}`),
             ),
           Math.max(1_000, Math.floor(c.lockTtlMs / 3)),
@@ -665,7 +666,7 @@ export class Engine {
       await fn();
     } finally {
       clearInterval(renewal);
-      await release.release();
+      await lock.release();
     }
   }
 }

@@ -43,16 +43,19 @@ export async function planRelease(git: Git, r: ReleaseRules): Promise<ReleasePla
     .sort((a, b) => compareVersions(b.version, a.version));
   const base = { head, ignoredTags: ignored };
   const reachable = await reachableTags(git, r.mod);
-  if (atHead.length) {
-    // previous-tag is the release before the one at HEAD, as on the run that created it.
-    const previous = tags
+  // The highest stable release in HEAD's history (below `under`, when given).
+  const latest = (under?: SemVer) =>
+    tags
       .filter(
         (t) =>
           reachable.has(t.name) &&
           t.version.pre.length === 0 &&
-          compareVersions(t.version, atHead[0].version) < 0,
+          (!under || compareVersions(t.version, under) < 0),
       )
       .sort((a, b) => compareVersions(b.version, a.version))[0];
+  if (atHead.length) {
+    // previous-tag is the release before the one at HEAD, as on the run that created it.
+    const previous = latest(atHead[0].version);
     return {
       ...base,
       existing: atHead[0],
@@ -63,9 +66,7 @@ export async function planRelease(git: Git, r: ReleaseRules): Promise<ReleasePla
     };
   }
 
-  const previous = tags
-    .filter((t) => reachable.has(t.name) && t.version.pre.length === 0)
-    .sort((a, b) => compareVersions(b.version, a.version))[0];
+  const previous = latest();
   const commits: Commit[] = await commitsSince(git, previous?.commit, r.mod);
   const decisions = commits.map((c) => decideCommit(c, r.rules, r.defaultBump));
   let bump: Bump = 'none';

@@ -123,7 +123,7 @@ function describeRange(min?: number, max?: number): string {
 
 /** setTimeout's limit (2^31-1 ms, about 24.8 days): a longer delay fires at once. */
 export const MAX_WAIT_MS = 2 ** 31 - 1;
-export const MAX_WAIT_TEXT = '596h';
+export const MAX_WAIT_TEXT = `${Math.floor(MAX_WAIT_MS / 3_600_000)}h`;
 
 export function parseDuration(value: string): number | undefined {
   if (/^\d+(\.\d+)?$/.test(value)) return Math.round(Number(value) * 1000);

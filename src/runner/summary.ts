@@ -109,13 +109,8 @@ export class Summary {
  * links or images, no emphasis or headings, and `@mentions` that notify nobody. Shows as it was typed.
  */
 export function mdText(text: string, max = 300): string {
-  const clipped = text.length > max ? `${text.slice(0, max)}…` : text;
   return (
-    clipped
-      .replace(/[\r\n]+/g, ' ')
-      .replace(/&/g, '&amp;')
-      .replace(/</g, '&lt;')
-      .replace(/>/g, '&gt;')
+    escapeHtml(oneLine(text, max))
       // Emphasis, code, links and images, table cells, strikethrough: the characters that start them.
       .replace(/[\\`*_[\]|~]/g, '\\$&')
       // A heading, list or quote only where a line starts (a list item's text does).
@@ -128,11 +123,16 @@ export function mdText(text: string, max = 300): string {
 
 /** Outside text as an inline code span: a fence longer than any backtick run inside, one line. */
 export function mdCode(text: string, max = 300): string {
-  const clipped = (text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\r\n]+/g, ' ');
+  const clipped = oneLine(text, max);
   const longest = Math.max(0, ...(clipped.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = clipped.startsWith('`') || clipped.endsWith('`') ? ' ' : '';
   return `${fence}${pad}${clipped}${pad}${fence}`;
+}
+
+/** At most `max` characters, on one line. */
+function oneLine(text: string, max: number): string {
+  return (text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\r\n]+/g, ' ');
 }
 
 function escapeCell(cell: Cell): string {

@@ -428,7 +428,10 @@ async function commentFromReport(config: Config): Promise<void> {
   const { report: json, dropped } = readUntrustedReport(readFileSync(file, 'utf8'), file);
   if (dropped)
     workflow.warning(`comment-from: ${dropped} name(s) in the report are not plain paths and were left out.`);
-  json.gates = gatesOfReport(config, json).map((g) => ({
+  const gates = evaluate(config, json, (file) => file);
+  if (json.patch && config.thresholdPatch !== undefined)
+    gates.push(thresholdGate('patch', json.patch, config.thresholdPatch));
+  json.gates = gates.map((g) => ({
     name: g.name,
     ratio: { ...g.ratio, percent: formatRatio(g.ratio) },
     rule: g.rule,
@@ -470,23 +473,18 @@ async function commentFromReport(config: Config): Promise<void> {
   log.info(`Pull request #${pr.number} comment ${result.action}: ${result.url}`);
 }
 
-/** The gates of this (privileged) job's thresholds, judged on a report's integers. */
-function gatesOfReport(config: Config, r: ReportJson): GateResult[] {
-  const gates: GateResult[] = [];
-  const gate = (name: string, ratio: Ratio, tenths: number | undefined) => {
-    if (tenths !== undefined) gates.push(thresholdGate(name, ratio, tenths));
-  };
-  gate('total', r.totalFunc, config.thresholdTotal);
-  for (const p of r.packages) gate(`package ${p.pkg}`, p.func, config.thresholdPackage);
-  for (const f of r.files) {
-    const override = config.fileOverrides.find((o) => o.glob.matches(f.file));
-    gate(`file ${f.file}`, f.func ?? f.all, override?.tenths ?? config.thresholdFile);
-  }
-  if (r.patch) gate('patch', r.patch, config.thresholdPatch);
-  return gates;
-}
-
-function evaluate(config: Config, report: CoverageReport, pathOf: (file: string) => string): GateResult[] {
+/**
+ * The threshold gates of total, packages and files: on this run's report, or (comment-from) on the
+ * integers of another run's report, judged by this job's thresholds.
+ */
+function evaluate(
+  config: Config,
+  report: Pick<CoverageReport, 'totalFunc'> & {
+    packages: { pkg: string; func: Ratio }[];
+    files: { file: string; func?: Ratio; all: Ratio }[];
+  },
+  pathOf: (file: string) => string,
+): GateResult[] {
   const gates: GateResult[] = [];
   const gate = (name: string, ratio: Ratio, tenths: number | undefined) => {
     if (tenths !== undefined) gates.push(thresholdGate(name, ratio, tenths));
