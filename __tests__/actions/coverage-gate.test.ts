@@ -322,7 +322,7 @@ describeWith(
       expect(api.comments.get(7)).toHaveLength(4);
       // The comments list was paged (4 comments, 2 per page): page 2 was asked for.
       expect(api.calls.some((c) => c.path.includes('page=2'))).toBe(true);
-      expect(api.calls.every((c) => c.auth === `Bearer ${TOKEN}`)).toBe(true);
+      expect(api.calls.every((c) => c.auth === `Bearer ${TOKEN}` || c.auth === `token ${TOKEN}`)).toBe(true);
       for (const out of [first.stdout, first.stderr, second.stdout, second.stderr])
         expect(out).not.toContain(TOKEN);
     }, 120_000);

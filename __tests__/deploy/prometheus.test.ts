@@ -84,7 +84,7 @@ describeWith(
         vars,
       );
       expect(down.passed).toBe(false);
-      expect(down.detail).toMatch(/did not answer \(ECONNREFUSED\)/);
+      expect(down.detail).toMatch(/did not answer \(ECONNREFUSED after 4 attempts\)/);
     });
   },
 );

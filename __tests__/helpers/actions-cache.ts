@@ -27,7 +27,8 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
  * names, and signed blob URLs that take an Azure-style PUT (x-ms-blob-type: BlockBlob) and a GET.
  */
 export async function startActionsCacheService(
-  opts: { fail?: string } = {},
+  /** `host`: the name blob URLs use instead of 127.0.0.1 (for the proxy test). */
+  opts: { fail?: string; host?: string } = {},
 ): Promise<LoopbackServer & { calls: CacheCall[]; entries: Entry[] }> {
   const entries: Entry[] = [];
   const calls: CacheCall[] = [];
@@ -99,6 +100,6 @@ export async function startActionsCacheService(
         return void res.writeHead(404).end(twirpError('bad_route', m[1]));
     }
   });
-  url = server.url;
+  url = opts.host ? server.url.replace('127.0.0.1', opts.host) : server.url;
   return Object.assign(server, { calls, entries });
 }

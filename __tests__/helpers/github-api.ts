@@ -86,7 +86,7 @@ export async function startGitHubApi(opts: {
       res.end(a.zip);
       return;
     }
-    if (req.headers.authorization !== `Bearer ${opts.token}`)
+    if (req.headers.authorization?.replace(/^token /, 'Bearer ') !== `Bearer ${opts.token}`)
       return json(401, { message: 'Bad credentials' });
     let m: RegExpExecArray | null;
     if ((m = /^\/repos\/o\/r\/issues\/(\d+)\/comments$/.exec(url.pathname))) {

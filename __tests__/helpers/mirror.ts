@@ -4,13 +4,18 @@ import type { ToolchainFixture } from './toolchain.js';
 
 export interface MirrorOptions {
   sha256?: string;
-  archive?: 'ok' | 'truncated' | '404';
+  /**
+   * `flaky`: 503 twice, then the archive; `throttled`: 429 with Retry-After: 2 once, then the
+   * archive; `down`: 503 every time.
+   */
+  archive?: 'ok' | 'truncated' | '404' | 'flaky' | 'throttled' | 'down';
   listing?: 'ok' | '500';
 }
 
 /** A loopback Go download site (under /dl): the JSON listing and the real archive, with faults on request. */
 export async function startMirror(fx: ToolchainFixture, opts: MirrorOptions = {}): Promise<LoopbackServer> {
   const filename = `${fx.version}.linux-amd64.tar.gz`;
+  let archiveRequests = 0;
   return startServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/dl/' && url.searchParams.get('mode') === 'json') {
@@ -46,7 +51,12 @@ export async function startMirror(fx: ToolchainFixture, opts: MirrorOptions = {}
       ];
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(listing));
     } else if (url.pathname === `/dl/${filename}`) {
-      if (opts.archive === '404') {
+      archiveRequests++;
+      if (opts.archive === 'down' || (opts.archive === 'flaky' && archiveRequests <= 2)) {
+        res.writeHead(503).end('mirror overloaded');
+      } else if (opts.archive === 'throttled' && archiveRequests === 1) {
+        res.writeHead(429, { 'retry-after': '2' }).end('slow down');
+      } else if (opts.archive === '404') {
         res.writeHead(404).end('not found');
       } else if (opts.archive === 'truncated') {
         res.writeHead(200, { 'content-length': String(fx.size) });

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { proxyFor, request as httpRequest } from '../runner/http.js';
 import { formatDuration, log } from '../runner/log.js';
 
 /** One HTTP answer, or why there was none (`status` 0). */
@@ -17,6 +18,8 @@ export interface Probe {
  */
 export function probe(url: string, timeoutMs: number): Promise<Probe> {
   const started = Date.now();
+  // A colour behind the runner's proxy (not loopback, not in NO_PROXY) is probed through it.
+  if (proxyFor(url)) return probeThroughProxy(url, timeoutMs, started);
   return new Promise((resolve) => {
     const u = new URL(url);
     const send = u.protocol === 'https:' ? httpsRequest : request;
@@ -46,6 +49,22 @@ export function probe(url: string, timeoutMs: number): Promise<Probe> {
     req.on('error', (e) => resolve(failed(e, started)));
     req.end();
   });
+}
+
+async function probeThroughProxy(url: string, timeoutMs: number, started: number): Promise<Probe> {
+  try {
+    const res = await httpRequest(url, {
+      headers: { Connection: 'close', 'User-Agent': 'go-ship-deploy' },
+      timeoutMs,
+      attempts: 1,
+    });
+    const body = Buffer.from(await res.arrayBuffer())
+      .subarray(0, 64 * 1024)
+      .toString('utf8');
+    return { status: res.status, headers: Object.fromEntries(res.headers), body, ms: Date.now() - started };
+  } catch (e) {
+    return failed(e as Error, started);
+  }
 }
 
 function failed(e: Error, started: number): Probe {

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent } from 'node:http';
+import tunnel from 'tunnel';
+import { proxyFor } from '../runner/http.js';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
@@ -18,6 +20,8 @@ export interface KubeConnection {
   key?: Buffer;
   namespace: string;
   context: string;
+  /** The cluster's `proxy-url`; without one, HTTPS_PROXY / NO_PROXY decide. */
+  proxyUrl?: string;
   /** Where the kubeconfig came from, for messages (never its content). */
   source: string;
 }
@@ -96,6 +100,7 @@ export async function loadKubeconfig(
           : undefined,
     namespace: namespace ?? ctx.namespace ?? 'default',
     context: ctxName!,
+    proxyUrl: typeof cluster['proxy-url'] === 'string' ? cluster['proxy-url'] : undefined,
     source: file,
   };
   if (user.exec) conn.token = await execCredential(user.exec as ExecConfig);
@@ -156,7 +161,49 @@ export class KubeError extends UserError {
 
 /** A small Kubernetes REST client: JSON, server-side apply with a field manager, errors that say what to fix. */
 export class KubeClient {
+  private tunnelAgent?: Agent;
+
   constructor(readonly conn: KubeConnection) {}
+
+  /**
+   * The agent for the API server: a CONNECT tunnel through the kubeconfig's proxy-url, or through
+   * HTTPS_PROXY as @actions/http-client reads it (NO_PROXY and loopback bypass it), carrying the
+   * cluster's CA and client certificate into the TLS session inside; undefined for a direct connection.
+   */
+  private agent(url: URL): Agent | undefined {
+    const proxy = this.conn.proxyUrl ?? proxyFor(url.toString());
+    if (!proxy) return undefined;
+    if (this.tunnelAgent) return this.tunnelAgent;
+    const p = URL.parse(proxy);
+    if (!p || !/^https?:$/.test(p.protocol))
+      throw new UserError(
+        `The kubeconfig's cluster for context \`${this.conn.context}\` has proxy-url \`${proxy}\`; go-ship supports http:// and https:// proxies (not socks5).`,
+      );
+    const proxyOpts = {
+      host: p.hostname,
+      port: Number(p.port) || (p.protocol === 'https:' ? 443 : 80),
+      ...(p.username
+        ? { proxyAuth: `${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}` }
+        : {}),
+    };
+    const tls = {
+      ca: this.conn.ca,
+      cert: this.conn.cert,
+      key: this.conn.key,
+      rejectUnauthorized: !this.conn.insecure,
+    };
+    const https = url.protocol === 'https:';
+    const make =
+      p.protocol === 'https:'
+        ? https
+          ? tunnel.httpsOverHttps
+          : tunnel.httpOverHttps
+        : https
+          ? tunnel.httpsOverHttp
+          : tunnel.httpOverHttp;
+    this.tunnelAgent = make({ proxy: proxyOpts, ...tls } as tunnel.HttpsOverHttpOptions) as Agent;
+    return this.tunnelAgent;
+  }
 
   async request(
     method: string,
@@ -182,6 +229,7 @@ export class KubeClient {
           cert: this.conn.cert,
           key: this.conn.key,
           rejectUnauthorized: !this.conn.insecure,
+          agent: this.agent(url),
           timeout: 30_000,
         },
         (r) => {

@@ -1,4 +1,5 @@
 import { inputError } from '../runner/errors.js';
+import { request } from '../runner/http.js';
 
 export type Comparator = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -70,7 +71,7 @@ export async function evaluateGate(
   const shown = `\`${query}\` ${gate.comparator} ${gate.threshold}`;
   let body: QueryResponse;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(gate.timeoutMs) });
+    const res = await request(url, { timeoutMs: gate.timeoutMs });
     const text = await res.text();
     try {
       body = JSON.parse(text) as QueryResponse;
@@ -78,7 +79,7 @@ export async function evaluateGate(
       return fail(`${shown}: Prometheus answered HTTP ${res.status} without JSON: ${text.slice(0, 200)}`);
     }
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    const cause = (e as Error).message.replace(/^GET \S+ failed: /, '');
     return fail(`${shown}: Prometheus at ${gate.url} did not answer (${cause})`);
   }
   if (body.status !== 'success')

@@ -1,5 +1,46 @@
 import { readFileSync } from 'node:fs';
+import { request } from '../runner/http.js';
+import { log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
+
+interface OctokitLike {
+  request(route: {
+    method: string;
+    url: string;
+    data?: unknown;
+  }): Promise<{ data: unknown; headers: object }>;
+}
+
+/** How many times a rate-limited call is tried again, and the longest wait go-ship accepts. */
+const RATE_LIMIT_RETRIES = 2;
+const RATE_LIMIT_MAX_WAIT_S = 120;
+
+async function makeOctokit(token: string, baseUrl: string): Promise<OctokitLike> {
+  const [{ GitHub, getOctokitOptions }, { retry }, { throttling }] = await Promise.all([
+    import('@actions/github/lib/utils'),
+    import('@octokit/plugin-retry'),
+    import('@octokit/plugin-throttling'),
+  ]);
+  const onLimit =
+    (kind: string) =>
+    (after: number, options: { method: string; url: string }, _o: unknown, retryCount: number) => {
+      const again = retryCount < RATE_LIMIT_RETRIES && after <= RATE_LIMIT_MAX_WAIT_S;
+      log.warning(
+        `GitHub's ${kind} rate limit on ${options.method} ${options.url}: ${again ? `retrying after ${after} s` : `not retrying (asked to wait ${after} s)`}.`,
+      );
+      return again;
+    };
+  // GitHub's defaults put the runner's proxy (HTTPS_PROXY / NO_PROXY) into Octokit's fetch; a
+  // `request` option here would replace them (Octokit merges options one level deep).
+  const options = getOctokitOptions(token || 'anonymous', {
+    baseUrl,
+    userAgent: 'go-ship',
+    throttle: { onRateLimit: onLimit('primary'), onSecondaryRateLimit: onLimit('secondary') },
+  });
+  if (!token) delete options.auth;
+  const Octokit = GitHub.plugin(retry, throttling);
+  return new Octokit(options) as unknown as OctokitLike;
+}
 
 /** A REST answer that was not 2xx; `status` 0 means no answer at all. */
 export class GitHubApiError extends Error {
@@ -32,12 +73,15 @@ export function repositoryUrl(env: NodeJS.ProcessEnv = process.env): string | un
 }
 
 /**
- * The few REST endpoints go-ship calls, with fetch: JSON in and out, `Link` pagination, and errors
- * that keep the status and GitHub's message so callers can tell a read-only token (403) from an
- * outage. The token is masked before its first use.
+ * The REST endpoints go-ship calls, through @actions/github's Octokit with the retry and throttling
+ * plugins (5xx retried, primary and secondary rate limits waited out as GitHub asks), behind the
+ * runner's proxy settings. Errors keep the status and GitHub's message so callers can tell a
+ * read-only token (403) from an outage. The token is masked before its first use. Octokit loads
+ * on the first call, so actions that never call the API do not pay its start-up time.
  */
 export class GitHubClient {
   readonly apiUrl: string;
+  private octokit?: Promise<OctokitLike>;
 
   constructor(
     readonly token: string,
@@ -58,35 +102,19 @@ export class GitHubClient {
 
   async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {
     const url = path.startsWith('http') ? path : `${this.apiUrl}${path}`;
-    let res: Response;
+    const octokit = await (this.octokit ??= makeOctokit(this.token, this.apiUrl));
     try {
-      res = await fetch(url, {
-        method,
-        headers: {
-          accept: 'application/vnd.github+json',
-          'x-github-api-version': '2022-11-28',
-          'user-agent': 'go-ship',
-          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
+      const res = await octokit.request({ method, url, ...(body === undefined ? {} : { data: body }) });
+      return { data: res.data as T, headers: new Headers(res.headers as Record<string, string>) };
     } catch (e) {
-      const cause = (e as { cause?: { code?: string } }).cause;
-      throw new GitHubApiError(method, path, 0, cause?.code ?? (e as Error).message);
+      const err = e as { status?: number; message?: string; response?: { data?: unknown } };
+      if (typeof err.status !== 'number') throw e;
+      const data = err.response?.data;
+      const message =
+        (data as { message?: string } | undefined)?.message ??
+        (typeof data === 'string' ? data.slice(0, 300) : (err.message ?? ''));
+      throw new GitHubApiError(method, path, err.status === 500 && !err.response ? 0 : err.status, message);
     }
-    const text = await res.text();
-    if (!res.ok) {
-      let message = text.slice(0, 300);
-      try {
-        message = (JSON.parse(text) as { message?: string }).message ?? message;
-      } catch {
-        // not JSON: keep the text
-      }
-      throw new GitHubApiError(method, path, res.status, message);
-    }
-    return { data: (text ? JSON.parse(text) : undefined) as T, headers: res.headers };
   }
 
   /**
@@ -98,20 +126,22 @@ export class GitHubClient {
     const fail = (status: number, message: string) => new GitHubApiError('GET', path, status, message);
     let res: Response;
     try {
-      res = await fetch(url, {
+      res = await request(url, {
         headers: {
           authorization: `Bearer ${this.token}`,
           'user-agent': 'go-ship',
           'x-github-api-version': '2022-11-28',
         },
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        timeoutMs: this.timeoutMs,
       });
       const location = res.headers.get('location');
-      if (res.status >= 300 && res.status < 400 && location)
-        res = await fetch(new URL(location, url), { signal: AbortSignal.timeout(this.timeoutMs) });
+      if (res.status >= 300 && res.status < 400 && location) {
+        await res.arrayBuffer().catch(() => undefined);
+        res = await request(new URL(location, url).toString(), { timeoutMs: this.timeoutMs });
+      }
     } catch (e) {
-      throw fail(0, (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message);
+      throw fail(0, (e as Error).message);
     }
     if (!res.ok) throw fail(res.status, (await res.text()).slice(0, 300));
     return Buffer.from(await res.arrayBuffer());
@@ -125,6 +155,13 @@ export class GitHubClient {
       const { data, headers }: { data: T[]; headers: Headers } = await this.request<T[]>('GET', next);
       all.push(...data);
       next = /<([^>]+)>;\s*rel="next"/.exec(headers.get('link') ?? '')?.[1];
+      // The token goes only to the API host: a Link elsewhere ends the list here.
+      if (next && new URL(next, this.apiUrl).host !== new URL(this.apiUrl).host) {
+        log.warning(
+          `GET ${path}: the next page's link leaves ${new URL(this.apiUrl).host}; stopped at ${all.length} items.`,
+        );
+        next = undefined;
+      }
     }
     return all;
   }

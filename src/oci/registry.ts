@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { UserError } from '../runner/errors.js';
+import { HttpError, proxyFor, request } from '../runner/http.js';
 
 export const MEDIA = {
   manifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -55,7 +56,10 @@ export class Registry {
     return `${loopback ? 'http' : 'https'}://${this.host}`;
   }
 
-  /** Network failures and 5xx answers are retried (3 attempts, 1 s then 2 s apart). */
+  /**
+   * Network failures, 5xx, 408 and 429 answers are retried (4 attempts, Retry-After honoured); every
+   * method here may be sent again (a second upload session or manifest PUT is harmless).
+   */
   private async send(
     method: string,
     path: string,
@@ -66,27 +70,13 @@ export class Registry {
     const headers: Record<string, string> = { ...init.headers };
     if (this.token) headers.authorization = this.token;
     let res: Response;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await fetch(url, {
-          method,
-          headers,
-          body: init.body,
-          redirect: 'follow',
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        if (res.status < 500 || attempt >= 3) break;
-        await res.arrayBuffer().catch(() => undefined);
-      } catch (e) {
-        if (attempt >= 3) {
-          const c = (e as { cause?: { code?: string; errors?: { code?: string }[] } }).cause;
-          const cause = c?.code ?? c?.errors?.[0]?.code ?? (e as Error).message;
-          throw new UserError(
-            `The registry ${this.host} did not answer ${method} ${path} after ${attempt} attempts (${cause}). Check the image name's registry and that it is reachable from this runner.`,
-          );
-        }
-      }
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    try {
+      res = await request(url, { method, headers, body: init.body, timeoutMs: this.timeoutMs, attempts: 4 });
+    } catch (e) {
+      const why = e instanceof HttpError ? e.message.replace(/^\S+ \S+ failed: /, '') : (e as Error).message;
+      throw new UserError(
+        `The registry ${this.host} did not answer ${method} ${path} (${why}). Check the image name's registry and that it is reachable from this runner${proxyFor(url) ? ` through the proxy ${proxyFor(url)} (HTTPS_PROXY / NO_PROXY)` : ''}.`,
+      );
     }
     if (res.status === 401 && retry) {
       await this.authenticate(res.headers.get('www-authenticate') ?? '');
@@ -113,7 +103,7 @@ export class Registry {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     if (params.scope) url.searchParams.set('scope', params.scope);
-    const res = await fetch(url, { headers: { authorization: basic }, signal: AbortSignal.timeout(60_000) });
+    const res = await request(url.toString(), { headers: { authorization: basic }, timeoutMs: 60_000 });
     if (!res.ok)
       throw new UserError(
         `The registry ${this.host} refused the credentials (${res.status} from its token service); check username and password.`,

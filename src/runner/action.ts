@@ -39,8 +39,8 @@ export async function runAction(
 }
 
 /** Appends to the step summary when the runner provides one (GitHub and the go-ship CLI both do). */
-export function writeSummary(summary: Summary): void {
-  if (!summary.isEmpty()) appendSummary(summary.toString());
+export async function writeSummary(summary: Summary): Promise<void> {
+  if (!summary.isEmpty()) await appendSummary(summary.toString());
 }
 
 /**

@@ -1,3 +1,4 @@
+import * as core from '@actions/core';
 import { inputError, UserError } from './errors.js';
 
 /**
@@ -14,7 +15,9 @@ export class Inputs {
 
   /** The trimmed value, or '' when absent. `required` fails with the input's name. */
   string(name: string, opts: { required?: boolean } = {}): string {
-    const value = (this.env[Inputs.envName(name)] ?? '').trim();
+    // The job's own inputs through @actions/core; an explicit env (the CLI, tests) is read the same way.
+    const value =
+      this.env === process.env ? core.getInput(name) : (this.env[Inputs.envName(name)] ?? '').trim();
     if (opts.required && value === '') {
       throw new UserError(
         `Input \`${name}\` is required but was not given. Set it under \`with:\` (or \`--with ${name}=...\` in the go-ship CLI).`,

@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { Readable } from 'node:stream';
+import { request } from './http.js';
 
 /**
  * The Actions "results" service that backs the cache (v2) and artifacts (v4): Twirp JSON calls to
@@ -18,15 +18,13 @@ export class ResultsService {
       `twirp/${service}/${method}`,
       this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`,
     );
-    const res = await fetch(url, {
+    // Twirp calls are safe to repeat (creating an entry that exists answers 409), so they are retried.
+    const res = await request(url.toString(), {
       method: 'POST',
-      headers: {
-        'Content-Type': 'application/json',
-        Authorization: `Bearer ${this.token}`,
-        'User-Agent': 'go-ship',
-      },
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${this.token}` },
       body: JSON.stringify(body),
-      signal: AbortSignal.timeout(60_000),
+      timeoutMs: 60_000,
+      attempts: 4,
     });
     const text = await res.text();
     if (!res.ok) {
@@ -56,7 +54,7 @@ export class ResultsServiceError extends Error {
 /** Uploads a file or buffer to a signed blob URL as one block blob. */
 export async function putBlob(url: string, body: string | Buffer, what: string): Promise<void> {
   const size = typeof body === 'string' ? statSync(body).size : body.length;
-  const res = await fetch(url, {
+  const res = await request(url, {
     method: 'PUT',
     headers: {
       'x-ms-blob-type': 'BlockBlob',
@@ -64,10 +62,9 @@ export async function putBlob(url: string, body: string | Buffer, what: string):
       'Content-Type': 'application/octet-stream',
       'Content-Length': String(size),
     },
-    body: typeof body === 'string' ? (Readable.toWeb(createReadStream(body)) as ReadableStream) : body,
-    duplex: 'half',
-    signal: AbortSignal.timeout(30 * 60_000),
-  } as RequestInit);
+    body: typeof body === 'string' ? () => createReadStream(body) : body,
+    timeoutMs: 5 * 60_000,
+  });
   if (!res.ok)
     throw new Error(`uploading ${what} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
 }

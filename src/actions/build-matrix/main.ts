@@ -194,7 +194,7 @@ async function plan(config: Config): Promise<void> {
   log.info(
     `${targets.length} targets in ${shards.length} shard(s): ${shards.map((s) => `[${s.shard}] ${s.targets}`).join('  ')}`,
   );
-  writeSummary(
+  await writeSummary(
     new Summary().heading(`build-matrix plan: ${targets.length} targets, ${shards.length} shards`).table(
       ['shard', 'targets'],
       shards.map((s) => [s.shard, s.targets.split(',').join(', ')]),
@@ -314,7 +314,7 @@ async function build(config: Config): Promise<void> {
   rmSync(scratch, { recursive: true, force: true });
   setOutputs(config, manifest, checksumsFile);
   if (config.uploadArtifact) await upload(config, src);
-  writeSummary(buildSummary(src, built, artifacts, wall, config));
+  await writeSummary(buildSummary(src, built, artifacts, wall, config));
 }
 
 /** Replaces the output directory's contents in one go: files, checksums, manifest. */
@@ -525,7 +525,7 @@ async function merge(config: Config): Promise<void> {
   log.info(
     `Merged ${manifests.length} shard(s): ${artifacts.length} artifacts, every file checked against its shard's manifest`,
   );
-  writeSummary(
+  await writeSummary(
     new Summary().heading(`build-matrix merge: ${first.project} ${first.version}`).table(
       ['shard', 'targets', 'files'],
       manifests.map(({ dir, m }) => [

@@ -282,7 +282,7 @@ export async function run(): Promise<void> {
   log.info(
     `Coverage: ${coverageLine(report, whole, excluded)}${patch ? `; patch ${formatRatio(patch.ratio)} of ${patch.ratio.total} changed lines` : ''}${baseline ? `; ${formatDelta(report.totalFunc, baseline.totalFunc)} vs ${baseline.source}` : ''}`,
   );
-  writeSummary(summarize(report, whole, gates, patch, excluded, passed, baseline));
+  await writeSummary(summarize(report, whole, gates, patch, excluded, passed, baseline));
   if (config.comment) await postComment(config, json);
   const failed = gates.filter((g) => !g.passed);
   if (failed.length) throw new UserError(`Coverage gate failed: ${failed.map((g) => g.failure).join('; ')}.`);

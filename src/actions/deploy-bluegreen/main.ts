@@ -326,11 +326,11 @@ export async function run(): Promise<void> {
   } catch (e) {
     if (!(e instanceof DeployFailure)) throw e;
     setOutputs(config, e.result);
-    writeSummary(renderSummary(config, e.result));
+    await writeSummary(renderSummary(config, e.result));
     throw e;
   }
   setOutputs(config, result);
-  writeSummary(renderSummary(config, result));
+  await writeSummary(renderSummary(config, result));
 }
 
 /** The post step: the kubeconfig written from the input does not outlive the job. */

@@ -284,7 +284,7 @@ export async function run(): Promise<void> {
   log.info(
     `${config.push ? 'Pushed' : 'Assembled'} ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs written, ${pushed.blobs.reused} already there)`,
   );
-  writeSummary(
+  await writeSummary(
     summarize(
       name,
       pushed.digest,
@@ -410,7 +410,7 @@ async function runDockerfile(config: Config): Promise<void> {
     .heading('Platforms', 3)
     .table(['platform', 'manifest', 'build + push'], rows);
   if (generated) s.details('Generated Dockerfile', new Summary().code(generated, 'dockerfile').toString());
-  writeSummary(s);
+  await writeSummary(s);
 }
 
 /**

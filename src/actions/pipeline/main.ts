@@ -58,7 +58,7 @@ export async function run(): Promise<void> {
     ]),
   );
   for (const r of results) if (r.summary.trim()) summary.paragraph(r.summary.trim());
-  writeSummary(summary);
+  await writeSummary(summary);
   const out = (stage: string, key: string) => results.find((r) => r.stage === stage)?.outputs[key] ?? '';
   workflow.setOutput('version', out('tag', 'version'));
   workflow.setOutput('image', out('image', 'image'));

@@ -181,7 +181,7 @@ export async function run(): Promise<void> {
   workflow.setOutput('changelog', outcome.changelog);
   workflow.setOutput('created', String(outcome.created));
   log.info(outcome.why);
-  writeSummary(summarize(mod.path, branch, outcome));
+  await writeSummary(summarize(mod.path, branch, outcome));
 }
 
 /** The merged PR's `release:` label, when the token can read it; an unreadable PR is a warning. */

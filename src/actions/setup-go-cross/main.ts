@@ -132,7 +132,7 @@ export async function run(): Promise<void> {
   const build = caches.report?.caches.find((c) => c.kind === 'build');
   workflow.setOutput('cache-hit', String(!!modules && modules.matchedKey === modules.key));
   workflow.setOutput('build-cache-key', build?.matchedKey ?? '');
-  writeSummary(summarize(config, result, targets, caches));
+  await writeSummary(summarize(config, result, targets, caches));
 }
 
 interface CacheOutcome {
@@ -199,7 +199,7 @@ export async function post(): Promise<void> {
       `${r.kind} cache ${r.key}: ${r.reason}${r.saved ? ` (${formatBytes(r.bytes)} in ${formatDuration(r.ms)})` : ''}${trim}`,
     );
   }
-  writeSummary(
+  await writeSummary(
     new Summary().heading('setup-go-cross: caches saved', 3).table(
       ['cache', 'key', 'result', 'size', 'time', 'trimmed'],
       results.map((r) => [
