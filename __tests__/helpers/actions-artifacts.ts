@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { startAzurite } from './azurite.js';
 import { startServer, type LoopbackServer } from './server.js';
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -25,26 +26,24 @@ export function runtimeToken(run = 'run-123', job = 'job-456'): string {
 
 /**
  * A loopback stand-in for the Actions artifact service (v4) as @actions/artifact calls it: Twirp JSON
- * under /twirp/github.actions.results.api.v1.ArtifactService/<Method> with proto field names, and a
- * signed URL that takes an Azure-style block-blob PUT.
+ * under /twirp/github.actions.results.api.v1.ArtifactService/<Method> with proto field names, and
+ * signed URLs into a real blob store (azurite), where GitHub's client uploads the zip with the Azure SDK.
  */
-export async function startArtifactService(): Promise<LoopbackServer & { artifacts: StoredArtifact[] }> {
+export async function startArtifactService(): Promise<
+  LoopbackServer & { artifacts: StoredArtifact[]; calls: { method: string; body: Record<string, unknown> }[] }
+> {
   const artifacts: StoredArtifact[] = [];
-  let base = '';
+  const calls: { method: string; body: Record<string, unknown> }[] = [];
+  const storage = await startAzurite(['artifacts']);
   const server = await startServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const body = await readBody(req);
-    const blob = /^\/upload\/(\d+)$/.exec(path);
-    if (blob && req.method === 'PUT') {
-      if (req.headers['x-ms-blob-type'] !== 'BlockBlob') return void res.writeHead(400).end('x-ms-blob-type');
-      artifacts[Number(blob[1])].blob = body;
-      return void res.writeHead(201).end();
-    }
     const m = /^\/twirp\/github\.actions\.results\.api\.v1\.ArtifactService\/(\w+)$/.exec(path);
     const json = (status: number, o: object): void =>
       void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(o));
     if (!m) return json(404, { code: 'bad_route', msg: path });
     const req_ = JSON.parse(body.toString('utf8')) as Record<string, string>;
+    calls.push({ method: m[1], body: req_ });
     if (m[1] === 'CreateArtifact') {
       if (artifacts.some((a) => a.name === req_.name && a.finalized))
         return json(409, { code: 'already_exists', msg: 'artifact exists' });
@@ -54,16 +53,25 @@ export async function startArtifactService(): Promise<LoopbackServer & { artifac
         job: req_.workflow_job_run_backend_id,
         finalized: false,
       });
-      return json(200, { ok: true, signed_upload_url: `${base}/upload/${artifacts.length - 1}` });
+      const blob = `${artifacts.length - 1}.zip`;
+      return json(200, { ok: true, signed_upload_url: storage.signedUrl('artifacts', blob, 'cw') });
     }
     if (m[1] === 'FinalizeArtifact') {
       const a = artifacts.find((x) => x.name === req_.name && !x.finalized);
-      if (!a?.blob) return json(404, { code: 'not_found', msg: 'no upload' });
-      Object.assign(a, { size: req_.size, hash: req_.hash, finalized: true });
+      const stored = a && (await storage.read('artifacts', `${artifacts.indexOf(a)}.zip`));
+      if (!a || !stored) return json(404, { code: 'not_found', msg: 'no upload' });
+      Object.assign(a, { blob: stored, size: req_.size, hash: req_.hash, finalized: true });
       return json(200, { ok: true, artifact_id: String(artifacts.indexOf(a) + 1) });
     }
     return json(404, { code: 'bad_route', msg: m[1] });
   });
-  base = server.url;
-  return Object.assign(server, { artifacts });
+  const close = server.close;
+  return Object.assign(server, {
+    artifacts,
+    calls,
+    close: async () => {
+      await close();
+      await storage.stop();
+    },
+  });
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { startAzurite, type BlobStorage } from './azurite.js';
 import { startServer, type LoopbackServer } from './server.js';
 
 export interface CacheCall {
@@ -10,7 +11,7 @@ export interface CacheCall {
 interface Entry {
   key: string;
   version: string;
-  blob?: Buffer;
+  blob: string;
   finalized: boolean;
   created: number;
 }
@@ -24,32 +25,19 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 /**
  * A loopback stand-in for the Actions cache service v2, answering as @actions/cache expects:
  * Twirp JSON under /twirp/github.actions.results.api.v1.CacheService/<Method> with proto field
- * names, and signed blob URLs that take an Azure-style PUT (x-ms-blob-type: BlockBlob) and a GET.
+ * names, and signed URLs into a real blob store (azurite), where GitHub's client uploads with the
+ * Azure SDK and downloads with its HTTP client. `host`: the name the URLs use instead of 127.0.0.1.
  */
 export async function startActionsCacheService(
-  /** `host`: the name blob URLs use instead of 127.0.0.1 (for the proxy test). */
   opts: { fail?: string; host?: string } = {},
-): Promise<LoopbackServer & { calls: CacheCall[]; entries: Entry[] }> {
+): Promise<LoopbackServer & { calls: CacheCall[]; entries: Entry[]; storage: BlobStorage }> {
   const entries: Entry[] = [];
   const calls: CacheCall[] = [];
-  let url = '';
+  const storage = await startAzurite(['cache'], opts.host);
   const twirpError = (code: string, msg: string) => JSON.stringify({ code, msg });
   const server = await startServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
     const body = await readBody(req);
-    const blob = /^\/blob\/(\d+)$/.exec(path);
-    if (blob) {
-      const entry = entries[Number(blob[1])];
-      if (req.method === 'PUT') {
-        if (req.headers['x-ms-blob-type'] !== 'BlockBlob')
-          return void res.writeHead(400).end('x-ms-blob-type');
-        entry.blob = body;
-        return void res.writeHead(201).end();
-      }
-      if (!entry?.blob) return void res.writeHead(404).end();
-      res.writeHead(200, { 'Content-Length': entry.blob.length });
-      return void res.end(entry.blob);
-    }
     const m = /^\/twirp\/github\.actions\.results\.api\.v1\.CacheService\/(\w+)$/.exec(path);
     if (!m || req.method !== 'POST') return void res.writeHead(404).end(twirpError('bad_route', path));
     const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
@@ -61,19 +49,22 @@ export async function startActionsCacheService(
       case 'CreateCacheEntry': {
         if (entries.some((e) => e.key === input.key && e.version === input.version))
           return void res.writeHead(409).end(twirpError('already_exists', 'cache entry already exists'));
+        const blob = `entry-${entries.length}`;
         entries.push({
           key: String(input.key),
           version: String(input.version),
+          blob,
           finalized: false,
           created: Date.now() + entries.length,
         });
         return void res.end(
-          JSON.stringify({ ok: true, signed_upload_url: `${url}/blob/${entries.length - 1}` }),
+          JSON.stringify({ ok: true, signed_upload_url: storage.signedUrl('cache', blob, 'cw') }),
         );
       }
       case 'FinalizeCacheEntryUpload': {
         const e = entries.find((x) => x.key === input.key && x.version === input.version);
-        if (!e?.blob || e.blob.length !== Number(input.size_bytes))
+        const stored = e && (await storage.read('cache', e.blob));
+        if (!e || !stored || stored.length !== Number(input.size_bytes))
           return void res.end(JSON.stringify({ ok: false }));
         e.finalized = true;
         return void res.end(JSON.stringify({ ok: true, entry_id: String(entries.indexOf(e) + 1) }));
@@ -91,7 +82,7 @@ export async function startActionsCacheService(
         return void res.end(
           JSON.stringify({
             ok: true,
-            signed_download_url: `${url}/blob/${entries.indexOf(hit)}`,
+            signed_download_url: storage.signedUrl('cache', hit.blob, 'r'),
             matched_key: hit.key,
           }),
         );
@@ -100,6 +91,14 @@ export async function startActionsCacheService(
         return void res.writeHead(404).end(twirpError('bad_route', m[1]));
     }
   });
-  url = opts.host ? server.url.replace('127.0.0.1', opts.host) : server.url;
-  return Object.assign(server, { calls, entries });
+  const close = server.close;
+  return Object.assign(server, {
+    calls,
+    entries,
+    storage,
+    close: async () => {
+      await close();
+      await storage.stop();
+    },
+  });
 }

@@ -16,13 +16,13 @@ __webpack_require__.d(__webpack_exports__, {
 // UNUSED EXPORTS: PROJECT_CONFIG_FILES, findProjectConfig, projectSchema
 
 // EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
+var external_node_fs_ = __webpack_require__(73024);
 // EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(6760);
+var external_node_path_ = __webpack_require__(76760);
 // EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __webpack_require__(8815);
+var dist = __webpack_require__(38815);
 // EXTERNAL MODULE: ./src/runner/errors.ts
-var errors = __webpack_require__(5507);
+var errors = __webpack_require__(85507);
 ;// CONCATENATED MODULE: ./src/runner/action-metadata.ts
 
 
@@ -58,11 +58,11 @@ function readActionMetadata(file) {
 }
 
 // EXTERNAL MODULE: ./src/runner/inputs.ts
-var inputs = __webpack_require__(9205);
+var inputs = __webpack_require__(39205);
 // EXTERNAL MODULE: ./src/runner/suggest.ts
-var suggest = __webpack_require__(8848);
+var suggest = __webpack_require__(18848);
 // EXTERNAL MODULE: ./src/runner/project-file.ts
-var project_file = __webpack_require__(2722);
+var project_file = __webpack_require__(82722);
 ;// CONCATENATED MODULE: ./src/runner/project-config.ts
 
 

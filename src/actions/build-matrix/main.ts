@@ -313,7 +313,7 @@ async function build(config: Config): Promise<void> {
   const checksumsFile = writeOutput(config, src, manifest, files);
   rmSync(scratch, { recursive: true, force: true });
   setOutputs(config, manifest, checksumsFile);
-  if (config.uploadArtifact) await upload(config, src);
+  if (config.uploadArtifact) await upload(config);
   await writeSummary(buildSummary(src, built, artifacts, wall, config));
 }
 
@@ -357,13 +357,11 @@ function writeFiles(
 }
 
 /** Uploads output-dir (archives, checksums, manifest) as one artifact, for a merge job to download. */
-async function upload(config: Config, src: Source): Promise<void> {
-  const files = readdirSync(config.outputDir)
-    .sort()
-    .map((name) => ({ name, data: readFileSync(join(config.outputDir, name)) }));
-  const a = await uploadArtifact(config.uploadArtifact!, files, src.commitTime);
+async function upload(config: Config): Promise<void> {
+  const files = readdirSync(config.outputDir).sort();
+  const a = await uploadArtifact(config.uploadArtifact!, config.outputDir, files);
   log.info(
-    `Uploaded artifact ${config.uploadArtifact} (${files.length} files, ${formatBytes(a.size)}, id ${a.id})`,
+    `Uploaded artifact ${config.uploadArtifact} (${files.length} files, ${formatBytes(a.size)}, id ${a.id}, ${a.digest})`,
   );
   workflow.setOutput('artifact-id', a.id);
 }

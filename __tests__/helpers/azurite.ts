@@ -1,0 +1,112 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { join } from 'node:path';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
+import { ROOT } from './cli.js';
+
+/** Azurite's documented development account (public, the same in every install). */
+const ACCOUNT = 'devstoreaccount1';
+const KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+const BIN = join(ROOT, 'node_modules', '.bin', 'azurite-blob');
+
+export const hasAzurite = (): boolean => existsSync(BIN);
+
+export interface BlobStorage {
+  /** `http://HOST:PORT/devstoreaccount1`; HOST is `host` when given (a name the proxy resolves). */
+  url: string;
+  /** A signed URL for one blob, as GitHub's services hand them out (`?sv=…&sig=…`). */
+  signedUrl(container: string, blob: string, permissions: string): string;
+  /** The blob's bytes, read with the account key (undefined when it does not exist). */
+  read(container: string, blob: string): Promise<Buffer | undefined>;
+  /** Replaces the blob's bytes with the account key (what a poisoned entry looks like). */
+  write(container: string, blob: string, data: Buffer): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/**
+ * A real Azure Blob Storage emulator (npm's azurite) on loopback, in memory, for the blob transfers
+ * that GitHub's cache and artifact clients make to signed URLs. Path-style URLs
+ * (`/devstoreaccount1/container/blob`) are used for every host name (`--disableProductStyleUrl`).
+ */
+export async function startAzurite(containers: string[], host = '127.0.0.1'): Promise<BlobStorage> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    BIN,
+    [
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      String(port),
+      '--inMemoryPersistence',
+      '--disableProductStyleUrl',
+      '--skipApiVersionCheck',
+      '--silent',
+    ],
+    { stdio: 'ignore' },
+  );
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) break;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`azurite did not start on port ${port}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const credential = new StorageSharedKeyCredential(ACCOUNT, KEY);
+  const admin = new BlobServiceClient(`http://127.0.0.1:${port}/${ACCOUNT}`, credential);
+  for (const c of containers) await admin.getContainerClient(c).createIfNotExists();
+  const url = `http://${host}:${port}/${ACCOUNT}`;
+  return {
+    url,
+    signedUrl: (container, blob, permissions) => {
+      const sas = generateBlobSASQueryParameters(
+        {
+          containerName: container,
+          blobName: blob,
+          permissions: BlobSASPermissions.parse(permissions),
+          expiresOn: new Date(Date.now() + 3600_000),
+        },
+        credential,
+      ).toString();
+      return `${url}/${container}/${blob.split('/').map(encodeURIComponent).join('/')}?${sas}`;
+    },
+    read: async (container, blob) => {
+      const client = admin.getContainerClient(container).getBlobClient(blob);
+      if (!(await client.exists())) return undefined;
+      return client.downloadToBuffer();
+    },
+    write: async (container, blob, data) => {
+      await admin.getContainerClient(container).getBlockBlobClient(blob).uploadData(data);
+    },
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
