@@ -1,6 +1,12 @@
 import { readFileSync, writeFileSync, utimesSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ActionsCacheStore, cacheVersion, DirectoryCacheStore, selectStore } from '../../src/cache/store.js';
+import {
+  ActionsCacheStore,
+  cacheVersion,
+  DirectoryCacheStore,
+  noStoreReason,
+  selectStore,
+} from '../../src/cache/store.js';
 import { tempDir } from '../helpers/cli.js';
 import { startActionsCacheService } from '../helpers/actions-cache.js';
 import { startServer } from '../helpers/server.js';
@@ -138,4 +144,15 @@ describe('cache stores', () => {
       }
     });
   });
+});
+
+test('on a runner that offers only the older cache service (GHES), the reason says so and names GO_SHIP_CACHE_DIR', () => {
+  const env = {
+    ACTIONS_CACHE_URL: 'https://ghes.example/_services/artifactcache/',
+    ACTIONS_RUNTIME_TOKEN: 't',
+  };
+  expect(selectStore(env)).toBeUndefined();
+  expect(noStoreReason(env)).toContain('older cache service (ACTIONS_CACHE_URL');
+  expect(noStoreReason(env)).toContain('GO_SHIP_CACHE_DIR');
+  expect(noStoreReason({})).toContain('not on GitHub Actions');
 });

@@ -1,5 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import YAML from 'yaml';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/kube.js';
 import { ActionsCacheStore } from '../../src/cache/store.js';
 import { GitHubClient } from '../../src/github/rest.js';
 import { httpGetText } from '../../src/runner/http.js';
@@ -7,6 +10,8 @@ import { startActionsCacheService } from '../helpers/actions-cache.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { startGitHubApi } from '../helpers/github-api.js';
+import { ADMIN_KUBECONFIG, controlPlaneUp, quietly } from '../helpers/kube.js';
+import { freePort } from '../helpers/net.js';
 import { startMirror } from '../helpers/mirror.js';
 import { hasSquid, startSquid, type ForwardProxy } from '../helpers/proxy.js';
 import { startServer } from '../helpers/server.js';
@@ -211,3 +216,123 @@ describeWith('go', hasCommand('go', ['version']), 'retries on a flaky mirror', (
     );
   }, 300_000);
 });
+
+// The registry by a name only the proxy resolves, over TLS as any registry that is not loopback is
+// spoken to; the runner trusts the test's CA the way self-hosted runners trust a corporate one
+// (NODE_EXTRA_CA_CERTS).
+const REGISTRY_NAME = 'registry.go-ship.test';
+
+describeWith(
+  'squid, docker-registry, openssl and go',
+  hasSquid() &&
+    hasCommand('docker-registry', ['--version']) &&
+    hasCommand('openssl', ['version']) &&
+    hasCommand('go', ['version']),
+  'an image push through a forward proxy',
+  () => {
+    test('docker-multistage pushes to a TLS registry only the proxy can reach, and the tag reads back', async () => {
+      const dir = tempDir('proxy-registry');
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-days',
+          '1',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-subj',
+          `/CN=${REGISTRY_NAME}`,
+          '-addext',
+          `subjectAltName=DNS:${REGISTRY_NAME}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const port = await freePort();
+      writeFileSync(
+        join(dir, 'config.yml'),
+        `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\n  tls:\n    certificate: ${join(dir, 'cert.pem')}\n    key: ${join(dir, 'key.pem')}\n`,
+      );
+      const registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+      const proxy = await startSquid([REGISTRY_NAME]);
+      const curl = (path: string) =>
+        execFileSync(
+          'curl',
+          [
+            '-fsS',
+            '--cacert',
+            join(dir, 'cert.pem'),
+            '--resolve',
+            `${REGISTRY_NAME}:${port}:127.0.0.1`,
+            `https://${REGISTRY_NAME}:${port}${path}`,
+          ],
+          { encoding: 'utf8' },
+        );
+      try {
+        for (let i = 0; i < 50; i++) {
+          try {
+            curl('/v2/');
+            break;
+          } catch {
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+        const mod = join(dir, 'svc');
+        cpSync(join(ROOT, 'examples', 'hello-svc'), mod, { recursive: true });
+        const run = (action: string, withs: string[], env: Record<string, string> = {}) =>
+          goShip([action, '--workspace', mod, '--json', ...withs.flatMap((w) => ['--with', w])], { env });
+        expect((await run('build-matrix', ['targets=linux/amd64', 'version=0.1.0'])).code).toBe(0);
+        const push = await run(
+          'docker-multistage',
+          [`image=${REGISTRY_NAME}:${port}/proxied/hello`, 'version=0.1.0'],
+          {
+            HTTPS_PROXY: proxy.url,
+            NODE_EXTRA_CA_CERTS: join(dir, 'cert.pem'),
+          },
+        );
+        expect(push.stderr).not.toMatch(/did not answer/);
+        expect(push.code).toBe(0);
+        expect(JSON.parse(curl('/v2/proxied/hello/tags/list')).tags).toContain('0.1.0');
+        const seen = await proxyLog(proxy, new RegExp(`CONNECT ${REGISTRY_NAME}:${port}`));
+        expect(seen.filter((l) => l.startsWith(`CONNECT ${REGISTRY_NAME}:${port}`)).length).toBeGreaterThan(
+          0,
+        );
+      } finally {
+        registry.kill('SIGTERM');
+        await proxy.stop();
+      }
+    }, 300_000);
+  },
+);
+
+describeWith(
+  'squid and the Kubernetes control plane',
+  hasSquid() && controlPlaneUp(),
+  "a kubeconfig's proxy-url",
+  () => {
+    test('the API server is reached through the proxy the kubeconfig names, TLS to the API server inside the tunnel', async () => {
+      const proxy = await startSquid([]);
+      try {
+        const file = join(tempDir('proxy-kube'), 'kubeconfig');
+        const doc = YAML.parse(readFileSync(ADMIN_KUBECONFIG, 'utf8')) as {
+          clusters: { cluster: Record<string, string> }[];
+        };
+        doc.clusters[0].cluster['proxy-url'] = proxy.url;
+        writeFileSync(file, YAML.stringify(doc));
+        const client = new KubeClient(await quietly(() => loadKubeconfig(file)));
+        const r = await client.request('GET', '/api/v1/namespaces/default');
+        expect((r.body.metadata as { name: string }).name).toBe('default');
+        const server = new URL(client.conn.server).host;
+        const seen = await proxyLog(proxy, new RegExp(`CONNECT ${server}`));
+        expect(seen.some((l) => l.startsWith(`CONNECT ${server}`))).toBe(true);
+      } finally {
+        await proxy.stop();
+      }
+    }, 60_000);
+  },
+);

@@ -41,6 +41,13 @@ export function selectStore(env: NodeJS.ProcessEnv = process.env): CacheStore | 
   return undefined;
 }
 
+/** Why selectStore found no store, in words for the log. */
+export function noStoreReason(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.ACTIONS_CACHE_URL && !env.ACTIONS_RESULTS_URL)
+    return "this runner offers only the older cache service (ACTIONS_CACHE_URL, as GitHub Enterprise Server does), which go-ship's cache client does not speak; set GO_SHIP_CACHE_DIR to cache in a directory";
+  return 'no cache store here (not on GitHub Actions, and GO_SHIP_CACHE_DIR is not set)';
+}
+
 /** Entries as files `<dir>/<version>/<encoded key>`; writes go through a temporary name and a rename. */
 export class DirectoryCacheStore implements CacheStore {
   readonly description: string;

@@ -8,7 +8,7 @@ import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { ToolCache } from '../../go/toolcache.js';
 import { readVersionFile } from '../../go/version-file.js';
 import { parseVersionSpec, type VersionSpec } from '../../go/version.js';
-import { selectStore } from '../../cache/store.js';
+import { noStoreReason, selectStore } from '../../cache/store.js';
 import {
   goCacheDirs,
   hashFiles,
@@ -148,7 +148,7 @@ async function restoreGoCaches(
 ): Promise<CacheOutcome> {
   const store = selectStore();
   if (!store) {
-    const why = 'no cache store here (not on GitHub Actions, and GO_SHIP_CACHE_DIR is not set)';
+    const why = noStoreReason();
     log.info(`Caching skipped: ${why}.`);
     return { skipped: why };
   }
