@@ -189,6 +189,66 @@ describeWith(
       expect(readdirSync(merger)).not.toContain('merged2');
       expect(readdirSync(merger)).not.toContain('merged3');
     }, 600_000);
+
+    test("merge-artifacts: the shards' uploads come back through @actions/artifact, digest-checked, and merge to the single build's checksums", async () => {
+      const service = await startArtifactService();
+      const run = (dir: string, job: string, withs: string[]) =>
+        goShip([
+          'build-matrix',
+          '--workspace',
+          dir,
+          '--json',
+          '--env',
+          `ACTIONS_RESULTS_URL=${service.url}/`,
+          '--env',
+          `ACTIONS_RUNTIME_TOKEN=${runtimeToken('run-7', job)}`,
+          ...withs.flatMap((w) => ['--with', w]),
+        ]);
+      try {
+        for (const [shard, targets] of [
+          ['1', 'linux/amd64,linux/arm64'],
+          ['2', 'darwin/arm64,windows/amd64'],
+        ]) {
+          const r = await run(cloneOf(hello), `job-${shard}`, [
+            `targets=${targets}`,
+            `shard=${shard}`,
+            'upload-artifact=true',
+          ]);
+          expect(r.code).toBe(0);
+        }
+        const merger = cloneOf(hello);
+        const merged = await run(merger, 'job-3', ['mode=merge', 'merge-artifacts=go-ship-build-*']);
+        expect(merged.stderr).toContain('go-ship-build-1 (id 1)');
+        expect(merged.stderr).toContain('go-ship-build-2 (id 2)');
+        expect(merged.code).toBe(0);
+        expect(readFileSync(join(merger, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8')).toBe(
+          readFileSync(join(hello, 'dist', 'hello-svc_1.2.3_checksums.txt'), 'utf8'),
+        );
+        expect(service.calls.filter((c) => c.method === 'GetSignedArtifactURL')).toHaveLength(2);
+
+        // An artifact changed in storage after its upload is refused by its recorded digest.
+        const other = readFileSync(join(merger, 'dist', 'hello-svc_1.2.3_checksums.txt'));
+        await service.storage.write('artifacts', '0.zip', other);
+        const tampered = await run(cloneOf(hello), 'job-4', [
+          'mode=merge',
+          'merge-artifacts=go-ship-build-*',
+        ]);
+        expect(tampered.code).toBe(1);
+        console.log('TAMPERED', tampered.stderr.slice(-1500));
+        expect(tampered.stderr).toMatch(/go-ship-build-1|does not match the digest/);
+
+        // Both sources at once is refused by name.
+        const both = await run(cloneOf(hello), 'job-5', [
+          'mode=merge',
+          'merge-artifacts=x-*',
+          'merge-from=shards/*',
+        ]);
+        expect(both.code).toBe(1);
+        expect(both.stderr).toContain('Give one source of shards');
+      } finally {
+        await service.close();
+      }
+    }, 600_000);
   },
 );
 

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { startAzurite } from './azurite.js';
+import { startAzurite, type BlobStorage } from './azurite.js';
 import { startServer, type LoopbackServer } from './server.js';
 
 async function readBody(req: IncomingMessage): Promise<Buffer> {
@@ -30,7 +30,11 @@ export function runtimeToken(run = 'run-123', job = 'job-456'): string {
  * signed URLs into a real blob store (azurite), where GitHub's client uploads the zip with the Azure SDK.
  */
 export async function startArtifactService(): Promise<
-  LoopbackServer & { artifacts: StoredArtifact[]; calls: { method: string; body: Record<string, unknown> }[] }
+  LoopbackServer & {
+    artifacts: StoredArtifact[];
+    calls: { method: string; body: Record<string, unknown> }[];
+    storage: BlobStorage;
+  }
 > {
   const artifacts: StoredArtifact[] = [];
   const calls: { method: string; body: Record<string, unknown> }[] = [];
@@ -63,12 +67,42 @@ export async function startArtifactService(): Promise<
       Object.assign(a, { blob: stored, size: req_.size, hash: req_.hash, finalized: true });
       return json(200, { ok: true, artifact_id: String(artifacts.indexOf(a) + 1) });
     }
+    if (m[1] === 'ListArtifacts') {
+      // This run's finalized artifacts; id_filter is an Int64Value, which proto JSON writes as a string.
+      const list = artifacts
+        .map((a, i) => ({ a, id: i + 1 }))
+        .filter(
+          ({ a, id }) =>
+            a.finalized &&
+            a.run === req_.workflow_run_backend_id &&
+            (!req_.id_filter || String(req_.id_filter) === String(id)),
+        );
+      return json(200, {
+        artifacts: list.map(({ a, id }) => ({
+          workflow_run_backend_id: a.run,
+          workflow_job_run_backend_id: a.job,
+          database_id: String(id),
+          name: a.name,
+          size: a.size,
+          created_at: new Date(1_700_000_000_000 + id * 1000).toISOString(),
+          digest: a.hash,
+        })),
+      });
+    }
+    if (m[1] === 'GetSignedArtifactURL') {
+      const i = artifacts.findIndex(
+        (x) => x.finalized && x.name === req_.name && x.run === req_.workflow_run_backend_id,
+      );
+      if (i < 0) return json(404, { code: 'not_found', msg: 'no such artifact' });
+      return json(200, { signed_url: storage.signedUrl('artifacts', `${i}.zip`, 'r') });
+    }
     return json(404, { code: 'bad_route', msg: m[1] });
   });
   const close = server.close;
   return Object.assign(server, {
     artifacts,
     calls,
+    storage,
     close: async () => {
       await close();
       await storage.stop();

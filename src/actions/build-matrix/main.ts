@@ -31,7 +31,7 @@ import {
   type Manifest,
 } from '../../build/manifest.js';
 import { renderTemplate } from '../../build/template.js';
-import { uploadArtifact } from '../../github/artifacts.js';
+import { downloadArtifacts, uploadArtifact } from '../../github/artifacts.js';
 import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
@@ -74,6 +74,7 @@ export interface Config {
   shards: number;
   shard?: string;
   mergeFrom: string[];
+  mergeArtifacts: string[];
   matrix?: string;
   verifyReproducible: boolean;
   /** Artifact name to upload output-dir as, or undefined. */
@@ -121,6 +122,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     shards: inputs.int('shards', { min: 1, max: 256 }) ?? 2,
     shard: inputs.optional('shard'),
     mergeFrom: inputs.lines('merge-from'),
+    mergeArtifacts: inputs.lines('merge-artifacts'),
     matrix: inputs.optional('matrix'),
     verifyReproducible: inputs.boolean('verify-reproducible'),
     uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
@@ -444,7 +446,37 @@ async function verifyReproducible(spec: BuildSpec, first: BuiltBinary, scratch: 
   log.info(`verify-reproducible: identical (${first.sha256.slice(0, 12)}…)`);
 }
 
-async function merge(config: Config): Promise<void> {
+/** The shards' folders: this run's artifacts downloaded (merge-artifacts), or folders already there (merge-from). */
+async function shardDirs(config: Config): Promise<string[]> {
+  if (config.mergeArtifacts.length) {
+    if (config.mergeFrom.length)
+      throw inputError(
+        'merge-artifacts',
+        config.mergeArtifacts.join(', '),
+        'artifact name globs, without merge-from',
+        'Give one source of shards: merge-artifacts downloads them, merge-from reads folders already downloaded.',
+      );
+    if (!(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
+      throw inputError(
+        'merge-artifacts',
+        config.mergeArtifacts.join(', '),
+        'artifact name globs on a GitHub Actions runner (ACTIONS_RESULTS_URL and ACTIONS_RUNTIME_TOKEN are not set here)',
+        'Outside GitHub Actions, put the shard folders in place and use merge-from.',
+      );
+    const into = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-shards-'));
+    const got = await log.group('Download shard artifacts', () =>
+      downloadArtifacts(config.mergeArtifacts, into),
+    );
+    for (const a of got) log.info(`  ${a.name} (id ${a.id})`);
+    if (!got.length)
+      throw inputError(
+        'merge-artifacts',
+        config.mergeArtifacts.join(', '),
+        "globs matching this run's artifact names",
+        "No artifact of this run matches. Check the shards' upload-artifact names (`true` names them go-ship-build-<shard>).",
+      );
+    return got.map((a) => a.dir);
+  }
   const patterns = config.mergeFrom.length ? config.mergeFrom : ['shards/*'];
   // Relative to the workspace, or absolute, or `../`: shards may be downloaded anywhere.
   const { dirs, missing } = findDirsHolding(config.workspace, patterns, 'manifest.json');
@@ -455,8 +487,13 @@ async function merge(config: Config): Promise<void> {
       'globs of directories holding shard outputs (each with manifest.json), relative to working-directory or absolute',
       missing.length
         ? `${missing.map((m) => m.base).join(', ')} does not exist: download every shard's artifact there first (actions/download-artifact with a path per shard), or point merge-from at where they are.`
-        : "No directory there holds a manifest.json: download every shard's artifact whole (actions/download-artifact with a path per shard).",
+        : "No directory there holds a manifest.json: download every shard's artifact whole (actions/download-artifact with a path per shard), or let merge-artifacts download them.",
     );
+  return dirs;
+}
+
+async function merge(config: Config): Promise<void> {
+  const dirs = await shardDirs(config);
   const manifests = dirs.map((d) => ({ dir: d, m: readVerifiedManifest(d) }));
   const first = manifests[0].m;
   for (const { dir, m } of manifests)
