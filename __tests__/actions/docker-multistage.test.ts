@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTarGz } from '../../src/build/archive.js';
 import { Registry } from '../../src/oci/registry.js';
@@ -348,11 +348,13 @@ describeWith(
 );
 
 describeWith(
-  'docker-registry, htpasswd and go',
-  hasCommand('docker-registry', ['--version']) && hasCommand('sh', ['-c', 'command -v htpasswd']),
+  'docker-registry, htpasswd, Docker and go',
+  hasCommand('docker-registry', ['--version']) &&
+    hasCommand('sh', ['-c', 'command -v htpasswd']) &&
+    hasCommand(DOCKER, ['version']),
   'docker-multistage against a registry that requires a login',
   () => {
-    test("username and password answer the registry's challenge; the password is masked; a wrong one is a clear error", async () => {
+    test("username and password answer the registry's challenge; the password is masked; a wrong one is a clear error; docker login and a credential helper stand in for them", async () => {
       const dir = tempDir('dms-auth');
       const port = await freePort();
       writeFileSync(
@@ -396,6 +398,48 @@ describeWith(
         expect(bad.stderr).toContain(`The registry 127.0.0.1:${port} refused`);
         const none = await action('docker-multistage', mod, [image, 'version=0.1.2']);
         expect(none.stderr).toContain('asks for credentials (Basic); set the username and password inputs');
+
+        // What a docker login step leaves behind is enough: the real CLI logs in (into a config of
+        // the test's own), and docker-multistage without credential inputs reads it.
+        const dockerConfig = join(dir, 'docker-config');
+        mkdirSync(dockerConfig);
+        execFileSync(
+          DOCKER,
+          ['--config', dockerConfig, 'login', '-u', 'ci', '--password-stdin', `127.0.0.1:${port}`],
+          {
+            input: 's3cret-pass',
+            stdio: ['pipe', 'ignore', 'ignore'],
+          },
+        );
+        const viaLogin = await action('docker-multistage', mod, [image, 'version=0.1.3'], {
+          DOCKER_CONFIG: dockerConfig,
+        });
+        expect(viaLogin.code).toBe(0);
+        expect(viaLogin.stdout + viaLogin.stderr).toContain(
+          `Registry credentials for 127.0.0.1:${port}: ${join(dockerConfig, 'config.json')}`,
+        );
+        expect(viaLogin.stdout + viaLogin.stderr).not.toContain('s3cret-pass');
+
+        // A credential helper, spoken to by the docker-credential-* protocol (get, server on stdin).
+        const bin = join(dir, 'bin');
+        mkdirSync(bin);
+        writeFileSync(
+          join(bin, 'docker-credential-gstest'),
+          '#!/bin/sh\nread server\n[ "$1" = get ] || exit 1\nprintf \'{"ServerURL":"%s","Username":"ci","Secret":"s3cret-pass"}\' "$server"\n',
+          { mode: 0o755 },
+        );
+        const helperConfig = join(dir, 'helper-config');
+        mkdirSync(helperConfig);
+        writeFileSync(
+          join(helperConfig, 'config.json'),
+          JSON.stringify({ credHelpers: { [`127.0.0.1:${port}`]: 'gstest' } }),
+        );
+        const viaHelper = await action('docker-multistage', mod, [image, 'version=0.1.4'], {
+          DOCKER_CONFIG: helperConfig,
+          PATH: `${bin}:${process.env.PATH}`,
+        });
+        expect(viaHelper.code).toBe(0);
+        expect(viaHelper.stdout + viaHelper.stderr).toContain('credential helper docker-credential-gstest');
       } finally {
         registry.kill('SIGTERM');
       }

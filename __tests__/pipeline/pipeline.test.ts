@@ -102,6 +102,21 @@ describeWith(
     };
     const status = (s: Stages) => Object.fromEntries(s.map((x) => [x.stage, x.status]));
 
+    test('a registry password in .go-ship.yml stops the pipeline before any stage, naming the key and the input', async () => {
+      const cfg = readFileSync(join(svc, '.go-ship.yml'), 'utf8');
+      writeFileSync(join(svc, '.go-ship.yml'), cfg.replace(/image: (.*)/, 'image: $1\n  password: hunter2'));
+      try {
+        const r = await pipeline([]);
+        expect(r.code).not.toBe(0);
+        expect(r.stages).toEqual([]);
+        expect(r.stderr).toContain('`docker-multistage.password` holds a secret');
+        expect(r.stderr).toContain('with: registry-password: ${{ secrets.NAME }}');
+        expect(r.stderr).not.toContain('go-ship bug');
+      } finally {
+        writeFileSync(join(svc, '.go-ship.yml'), cfg);
+      }
+    }, 60_000);
+
     test('a pull request: setup, test, coverage and build; nothing tagged or pushed', async () => {
       const r = await pipeline([]);
       expect(r.stderr).not.toMatch(/go-ship bug/);

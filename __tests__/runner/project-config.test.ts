@@ -140,3 +140,24 @@ describe('through the bundles', () => {
     );
   });
 });
+
+test.each([
+  ['docker-multistage', 'password', 'registry-password'],
+  ['semver-tag', 'github-token', 'github-token'],
+  ['deploy-bluegreen', 'kubeconfig', 'kubeconfig'],
+])(
+  'a secret in .go-ship.yml (%s.%s) is refused, naming the key and the input to use instead',
+  (section, key, input) => {
+    expect(() => readProjectConfig(file(`${section}:\n  ${key}: hunter2\n`), actions)).toThrow(
+      new RegExp(`\`${section}\\.${key}\` holds a secret.*with: ${input}: \\$\\{\\{ secrets\\.NAME \\}\\}`),
+    );
+  },
+);
+
+test('the schema offers no secret inputs', () => {
+  const props = (projectSchema(actions).properties as Record<string, { properties: object }>)[
+    'docker-multistage'
+  ].properties;
+  expect(Object.keys(props)).toContain('username');
+  expect(Object.keys(props)).not.toContain('password');
+});

@@ -120,11 +120,21 @@ function readProjectConfig(file, actions) {
                 const near = (0,suggest/* suggest */.Z)(key, Object.keys(meta.inputs), 1)[0];
                 throw new errors/* UserError */.y(`${file}: \`${section}\` has no input \`${key}\`.${near ? ` Did you mean \`${near}\`?` : ''} Its inputs: ${Object.keys(meta.inputs).join(', ')}.`);
             }
+            if (SECRET_INPUTS.has(key))
+                throw new errors/* UserError */.y(`${file}: \`${section}.${key}\` holds a secret, and a committed file is readable by everyone who can read the repository. Remove it and pass it from the workflow's secrets as an input instead: \`with: ${ROOT_SECRET_INPUT[key] ?? key}: \${{ secrets.NAME }}\`${ROOT_SECRET_INPUT[key] ? ' on the root action (or the same input on the action itself)' : ''}.`);
             out[section][key] = asInput(file, `${section}.${key}`, value);
         }
     }
     return out;
 }
+/** Inputs that hold secrets: never read from `.go-ship.yml`. */
+const SECRET_INPUTS = new Set(['password', 'github-token', 'kubeconfig', 'token']);
+/** What the root action calls them. */
+const ROOT_SECRET_INPUT = {
+    password: 'registry-password',
+    'github-token': 'github-token',
+    kubeconfig: 'kubeconfig',
+};
 function asInput(file, where, value) {
     if (typeof value === 'string')
         return value;
@@ -178,7 +188,9 @@ function projectSchema(actions) {
                 description: clean(meta.description),
                 type: 'object',
                 additionalProperties: false,
-                properties: Object.fromEntries(Object.entries(meta.inputs).map(([input, spec]) => [
+                properties: Object.fromEntries(Object.entries(meta.inputs)
+                    .filter(([input]) => !SECRET_INPUTS.has(input))
+                    .map(([input, spec]) => [
                     input,
                     {
                         description: clean(spec.description) + (spec.default ? ` (default: ${spec.default})` : ''),

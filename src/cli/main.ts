@@ -14,6 +14,7 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
        go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--workspace DIR] [--json]
+         (secrets from the environment: GITHUB_TOKEN, GO_SHIP_REGISTRY_USERNAME, GO_SHIP_REGISTRY_PASSWORD, GO_SHIP_KUBECONFIG)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
        go-ship docs                regenerate the inputs/outputs tables in each action's README and
@@ -276,6 +277,13 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
     skip: parseStages(args.with.skip ?? '', '--with skip'),
     env: args.env,
     node: args.node,
+    // Outside GitHub the secrets come from the environment (CI variables), never from the command line.
+    secrets: {
+      githubToken: process.env.GITHUB_TOKEN,
+      registryUsername: process.env.GO_SHIP_REGISTRY_USERNAME,
+      registryPassword: process.env.GO_SHIP_REGISTRY_PASSWORD,
+      kubeconfig: process.env.GO_SHIP_KUBECONFIG,
+    },
     onStage: (stage, state) => {
       if (state === 'start') log.write(`${style.bold(`\n▶ ${stage}`)}\n`);
     },

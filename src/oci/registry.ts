@@ -90,7 +90,7 @@ export class Registry {
     const { username, password } = this.creds;
     if (!username || !password)
       throw new UserError(
-        `The registry ${this.host} asks for credentials (${challenge.split(' ')[0] || '401'}); set the username and password inputs (a token goes in password).`,
+        `The registry ${this.host} asks for credentials (${challenge.split(' ')[0] || '401'}); set the username and password inputs (a token goes in password), or log in before this step (docker login, docker/login-action).`,
       );
     const basic = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
     if (/^basic/i.test(challenge)) {

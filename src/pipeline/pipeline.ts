@@ -35,8 +35,17 @@ export interface PipelineOptions {
   /** Environment for every stage (e.g. GITHUB_TOKEN); stages add what earlier ones exported. */
   env?: Record<string, string>;
   node?: string;
+  /** Secrets the root action takes as inputs (never from .go-ship.yml), handed to the stages that use them. */
+  secrets?: PipelineSecrets;
   onLine?: (line: string, stage: Stage, phase: StepPhase | 'run') => void;
   onStage?: (stage: Stage, state: 'start' | StageResult) => void;
+}
+
+export interface PipelineSecrets {
+  githubToken?: string;
+  registryUsername?: string;
+  registryPassword?: string;
+  kubeconfig?: string;
 }
 
 /** Which stages an event runs: a pull request is checked and built; a push also releases. */
@@ -143,7 +152,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
         r = await action(stage, 'coverage-gate', { profiles: 'coverage.out', comment: 'false' });
         break;
       case 'tag':
-        r = await action(stage, 'semver-tag', {});
+        r = await action(stage, 'semver-tag', { 'github-token': opts.secrets?.githubToken ?? '' });
         break;
       case 'build': {
         // Without `packages` in .go-ship.yml, build the module's main packages (`cmd/app` included),
@@ -159,7 +168,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
           done('skipped', 'no `docker-multistage.image` in .go-ship.yml');
           continue;
         }
-        r = await action(stage, 'docker-multistage', { version });
+        r = await action(stage, 'docker-multistage', {
+          version,
+          username: opts.secrets?.registryUsername ?? '',
+          password: opts.secrets?.registryPassword ?? '',
+        });
         break;
       case 'deploy':
         if (!config['deploy-bluegreen']) {
@@ -170,7 +183,11 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
           done('skipped', 'no image was pushed');
           continue;
         }
-        r = await action(stage, 'deploy-bluegreen', { image: outputsOf('image').image, version });
+        r = await action(stage, 'deploy-bluegreen', {
+          image: outputsOf('image').image,
+          version,
+          kubeconfig: opts.secrets?.kubeconfig ?? '',
+        });
         break;
     }
     summary = r!.summary;

@@ -28,6 +28,7 @@ import { Inputs } from '../../runner/inputs.js';
 import { formatBytes, log } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
+import { registryCredentials } from '../../oci/docker-config.js';
 
 export interface Config {
   mode: 'prebuilt' | 'dockerfile';
@@ -182,10 +183,13 @@ async function planRelease(
   const pr = pullRequestOf(eventPayload());
   const ref = process.env.GITHUB_REF ?? '';
   const sha = pr?.headSha || process.env.GITHUB_SHA || commit;
-  const registry = new Registry(config.image.registry, {
-    username: config.username,
-    password: config.password,
-  });
+  const registry = new Registry(
+    config.image.registry,
+    await registryCredentials(config.image.registry, {
+      username: config.username,
+      password: config.password,
+    }),
+  );
   const repo = config.image.repository;
   const decisions = decideTags({
     version: config.version,

@@ -34,7 +34,21 @@ export async function run(): Promise<void> {
   );
   for (const k of ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'])
     delete context[k];
+  // Secrets come only as inputs (from the workflow's `secrets`), are masked before anything runs,
+  // and go only to the stage that needs each.
+  const secret = (name: string) => {
+    const v = inputs.optional(name);
+    if (v) workflow.setSecret(v);
+    return v;
+  };
+  const secrets = {
+    githubToken: secret('github-token'),
+    registryUsername: inputs.optional('registry-username'),
+    registryPassword: secret('registry-password'),
+    kubeconfig: secret('kubeconfig'),
+  };
   const results = await runPipeline({
+    secrets,
     root: resolve(dirname(process.argv[1]), '..', '..'),
     workspace: resolve(
       process.env.GITHUB_WORKSPACE ?? process.cwd(),

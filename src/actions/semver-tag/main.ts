@@ -186,7 +186,13 @@ export async function run(): Promise<void> {
 
 /** The merged PR's `release:` label, when the token can read it; an unreadable PR is a warning. */
 async function labelOverride(config: Config, head: string): Promise<ReleaseRules['label']> {
-  if (!config.githubToken || !process.env.GITHUB_REPOSITORY) return undefined;
+  if (!process.env.GITHUB_REPOSITORY) return undefined;
+  if (!config.githubToken) {
+    workflow.warning(
+      "github-token is empty, so the merged pull request's `release:` labels were not read; the bump comes from the commits alone. Pass `github-token: ${{ github.token }}` (semver-tag's default, and the root action's), or set labels: false.",
+    );
+    return undefined;
+  }
   try {
     const { client, repo } = GitHubClient.fromEnv(config.githubToken);
     const pr = await mergedPullOf(client, repo, head);
