@@ -31,7 +31,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/go.tar.gz`;
   const tc = await import('@actions/tool-cache');
-  const quiet = process.stdout.write.bind(process.stdout);
+  const write = process.stdout.write.bind(process.stdout);
   const time = async (fn: () => Promise<unknown>, failures: number): Promise<number> => {
     failuresLeft = failures;
     // Both print progress and retry lines; the bench prints only its table.
@@ -40,7 +40,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     try {
       await fn();
     } finally {
-      process.stdout.write = quiet;
+      process.stdout.write = write;
     }
     return performance.now() - started;
   };

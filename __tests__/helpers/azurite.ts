@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   BlobSASPermissions,
@@ -9,6 +8,7 @@ import {
   StorageSharedKeyCredential,
 } from '@azure/storage-blob';
 import { ROOT } from './cli.js';
+import { freePort, stopProcess, waitForPort } from './net.js';
 
 /** Azurite's documented development account (public, the same in every install). */
 const ACCOUNT = 'devstoreaccount1';
@@ -27,14 +27,6 @@ export interface BlobStorage {
   /** Replaces the blob's bytes with the account key (what a poisoned entry looks like). */
   write(container: string, blob: string, data: Buffer): Promise<void>;
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /**
@@ -58,22 +50,7 @@ export async function startAzurite(containers: string[], host = '127.0.0.1'): Pr
     ],
     { stdio: 'ignore' },
   );
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      child.kill('SIGKILL');
-      throw new Error(`azurite did not start on port ${port}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForPort(child, port, 'azurite');
   const credential = new StorageSharedKeyCredential(ACCOUNT, KEY);
   const admin = new BlobServiceClient(`http://127.0.0.1:${port}/${ACCOUNT}`, credential);
   for (const c of containers) await admin.getContainerClient(c).createIfNotExists();
@@ -100,13 +77,6 @@ export async function startAzurite(containers: string[], host = '127.0.0.1'): Pr
     write: async (container, blob, data) => {
       await admin.getContainerClient(container).getBlockBlobClient(blob).uploadData(data);
     },
-    stop: async () => {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
-    },
+    stop: () => stopProcess(child),
   };
 }

@@ -1,4 +1,5 @@
-import { createServer } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 
 /** A loopback port that was free a moment ago. */
 export function freePort(): Promise<number> {
@@ -27,4 +28,43 @@ export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void
     await new Promise((res) => setTimeout(res, 100));
   }
   throw new Error(`${url} did not become ready in ${timeoutMs}ms (last: ${last})`);
+}
+
+/**
+ * Waits until `child` accepts connections on a loopback port; throws (and kills it) when it exits
+ * first or the deadline passes, with `why()` (its log) in the message.
+ */
+export async function waitForPort(
+  child: ChildProcess,
+  port: number,
+  name: string,
+  why: () => string = () => '',
+  timeoutMs = 30_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const up = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (up) return;
+    if (Date.now() > deadline || child.exitCode !== null) {
+      child.kill('SIGKILL');
+      throw new Error(`${name} did not start on port ${port}${why() ? `:\n${why().slice(-2000)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** SIGTERM, SIGKILL after 5 s; resolves once the process has exited. */
+export async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
 }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { hasCommand } from './components.js';
+import { freePort, stopProcess, waitForPort } from './net.js';
 
 export const SQUID = '/usr/sbin/squid';
 export const hasSquid = (): boolean => existsSync(SQUID) && hasCommand(SQUID, ['-v']);
@@ -14,14 +14,6 @@ export interface ForwardProxy {
   /** Access-log lines so far: `METHOD URL-or-host:port STATUS`, one per request it carried. */
   log(): string[];
   stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
 }
 
 /**
@@ -60,23 +52,9 @@ export async function startSquid(names: string[]): Promise<ForwardProxy> {
     ].join('\n'),
   );
   const child = spawn(SQUID, ['-N', '-f', join(dir, 'squid.conf')], { stdio: 'ignore' });
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const up = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (up) break;
-    if (Date.now() > deadline || child.exitCode !== null) {
-      const why = existsSync(join(dir, 'cache.log')) ? readFileSync(join(dir, 'cache.log'), 'utf8') : '';
-      child.kill('SIGKILL');
-      throw new Error(`squid did not start on port ${port}:\n${why.slice(-2000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitForPort(child, port, 'squid', () =>
+    existsSync(join(dir, 'cache.log')) ? readFileSync(join(dir, 'cache.log'), 'utf8') : '',
+  );
   return {
     url: `http://127.0.0.1:${port}`,
     log: () =>
@@ -91,12 +69,7 @@ export async function startSquid(names: string[]): Promise<ForwardProxy> {
             })
         : [],
     stop: async () => {
-      if (child.exitCode !== null) return void rmSync(dir, { recursive: true, force: true });
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(timer);
+      await stopProcess(child);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -192,15 +192,11 @@ export class KubeClient {
       key: this.conn.key,
       rejectUnauthorized: !this.conn.insecure,
     };
-    const https = url.protocol === 'https:';
-    const make =
-      p.protocol === 'https:'
-        ? https
-          ? tunnel.httpsOverHttps
-          : tunnel.httpOverHttps
-        : https
-          ? tunnel.httpsOverHttp
-          : tunnel.httpOverHttp;
+    // tunnel's four agents: <what goes inside>Over<how the proxy is reached>.
+    const make = {
+      'http:': { 'http:': tunnel.httpOverHttp, 'https:': tunnel.httpsOverHttp },
+      'https:': { 'http:': tunnel.httpOverHttps, 'https:': tunnel.httpsOverHttps },
+    }[p.protocol as 'http:' | 'https:'][url.protocol === 'https:' ? 'https:' : 'http:'];
     this.tunnelAgent = make({ proxy: proxyOpts, ...tls } as tunnel.HttpsOverHttpOptions) as Agent;
     return this.tunnelAgent;
   }

@@ -69,7 +69,7 @@ export interface RequestOptions {
 /** Statuses worth another attempt: timeouts, throttling and the server-side failures that pass. */
 const RETRYABLE = new Set([408, 429, 500, 502, 503, 504]);
 /** The longest Retry-After go-ship waits out; a server that asks for more gets its answer back. */
-export const MAX_RETRY_AFTER_MS = 120_000;
+const MAX_RETRY_AFTER_MS = 120_000;
 const BACKOFF_MS = 1000;
 /** Methods that may be sent twice (RFC 9110 §9.2.2); a POST is tried again only when its caller says so. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'PUT', 'DELETE', 'OPTIONS']);
@@ -128,7 +128,7 @@ function isFinal(e: unknown): boolean {
 }
 
 /** Retry-After as milliseconds: delta-seconds or an HTTP date. */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
+function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const at = Date.parse(value);
@@ -213,7 +213,7 @@ export async function httpGet(url: string, opts: GetOptions = {}): Promise<Respo
 }
 
 /** The HttpError for a final non-2xx answer: GitHub's or the server's own words, and any wait it asked for. */
-export async function errorOf(url: string, res: Response, method = 'GET'): Promise<HttpError> {
+async function errorOf(url: string, res: Response, method = 'GET'): Promise<HttpError> {
   const body = (await res.text().catch(() => '')).trim().slice(0, 300);
   const asked = retryAfterMs(res.headers.get('retry-after'));
   const wait =
@@ -263,9 +263,8 @@ async function downloadOnce(url: string, file: string, opts: GetOptions & { labe
     headers: opts.headers,
     timeoutMs: opts.timeoutMs ?? 5 * 60_000,
   });
-  if ((message.statusCode ?? 0) < 200 || (message.statusCode ?? 0) >= 300)
-    throw await errorOf(url, toResponse(message, 'GET'));
   const status = message.statusCode ?? 0;
+  if (status < 200 || status >= 300) throw await errorOf(url, toResponse(message, 'GET'));
   const total = Number(message.headers['content-length'] ?? 0);
   const hash = createHash('sha256');
   let bytes = 0;
