@@ -13,6 +13,11 @@ export interface GoModule {
   pathMajor?: number;
   /** Directories of modules nested below this one: their commits are not this module's. */
   nested: string[];
+  /**
+   * False for a repository with no go.mod anywhere (an actions repository, a Node tool): it is
+   * versioned as a whole, tags vX.Y.Z at the root, and Go's /vN path rule does not apply.
+   */
+  isGo: boolean;
 }
 
 /** `module example.com/x` from go.mod's text (quoted or not, comments ignored). */
@@ -30,9 +35,16 @@ export function modulePathOf(gomod: string): string | undefined {
  * prefix follows cmd/go: the module's directory, minus a trailing major-version subdirectory
  * (`v2/`) when the module path ends in the same `/v2`.
  */
-export function findModule(root: string, dir: string, allGoMods: string[]): GoModule {
+export function findModule(
+  root: string,
+  dir: string,
+  allGoMods: string[],
+  repository = posix.basename(root.replace(/\\/g, '/')),
+): GoModule {
   const rel = posix.normalize(dir.replace(/\\/g, '/')).replace(/\/$/, '') || '.';
   const gomod = join(root, rel, 'go.mod');
+  if (!existsSync(gomod) && rel === '.' && allGoMods.length === 0)
+    return { path: repository, dir: '.', tagPrefix: '', nested: [], isGo: false };
   if (!existsSync(gomod))
     throw new UserError(
       `Input \`working-directory\` is \`${dir}\`, which has no go.mod. It accepts the directory of a Go module in the repository; modules here: ${allGoMods.map((f) => posix.dirname(f)).join(', ') || 'none'}.`,
@@ -52,6 +64,7 @@ export function findModule(root: string, dir: string, allGoMods: string[]): GoMo
     tagPrefix: prefixDir ? `${prefixDir}/` : '',
     pathMajor: major ? Number(major[1]) : undefined,
     nested,
+    isGo: true,
   };
 }
 
@@ -61,7 +74,7 @@ export function findModule(root: string, dir: string, allGoMods: string[]): GoMo
  */
 export function checkMajor(mod: GoModule, major: number, tag: string): void {
   const want = major >= 2 ? major : undefined;
-  if (want === mod.pathMajor) return;
+  if (!mod.isGo || want === mod.pathMajor) return;
   if (want === undefined)
     throw new UserError(
       `The module path ${mod.path} ends in /v${mod.pathMajor}, so its tags must be v${mod.pathMajor}.x.y, but the next version would be ${tag}. Set \`initial-version\` to v${mod.pathMajor}.0.0, or drop the suffix if this is not a v${mod.pathMajor} module.`,

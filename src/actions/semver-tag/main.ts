@@ -131,7 +131,14 @@ export async function run(): Promise<void> {
   const gomods = (await git.out(['ls-files', '--', 'go.mod', ':(glob)**/go.mod']))
     .split('\n')
     .filter(Boolean);
-  const mod = findModule(root, where.prefix || '.', gomods);
+  const mod = findModule(root, where.prefix || '.', gomods, process.env.GITHUB_REPOSITORY);
+  if (!mod.isGo && config.apiCheck)
+    throw inputError(
+      'api-check',
+      'true',
+      'true only for a Go module (it compares exported APIs with apidiff)',
+      'This repository has no go.mod; set api-check to false.',
+    );
   const branch = await currentBranch(git);
   const pre = config.prereleaseBranches.find((p) => p.glob.matches(branch));
   const releaseGlobs = new GlobSet(
@@ -139,7 +146,7 @@ export async function run(): Promise<void> {
   );
   const releasable = Boolean(pre) || releaseGlobs.matches(branch);
   log.info(
-    `Module ${mod.path} in ${mod.dir} (tags ${mod.tagPrefix}vX.Y.Z), branch ${branch}${pre ? ` (pre-release ${pre.id})` : ''}`,
+    `${mod.isGo ? `Module ${mod.path} in ${mod.dir}` : `No go.mod: ${mod.path} is versioned as a whole`} (tags ${mod.tagPrefix}vX.Y.Z), branch ${branch}${pre ? ` (pre-release ${pre.id})` : ''}`,
   );
 
   const hasRemote = await git.ok(['remote', 'get-url', config.remote]);
