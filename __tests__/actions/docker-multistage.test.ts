@@ -9,6 +9,7 @@ import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
 import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
 import { spawn } from 'node:child_process';
+import { rootCertificates } from 'node:tls';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const sh = (file: string, args: string[], cwd?: string) =>
@@ -155,6 +156,47 @@ describeWith(
         `output=${out}-offline`,
       ]);
       expect(offline.code).toBe(0);
+    }, 300_000);
+
+    test("the image's CA certificates are Node's store: the digest is the same whatever the runner's certificate settings", async () => {
+      const scratch = tempDir('dms-ca');
+      const key = join(scratch, 'key.pem');
+      const cert = join(scratch, 'cert.pem');
+      const req = ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+      execFileSync(
+        'openssl',
+        [...req, '-keyout', key, '-out', cert, '-subj', '/CN=elsewhere', '-days', '1'],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const build = (name: string, env: Record<string, string>) =>
+        action(
+          'docker-multistage',
+          dir,
+          [`image=${image}-ca`, 'version=1.2.3', 'push=false', `output=${join(scratch, name)}`],
+          env,
+        );
+      const plain = await build('plain', {});
+      const elsewhere = await build('elsewhere', {
+        SSL_CERT_FILE: cert,
+        SSL_CERT_DIR: scratch,
+        NODE_EXTRA_CA_CERTS: cert,
+      });
+      expect(plain.code).toBe(0);
+      expect(elsewhere.code).toBe(0);
+      expect(plain.outputs.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+      expect(elsewhere.outputs.digest).toBe(plain.outputs.digest);
+      // What the image carries is the store that ships with Node, not the machine's /etc/ssl.
+      const index = JSON.parse(readFileSync(join(scratch, 'plain', 'index.json'), 'utf8'));
+      const blob = (d: string) =>
+        readFileSync(join(scratch, 'plain', 'blobs', 'sha256', d.slice('sha256:'.length)));
+      const top = JSON.parse(blob(index.manifests[0].digest).toString('utf8'));
+      const amd64 = JSON.parse(blob(top.manifests[0].digest).toString('utf8'));
+      const files = readTarGz(blob(amd64.layers.at(-1).digest));
+      const ca = files.find((f) => f.name === 'etc/ssl/certs/ca-certificates.crt')!.data.toString('utf8');
+      expect(ca).toBe(`${rootCertificates.join('\n')}\n`);
+      expect(ca).not.toContain(readFileSync(cert, 'utf8').split('\n')[1]);
     }, 300_000);
 
     test('a base image: its layers are reused (mounted), the binary goes on top, a missing platform is refused', async () => {

@@ -1,7 +1,18 @@
+import { rootCertificates } from 'node:tls';
 import { gzipBytes, tar, type ArchiveEntry } from '../build/archive.js';
 import { UserError } from '../runner/errors.js';
 import type { ImageSink } from './layout.js';
 import { digestOf, MEDIA } from './registry.js';
+
+/**
+ * The CA certificates a scratch image gets: Node's bundled Mozilla store as one PEM file. The same
+ * bytes on every runner (they change only with the Node release), so the image digest does not
+ * depend on the runner's distribution, its /etc/ssl, SSL_CERT_FILE or NODE_EXTRA_CA_CERTS; macOS
+ * and Windows runners, which have no such file, get the same certificates as Linux.
+ */
+export function caBundle(): Buffer {
+  return Buffer.from(`${rootCertificates.join('\n')}\n`);
+}
 
 export interface Platform {
   os: string;
@@ -25,7 +36,7 @@ export interface AppImage {
   /** Unix time for `created` and every file's mtime: the commit time, so rebuilds are identical. */
   created: number;
   labels: Record<string, string>;
-  /** CA bundle for TLS from a scratch image (the runner's /etc/ssl/certs/ca-certificates.crt). */
+  /** CA bundle for TLS from a scratch image (`caBundle()`). */
   caCertificates?: Buffer;
   /** The base image's layers and config for this platform; scratch when absent. */
   base?: BaseImage;

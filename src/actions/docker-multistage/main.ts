@@ -11,6 +11,7 @@ import {
   requireDocker,
 } from '../../oci/dockerfile.js';
 import {
+  caBundle,
   imageIndex,
   pushAppImages,
   readBaseImage,
@@ -243,9 +244,7 @@ export async function run(): Promise<void> {
     built.commitTime,
     chosen[0].binaryName,
   );
-  const ca = existsSync('/etc/ssl/certs/ca-certificates.crt')
-    ? readFileSync('/etc/ssl/certs/ca-certificates.crt')
-    : undefined;
+  const ca = caBundle();
   const baseRef = config.baseImage;
   const baseRegistry = baseRef
     ? baseRef.registry === config.image.registry
