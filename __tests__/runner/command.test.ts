@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, runCommand } from '../../src/runner/command.js';
+import { CommandError, killTreePlan, runCommand } from '../../src/runner/command.js';
 import { UserError } from '../../src/runner/errors.js';
 
 describe('runCommand', () => {
@@ -39,6 +39,17 @@ describe('runCommand', () => {
     await new Promise((res) => setTimeout(res, 2500));
     const ls = await runCommand('ls', ['-A', dir]);
     expect(ls.stdout.split('\n')).not.toContain('grandchild-survived');
+  });
+
+  test('the tree is stopped by process group on POSIX and by taskkill /T /F on Windows (no negative PIDs there)', () => {
+    expect(killTreePlan('linux', 4321, 'SIGTERM')).toEqual({ group: -4321, signal: 'SIGTERM' });
+    expect(killTreePlan('darwin', 4321, 'SIGKILL')).toEqual({ group: -4321, signal: 'SIGKILL' });
+    expect(killTreePlan('win32', 4321, 'SIGTERM')).toEqual({
+      file: 'taskkill',
+      args: ['/pid', '4321', '/T', '/F'],
+    });
+    // /F already ended the tree: nothing is left for the KILL after the grace period.
+    expect(killTreePlan('win32', 4321, 'SIGKILL')).toBeUndefined();
   });
 
   test('timeout is reported as a CommandError', async () => {

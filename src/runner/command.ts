@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { UserError } from './errors.js';
 import { formatDuration, log } from './log.js';
 
@@ -65,7 +65,10 @@ export function runCommand(
       cwd: opts.cwd,
       env,
       shell: false,
-      detached: true,
+      // Its own process group on POSIX, so a timeout reaches its children too. On Windows a
+      // detached child would get its own console window; taskkill /T finds the tree instead.
+      detached: process.platform !== 'win32',
+      windowsHide: true,
       stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -85,8 +88,8 @@ export function runCommand(
     let killTimer: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       timedOut = true;
-      killGroup(child.pid, 'SIGTERM');
-      killTimer = setTimeout(() => killGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      killTree(child.pid, 'SIGTERM');
+      killTimer = setTimeout(() => killTree(child.pid, 'SIGKILL'), KILL_GRACE_MS);
     }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -118,10 +121,28 @@ export function runCommand(
   });
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+/**
+ * How to stop a command and everything it started. POSIX: a signal to its process group (negative
+ * PID), TERM first, KILL after a grace period. Windows has neither groups nor TERM: `taskkill /T /F`
+ * ends the process tree at once (without /F a console program ignores the request).
+ */
+export function killTreePlan(
+  platform: NodeJS.Platform,
+  pid: number,
+  signal: NodeJS.Signals,
+): { group: number; signal: NodeJS.Signals } | { file: string; args: string[] } | undefined {
+  if (platform !== 'win32') return { group: -pid, signal };
+  if (signal !== 'SIGTERM') return undefined; // taskkill /F already ended it
+  return { file: 'taskkill', args: ['/pid', String(pid), '/T', '/F'] };
+}
+
+function killTree(pid: number | undefined, signal: NodeJS.Signals): void {
   if (!pid) return;
+  const plan = killTreePlan(process.platform, pid, signal);
   try {
-    process.kill(-pid, signal);
+    if (!plan) return;
+    if ('group' in plan) process.kill(plan.group, plan.signal);
+    else spawnSync(plan.file, plan.args, { stdio: 'ignore', windowsHide: true, timeout: 10_000 });
   } catch {
     // Already gone.
   }
