@@ -1,25 +1,12 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-
-const VERSION = 'v1.7.12';
+import { goTool } from '../helpers/go-tools.js';
 
 /** actionlint, built once from the Go module proxy into go-ship's tool cache. */
-function actionlint(): string {
-  const dir = join(homedir(), '.cache', 'go-ship', 'tools', `actionlint-${VERSION}`);
-  const bin = join(dir, 'actionlint');
-  if (!existsSync(bin)) {
-    mkdirSync(dir, { recursive: true });
-    execFileSync('go', ['install', `github.com/rhysd/actionlint/cmd/actionlint@${VERSION}`], {
-      env: { ...process.env, GOBIN: dir, GOFLAGS: '' },
-      stdio: 'inherit',
-    });
-  }
-  return bin;
-}
+const actionlint = () => goTool('github.com/rhysd/actionlint/cmd/actionlint', 'v1.7.12');
 
 const lint = (files: string[], cwd = ROOT) =>
   spawnSync(actionlint(), ['-no-color', '-shellcheck=', '-pyflakes=', ...files], { cwd, encoding: 'utf8' });
