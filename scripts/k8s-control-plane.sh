@@ -9,7 +9,9 @@
 #   - KWOK (sigs.k8s.io/kwok/cmd/kwok) for fake nodes, so pods become Ready without kubelets.
 # Authentication is a static token file: `admin` (system:masters) and `limited` (no RBAC grants, for the
 # forbidden test). Prints the kubeconfig paths; tests read them from $state.
+# Usage: k8s-control-plane.sh [start|build|stop|status]   (default start: builds first when needed)
 set -euo pipefail
+mode="${1:-start}"
 k8s_version="${GO_SHIP_K8S_VERSION:-1.34.4}"
 kwok_version="${GO_SHIP_KWOK_VERSION:-v0.7.0}"
 etcd_version="${GO_SHIP_ETCD_VERSION:-v3.5.35}"
@@ -20,8 +22,27 @@ etcd_port="${GO_SHIP_ETCD_PORT:-12379}"
 bin="$cache/bin"
 mkdir -p "$bin" "$state"
 log() { printf 'k8s: %s\n' "$*"; }
+# A line every 30 s while a long build runs, so a log piped to a file shows it is alive.
+heartbeat() {
+  local started=$SECONDS
+  while sleep 30; do log "still building $1 ($((SECONDS - started)) s)"; done
+}
 
-if [ "${1:-}" = stop ]; then
+built() { [ -x "$bin/kube-apiserver" ] && [ -x "$bin/kube-controller-manager" ] && [ -x "$bin/kube-scheduler" ] &&
+  [ -x "$bin/kwok" ] && [ -x "$bin/etcd" ]; }
+if [ "$mode" = status ]; then
+  pid="$(cat "$state/kube-apiserver.pid" 2>/dev/null || true)"
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    echo "running (https://127.0.0.1:$api_port, kubeconfig $state/admin.kubeconfig)"
+  elif built; then
+    echo "built in $cache, not running"
+  else
+    echo "not built"
+  fi
+  exit 0
+fi
+
+if [ "$mode" = stop ]; then
   for name in kwok kube-scheduler kube-controller-manager kube-apiserver etcd; do
     pid="$(cat "$state/$name.pid" 2>/dev/null || true)"
     [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
@@ -38,6 +59,9 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kube-controller-manager" ] || 
   mkdir -p "$src"
   minor="v0.${k8s_version#1.}"
   log "building kube-apiserver, kube-controller-manager, kube-scheduler $k8s_version (staging modules $minor); this takes a while once"
+  heartbeat kube-apiserver &
+  hb=$!
+  trap 'kill $hb 2>/dev/null' EXIT
   gomod="$(cd "$src" && go mod download -json "k8s.io/kubernetes@v$k8s_version" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
   {
     printf 'module go-ship.local/k8s-control-plane\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$k8s_version"
@@ -55,6 +79,7 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kube-controller-manager" ] || 
     go build -trimpath -ldflags="-s -X $v.gitVersion=v$k8s_version -X $v.gitMajor=1 -X $v.gitMinor=${minor_n%%.*}" -o "$bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
       k8s.io/kubernetes/cmd/kube-scheduler
   )
+  kill $hb 2>/dev/null || true
 fi
 if [ ! -x "$bin/kwok" ]; then
   log "building kwok $kwok_version"
@@ -72,6 +97,7 @@ if [ ! -x "$bin/etcd" ]; then
   )
 fi
 etcd_bin="$bin/etcd"
+[ "$mode" = build ] && { log "built in $bin"; exit 0; }
 
 # --- certificates, tokens, kubeconfigs (once per state dir) -----------------------------------------
 pki="$state/pki"

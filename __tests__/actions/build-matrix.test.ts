@@ -431,6 +431,53 @@ describeWith(
       120_000,
     );
 
+    test('a cold build cache: a progress line at least every few seconds while the first targets compile', async () => {
+      const dir = gitCopy(HELLO);
+      // A Go build cache of its own: every target compiles the standard library first (tens of seconds).
+      const gocache = tempDir('build-cold-cache');
+      const arrivals: { at: number; line: string }[] = [];
+      const code = await new Promise<number>((resolve, reject) => {
+        const child = spawn(
+          process.execPath,
+          [
+            join(ROOT, 'bin', 'go-ship.js'),
+            'build-matrix',
+            '--workspace',
+            dir,
+            '--with',
+            'targets=linux/arm64,windows/arm64',
+          ],
+          { env: { ...process.env, NO_COLOR: '1', GOCACHE: gocache } },
+        );
+        let pending = '';
+        const take = (b: Buffer) => {
+          pending += b.toString('utf8');
+          const lines = pending.split('\n');
+          pending = lines.pop()!;
+          for (const line of lines) arrivals.push({ at: Date.now(), line });
+        };
+        child.stdout.on('data', take);
+        child.stderr.on('data', take);
+        child.on('error', reject);
+        child.on('close', (c) => resolve(c ?? -1));
+      });
+      expect(code).toBe(0);
+      const building = arrivals.findIndex((a) => a.line.startsWith('Building hello-svc'));
+      const done = arrivals.findIndex((a) => a.line.startsWith('[2/2]'));
+      expect(building).toBeGreaterThanOrEqual(0);
+      expect(done).toBeGreaterThan(building);
+      const during = arrivals.slice(building, done + 1);
+      // The build itself took long enough for the check to mean something.
+      expect(during.at(-1)!.at - during[0].at).toBeGreaterThan(6_000);
+      const gaps = during.slice(1).map((a, i) => a.at - during[i].at);
+      expect(Math.max(...gaps)).toBeLessThan(7_000);
+      expect(during.map((a) => a.line)).toContainEqual(
+        expect.stringMatching(
+          /^ {2}… 0 of 2 built, \d+\.\ds so far \(a cold build cache compiles the standard library for each target first\)$/,
+        ),
+      );
+    }, 600_000);
+
     test('an output directory that cannot be written is refused before building', async () => {
       if (process.getuid?.() === 0) {
         // root writes anywhere; a path under a file cannot be created by anyone.

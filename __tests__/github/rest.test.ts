@@ -1,5 +1,5 @@
 import { GitHubApiError, GitHubClient } from '../../src/github/rest.js';
-import { quietly } from '../helpers/kube.js';
+import { quietly } from '../helpers/quiet.js';
 import { startServer } from '../helpers/server.js';
 
 /** The REST client is Octokit with GitHub's retry and throttling plugins, behind go-ship's own rules. */
@@ -42,7 +42,7 @@ describe('GitHubClient (Octokit with retry and throttling)', () => {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
     try {
-      const client = new GitHubClient('tok', api.url);
+      const client = await quietly(async () => new GitHubClient('tok', api.url)); // masks the token on stdout
       await quietly(() => client.request('GET', '/flaky'));
       expect(seen.filter((s) => s === '/flaky')).toHaveLength(2);
       const err = await quietly(() => client.request('GET', '/missing')).catch((e: unknown) => e);

@@ -15,7 +15,9 @@ export function hasCommand(file: string, args: string[] = ['--version']): boolea
 }
 
 export function describeWith(component: string, available: boolean, name: string, fn: () => void): void {
-  if (available) {
+  if (process.env.GO_SHIP_UNIT_ONLY === '1') {
+    describe.skip(`${name} (skipped: unit tests only)`, fn);
+  } else if (available) {
     describe(name, fn);
   } else if (process.env.CI === 'true') {
     describe(name, () => {

@@ -1,3 +1,4 @@
+import { quietly } from './quiet.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -29,20 +30,6 @@ export function controlPlaneUp(): boolean {
 
 export async function adminClient(): Promise<KubeClient> {
   return new KubeClient(await quietly(() => loadKubeconfig(ADMIN_KUBECONFIG)));
-}
-
-/**
- * Runs `fn` with stdout muted: in-process, go-ship's `::add-mask::` workflow commands (meant for the
- * runner) would otherwise land in the test log.
- */
-export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
-  const write = process.stdout.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return await fn();
-  } finally {
-    process.stdout.write = write;
-  }
 }
 
 type Obj = Record<string, unknown>;

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerConfigCredentials } from '../../src/oci/docker-config.js';
 import { tempDir } from '../helpers/cli.js';
-import { quietly } from '../helpers/kube.js';
+import { quietly } from '../helpers/quiet.js';
 
 function configDir(content: object | string): string {
   const dir = tempDir('docker-config');

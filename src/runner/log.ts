@@ -12,6 +12,15 @@ export const log = {
   /** Registers a secret so the runner masks it everywhere; call before anything could print it. */
   mask: workflow.setSecret,
   group: workflow.group,
+  /**
+   * Prints `line()` every `everyMs` until the returned stop is called, so a long step (a cold
+   * compile, a rollout) shows it is alive in a log that has nothing else to say.
+   */
+  heartbeat(everyMs: number, line: () => string): () => void {
+    const timer = setInterval(() => workflow.info(line()), everyMs);
+    timer.unref();
+    return () => clearInterval(timer);
+  },
 };
 
 /** `1.2s`, `340ms`, `2m05s`: short human durations for progress lines and summaries. */

@@ -271,7 +271,15 @@ async function build(config: Config): Promise<void> {
   const ready = new Map<Target, BuiltBinary[]>();
   const archiving = new Map<Target, ReturnType<typeof packageTarget>>();
   const started = Date.now();
+  let finished = 0;
+  const total = targets.length * packages.length;
+  const stopBeat = log.heartbeat(
+    5_000,
+    () =>
+      `  … ${finished} of ${total} built, ${formatDuration(Date.now() - started)} so far${finished ? '' : ' (a cold build cache compiles the standard library for each target first)'}`,
+  );
   const { built, failed } = await buildAll(spec, targets, scratch, config.parallelism, (r, done, total) => {
+    finished = done;
     progress(r, done, total);
     if (!('sha256' in r)) return;
     const bins = [...(ready.get(r.target) ?? []), r];
@@ -287,7 +295,7 @@ async function build(config: Config): Promise<void> {
       p.catch(() => {}); // awaited below; a failed build discards it
       archiving.set(r.target, p);
     }
-  });
+  }).finally(stopBeat);
   const wall = Date.now() - started;
   if (failed.length) {
     rmSync(scratch, { recursive: true, force: true });

@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# The real components go-ship's tests, demo and benchmarks talk to, in one place:
+#   install  Debian packages (needs root or sudo) and the Kubernetes control plane, built once from
+#            the Go module proxy into ~/.cache/go-ship (about 15 minutes on 2 cores, the first time)
+#   start    the registry, the Docker engine and the control plane, on loopback, when installed
+#   stop     what start started
+#   status   one line per component: running, installed, or missing with the command that provides it
+# Programs the tests start themselves (nginx, Prometheus, squid, azurite, wrk) only need installing.
+# Idempotent; says what it did. .ci/run calls install and start; `npm test` calls start.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+state="${GO_SHIP_COMPONENTS_DIR:-/tmp/go-ship-components}"
+registry_addr="${GO_SHIP_TEST_REGISTRY:-127.0.0.1:5055}"
+mkdir -p "$state"
+
+# program:Debian package. semver-tag's signing test uses ssh-keygen; build-matrix checks sha256sum -c;
+# the OCI tests push to a real registry, one behind an htpasswd login, and read back with skopeo and
+# Docker; deploy-bluegreen switches nginx under wrk's load and gates on a real Prometheus; hand-made
+# test images copy the static /bin/busybox; cache restores are tested with libarchive's bsdtar as
+# `tar`, as macOS runners have it; every kind of request is tested through squid, a real forward proxy.
+PACKAGES="git:git unzip:unzip zip:zip python3:python3 tar:tar curl:curl ssh-keygen:openssh-client
+sha256sum:coreutils docker-registry:docker-registry skopeo:skopeo /usr/sbin/dockerd:docker.io
+htpasswd:apache2-utils nginx:nginx-light wrk:wrk prometheus:prometheus openssl:openssl
+/bin/busybox:busybox-static bsdtar:libarchive-tools zstd:zstd /usr/sbin/squid:squid"
+
+has() { command -v "$1" >/dev/null 2>&1; }
+registry_up() { curl -fsS "http://$registry_addr/v2/" >/dev/null 2>&1; }
+docker_up() { /usr/bin/docker version >/dev/null 2>&1; }
+hint="bash scripts/components.sh install && bash scripts/components.sh start"
+
+missing_packages() {
+  local pair
+  for pair in $PACKAGES; do has "${pair%%:*}" || printf '%s\n' "${pair#*:}"; done
+}
+
+install() {
+  mapfile -t missing < <(missing_packages)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "components: installing ${missing[*]}"
+    local sudo=()
+    if [ "$(id -u)" -ne 0 ]; then
+      has sudo || { echo "components: need root or sudo to apt-get install ${missing[*]}" >&2; exit 1; }
+      sudo=(sudo)
+    fi
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  else
+    echo "components: every Debian package is installed"
+  fi
+  has go || { echo "components: Go is not on PATH; install it (go.dev/doc/install or setup-go-cross) first" >&2; exit 1; }
+  # (--line-buffered: piped to a file, the build's progress lines still appear as they happen)
+  scripts/k8s-control-plane.sh build 2>&1 | grep --line-buffered -v '^go: '
+}
+
+start() {
+  if has docker-registry; then
+    if ! registry_up; then
+      mkdir -p "$state/registry-data"
+      printf 'version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n' \
+        "$state/registry-data" "$registry_addr" >"$state/registry.yml"
+      nohup docker-registry serve "$state/registry.yml" >"$state/registry.log" 2>&1 &
+      echo $! >"$state/registry.pid"
+      for _ in $(seq 1 50); do registry_up && break; sleep 0.2; done
+    fi
+    registry_up && echo "registry: http://$registry_addr"
+  else
+    echo "registry: not installed, not started ($hint)"
+  fi
+  if [ -x /usr/sbin/dockerd ] && ! docker_up; then
+    nohup /usr/sbin/dockerd --storage-driver=vfs --iptables=false --bridge=none >"$state/dockerd.log" 2>&1 &
+    echo $! >"$state/dockerd.pid"
+    for _ in $(seq 1 100); do docker_up && break; sleep 0.3; done
+  fi
+  if docker_up; then
+    /usr/bin/docker version --format 'docker engine: {{.Server.Version}}'
+  else
+    echo "docker engine: not installed, not started ($hint)"
+  fi
+  case "$(scripts/k8s-control-plane.sh status)" in
+    "not built") echo "kubernetes control plane: not built, not started ($hint)" ;;
+    *) scripts/k8s-control-plane.sh start ;;
+  esac
+}
+
+stop() {
+  local name pid
+  for name in registry dockerd; do
+    pid="$(cat "$state/$name.pid" 2>/dev/null || true)"
+    if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then echo "$name: stopped"; fi
+    rm -f "$state/$name.pid"
+  done
+  scripts/k8s-control-plane.sh stop
+}
+
+status() {
+  local missing
+  missing="$(missing_packages | tr '\n' ' ')"
+  if [ -n "$missing" ]; then echo "packages: missing ${missing% } ($hint)"; else echo "packages: all installed"; fi
+  if registry_up; then echo "registry: running on $registry_addr"; elif has docker-registry; then
+    echo "registry: installed, not running (bash scripts/components.sh start)"
+  else echo "registry: missing ($hint)"; fi
+  if docker_up; then echo "docker engine: running"; elif [ -x /usr/sbin/dockerd ]; then
+    echo "docker engine: installed, not running (bash scripts/components.sh start)"
+  else echo "docker engine: missing ($hint)"; fi
+  echo "kubernetes control plane: $(scripts/k8s-control-plane.sh status)"
+}
+
+case "${1:-}" in
+  install) install ;;
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: scripts/components.sh install|start|stop|status" >&2
+    exit 2
+    ;;
+esac
