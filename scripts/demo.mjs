@@ -1,9 +1,11 @@
 // `npm run demo`: the go-ship actions run through the go-ship CLI on a scratch clone of
 // examples/hello-svc (with its own bare remote for tags): setup, test, coverage gate, tag, build,
 // image, and a blue-green deploy behind nginx when this machine has a Docker engine, a registry and
-// nginx (scripts/start-components.sh starts the first two); then a table of what they produced.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+// nginx (scripts/components.sh installs and starts them); then a table of what they produced.
+// It leaves nothing behind: the scratch directory, the demo's own registry and what Docker pulled
+// are removed at the end (GO_SHIP_DEMO_KEEP=1 keeps the scratch directory and says where).
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -13,6 +15,18 @@ const work = mkdtempSync(join(tmpdir(), 'go-ship-demo-'));
 const svc = join(work, 'hello-svc');
 const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const env = { ...process.env, GOFLAGS: '-buildvcs=false', GOTOOLCHAIN: 'local' };
+const cleanups = [];
+process.on('exit', () => {
+  for (const fn of cleanups.reverse()) {
+    try {
+      fn();
+    } catch {
+      // best effort: the rest still runs
+    }
+  }
+  if (process.env.GO_SHIP_DEMO_KEEP === '1') console.log(`  kept the scratch repository: ${svc}`);
+  else rmSync(work, { recursive: true, force: true });
+});
 
 // A repository like a team's: one commit on main, pushed to a (local, bare) origin.
 const git = (cwd, ...args) =>
@@ -33,12 +47,11 @@ function goShip(action, inputs) {
   const resultFile = join(work, `${action}.json`);
   const args = [join(root, 'bin', 'go-ship.js'), action, '--workspace', svc, '--result', resultFile];
   for (const [k, v] of Object.entries(inputs)) args.push('--with', `${k}=${v}`);
+  const withs = Object.entries(inputs).map(([k, v]) => `--with ${k}=${v}`);
+  const oneLine = [`$ go-ship ${action}`, ...withs].join(' ');
+  // A long command is shown one input per line, as a shell would take it.
   console.log(
-    bold(
-      `\n$ go-ship ${action} ${Object.entries(inputs)
-        .map(([k, v]) => `--with ${k}=${v}`)
-        .join(' ')}`,
-    ),
+    bold(`\n${oneLine.length <= 100 ? oneLine : [`$ go-ship ${action}`, ...withs].join(' \\\n    ')}`),
   );
   execFileSync(process.execPath, args, { stdio: 'inherit', env });
   return JSON.parse(readFileSync(resultFile, 'utf8'));
@@ -65,17 +78,39 @@ const build = goShip('build-matrix', { targets, version: tag.outputs.version });
 
 // 5. docker-multistage: build-matrix's linux binaries as a two-platform image, pushed to the loopback
 // registry when one answers, else written as an OCI layout.
-const registry = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const ok = (file, args) => spawnSync(file, args, { stdio: 'ignore', timeout: 10_000 }).status === 0;
-// Installed but not running (after a reboot): start the registry and the Docker engine.
-if (
-  !ok('curl', ['-fsS', `http://${registry}/v2/`]) &&
-  (ok('sh', ['-c', 'command -v docker-registry']) || ok('sh', ['-c', 'command -v dockerd']))
-) {
-  console.log(bold('\n$ scripts/start-components.sh'));
-  spawnSync(join(root, 'scripts', 'start-components.sh'), [], { stdio: 'inherit' });
+const has = (program) => ok('sh', ['-c', `command -v ${program}`]);
+const freePort = () =>
+  new Promise((res) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+// Installed but not running (after a reboot): start the Docker engine (and the shared registry).
+const docker = ['/usr/bin/docker', 'docker'].find((d) => ok(d, ['version']));
+if (!docker && (has('dockerd') || existsSync('/usr/sbin/dockerd'))) {
+  console.log(bold('\n$ bash scripts/components.sh start'));
+  spawnSync('bash', [join(root, 'scripts', 'components.sh'), 'start'], { stdio: 'inherit' });
 }
-const hasRegistry = ok('curl', ['-fsS', `http://${registry}/v2/`]);
+// A registry of the demo's own, its data in the scratch directory, so nothing outlives the run.
+// Docker pulls from 127.0.0.0/8 over plain HTTP without configuration.
+let registry = '';
+if (has('docker-registry')) {
+  const port = await freePort();
+  registry = `127.0.0.1:${port}`;
+  const conf = join(work, 'registry.yml');
+  writeFileSync(
+    conf,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${join(work, 'registry')}\nhttp:\n  addr: ${registry}\n`,
+  );
+  const child = spawn('docker-registry', ['serve', conf], { stdio: 'ignore' });
+  child.unref(); // the demo exits when its work is done; the exit handler stops the registry
+  cleanups.push(() => child.kill());
+  for (let i = 0; i < 50 && !ok('curl', ['-fsS', `http://${registry}/v2/`]); i++)
+    await new Promise((r) => setTimeout(r, 200));
+}
+const hasRegistry = Boolean(registry) && ok('curl', ['-fsS', `http://${registry}/v2/`]);
 const repo = `${registry}/go-ship-demo/hello-svc`;
 const image = goShip('docker-multistage', {
   image: repo,
@@ -85,18 +120,11 @@ const image = goShip('docker-multistage', {
 
 // 6. deploy-bluegreen: the image next to nothing (first deploy), then again as a new version would
 // be, behind an nginx of the demo's own on loopback. Needs Docker, nginx and the registry.
-const docker = ['/usr/bin/docker', 'docker'].find((d) => ok(d, ['version']));
+const dockerNow = ['/usr/bin/docker', 'docker'].find((d) => ok(d, ['version']));
 const hasNginx = ok('nginx', ['-v']);
 let deploy;
 let deployNote = '';
-if (hasRegistry && docker && hasNginx) {
-  const freePort = () =>
-    new Promise((res) => {
-      const srv = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = srv.address();
-        srv.close(() => res(port));
-      });
-    });
+if (hasRegistry && dockerNow && hasNginx) {
   const [pub, blue, green] = [await freePort(), await freePort(), await freePort()];
   const ng = join(work, 'nginx');
   mkdirSync(join(ng, 'tmp'), { recursive: true });
@@ -107,7 +135,7 @@ if (hasRegistry && docker && hasNginx) {
       `  uwsgi_temp_path ${ng}/tmp/uwsgi;\n  scgi_temp_path ${ng}/tmp/scgi;\n  include ${ng}/upstream.conf;\n` +
       `  server {\n    listen 127.0.0.1:${pub};\n    location / { proxy_pass http://hello-demo; }\n  }\n}\n`,
   );
-  env.PATH = `${join(docker, '..')}${delimiter}${env.PATH}`;
+  env.PATH = `${join(dockerNow, '..')}${delimiter}${env.PATH}`;
   try {
     deploy = goShip('deploy-bluegreen', {
       app: 'hello-demo',
@@ -127,47 +155,53 @@ if (hasRegistry && docker && hasNginx) {
     const answer = execFileSync('curl', ['-fsS', `http://127.0.0.1:${pub}/version`], {
       encoding: 'utf8',
     }).trim();
-    deployNote = `${deploy.outputs.url} answers ${answer}`;
+    const v = JSON.parse(answer);
+    deployNote = `${deploy.outputs.url}/version answers ${v.version} (commit ${v.commit.slice(0, 7)})`;
   } finally {
     // The demo leaves nothing running: nginx and both colours go away.
     spawnSync('nginx', ['-c', join(ng, 'nginx.conf'), '-s', 'quit']);
-    for (const c of ['blue', 'green', 'deploy-lock']) spawnSync(docker, ['rm', '-f', `hello-demo-${c}`]);
+    for (const c of ['blue', 'green', 'deploy-lock']) spawnSync(dockerNow, ['rm', '-f', `hello-demo-${c}`]);
+    // ...and the image Docker pulled from the demo's registry.
+    const pulled = spawnSync(dockerNow, ['images', '-q', '--no-trunc', repo], { encoding: 'utf8' });
+    const ids = [...new Set((pulled.stdout ?? '').split('\n').filter(Boolean))];
+    if (ids.length) spawnSync(dockerNow, ['rmi', '-f', ...ids], { stdio: 'ignore' });
   }
 } else {
   deployNote = `skipped: needs ${[
-    !docker && 'a Docker engine',
+    !dockerNow && 'a Docker engine',
     !hasNginx && 'nginx',
-    !hasRegistry && `a registry at ${registry}`,
+    !hasRegistry && 'docker-registry',
   ]
     .filter(Boolean)
-    .join(', ')} (scripts/start-components.sh starts the engine and the registry)`;
+    .join(', ')} (bash scripts/components.sh install)`;
 }
 
 console.log(bold('\nWhat the demo produced'));
+const short = (digestRef) => digestRef.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$/, '@sha256:$1…');
 const rows = [
   ['stage', 'result'],
-  ['setup-go-cross', `Go ${setup.outputs['go-version']} (${setup.outputs['go-source']}), targets ${targets}`],
+  ['setup-go-cross', `Go ${setup.outputs['go-version']} (${setup.outputs['go-source']})`],
   [
     'coverage-gate',
     `${coverage.outputs['total-func']}% (go tool cover -func), gate passed: ${coverage.outputs.passed}`,
   ],
   ['semver-tag', `${tag.outputs.tag} (${tag.outputs.bump}), created: ${tag.outputs.created}`],
   ...JSON.parse(build.outputs.artifacts).map((a) => [
-    `build-matrix ${a.target}`,
+    `build-matrix`,
     `${a.path.split('/').pop()} ${(a.size / 1e6).toFixed(2)} MB sha256 ${a.sha256.slice(0, 12)}…`,
   ]),
-  ['checksums', build.outputs['checksums-file']],
+  ['checksums', build.outputs['checksums-file'].split('/').pop()],
   [
     'docker-multistage',
     hasRegistry
-      ? `${image.outputs.image} (${image.outputs.tags.split('\n').length} tags)`
-      : `OCI layout ${image.outputs['oci-layout']} (no registry at ${registry})`,
+      ? `${short(image.outputs.image).replace(`${registry}/`, '')} (${image.outputs.tags.split('\n').length} tags)`
+      : `OCI layout (no docker-registry installed)`,
   ],
   [
     'deploy-bluegreen',
-    deploy ? `${deploy.outputs['live-color']} live (${deploy.outputs.outcome}); ${deployNote}` : deployNote,
+    deploy ? `${deploy.outputs['live-color']} live (${deploy.outputs.outcome})` : deployNote,
   ],
+  ...(deploy ? [['', deployNote]] : []),
 ];
 const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
-console.log(`  scratch repository: ${svc}`);
+for (const r of rows) console.log(`  ${r.map((c, i) => c.padEnd(widths[i])).join('  ')}`.trimEnd());

@@ -185,8 +185,12 @@ export async function main(argv: string[]): Promise<number> {
   if (outputs.length) {
     out.push(style.bold('Outputs'));
     const width = Math.max(...outputs.map(([k]) => k.length));
+    // A terminal shows the start of a long value (JSON lists run to hundreds of characters);
+    // --json and --result carry them whole.
+    const fit = (line: string) =>
+      line.length > 100 ? `${line.slice(0, 80)}… (${line.length} characters; --json shows all)` : line;
     for (const [k, v] of outputs) {
-      const [first, ...rest] = renderer.mask(v).split('\n');
+      const [first, ...rest] = renderer.mask(v).split('\n').map(fit);
       out.push(`  ${k.padEnd(width)}  ${first}`, ...rest.map((r) => `  ${' '.repeat(width)}  ${r}`));
     }
   }
