@@ -8,6 +8,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { delimiter, join, resolve } from 'node:path';
 
 const root = resolve(import.meta.dirname, '..');
@@ -108,7 +109,7 @@ if (has('docker-registry')) {
   child.unref(); // the demo exits when its work is done; the exit handler stops the registry
   cleanups.push(() => child.kill());
   for (let i = 0; i < 50 && !ok('curl', ['-fsS', `http://${registry}/v2/`]); i++)
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
 }
 const hasRegistry = Boolean(registry) && ok('curl', ['-fsS', `http://${registry}/v2/`]);
 const repo = `${registry}/go-ship-demo/hello-svc`;
