@@ -108,8 +108,7 @@ if (has('docker-registry')) {
   const child = spawn('docker-registry', ['serve', conf], { stdio: 'ignore' });
   child.unref(); // the demo exits when its work is done; the exit handler stops the registry
   cleanups.push(() => child.kill());
-  for (let i = 0; i < 50 && !ok('curl', ['-fsS', `http://${registry}/v2/`]); i++)
-    await sleep(200);
+  for (let i = 0; i < 50 && !ok('curl', ['-fsS', `http://${registry}/v2/`]); i++) await sleep(200);
 }
 const hasRegistry = Boolean(registry) && ok('curl', ['-fsS', `http://${registry}/v2/`]);
 const repo = `${registry}/go-ship-demo/hello-svc`;
