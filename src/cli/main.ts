@@ -8,6 +8,7 @@ import { UserError } from '../runner/errors.js';
 import { actionsIn, projectSchema } from '../runner/project-config.js';
 import { runLocalAction } from '../runner/local-runner.js';
 import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
+import { initFiles, inspectRepository, writeInitFiles } from './init.js';
 
 const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]... [--workspace DIR] [--node PATH]
                         [--json | --result FILE] [--debug] [-- COMMAND [ARG]...]
@@ -17,6 +18,9 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
          (secrets from the environment: GITHUB_TOKEN, GO_SHIP_REGISTRY_USERNAME, GO_SHIP_REGISTRY_PASSWORD, GO_SHIP_KUBECONFIG)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
+       go-ship init [--workspace DIR] [--force]
+                                   look at a Go repository and write .go-ship.yml and the pr, coverage
+                                   comment and release workflows that use it (--force replaces them)
        go-ship docs                regenerate the inputs/outputs tables in each action's README and
                                    schema/go-ship.schema.json (for .go-ship.yml)
 
@@ -41,12 +45,14 @@ export interface CliArgs {
   resultFile?: string;
   help: boolean;
   debug: boolean;
+  /** init: replace files that exist. */
+  force: boolean;
   /** The command after `--`, run between main and post. */
   then: string[];
 }
 
 export function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, then: [] };
+  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, force: false, then: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -84,6 +90,9 @@ export function parseArgs(argv: string[]): CliArgs {
         break;
       case '--debug':
         args.debug = true;
+        break;
+      case '--force':
+        args.force = true;
         break;
       case '--help':
       case '-h':
@@ -147,6 +156,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (args.action === 'docs') return writeDocs(root);
+  if (args.action === 'init') return init(args, style);
   if (args.action === 'pipeline') return pipeline(args, root, style);
   if (args.action === 'version' || args.action === '--version') {
     process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
@@ -307,4 +317,19 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
       );
   }
   return failed ? 1 : 0;
+}
+
+/** `go-ship init`: inspect the repository, then write the config and workflows (all or none). */
+async function init(args: CliArgs, style: ReturnType<typeof makeStyle>): Promise<number> {
+  const dir = resolve(args.workspace ?? '.');
+  const facts = await inspectRepository(dir);
+  const written = writeInitFiles(dir, initFiles(facts), args.force);
+  process.stdout.write(
+    `${style.bold('go-ship init')} in ${dir}: module ${facts.module}, ${facts.mains.length} main package(s), tests in ${facts.testedPackages} of ${facts.packages} packages${facts.dockerfile ? ', a Dockerfile' : ''}${facts.goreleaserFile ? `, ${facts.goreleaserFile}` : ''}\n`,
+  );
+  for (const f of written) process.stdout.write(`  wrote ${f}\n`);
+  process.stdout.write(
+    `Next: review .go-ship.yml, replace org/go-ship with the go-ship repository you use (pin it by commit SHA if your policy asks), commit, and open a pull request.\n`,
+  );
+  return 0;
 }

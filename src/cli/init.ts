@@ -1,0 +1,298 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { parse } from 'yaml';
+import { runCommand } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { modulePathOf } from '../release/module.js';
+
+/**
+ * `go-ship init`, as `goreleaser init` is for GoReleaser: look at a Go repository and write a
+ * `.go-ship.yml` and the workflows that use it. What it finds decides what it writes; each file says
+ * where its values came from.
+ */
+export interface RepoFacts {
+  dir: string;
+  module: string;
+  goVersion?: string;
+  /** Main packages relative to the module root, `.` or `./cmd/x`. */
+  mains: string[];
+  /** Packages with _test.go files. */
+  testedPackages: number;
+  packages: number;
+  dockerfile: boolean;
+  /** Targets from .goreleaser.yaml's first build (goos x goarch minus ignore), when there is one. */
+  goreleaserTargets?: string[];
+  goreleaserFile?: string;
+  /** `ghcr.io/owner/repo` from a GitHub origin remote, lower case as registries require. */
+  image?: string;
+  defaultBranch: string;
+}
+
+const DEFAULT_TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
+export const INIT_FILES = [
+  '.go-ship.yml',
+  '.github/workflows/go-ship-pr.yml',
+  '.github/workflows/go-ship-coverage-comment.yml',
+  '.github/workflows/go-ship-release.yml',
+];
+
+export async function inspectRepository(dir: string): Promise<RepoFacts> {
+  const gomod = join(dir, 'go.mod');
+  if (!existsSync(gomod))
+    throw new UserError(
+      `${dir} has no go.mod: go-ship init sets up a Go module's repository. Run it at the module root (--workspace DIR), or create the module first with \`go mod init <module path>\`.`,
+    );
+  const text = readFileSync(gomod, 'utf8');
+  const module = modulePathOf(text);
+  if (!module)
+    throw new UserError(`${gomod} has no \`module\` line; \`go mod edit -module <path>\` adds one.`);
+  const goVersion = /^go\s+(\d+\.\d+(?:\.\d+)?)/m.exec(text)?.[1];
+
+  // The go command's own view of the packages (build constraints, testdata and vendor excluded).
+  const listed = await runCommand(
+    'go',
+    ['list', '-e', '-f', '{{.Name}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}', './...'],
+    { cwd: dir, env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }, check: false },
+  );
+  if (listed.code !== 0 && !listed.stdout.trim())
+    throw new UserError(
+      `\`go list ./...\` failed in ${dir}:\n${listed.stderr.trim().split('\n').slice(0, 5).join('\n')}`,
+    );
+  const rows = listed.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split('\t'));
+  const mains = rows
+    .filter(([name]) => name === 'main')
+    .map(([, pkgDir]) => {
+      const rel = relative(dir, pkgDir).replace(/\\/g, '/');
+      return rel ? `./${rel}` : '.';
+    })
+    .sort();
+
+  const goreleaserFile = ['.goreleaser.yaml', '.goreleaser.yml'].find((f) => existsSync(join(dir, f)));
+  return {
+    dir,
+    module,
+    goVersion,
+    mains,
+    testedPackages: rows.filter(([, , t, x]) => Number(t) + Number(x) > 0).length,
+    packages: rows.length,
+    dockerfile: existsSync(join(dir, 'Dockerfile')),
+    goreleaserFile,
+    goreleaserTargets: goreleaserFile
+      ? goreleaserTargets(readFileSync(join(dir, goreleaserFile), 'utf8'))
+      : undefined,
+    image: await imageFromOrigin(dir),
+    defaultBranch: await defaultBranch(dir),
+  };
+}
+
+/** goos x goarch of the first build, minus its `ignore` pairs (GoReleaser's defaults when absent). */
+export function goreleaserTargets(text: string): string[] | undefined {
+  let doc: {
+    builds?: { goos?: string[]; goarch?: string[]; ignore?: { goos?: string; goarch?: string }[] }[];
+  };
+  try {
+    doc = parse(text) ?? {};
+  } catch {
+    return undefined;
+  }
+  const build = doc.builds?.[0];
+  if (!build) return undefined;
+  const goos = build.goos ?? ['linux', 'darwin', 'windows'];
+  const goarch = build.goarch ?? ['386', 'amd64', 'arm64'];
+  const ignored = (os: string, arch: string) =>
+    (build.ignore ?? []).some((i) => (!i.goos || i.goos === os) && (!i.goarch || i.goarch === arch));
+  // GoReleaser never builds darwin/386 (Go dropped it); it skips such pairs silently.
+  const valid = (os: string, arch: string) => !(os === 'darwin' && arch === '386');
+  return goos.flatMap((os) => goarch.filter((a) => valid(os, a) && !ignored(os, a)).map((a) => `${os}/${a}`));
+}
+
+async function imageFromOrigin(dir: string): Promise<string | undefined> {
+  const r = await runCommand('git', ['remote', 'get-url', 'origin'], { cwd: dir, check: false }).catch(
+    () => undefined,
+  );
+  const m = /github\.com[:/]([^/\s]+)\/([^/\s]+?)(?:\.git)?\/?$/.exec(r?.stdout.trim() ?? '');
+  return m ? `ghcr.io/${m[1]}/${m[2]}`.toLowerCase() : undefined;
+}
+
+async function defaultBranch(dir: string): Promise<string> {
+  const git = (args: string[]) =>
+    runCommand('git', args, { cwd: dir, check: false }).then(
+      (r) => (r.code === 0 ? r.stdout.trim() : ''),
+      () => '',
+    );
+  const remoteHead = await git(['symbolic-ref', '--short', 'refs/remotes/origin/HEAD']);
+  if (remoteHead) return remoteHead.replace(/^origin\//, '');
+  return (await git(['symbolic-ref', '--short', 'HEAD'])) || 'main';
+}
+
+/** The files init writes, by path relative to the repository. */
+export function initFiles(f: RepoFacts): { path: string; text: string }[] {
+  const targets = f.goreleaserTargets?.length ? f.goreleaserTargets : DEFAULT_TARGETS;
+  const found = [
+    `module ${f.module}${f.goVersion ? ` (go ${f.goVersion})` : ''}`,
+    f.mains.length
+      ? `main packages ${f.mains.join(', ')}`
+      : 'no main package (a library: tags and releases, no binaries)',
+    `tests in ${f.testedPackages} of ${f.packages} packages`,
+    f.dockerfile ? 'a Dockerfile' : 'no Dockerfile',
+    ...(f.goreleaserFile ? [`${f.goreleaserFile} (targets taken from its first build)`] : []),
+  ];
+  const config: string[] = [
+    '# yaml-language-server: $schema=https://raw.githubusercontent.com/org/go-ship/v1/schema/go-ship.schema.json',
+    '# Written by `go-ship init`. It found:',
+    ...found.map((l) => `#   ${l}`),
+    "# Each section holds an action's inputs; inputs given in a workflow win over this file.",
+    '# Secrets (tokens, registry passwords, kubeconfigs) never go here: pass them from `secrets`.',
+  ];
+  if (f.mains.length) {
+    config.push(
+      'build-matrix:',
+      `  targets: [${targets.join(', ')}]`,
+      ...(f.mains.length === 1 && f.mains[0] === '.' ? [] : [`  packages: [${f.mains.join(', ')}]`]),
+    );
+  }
+  config.push('coverage-gate:');
+  if (f.testedPackages)
+    config.push(
+      '  # New and changed lines in a pull request must be this covered. Add threshold-total once you',
+      '  # know where the total stands (the first PR comment shows it).',
+      '  threshold-patch: 80',
+    );
+  else
+    config.push(
+      '  # No _test.go files yet: the gate reports 0%. Add tests, then a threshold, e.g.:',
+      '  # threshold-total: 60',
+      '  annotate: true',
+    );
+  if (f.mains.length) {
+    // Without an image name the section stays a comment: the release pushes no image until it is set.
+    const section = [
+      'docker-multistage:',
+      `  image: ${f.image ?? 'ghcr.io/OWNER/REPO'}`,
+      ...(f.dockerfile ? ['  mode: dockerfile # the Dockerfile in this repository builds the image'] : []),
+      ...(f.mains.length > 1
+        ? [
+            `  binary: ${f.mains[0] === '.' ? basenameOf(f.module) : basenameOf(f.mains[0])} # the image runs one of the binaries`,
+          ]
+        : []),
+    ];
+    if (f.image) config.push(...section);
+    else
+      config.push(
+        '# No GitHub origin remote found: name the image to push one on release.',
+        ...section.map((l) => `# ${l}`),
+      );
+  }
+
+  const pr = [
+    '# Written by `go-ship init`: on every pull request, go test with coverage, the coverage gate',
+    '# with its sticky comment, and a build of every target. Settings come from .go-ship.yml.',
+    'name: pr',
+    'on:',
+    '  pull_request:',
+    'permissions:',
+    '  contents: read',
+    '  pull-requests: write # the coverage comment',
+    'jobs:',
+    '  go-ship:',
+    '    uses: org/go-ship/.github/workflows/go-ship-pr.yml@v1',
+  ];
+  const comment = [
+    '# Written by `go-ship init`: the coverage comment for pull requests from forks, whose token',
+    '# cannot comment; it runs after the pr workflow with a token that can.',
+    'name: coverage comment',
+    'on:',
+    '  workflow_run:',
+    '    workflows: [pr]',
+    '    types: [completed]',
+    'jobs:',
+    '  comment:',
+    "    if: github.event.workflow_run.event == 'pull_request'",
+    '    permissions:',
+    '      actions: read',
+    '      pull-requests: write',
+    '    uses: org/go-ship/.github/workflows/go-ship-coverage-comment.yml@v1',
+  ];
+  const release = f.mains.length
+    ? [
+        `# Written by \`go-ship init\`: every push to ${f.defaultBranch} releases: semver-tag picks the version`,
+        '# from the commits, build-matrix builds the archives, docker-multistage pushes the image.',
+        'name: release',
+        'on:',
+        '  push:',
+        `    branches: [${f.defaultBranch}]`,
+        'concurrency:',
+        '  group: release',
+        '  cancel-in-progress: false',
+        'jobs:',
+        '  go-ship:',
+        '    permissions:',
+        '      contents: write # tags and the GitHub Release',
+        '      packages: write # the image on ghcr.io',
+        '      actions: read # the build shards',
+        '    uses: org/go-ship/.github/workflows/go-ship-release.yml@v1',
+        ...(f.image ? ['    with:', `      image: ${f.image}`] : []),
+        '    secrets: inherit',
+      ]
+    : [
+        `# Written by \`go-ship init\`: every push to ${f.defaultBranch} tags the next version of this library`,
+        "# by Go's module rules and writes the GitHub Release with the changelog.",
+        'name: release',
+        'on:',
+        '  push:',
+        `    branches: [${f.defaultBranch}]`,
+        'concurrency:',
+        '  group: release',
+        '  cancel-in-progress: false',
+        'jobs:',
+        '  tag:',
+        '    runs-on: ubuntu-latest',
+        '    permissions:',
+        '      contents: write # the tag and the GitHub Release',
+        '      pull-requests: read # release:* labels',
+        '    steps:',
+        '      - uses: actions/checkout@v4',
+        '      - uses: org/go-ship/semver-tag@v1',
+        '        with:',
+        "          create-release: 'true'",
+      ];
+  return [
+    { path: INIT_FILES[0], text: `${config.join('\n')}\n` },
+    { path: INIT_FILES[1], text: `${pr.join('\n')}\n` },
+    { path: INIT_FILES[2], text: `${comment.join('\n')}\n` },
+    { path: INIT_FILES[3], text: `${release.join('\n')}\n` },
+  ];
+}
+
+function basenameOf(p: string): string {
+  return p
+    .replace(/\/v\d+$/, '')
+    .split('/')
+    .pop()!;
+}
+
+/**
+ * Writes the files, all or none: an existing one stops everything unless `force`. Each is written
+ * beside its place and renamed in, so an interrupted init leaves no half-written file.
+ */
+export function writeInitFiles(
+  dir: string,
+  files: { path: string; text: string }[],
+  force: boolean,
+): string[] {
+  const existing = files.filter((f) => existsSync(join(dir, f.path))).map((f) => f.path);
+  if (existing.length && !force)
+    throw new UserError(
+      `go-ship init would overwrite ${existing.join(', ')}. Nothing was written. Move them aside, or run \`go-ship init --force\` to replace them.`,
+    );
+  for (const f of files) {
+    const target = join(dir, f.path);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(`${target}.go-ship-init`, f.text);
+    renameSync(`${target}.go-ship-init`, target);
+  }
+  return files.map((f) => f.path);
+}
