@@ -6,9 +6,8 @@ import { readTarGz } from '../../src/build/archive.js';
 import { Registry } from '../../src/oci/registry.js';
 import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { freePort } from '../helpers/net.js';
 import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
-import { spawn } from 'node:child_process';
+import { startLoginRegistry } from '../helpers/login-registry.js';
 import { rootCertificates } from 'node:tls';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
@@ -398,24 +397,9 @@ describeWith(
   () => {
     test("username and password answer the registry's challenge; the password is masked; a wrong one is a clear error; docker login and a credential helper stand in for them", async () => {
       const dir = tempDir('dms-auth');
-      const port = await freePort();
-      writeFileSync(
-        join(dir, 'htpasswd'),
-        execFileSync('htpasswd', ['-Bbn', 'ci', 's3cret-pass'], { encoding: 'utf8' }),
-      );
-      writeFileSync(
-        join(dir, 'config.yml'),
-        `version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\nhttp:\n  addr: 127.0.0.1:${port}\nauth:\n  htpasswd:\n    realm: go-ship-test\n    path: ${join(dir, 'htpasswd')}\n`,
-      );
-      const registry = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
+      const login = await startLoginRegistry('ci', 's3cret-pass');
+      const port = login.host.split(':')[1];
       try {
-        for (let i = 0; i < 50; i++) {
-          const status = await fetch(`http://127.0.0.1:${port}/v2/`)
-            .then((r) => r.status)
-            .catch(() => 0);
-          if (status === 401) break;
-          await new Promise((r) => setTimeout(r, 100));
-        }
         // build-matrix's output from the release test's module is not shared here: build a tiny one.
         const mod = join(dir, 'svc');
         cpSync(join(ROOT, 'examples', 'hello-svc'), mod, { recursive: true });
@@ -483,7 +467,7 @@ describeWith(
         expect(viaHelper.code).toBe(0);
         expect(viaHelper.stdout + viaHelper.stderr).toContain('credential helper docker-credential-gstest');
       } finally {
-        registry.kill('SIGTERM');
+        login.close();
       }
     }, 300_000);
   },

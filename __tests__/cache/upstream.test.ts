@@ -8,6 +8,7 @@ import { startActionsCacheService } from '../helpers/actions-cache.js';
 import { hasAzurite } from '../helpers/azurite.js';
 import { tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { muteStdout } from '../helpers/quiet.js';
 
 /**
  * GitHub's own cache client (@actions/cache) against the tests' cache service and a real blob store
@@ -38,7 +39,13 @@ describeWith(
         RUNNER_TEMP: tempDir('upstream-temp'),
       });
     });
+    // @actions/cache reports its progress as ::debug:: lines (and go-ship masks tokens) on stdout.
+    let unmute = () => {};
+    beforeAll(() => {
+      unmute = muteStdout();
+    });
     afterAll(async () => {
+      unmute();
       process.env = saved;
       await service?.close();
     });

@@ -11,3 +11,15 @@ export async function quietly<T>(fn: () => Promise<T>): Promise<T> {
     process.stdout.write = write;
   }
 }
+
+/**
+ * Mutes stdout for a whole suite (call in beforeAll, call what it returns in afterAll): for suites
+ * that drive GitHub's packages in-process, which report through `::debug::` lines on stdout.
+ */
+export function muteStdout(): () => void {
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write;
+  return () => {
+    process.stdout.write = write;
+  };
+}

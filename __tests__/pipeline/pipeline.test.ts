@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { startLoginRegistry } from '../helpers/login-registry.js';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 
@@ -205,5 +206,93 @@ describeWith(
       const e = await pipeline(['event=tag']);
       expect(e.stderr).toMatch(/--with event got `tag`; it accepts pull_request or push/);
     });
+  },
+);
+
+describeWith(
+  'go, git, docker-registry and htpasswd',
+  hasCommand('go', ['version']) &&
+    hasCommand('git') &&
+    hasCommand('docker-registry', ['--version']) &&
+    hasCommand('sh', ['-c', 'command -v htpasswd']),
+  'the root action with registry credentials as inputs',
+  () => {
+    test('registry-username and registry-password reach the image stage: pushed behind a login, the password never printed', async () => {
+      const login = await startLoginRegistry('ci', 'pipeline-s3cret');
+      try {
+        const work = tempDir('pipeline-login');
+        const svc = join(work, 'svc');
+        const image = `${login.host}/private/hello`;
+        execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(work, 'origin.git')]);
+        cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });
+        writeFileSync(
+          join(svc, '.go-ship.yml'),
+          `build-matrix:\n  targets: [linux/amd64]\ndocker-multistage:\n  image: ${image}\n`,
+        );
+        writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n');
+        const git = (...a: string[]) =>
+          execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
+            cwd: svc,
+            stdio: 'pipe',
+          });
+        git('init', '-q', '-b', 'main');
+        git('remote', 'add', 'origin', join(work, 'origin.git'));
+        git('add', '.');
+        git('commit', '-q', '-m', 'feat: hello-svc');
+        git('push', '-q', 'origin', 'main');
+
+        const dir = tempDir('pipeline-login-runner');
+        const output = join(dir, 'output');
+        const summary = join(dir, 'summary');
+        writeFileSync(output, '');
+        writeFileSync(summary, '');
+        const run = (password: string) =>
+          spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline', 'index.js')], {
+            env: {
+              ...process.env,
+              GITHUB_WORKSPACE: work,
+              'INPUT_WORKING-DIRECTORY': 'svc',
+              INPUT_SKIP: 'test,coverage,deploy',
+              'INPUT_REGISTRY-USERNAME': 'ci',
+              'INPUT_REGISTRY-PASSWORD': password,
+              'INPUT_GITHUB-TOKEN': '',
+              GITHUB_EVENT_NAME: 'push',
+              GITHUB_REF: 'refs/heads/main',
+              GITHUB_OUTPUT: output,
+              GITHUB_STEP_SUMMARY: summary,
+              DOCKER_CONFIG: join(dir, 'no-docker-config'), // nothing from a docker login on this machine
+            },
+            encoding: 'utf8',
+          });
+        const r = run('pipeline-s3cret');
+        expect(r.stderr).not.toMatch(/go-ship bug/);
+        expect({ status: r.status, tail: r.status ? (r.stdout + r.stderr).slice(-2000) : '' }).toEqual({
+          status: 0,
+          tail: '',
+        });
+        // The runner swallows ::add-mask:: (and masks the value everywhere after it); nothing else may carry it.
+        const printed = (x: typeof r) =>
+          (x.stdout + x.stderr)
+            .split('\n')
+            .filter((l) => !l.startsWith('::add-mask::'))
+            .join('\n');
+        expect(r.stdout).toContain('::add-mask::pipeline-s3cret');
+        expect(printed(r)).not.toContain('pipeline-s3cret');
+        expect(readFileSync(summary, 'utf8')).toMatch(/\| image \| ✅ /);
+        // Read back through the registry's own login.
+        const auth = `Basic ${Buffer.from('ci:pipeline-s3cret').toString('base64')}`;
+        const tags = await fetch(`http://${image.replace('/private/', '/v2/private/')}/tags/list`, {
+          headers: { authorization: auth },
+        }).then((x) => x.json() as Promise<{ tags: string[] }>);
+        expect(tags.tags).toContain('0.1.0');
+
+        const wrong = run('not-the-password');
+        expect(wrong.status).not.toBe(0);
+        expect(wrong.stdout + wrong.stderr).toContain(`The registry ${login.host} refused`);
+        expect(printed(wrong)).not.toContain('not-the-password');
+      } finally {
+        login.close();
+      }
+    }, 300_000);
   },
 );

@@ -100,3 +100,29 @@ test('an output value with delimiter-like lines and workflow commands reads back
   }
   expect(parseKeyValueFile(readFileSync(file, 'utf8'))).toEqual({ changelog: evil, version: '1.0.0' });
 });
+
+describe("relaying a child go-ship action's lines (the pipeline's stages)", () => {
+  test('masks, annotations and groups pass up as commands; anything else is plain text', async () => {
+    const { stdout } = await capture(() => {
+      workflow.relay('::add-mask::s3cret');
+      workflow.relay('::warning file=go.mod::old Go');
+      workflow.relay('::group::Install Go');
+      workflow.relay('::endgroup::');
+      workflow.relay('::set-output name=x::y');
+      workflow.relay('::stop-commands::token');
+      workflow.relay('  ::error::indented');
+      workflow.relay('ok ##[error]x');
+    });
+    expect(stdout.split('\n')).toEqual([
+      '::add-mask::s3cret',
+      '::warning file=go.mod::old Go',
+      '::group::Install Go',
+      '::endgroup::',
+      ':\u200b:set-output name=x::y',
+      ':\u200b:stop-commands::token',
+      '  :\u200b:error::indented',
+      'ok #\u200b#[error]x',
+      '',
+    ]);
+  });
+});

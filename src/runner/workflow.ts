@@ -1,4 +1,5 @@
 import * as core from '@actions/core';
+import { EOL } from 'node:os';
 
 /**
  * The Actions runner's protocol from the action's side, through @actions/core: workflow commands on
@@ -37,6 +38,20 @@ export function neutralise(text: string): string {
 
 export function info(message: string): void {
   core.info(neutralise(message));
+}
+
+/** The commands a go-ship action, run as a child step, may pass up to the runner through its parent. */
+const RELAYED = /^::(add-mask|warning|error|notice|debug|group|endgroup)( [^:]*)?::/;
+
+/**
+ * A line from a go-ship action that another go-ship action runs as a child (the pipeline's stages).
+ * Its masks, annotations and groups were issued by go-ship code and must reach the runner as such
+ * (a relayed `::add-mask::` that arrived neutralised would print the secret it hides); every other
+ * line is neutralised as plain text is.
+ */
+export function relay(line: string): void {
+  if (RELAYED.test(line)) process.stdout.write(`${line}${EOL}`);
+  else info(line);
 }
 
 export const debug = (message: string): void => core.debug(message);

@@ -60,7 +60,9 @@ export async function run(): Promise<void> {
     onStage: (stage, state) => {
       if (state === 'start') workflow.info(`▶ ${stage}`);
     },
-    onLine: (line) => workflow.info(line),
+    // A stage's own output carries its masks and annotations up; what the pipeline runs itself
+    // (go test) is outside text.
+    onLine: (line, _stage, phase) => (phase === 'run' ? workflow.info(line) : workflow.relay(line)),
   });
   const summary = new Summary().heading(`go-ship pipeline (${event})`);
   summary.table(
