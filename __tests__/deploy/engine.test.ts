@@ -1,0 +1,178 @@
+import { DeployFailure, Engine, type DeployConfig, type DeployResult } from '../../src/deploy/engine.js';
+import { FakeTarget } from '../helpers/fake-target.js';
+import { quietly } from '../helpers/quiet.js';
+
+/**
+ * The deploy engine's paths (switch, verify, roll back, time out, lock) against a Target in memory:
+ * no Docker, nginx or Kubernetes, so each path is quick and its order of calls is exact. The real
+ * targets are tested end to end in docker-nginx.test.ts and kubernetes.test.ts.
+ */
+function config(t: FakeTarget, over: Partial<DeployConfig> = {}): DeployConfig {
+  return {
+    action: 'deploy',
+    app: 'hello',
+    url: t.url,
+    health: { path: '/healthz', status: 200, successes: 2, intervalMs: 30, timeoutMs: 500 },
+    versionPath: '/version',
+    versionHeader: 'X-Version',
+    autoPromote: true,
+    readyTimeoutMs: 1_500,
+    confirmTimeoutMs: 1_500,
+    verifyMs: 400,
+    keepOldMs: 0,
+    drainMs: 20,
+    lockTimeoutMs: 300,
+    lockTtlMs: 3_600_000, // above the longest hold these timings allow (the engine checks)
+    pullTimeoutMs: 5_000,
+    holder: 'test run',
+    dryRun: false,
+    ...over,
+  };
+}
+
+const deploy = (t: FakeTarget, image: string, over: Partial<DeployConfig> = {}) =>
+  quietly(() =>
+    new Engine(
+      config(t, { release: { image, version: t.behaviours.get(image)?.version }, ...over }),
+      t,
+    ).run(),
+  );
+
+const failure = async (p: Promise<DeployResult>): Promise<DeployResult & { message: string }> => {
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
+  expect(e).toBeInstanceOf(DeployFailure);
+  return { ...(e as DeployFailure).result, message: (e as Error).message };
+};
+
+describe('the deploy engine against a fake target', () => {
+  let t: FakeTarget;
+  beforeEach(async () => {
+    t = await FakeTarget.create();
+    t.behaviours.set('app:1', { version: '1.0.0' });
+    t.behaviours.set('app:2', { version: '2.0.0' });
+  });
+  afterEach(() => t.close());
+
+  test('a first deploy goes to blue; the next to green, which takes the traffic, and blue is stopped', async () => {
+    const first = await deploy(t, 'app:1');
+    expect(first).toMatchObject({ outcome: 'switched', live: 'blue', rolledBack: false });
+    expect(t.calls).toEqual(['prepare app:1', 'lock', 'start blue app:1', 'route blue', 'unlock']);
+
+    t.calls.length = 0;
+    const second = await deploy(t, 'app:2');
+    expect(second).toMatchObject({
+      outcome: 'switched',
+      live: 'green',
+      previous: 'blue',
+      previousVersion: '1.0.0',
+    });
+    expect(t.calls).toEqual([
+      'prepare app:2',
+      'lock',
+      'start green app:2',
+      'route green',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(second.phases.map((p) => p.name)).toEqual([
+      'inspect',
+      'pull',
+      'lock',
+      'start green',
+      'ready',
+      'switch',
+      'confirm',
+      'verify',
+      'stop blue',
+    ]);
+    expect(second.phases.some((p) => p.failed)).toBe(false);
+    // The same release again: nothing to do.
+    const again = await deploy(t, 'app:2');
+    expect(again.outcome).toBe('unchanged');
+  });
+
+  test('a version that fails during verify: traffic goes back to the old colour, confirmed, and the new one stops', async () => {
+    await deploy(t, 'app:1');
+    t.behaviours.set('app:3', { version: '3.0.0', health: 'after:250' });
+    t.calls.length = 0;
+    const r = await failure(deploy(t, 'app:3', { verifyMs: 2_000 }));
+    expect(r.outcome).toBe('rolled-back');
+    expect(r.live).toBe('blue');
+    expect(t.calls).toEqual([
+      'prepare app:3',
+      'lock',
+      'start green app:3',
+      'route green',
+      'route blue',
+      'stop green',
+      'unlock',
+    ]);
+    expect(r.phases.find((p) => p.name === 'verify')?.failed).toBe(true);
+    expect(r.phases.map((p) => p.name)).toContain('confirm back');
+    expect(r.rollbackMs).toBeGreaterThanOrEqual(0);
+    expect(r.message).toMatch(
+      /^verify: \S+\/healthz → HTTP 500 \(want 200\): failing after \d+ms\. Rolled back: traffic is on blue \(1\.0\.0\) again \d+ms after the failed check; green was stopped\.$/,
+    );
+    expect(t.state.live).toBe('blue');
+  });
+
+  test('a version that never gets healthy: the ready gate fails, traffic never moves, the new colour stops', async () => {
+    await deploy(t, 'app:1');
+    t.behaviours.set('app:bad', { version: '9.9.9', health: 'never' });
+    t.calls.length = 0;
+    const r = await failure(deploy(t, 'app:bad'));
+    expect(r.outcome).toBe('failed');
+    expect(t.calls).toEqual(['prepare app:bad', 'lock', 'start green app:bad', 'stop green', 'unlock']);
+    expect(r.message).toMatch(/^green did not pass its checks, so traffic was not moved/);
+    expect(t.state.live).toBe('blue');
+  });
+
+  test('a start that never returns ends at the phase deadline; the colour is stopped and the lock released', async () => {
+    await deploy(t, 'app:1');
+    t.behaviours.set('app:hang', { version: '4.0.0', hangOnStart: true });
+    t.calls.length = 0;
+    const started = Date.now();
+    // The start phase's deadline is readyTimeoutMs + 30 s: keep the ready timeout short.
+    const r = await failure(deploy(t, 'app:hang', { readyTimeoutMs: -29_700 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(r.message).toBe('Phase `start green` did not finish within 300ms.');
+    expect(r.phases.find((p) => p.name === 'start green')?.failed).toBe(true);
+    expect(t.calls).toEqual(['prepare app:hang', 'lock', 'start green app:hang', 'stop green', 'unlock']);
+    expect(t.state.live).toBe('blue');
+  });
+
+  test('a lock held by another deploy: waited for up to lock-timeout, then refused naming the holder', async () => {
+    t.lockHolder = {
+      holder: 'run 41 by someone',
+      since: '2026-12-01T00:00:00Z',
+      expires: '2099-01-01T00:00:00Z',
+    };
+    const r = await failure(deploy(t, 'app:1'));
+    expect(r.message).toMatch(
+      /^Another deploy of hello holds the lock: run 41 by someone, since 2026-12-01T00:00:00Z/,
+    );
+    expect(t.calls).toEqual(['prepare app:1']);
+  });
+
+  test('rollback: the stopped colour is resumed, gated, switched to, and the bad one stopped', async () => {
+    await deploy(t, 'app:1');
+    await deploy(t, 'app:2');
+    t.calls.length = 0;
+    const r = await quietly(() => new Engine(config(t, { action: 'rollback' }), t).run());
+    expect(r).toMatchObject({ outcome: 'switched', live: 'blue', rolledBack: true, version: '1.0.0' });
+    expect(t.calls).toEqual(['lock', 'resume blue', 'route blue', 'stop green', 'unlock']);
+  });
+
+  test('auto-promote false leaves the new colour previewing; promote switches to it', async () => {
+    await deploy(t, 'app:1');
+    t.calls.length = 0;
+    const preview = await deploy(t, 'app:2', { autoPromote: false });
+    expect(preview).toMatchObject({ outcome: 'previewing', live: 'blue' });
+    expect(t.calls).toEqual(['prepare app:2', 'lock', 'start green app:2', 'unlock']);
+    const promoted = await quietly(() => new Engine(config(t, { action: 'promote' }), t).run());
+    expect(promoted).toMatchObject({ outcome: 'switched', live: 'green', previous: 'blue' });
+  });
+});
