@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { updateReadme } from '../../src/runner/action-docs.js';
+import { updateReadme } from '../../src/host/action-docs.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';
 import { NODE20, NODE24, ROOT } from '../helpers/cli.js';
 

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { goShip, tempDir, type CliRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
-import { githubServerOf } from '../../src/runner/local-runner.js';
+import { githubServerOf } from '../../src/host/local-runner.js';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Dev',

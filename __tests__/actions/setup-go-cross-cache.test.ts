@@ -8,7 +8,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { compression, createArchive } from '../../src/cache/archive.js';
+import { compression, createArchive } from '../../src/archive/system-tar.js';
 import { join } from 'node:path';
 import { runCommand } from '../../src/runner/command.js';
 import { goShip, tempDir } from '../helpers/cli.js';

@@ -2,7 +2,7 @@ import * as cache from '@actions/cache';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { extractArchive } from '../../src/cache/archive.js';
+import { extractArchive } from '../../src/archive/system-tar.js';
 import { ActionsCacheStore, cacheVersion } from '../../src/cache/store.js';
 import { startActionsCacheService } from '../helpers/actions-cache.js';
 import { hasAzurite } from '../helpers/azurite.js';

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { LocalRunResult } from '../../src/runner/local-runner.js';
+import type { LocalRunResult } from '../../src/host/local-runner.js';
 import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 
 const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');

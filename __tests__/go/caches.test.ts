@@ -1,6 +1,6 @@
 import { readdirSync, statSync, utimesSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { compression, createArchive, extractArchive } from '../../src/cache/archive.js';
+import { compression, createArchive, extractArchive } from '../../src/archive/system-tar.js';
 import { planCaches, trimBuildCache } from '../../src/go/caches.js';
 import { runCommand } from '../../src/runner/command.js';
 import { tempDir } from '../helpers/cli.js';

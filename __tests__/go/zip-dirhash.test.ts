@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { hash1 } from '../../src/go/dirhash.js';
-import { extractZip, readZip } from '../../src/go/zip.js';
+import { extractZip, readZip } from '../../src/archive/zip-reader.js';
 import { runCommand } from '../../src/runner/command.js';
 import { tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';

@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as workflow from '../../src/runner/workflow.js';
-import { parseKeyValueFile } from '../../src/runner/file-commands.js';
+import { parseKeyValueFile } from '../../src/host/file-commands.js';
 import { tempDir } from '../helpers/cli.js';
 
 const FILES = ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'];

@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { downloadFile, maskSignedUrl } from '../runner/http.js';
 import { log } from '../runner/log.js';
-import { putBlob, ResultsService, ResultsServiceError } from '../runner/results-service.js';
+import { putBlob, ResultsService, ResultsServiceError } from '../github/results-service.js';
 
 /**
  * Where cache entries live. Entries are immutable and addressed by (key, version): `key` is what

@@ -2,11 +2,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseStages, runPipeline, type PipelineEvent } from '../pipeline/pipeline.js';
-import { updateReadme } from '../runner/action-docs.js';
+import { updateReadme } from '../host/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
 import { actionsIn, projectSchema } from '../runner/project-config.js';
-import { runLocalAction } from '../runner/local-runner.js';
+import { runLocalAction } from '../host/local-runner.js';
 import { CommandRenderer, makeStyle, renderMarkdown } from './render.js';
 import { initFiles, inspectRepository, writeInitFiles } from './init.js';
 

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { readZip } from '../go/zip.js';
+import { readZip } from '../archive/zip-reader.js';
 import { UserError } from '../runner/errors.js';
 import type { GitHubClient, Repo } from '../github/rest.js';
 import { formatPercent, percent, type Ratio } from './report.js';

@@ -10,7 +10,7 @@ import {
   utimesSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { compression, createArchive, extractArchive, type Compression } from '../cache/archive.js';
+import { compression, createArchive, extractArchive, type Compression } from '../archive/system-tar.js';
 import { cacheVersion, type CacheStore } from '../cache/store.js';
 import { runCommand } from '../runner/command.js';
 import { log } from '../runner/log.js';

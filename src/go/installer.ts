@@ -22,7 +22,7 @@ import {
 } from './proxy.js';
 import type { ToolCache } from './toolcache.js';
 import { describeSpec, parseGoVersion, selectVersion, type GoVersion, type VersionSpec } from './version.js';
-import { extractZip, readZip } from './zip.js';
+import { extractZip, readZip } from '../archive/zip-reader.js';
 
 export type DownloadSource = 'auto' | 'dl' | 'proxy';
 export type InstalledFrom = 'tool-cache' | 'dl' | 'proxy';

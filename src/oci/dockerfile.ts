@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipBytes, readTar } from '../build/archive.js';
+import { gzipBytes, readTar } from '../archive/archive.js';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { digestOf, MEDIA, type Registry } from './registry.js';

@@ -1,5 +1,5 @@
 import { rootCertificates } from 'node:tls';
-import { gzipBytes, tar, type ArchiveEntry } from '../build/archive.js';
+import { gzipBytes, tar, type ArchiveEntry } from '../archive/archive.js';
 import { UserError } from '../runner/errors.js';
 import type { ImageSink } from './layout.js';
 import { digestOf, MEDIA } from './registry.js';

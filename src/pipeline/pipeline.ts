@@ -1,7 +1,7 @@
 import { delimiter, join } from 'node:path';
-import { mainPackages } from '../build/build.js';
+import { mainPackages } from '../crossbuild/build.js';
 import { runCommand } from '../runner/command.js';
-import { runLocalAction, type LocalRunResult, type StepPhase } from '../runner/local-runner.js';
+import { runLocalAction, type LocalRunResult, type StepPhase } from '../host/local-runner.js';
 import {
   actionsIn,
   findProjectConfig,

@@ -19,7 +19,7 @@ import {
   type BuildFailure,
   type BuildSpec,
   type BuiltBinary,
-} from '../../build/build.js';
+} from '../../crossbuild/build.js';
 import {
   archiveBase,
   checksumsText,
@@ -29,8 +29,8 @@ import {
   type ArchiveFormat,
   type Artifact,
   type Manifest,
-} from '../../build/manifest.js';
-import { renderTemplate } from '../../build/template.js';
+} from '../../crossbuild/manifest.js';
+import { renderTemplate } from '../../crossbuild/template.js';
 import { downloadArtifacts, uploadArtifact } from '../../github/artifacts.js';
 import { distList, parseTargets, type Target } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';

@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import { readTarGz } from '../../build/archive.js';
-import { readVerifiedManifest, sha256, type Artifact, type Manifest } from '../../build/manifest.js';
+import { readTarGz } from '../../archive/archive.js';
+import { readVerifiedManifest, sha256, type Artifact, type Manifest } from '../../crossbuild/manifest.js';
 import { eventPayload, pullRequestOf, repositoryUrl } from '../../github/rest.js';
 import {
   buildAndPushPlatform,

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
-import { tarGz, zip, type ArchiveEntry } from './archive.js';
+import { tarGz, zip, type ArchiveEntry } from '../archive/archive.js';
 import type { BuiltBinary } from './build.js';
 
 export type ArchiveFormat = 'tar.gz' | 'zip' | 'none';

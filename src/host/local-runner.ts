@@ -2,12 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join, resolve } from 'node:path';
-import { readActionMetadata, type ActionMetadata } from './action-metadata.js';
-import { UserError } from './errors.js';
+import { readActionMetadata, type ActionMetadata } from '../runner/action-metadata.js';
+import { UserError } from '../runner/errors.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
-import { Inputs } from './inputs.js';
-import { actionsIn, findProjectConfig, readProjectConfig } from './project-config.js';
-import { suggest } from './suggest.js';
+import { Inputs } from '../runner/inputs.js';
+import { actionsIn, findProjectConfig, readProjectConfig } from '../runner/project-config.js';
+import { suggest } from '../runner/suggest.js';
 
 export interface LocalRunOptions {
   /** Directory holding action.yml. */

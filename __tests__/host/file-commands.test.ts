@@ -1,4 +1,4 @@
-import { parseKeyValueFile, parsePathFile } from '../../src/runner/file-commands.js';
+import { parseKeyValueFile, parsePathFile } from '../../src/host/file-commands.js';
 
 describe('file commands', () => {
   test('reads simple and heredoc values as @actions/core writes them', () => {

@@ -1,4 +1,4 @@
-import type { ActionMetadata } from './action-metadata.js';
+import type { ActionMetadata } from '../runner/action-metadata.js';
 
 /**
  * The inputs and outputs tables in each action's README are generated from its action.yml and

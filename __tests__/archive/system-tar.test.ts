@@ -11,7 +11,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createArchive, extractArchive } from '../../src/cache/archive.js';
+import { createArchive, extractArchive } from '../../src/archive/system-tar.js';
 import { tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 

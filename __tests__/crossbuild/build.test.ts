@@ -1,6 +1,6 @@
-import { binaryNameOf } from '../../src/build/build.js';
-import { planShards } from '../../src/build/manifest.js';
-import { renderTemplate } from '../../src/build/template.js';
+import { binaryNameOf } from '../../src/crossbuild/build.js';
+import { planShards } from '../../src/crossbuild/manifest.js';
+import { renderTemplate } from '../../src/crossbuild/template.js';
 import { parseTargets, type DistTarget } from '../../src/go/targets.js';
 
 const dist: DistTarget[] = [

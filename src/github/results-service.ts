@@ -1,5 +1,5 @@
 import { createReadStream, statSync } from 'node:fs';
-import { request } from './http.js';
+import { request } from '../runner/http.js';
 
 /**
  * The Actions "results" service that backs the cache (v2) and artifacts (v4): Twirp JSON calls to
