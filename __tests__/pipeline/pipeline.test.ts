@@ -197,15 +197,43 @@ describeWith(
       expect(table).toMatch(/coverage-gate/);
     }, 300_000);
 
-    test('bad input: an unknown stage and event are refused with what they accept', async () => {
+    test('bad input: the CLI and the root action refuse an unknown stage and event in the same words', async () => {
       const r = await pipeline(['skip=lint']);
       expect(r.code).not.toBe(0);
-      expect(r.stderr).toMatch(
-        /--with skip got `lint`; it accepts stages setup, test, coverage, tag, build, image, deploy/,
-      );
+      const stageError =
+        'Input `skip` got `lint`; it accepts stages setup, test, coverage, tag, build, image, deploy.';
+      expect(r.stderr).toContain(stageError);
       const e = await pipeline(['event=tag']);
-      expect(e.stderr).toMatch(/--with event got `tag`; it accepts pull_request or push/);
-    });
+      const eventError = 'Input `event` got `tag`; it accepts `push` or `pull_request`.';
+      expect(e.stderr).toContain(eventError);
+      const unknown = await pipeline(['stage=build']);
+      expect(unknown.stderr).toContain(
+        'go-ship pipeline takes --with event=..., skip=..., working-directory=...; not stage.',
+      );
+      for (const [input, message] of [
+        [{ INPUT_SKIP: 'lint' }, stageError],
+        [{ INPUT_EVENT: 'tag' }, eventError],
+      ] as const) {
+        const a = spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline', 'index.js')], {
+          env: { ...process.env, GITHUB_WORKSPACE: work, 'INPUT_WORKING-DIRECTORY': 'svc', ...input },
+          encoding: 'utf8',
+        });
+        expect(a.status).not.toBe(0);
+        expect(a.stdout + a.stderr).toContain(message);
+      }
+      // working-directory is read the same way by both: relative to the workspace.
+      const wd = await goShip([
+        'pipeline',
+        '--workspace',
+        work,
+        '--with',
+        'working-directory=svc',
+        '--with',
+        'skip=setup,test,coverage,build',
+        '--json',
+      ]);
+      expect(wd.code).toBe(0);
+    }, 60_000);
   },
 );
 

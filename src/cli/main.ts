@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseStages, runPipeline, type PipelineEvent } from '../pipeline/pipeline.js';
+import { pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
+import { Inputs } from '../runner/inputs.js';
 import { updateReadme } from '../host/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
@@ -14,7 +15,8 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
                         [--json | --result FILE] [--debug] [-- COMMAND [ARG]...]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
-       go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--workspace DIR] [--json]
+       go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--with working-directory=DIR]
+                        [--workspace DIR] [--json]
          (secrets from the environment: GITHUB_TOKEN, GO_SHIP_REGISTRY_USERNAME, GO_SHIP_REGISTRY_PASSWORD, GO_SHIP_KUBECONFIG)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
@@ -274,21 +276,25 @@ function writeDocs(root: string): number {
 
 /** `go-ship pipeline`: the root action's stages, locally or in another CI (GitLab). */
 async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof makeStyle>): Promise<number> {
-  const unknown = Object.keys(args.with).filter((k) => k !== 'event' && k !== 'skip');
+  const shared = ['event', 'skip', 'working-directory'];
+  const unknown = Object.keys(args.with).filter((k) => !shared.includes(k));
   if (unknown.length)
     throw new UserError(
-      `go-ship pipeline takes --with event=... and --with skip=..., not ${unknown.join(', ')}.`,
+      `go-ship pipeline takes --with ${shared.map((k) => `${k}=...`).join(', ')}; not ${unknown.join(', ')}.`,
     );
-  const event = (args.with.event || 'pull_request') as PipelineEvent;
-  if (event !== 'pull_request' && event !== 'push')
-    throw new UserError(`--with event got \`${event}\`; it accepts pull_request or push.`);
+  // The same reading as the root action's inputs; outside a workflow the event defaults to a check.
+  const { workspace, event, skip } = pipelineRequest(
+    new Inputs(Object.fromEntries(Object.entries(args.with).map(([k, v]) => [Inputs.envName(k), v]))),
+    resolve(args.workspace ?? process.cwd()),
+    'pull_request',
+  );
   const renderer = new CommandRenderer(style, args.debug || process.env.RUNNER_DEBUG === '1');
   const log = args.json ? process.stderr : process.stdout;
   const results = await runPipeline({
     root,
-    workspace: resolve(args.workspace ?? process.cwd()),
+    workspace,
     event,
-    skip: parseStages(args.with.skip ?? '', '--with skip'),
+    skip,
     env: args.env,
     node: args.node,
     // Outside GitHub the secrets come from the environment (CI variables), never from the command line.

@@ -1,22 +1,36 @@
-import { delimiter, join } from 'node:path';
-import { mainPackages } from '../crossbuild/build.js';
-import { runCommand } from '../runner/command.js';
-import { runLocalAction, type LocalRunResult, type StepPhase } from '../host/local-runner.js';
+import { delimiter, join, resolve } from 'node:path';
+import { runLocalAction, type StepPhase } from '../host/local-runner.js';
 import {
   actionsIn,
   findProjectConfig,
   readProjectConfig,
   type ProjectConfig,
 } from '../runner/project-config.js';
-import { UserError } from '../runner/errors.js';
+import { inputError, UserError } from '../runner/errors.js';
+import type { Inputs } from '../runner/inputs.js';
+import {
+  STAGE_RECORDS,
+  STAGES,
+  type PipelineEvent,
+  type PipelineSecrets,
+  type Stage,
+  type StageContext,
+  type StageRecord,
+} from './stages.js';
 
-/** The pipeline's stages in order; each runs one go-ship action (or `go test`) with the same bundles. */
-export const STAGES = ['setup', 'test', 'coverage', 'tag', 'build', 'image', 'deploy'] as const;
-export type Stage = (typeof STAGES)[number];
-export type PipelineEvent = 'pull_request' | 'push';
+export {
+  STAGE_RECORDS,
+  STAGES,
+  type PipelineEvent,
+  type PipelineSecrets,
+  type Stage,
+  type StageContext,
+  type StageRecord,
+} from './stages.js';
 
 export interface StageResult {
-  stage: Stage;
+  /** A name from STAGES, or an extra stage's (`PipelineOptions.stages`). */
+  stage: string;
   status: 'passed' | 'failed' | 'skipped';
   /** Why a stage was skipped or failed, or what it produced. */
   detail: string;
@@ -37,20 +51,15 @@ export interface PipelineOptions {
   node?: string;
   /** Secrets the root action takes as inputs (never from .go-ship.yml), handed to the stages that use them. */
   secrets?: PipelineSecrets;
-  onLine?: (line: string, stage: Stage, phase: StepPhase | 'run') => void;
-  onStage?: (stage: Stage, state: 'start' | StageResult) => void;
-}
-
-export interface PipelineSecrets {
-  githubToken?: string;
-  registryUsername?: string;
-  registryPassword?: string;
-  kubeconfig?: string;
+  onLine?: (line: string, stage: string, phase: StepPhase | 'run') => void;
+  onStage?: (stage: string, state: 'start' | StageResult) => void;
+  /** The stages in order; default every stage in STAGES with its record. Tests add example stages here. */
+  stages?: readonly (readonly [string, StageRecord])[];
 }
 
 /** Which stages an event runs: a pull request is checked and built; a push also releases. */
 export function stagesFor(event: PipelineEvent): Stage[] {
-  return event === 'pull_request' ? ['setup', 'test', 'coverage', 'build'] : [...STAGES];
+  return STAGES.filter((s) => STAGE_RECORDS[s].events.includes(event));
 }
 
 export function parseStages(input: string, what: string): Set<Stage> {
@@ -64,157 +73,95 @@ export function parseStages(input: string, what: string): Set<Stage> {
 }
 
 /**
- * Runs the stages for the event, each through the same action bundles a workflow would use (via the
- * local runner, so inputs, outputs and exported env behave as on GitHub). A stage that fails stops
- * the pipeline; image and deploy run only when `.go-ship.yml` configures them.
+ * The inputs the root action and `go-ship pipeline` share, read the same way for both: `event`
+ * (default: `defaultEvent`), `skip`, `working-directory` (relative to `base`).
+ */
+export function pipelineRequest(
+  inputs: Inputs,
+  base: string,
+  defaultEvent: PipelineEvent,
+): { workspace: string; event: PipelineEvent; skip: Set<Stage> } {
+  const given = inputs.optional('event');
+  if (given && given !== 'push' && given !== 'pull_request')
+    throw inputError(
+      'event',
+      given,
+      '`push` or `pull_request`',
+      'Leave it empty to follow the workflow event.',
+    );
+  return {
+    workspace: resolve(base, inputs.optional('working-directory') ?? '.'),
+    event: (given as PipelineEvent | undefined) ?? defaultEvent,
+    skip: parseStages(inputs.string('skip'), 'Input `skip`'),
+  };
+}
+
+/**
+ * Runs the stages for the event in order, each through the same action bundles a workflow would use
+ * (via the local runner, so inputs, outputs and exported env behave as on GitHub). A stage that fails
+ * stops the pipeline; what each stage does and when it is skipped is its record in stages.ts.
  */
 export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]> {
   const file = findProjectConfig(opts.workspace);
   const config: ProjectConfig = file ? readProjectConfig(file, actionsIn(opts.root)) : {};
-  const wanted = stagesFor(opts.event);
   const results: StageResult[] = [];
   // The module's directory is every stage's workspace, also when the workflow's context comes along.
   let env: Record<string, string> = { ...(opts.env ?? {}), GITHUB_WORKSPACE: opts.workspace };
   let pathAdds: string[] = [];
-  let failed = false;
   // What earlier stages exported (setup-go-cross's Go on PATH, its GOTOOLCHAIN) reaches later ones.
   const stageEnv = () => ({
     ...env,
     PATH: [...pathAdds, env.PATH ?? process.env.PATH ?? ''].join(delimiter),
   });
-  const outputsOf = (s: Stage) => results.find((r) => r.stage === s)?.outputs ?? {};
+  const outputsOf = (s: string) => results.find((r) => r.stage === s)?.outputs ?? {};
 
-  const action = async (
-    stage: Stage,
-    name: string,
-    withs: Record<string, string>,
-  ): Promise<LocalRunResult> => {
-    const r = await runLocalAction({
-      actionDir: join(opts.root, name),
-      with: Object.fromEntries(Object.entries(withs).filter(([, v]) => v !== '')),
-      env: stageEnv(),
-      workspace: opts.workspace,
-      node: opts.node,
-      onLine: (line, phase) => opts.onLine?.(line, stage, phase),
-    });
-    env = { ...env, ...r.exportedEnv };
-    pathAdds = [...r.addedPath, ...pathAdds];
-    return r;
-  };
-
-  for (const stage of STAGES) {
+  for (const [stage, record] of opts.stages ?? STAGES.map((s) => [s, STAGE_RECORDS[s]] as const)) {
     const started = Date.now();
-    let summary = '';
-    const done = (status: StageResult['status'], detail: string, outputs: Record<string, string> = {}) => {
-      const r = { stage, status, detail, outputs, summary, ms: Date.now() - started };
-      results.push(r);
-      opts.onStage?.(stage, r);
+    const ctx: StageContext = {
+      workspace: opts.workspace,
+      config,
+      secrets: opts.secrets ?? {},
+      version: outputsOf('tag').version ?? '',
+      outputsOf,
+      env: stageEnv,
+      line: (text, phase = 'run') => opts.onLine?.(text, stage, phase),
+      action: async (name, withs) => {
+        const r = await runLocalAction({
+          actionDir: join(opts.root, name),
+          with: Object.fromEntries(Object.entries(withs).filter(([, v]) => v !== '')),
+          env: stageEnv(),
+          workspace: opts.workspace,
+          node: opts.node,
+          onLine: (line, phase) => opts.onLine?.(line, stage, phase),
+        });
+        env = { ...env, ...r.exportedEnv };
+        pathAdds = [...r.addedPath, ...pathAdds];
+        return r;
+      },
     };
-    if (!wanted.includes(stage)) {
-      done('skipped', `not on ${opts.event === 'pull_request' ? 'pull requests' : 'this event'}`);
-      continue;
-    }
-    if (opts.skip.has(stage)) {
-      done('skipped', 'turned off');
-      continue;
-    }
-    if (failed) {
-      done('skipped', 'an earlier stage failed');
-      continue;
-    }
-    opts.onStage?.(stage, 'start');
-    const version = outputsOf('tag').version ?? '';
-    let r: LocalRunResult | undefined;
-    switch (stage) {
-      case 'setup':
-        r = await action(stage, 'setup-go-cross', {});
-        break;
-      case 'test': {
-        const t = await runCommand(
-          'go',
-          ['test', '-covermode=atomic', '-coverprofile=coverage.out', './...'],
-          {
-            cwd: opts.workspace,
-            env: stageEnv(),
-            check: false,
-          },
-        );
-        for (const line of (t.stdout + t.stderr).split('\n').filter(Boolean))
-          opts.onLine?.(line, stage, 'run');
-        if (t.code === 0) done('passed', 'go test -coverprofile=coverage.out ./...');
-        else {
-          failed = true;
-          done('failed', `go test exited with code ${t.code}`);
-        }
-        continue;
-      }
-      case 'coverage':
-        r = await action(stage, 'coverage-gate', { profiles: 'coverage.out', comment: 'false' });
-        break;
-      case 'tag':
-        r = await action(stage, 'semver-tag', { 'github-token': opts.secrets?.githubToken ?? '' });
-        break;
-      case 'build': {
-        // Without `packages` in .go-ship.yml, build the module's main packages (`cmd/app` included),
-        // as a person would after `go list ./...`; build-matrix's own default is `.`.
-        const mains = config['build-matrix']?.packages ? [] : await mainPackages(opts.workspace);
-        const packages = mains.length && !mains.includes('.') ? mains.join('\n') : '';
-        if (packages) opts.onLine?.(`main packages: ${mains.join(', ')}`, stage, 'run');
-        r = await action(stage, 'build-matrix', { version, packages });
-        break;
-      }
-      case 'image':
-        if (!config['docker-multistage']?.image) {
-          done('skipped', 'no `docker-multistage.image` in .go-ship.yml');
-          continue;
-        }
-        r = await action(stage, 'docker-multistage', {
-          version,
-          username: opts.secrets?.registryUsername ?? '',
-          password: opts.secrets?.registryPassword ?? '',
-        });
-        break;
-      case 'deploy':
-        if (!config['deploy-bluegreen']) {
-          done('skipped', 'no `deploy-bluegreen` section in .go-ship.yml');
-          continue;
-        }
-        if (!outputsOf('image').image) {
-          done('skipped', 'no image was pushed');
-          continue;
-        }
-        r = await action(stage, 'deploy-bluegreen', {
-          image: outputsOf('image').image,
-          version,
-          kubeconfig: opts.secrets?.kubeconfig ?? '',
-        });
-        break;
-    }
-    summary = r!.summary;
-    if (r!.exitCode === 0) done('passed', summaryOf(stage, r!.outputs), r!.outputs);
+    const skipped = !record.events.includes(opts.event)
+      ? `not on ${opts.event === 'pull_request' ? 'pull requests' : 'this event'}`
+      : opts.skip.has(stage as Stage)
+        ? 'turned off'
+        : results.some((r) => r.status === 'failed')
+          ? 'an earlier stage failed'
+          : record.skipWhy?.(ctx);
+    let result: StageResult;
+    if (skipped) result = { stage, status: 'skipped', detail: skipped, outputs: {}, summary: '', ms: 0 };
     else {
-      failed = true;
-      done('failed', `exit code ${r!.exitCode}`, r!.outputs);
+      opts.onStage?.(stage, 'start');
+      const r = await record.run(ctx);
+      result = {
+        stage,
+        status: r.passed ? 'passed' : 'failed',
+        detail: r.detail,
+        outputs: r.outputs,
+        summary: r.summary,
+        ms: Date.now() - started,
+      };
     }
+    results.push(result);
+    opts.onStage?.(stage, result);
   }
   return results;
-}
-
-function summaryOf(stage: Stage, o: Record<string, string>): string {
-  switch (stage) {
-    case 'setup':
-      return `Go ${o['go-version'] ?? '?'}`;
-    case 'coverage':
-      return `${o['total-func'] ?? '?'}% of statements in functions${o['excluded-files'] && o['excluded-files'] !== '0' ? ` after excluding ${o['excluded-files']} file(s); go tool cover -func: ${o['go-tool-cover-func']}%` : ' (go tool cover -func)'}, gate passed`;
-    case 'tag':
-      return o.tag ? `${o.tag}${o.created === 'true' ? ' created' : ''}` : 'no release';
-    case 'build':
-      return `${(JSON.parse(o.artifacts || '[]') as unknown[]).length} archives, ${o['checksums-file']?.split('/').pop() ?? ''}`;
-    case 'image':
-      return o.image ?? '';
-    case 'deploy':
-      return `${o['live-color']} live at ${o.url} (${o.outcome})`;
-    default:
-      return '';
-  }
 }

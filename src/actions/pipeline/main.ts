@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
-import { parseStages, runPipeline, type PipelineEvent } from '../../pipeline/pipeline.js';
+import { pipelineRequest, runPipeline, type PipelineEvent } from '../../pipeline/pipeline.js';
 import { writeSummary } from '../../runner/action.js';
-import { inputError, UserError } from '../../runner/errors.js';
+import { UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
@@ -18,15 +18,11 @@ export function eventOf(name: string | undefined): PipelineEvent {
  */
 export async function run(): Promise<void> {
   const inputs = new Inputs();
-  const given = inputs.optional('event');
-  if (given && given !== 'push' && given !== 'pull_request')
-    throw inputError(
-      'event',
-      given,
-      '`push` or `pull_request`',
-      'Leave it empty to follow the workflow event.',
-    );
-  const event = (given as PipelineEvent | undefined) ?? eventOf(process.env.GITHUB_EVENT_NAME);
+  const { workspace, event, skip } = pipelineRequest(
+    inputs,
+    process.env.GITHUB_WORKSPACE ?? process.cwd(),
+    eventOf(process.env.GITHUB_EVENT_NAME),
+  );
   const context = Object.fromEntries(
     Object.entries(process.env).filter(
       (e): e is [string, string] => e[1] !== undefined && /^(GITHUB_|RUNNER_|ACTIONS_)/.test(e[0]),
@@ -50,12 +46,9 @@ export async function run(): Promise<void> {
   const results = await runPipeline({
     secrets,
     root: resolve(dirname(process.argv[1]), '..', '..'),
-    workspace: resolve(
-      process.env.GITHUB_WORKSPACE ?? process.cwd(),
-      inputs.optional('working-directory') ?? '.',
-    ),
+    workspace,
     event,
-    skip: parseStages(inputs.string('skip'), 'Input `skip`'),
+    skip,
     env: context,
     onStage: (stage, state) => {
       if (state === 'start') workflow.info(`▶ ${stage}`);

@@ -1,0 +1,160 @@
+import { mainPackages } from '../crossbuild/build.js';
+import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
+import { runCommand } from '../runner/command.js';
+import type { ProjectConfig } from '../runner/project-config.js';
+
+/** The pipeline's stages in order (the order they run in). */
+export const STAGES = ['setup', 'test', 'coverage', 'tag', 'build', 'image', 'deploy'] as const;
+export type Stage = (typeof STAGES)[number];
+export type PipelineEvent = 'pull_request' | 'push';
+
+export interface PipelineSecrets {
+  githubToken?: string;
+  registryUsername?: string;
+  registryPassword?: string;
+  kubeconfig?: string;
+}
+
+/** What a stage can use: the project's config, earlier stages' outputs, and a way to run an action. */
+export interface StageContext {
+  workspace: string;
+  config: ProjectConfig;
+  secrets: PipelineSecrets;
+  /** The released version (the tag stage's output), '' before or without it. */
+  version: string;
+  outputsOf(stage: string): Record<string, string>;
+  /** Runs a go-ship action's bundle as a step; empty inputs are left to the action's defaults. */
+  action(name: string, withs: Record<string, string>): Promise<LocalRunResult>;
+  /** The environment later steps see (what earlier stages exported, PATH included). */
+  env(): Record<string, string>;
+  line(text: string, phase?: StepPhase | 'run'): void;
+}
+
+/** A stage that ran: passed or failed, with its outputs and its action's job summary. */
+export interface StageRun {
+  passed: boolean;
+  detail: string;
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/**
+ * One stage, as GoReleaser's pipes are: when it runs, why it would not, what it does, and its line
+ * in the summary table. Adding a stage is a name in STAGES and a record here.
+ */
+export interface StageRecord {
+  events: readonly PipelineEvent[];
+  /** Why the stage does not run in this project (checked after the event, `skip` and earlier failures). */
+  skipWhy?(ctx: StageContext): string | undefined;
+  run(ctx: StageContext): Promise<StageRun>;
+  /** Its line in the summary table, from its outputs, when it passed. */
+  describe(outputs: Record<string, string>): string;
+}
+
+const BOTH = ['pull_request', 'push'] as const;
+const PUSH = ['push'] as const;
+
+/** A stage that is one go-ship action: passed when the action exits 0. */
+async function asStep(r: LocalRunResult, describe: (o: Record<string, string>) => string): Promise<StageRun> {
+  return {
+    passed: r.exitCode === 0,
+    detail: r.exitCode === 0 ? describe(r.outputs) : `exit code ${r.exitCode}`,
+    outputs: r.outputs,
+    summary: r.summary,
+  };
+}
+
+export const STAGE_RECORDS: Record<Stage, StageRecord> = {
+  setup: {
+    events: BOTH,
+    run: async (ctx) => asStep(await ctx.action('setup-go-cross', {}), STAGE_RECORDS.setup.describe),
+    describe: (o) => `Go ${o['go-version'] ?? '?'}`,
+  },
+  test: {
+    events: BOTH,
+    async run(ctx) {
+      const t = await runCommand('go', ['test', '-covermode=atomic', '-coverprofile=coverage.out', './...'], {
+        cwd: ctx.workspace,
+        env: ctx.env(),
+        check: false,
+      });
+      for (const line of (t.stdout + t.stderr).split('\n').filter(Boolean)) ctx.line(line);
+      return {
+        passed: t.code === 0,
+        detail: t.code === 0 ? STAGE_RECORDS.test.describe({}) : `go test exited with code ${t.code}`,
+        outputs: {},
+        summary: '',
+      };
+    },
+    describe: () => 'go test -coverprofile=coverage.out ./...',
+  },
+  coverage: {
+    events: BOTH,
+    run: async (ctx) =>
+      asStep(
+        await ctx.action('coverage-gate', { profiles: 'coverage.out', comment: 'false' }),
+        STAGE_RECORDS.coverage.describe,
+      ),
+    describe: (o) =>
+      `${o['total-func'] ?? '?'}% of statements in functions${o['excluded-files'] && o['excluded-files'] !== '0' ? ` after excluding ${o['excluded-files']} file(s); go tool cover -func: ${o['go-tool-cover-func']}%` : ' (go tool cover -func)'}, gate passed`,
+  },
+  tag: {
+    events: PUSH,
+    run: async (ctx) =>
+      asStep(
+        await ctx.action('semver-tag', { 'github-token': ctx.secrets.githubToken ?? '' }),
+        STAGE_RECORDS.tag.describe,
+      ),
+    describe: (o) => (o.tag ? `${o.tag}${o.created === 'true' ? ' created' : ''}` : 'no release'),
+  },
+  build: {
+    events: BOTH,
+    async run(ctx) {
+      // Without `packages` in .go-ship.yml, build the module's main packages (`cmd/app` included),
+      // as a person would after `go list ./...`; build-matrix's own default is `.`.
+      const mains = ctx.config['build-matrix']?.packages ? [] : await mainPackages(ctx.workspace);
+      const packages = mains.length && !mains.includes('.') ? mains.join('\n') : '';
+      if (packages) ctx.line(`main packages: ${mains.join(', ')}`);
+      return asStep(
+        await ctx.action('build-matrix', { version: ctx.version, packages }),
+        STAGE_RECORDS.build.describe,
+      );
+    },
+    describe: (o) =>
+      `${(JSON.parse(o.artifacts || '[]') as unknown[]).length} archives, ${o['checksums-file']?.split('/').pop() ?? ''}`,
+  },
+  image: {
+    events: PUSH,
+    skipWhy: (ctx) =>
+      ctx.config['docker-multistage']?.image ? undefined : 'no `docker-multistage.image` in .go-ship.yml',
+    run: async (ctx) =>
+      asStep(
+        await ctx.action('docker-multistage', {
+          version: ctx.version,
+          username: ctx.secrets.registryUsername ?? '',
+          password: ctx.secrets.registryPassword ?? '',
+        }),
+        STAGE_RECORDS.image.describe,
+      ),
+    describe: (o) => o.image ?? '',
+  },
+  deploy: {
+    events: PUSH,
+    skipWhy: (ctx) =>
+      !ctx.config['deploy-bluegreen']
+        ? 'no `deploy-bluegreen` section in .go-ship.yml'
+        : !ctx.outputsOf('image').image
+          ? 'no image was pushed'
+          : undefined,
+    run: async (ctx) =>
+      asStep(
+        await ctx.action('deploy-bluegreen', {
+          image: ctx.outputsOf('image').image,
+          version: ctx.version,
+          kubeconfig: ctx.secrets.kubeconfig ?? '',
+        }),
+        STAGE_RECORDS.deploy.describe,
+      ),
+    describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
+  },
+};
