@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getConfig, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
+import { getInputs, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
 import { DockerTarget } from '../../src/deploy/docker.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { Inputs } from '../../src/runner/inputs.js';
@@ -16,7 +16,7 @@ function config(withs: Record<string, string>, extra: Record<string, string> = {
   for (const [name, spec] of Object.entries(meta.inputs))
     if (spec.default !== undefined) env[Inputs.envName(name)] = String(spec.default);
   for (const [k, v] of Object.entries(withs)) env[Inputs.envName(k)] = v;
-  return getConfig(new Inputs(env), env);
+  return getInputs(new Inputs(env), env);
 }
 
 const ok = {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runPipeline, STAGE_RECORDS, type StageRecord } from '../../src/pipeline/pipeline.js';
+import { runPipeline } from '../../src/pipeline/pipeline.js';
+import { STAGE_RECORDS, type StageRecord } from '../../src/pipeline/stages.js';
 import { runCommand } from '../../src/runner/command.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';

@@ -66,7 +66,7 @@ function findEndOfCentralDirectory(buf: Buffer, label: string): number {
 }
 
 /** Rejects absolute paths, `..` segments, backslashes and NULs: nothing may land outside the target. */
-export function assertSafeName(name: string, label: string): void {
+function assertSafeName(name: string, label: string): void {
   if (
     name.startsWith('/') ||
     name.includes('\\') ||

@@ -29,7 +29,7 @@ export interface RepoFacts {
 }
 
 const DEFAULT_TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
-export const INIT_FILES = [
+const INIT_FILES = [
   '.go-ship.yml',
   '.github/workflows/go-ship-pr.yml',
   '.github/workflows/go-ship-coverage-comment.yml',
@@ -216,18 +216,22 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
     '      pull-requests: write',
     '    uses: org/go-ship/.github/workflows/go-ship-coverage-comment.yml@v1',
   ];
+  // Both release workflows: every push to the default branch, one release at a time.
+  const releaseOn = [
+    'name: release',
+    'on:',
+    '  push:',
+    `    branches: [${f.defaultBranch}]`,
+    'concurrency:',
+    '  group: release',
+    '  cancel-in-progress: false',
+    'jobs:',
+  ];
   const release = f.mains.length
     ? [
         `# Written by \`go-ship init\`: every push to ${f.defaultBranch} releases: semver-tag picks the version`,
         '# from the commits, build-matrix builds the archives, docker-multistage pushes the image.',
-        'name: release',
-        'on:',
-        '  push:',
-        `    branches: [${f.defaultBranch}]`,
-        'concurrency:',
-        '  group: release',
-        '  cancel-in-progress: false',
-        'jobs:',
+        ...releaseOn,
         '  go-ship:',
         '    permissions:',
         '      contents: write # tags and the GitHub Release',
@@ -240,14 +244,7 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
     : [
         `# Written by \`go-ship init\`: every push to ${f.defaultBranch} tags the next version of this library`,
         "# by Go's module rules and writes the GitHub Release with the changelog.",
-        'name: release',
-        'on:',
-        '  push:',
-        `    branches: [${f.defaultBranch}]`,
-        'concurrency:',
-        '  group: release',
-        '  cancel-in-progress: false',
-        'jobs:',
+        ...releaseOn,
         '  tag:',
         '    runs-on: ubuntu-latest',
         '    permissions:',

@@ -53,7 +53,7 @@ export interface CliArgs {
   then: string[];
 }
 
-export function parseArgs(argv: string[]): CliArgs {
+function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, force: false, then: [] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -116,11 +116,11 @@ function addPair(into: Record<string, string>, pair: string, flag: string, form:
 }
 
 /** The go-ship package root: dist/cli/index.js (bundle) or src/cli/main.ts (tests) are two levels down. */
-export function packageRoot(): string {
+function packageRoot(): string {
   return resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 }
 
-export function listActions(root = packageRoot()): string[] {
+function listActions(root = packageRoot()): string[] {
   return readdirSync(root, { withFileTypes: true })
     .filter((d) => d.isDirectory() && existsSync(join(root, d.name, 'action.yml')))
     .map((d) => d.name)

@@ -5,7 +5,7 @@ import { tokenize } from './funcs.js';
 import type { Block } from './profile.js';
 
 /** Lines added or changed on this branch, per repository path, from a zero-context diff. */
-export function parseDiff(diff: string): Map<string, number[]> {
+function parseDiff(diff: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
   let file: string | undefined;
   for (const line of diff.split('\n')) {

@@ -122,7 +122,7 @@ export async function mainPackages(dir: string): Promise<string[]> {
     .map((rel) => (rel ? `./${rel}` : '.'));
 }
 
-export function templateFields(spec: BuildSpec, target?: Target): Record<string, string> {
+function templateFields(spec: BuildSpec, target?: Target): Record<string, string> {
   return {
     Version: spec.version,
     Commit: spec.commit,
@@ -135,7 +135,7 @@ export function templateFields(spec: BuildSpec, target?: Target): Record<string,
 }
 
 /** The `go build` arguments and environment of one binary; no shell, ldflags is one argument. */
-export function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: string) {
+function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: string) {
   const ldflags = [
     spec.strip ? '-s -w' : '',
     renderTemplate('ldflags', spec.ldflags, templateFields(spec, target)),

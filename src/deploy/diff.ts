@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 type Obj = Record<string, unknown>;
 
 /** The fields the API server fills in that say nothing about what a deploy changes. */
-export function comparable(o: Obj | undefined): Obj | undefined {
+function comparable(o: Obj | undefined): Obj | undefined {
   if (!o) return undefined;
   const c = structuredClone(o);
   delete c.status;

@@ -47,7 +47,7 @@ export function parseVersionSpec(text: string, input = 'go-version'): VersionSpe
   );
 }
 
-export function compareGo(a: GoVersion, b: GoVersion): number {
+function compareGo(a: GoVersion, b: GoVersion): number {
   return semver.compare(a.semver, b.semver);
 }
 

@@ -7,7 +7,7 @@ import type { ActionMetadata } from '../runner/action-metadata.js';
 const START = '<!-- generated:interface:start -->';
 const END = '<!-- generated:interface:end -->';
 
-export function interfaceTables(meta: ActionMetadata): string {
+function interfaceTables(meta: ActionMetadata): string {
   const cell = (s: string | undefined) =>
     (s ?? '')
       .trim()

@@ -156,7 +156,7 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
 }
 
 /** Builds INPUT_* from given values and defaults; rejects unknown and missing required inputs. */
-export function resolveInputs(
+function resolveInputs(
   meta: ActionMetadata,
   actionName: string,
   given: Record<string, string>,
@@ -262,7 +262,7 @@ function runProgram(
 const MAX_ENV_STRING = 128 * 1024;
 
 /** GITHUB_* context read from the local checkout, so actions see what they would see on GitHub. */
-export function githubContext(workspace: string): Record<string, string> {
+function githubContext(workspace: string): Record<string, string> {
   const git = (...args: string[]): string => {
     try {
       return gitOutput(workspace, args);

@@ -103,7 +103,7 @@ export async function readBaseImage(
 }
 
 /** The non-root user distroless and ko use. */
-export const NONROOT = { uid: 65532, name: 'nonroot' };
+const NONROOT = { uid: 65532, name: 'nonroot' };
 
 export interface Blob {
   data: Buffer;
@@ -115,7 +115,7 @@ export interface Blob {
  * root, so the app cannot rewrite itself), /etc/passwd and /etc/group with a nonroot user, and the
  * CA bundle when given. Returns the gzipped blob and its diff_id (sha256 of the tar).
  */
-export async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: string }> {
+async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: string }> {
   // On a base image only the binary is added: the base's /etc (users, certificates) stays as it is.
   if (image.base) {
     // Parent directories are listed (0755): without them the runtime creates them root-only.
@@ -174,7 +174,7 @@ export async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: s
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 
 /** The image config: entrypoint, non-root user, labels, and the layer's diff_id. */
-export function imageConfig(image: AppImage, diffIds: string[]): Blob {
+function imageConfig(image: AppImage, diffIds: string[]): Blob {
   const created = new Date(image.created * 1000).toISOString().replace('.000Z', 'Z');
   if (image.base) {
     const base = image.base.config as {
@@ -225,11 +225,7 @@ export function imageConfig(image: AppImage, diffIds: string[]): Blob {
   return { data, descriptor: { mediaType: MEDIA.config, digest: digestOf(data), size: data.length } };
 }
 
-export function imageManifest(
-  config: Descriptor,
-  layers: Descriptor[],
-  annotations: Record<string, string>,
-): Blob {
+function imageManifest(config: Descriptor, layers: Descriptor[], annotations: Record<string, string>): Blob {
   const data = json({ schemaVersion: 2, mediaType: MEDIA.manifest, config, layers, annotations });
   return { data, descriptor: { mediaType: MEDIA.manifest, digest: digestOf(data), size: data.length } };
 }

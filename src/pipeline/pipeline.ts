@@ -18,16 +18,6 @@ import {
   type StageRecord,
 } from './stages.js';
 
-export {
-  STAGE_RECORDS,
-  STAGES,
-  type PipelineEvent,
-  type PipelineSecrets,
-  type Stage,
-  type StageContext,
-  type StageRecord,
-} from './stages.js';
-
 export interface StageResult {
   /** A name from STAGES, or an extra stage's (`PipelineOptions.stages`). */
   stage: string;
@@ -57,12 +47,7 @@ export interface PipelineOptions {
   stages?: readonly (readonly [string, StageRecord])[];
 }
 
-/** Which stages an event runs: a pull request is checked and built; a push also releases. */
-export function stagesFor(event: PipelineEvent): Stage[] {
-  return STAGES.filter((s) => STAGE_RECORDS[s].events.includes(event));
-}
-
-export function parseStages(input: string, what: string): Set<Stage> {
+function parseStages(input: string, what: string): Set<Stage> {
   const out = new Set<Stage>();
   for (const s of input.split(/[\s,]+/).filter(Boolean)) {
     if (!(STAGES as readonly string[]).includes(s))

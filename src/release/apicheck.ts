@@ -42,7 +42,7 @@ async function apidiffBinary(): Promise<string> {
 }
 
 /** The `- ...` lines of apidiff's "Incompatible changes:" and "Compatible changes:" sections. */
-export function parseApiDiff(text: string): ApiDiff {
+function parseApiDiff(text: string): ApiDiff {
   const out: ApiDiff = { incompatible: [], compatible: [] };
   let section: keyof ApiDiff | undefined;
   for (const line of text.split('\n')) {

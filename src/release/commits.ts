@@ -122,7 +122,7 @@ export function decideCommit(commit: Commit, rules: Record<string, Bump>, defaul
   return { commit, bump: top.bump, reason, changes };
 }
 
-export const LABELS: Record<string, Bump> = {
+const LABELS: Record<string, Bump> = {
   'release:major': 'major',
   'release:minor': 'minor',
   'release:patch': 'patch',

@@ -100,7 +100,7 @@ export async function reachableTags(git: Git, mod: GoModule): Promise<Set<string
 }
 
 /** Pathspecs of one module: its directory without the modules nested in it. */
-export function modulePathspecs(mod: GoModule): string[] {
+function modulePathspecs(mod: GoModule): string[] {
   return [mod.dir === '.' ? '.' : mod.dir, ...mod.nested.map((d) => `:(exclude)${d}`)];
 }
 

@@ -94,7 +94,7 @@ export function findFiles(root: string, patterns: readonly string[]): string[] {
  * A pattern's literal leading directories and the glob below them: `../shards/*` is `../shards` and
  * `*`. Lets a pattern reach outside the root it is relative to (`../x/*`, `/abs/*`).
  */
-export function splitGlob(pattern: string): { base: string; glob: string } {
+function splitGlob(pattern: string): { base: string; glob: string } {
   const parts = pattern.replace(/\/+$/, '').split('/');
   const first = parts.findIndex((p) => /[*?{]/.test(p));
   if (first < 0) return { base: parts.join('/') || '/', glob: '' };

@@ -19,7 +19,7 @@ import { formatBytes, formatDuration, log } from './log.js';
  * A URL as it may be shown: without its query and credentials. Signed blob URLs carry their
  * signature in the query (`...&sig=...`), and a log line or an error must never hold one.
  */
-export function displayUrl(url: string): string {
+function displayUrl(url: string): string {
   const u = URL.parse(url);
   if (!u) return url.replace(/\?.*$/, '?…');
   return `${u.protocol}//${u.host}${u.pathname}${u.search ? '?…' : ''}`;

@@ -1,4 +1,6 @@
 import * as core from '@actions/core';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { inputError, UserError } from './errors.js';
 
 /**
@@ -30,6 +32,17 @@ export class Inputs {
   optional(name: string): string | undefined {
     const value = this.string(name);
     return value === '' ? undefined : value;
+  }
+
+  /**
+   * `working-directory` resolved against the workspace (GITHUB_WORKSPACE, else the current
+   * directory). It must exist: a typo fails here, naming the input, not later in a `go` or `git` call.
+   */
+  workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
+    const dir = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), this.optional('working-directory') ?? '.');
+    if (!existsSync(dir))
+      throw inputError('working-directory', this.string('working-directory'), 'a directory in the checkout');
+    return dir;
   }
 
   /** YAML 1.2 core-schema booleans, exactly what @actions/core's getBooleanInput accepts. */

@@ -9,7 +9,7 @@ export function suggest(name: string, candidates: readonly string[], max = 3): s
     .map((x) => x.c);
 }
 
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const cur = [i];

@@ -32,7 +32,7 @@ export function setSecret(secret: string): void {
  * a workflow command: the runner takes any line that begins, after blanks, with `::`, and `##[`
  * anywhere in a line (the old syntax). A zero-width space breaks both; the line reads the same.
  */
-export function neutralise(text: string): string {
+function neutralise(text: string): string {
   return text.replace(/(^|[\r\n])([^\S\r\n]*)::/g, '$1$2:\u200b:').replace(/##\[/g, '#\u200b#[');
 }
 

@@ -49,7 +49,7 @@ export const DEFAULT_TARGETS = [
   'darwin/arm64',
   'windows/amd64',
 ];
-export const DEFAULT_LDFLAGS =
+const DEFAULT_LDFLAGS =
   '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
 
 export interface Config {
@@ -82,12 +82,7 @@ export interface Config {
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const workspace = resolve(
-    env.GITHUB_WORKSPACE ?? process.cwd(),
-    inputs.optional('working-directory') ?? '.',
-  );
-  if (!existsSync(workspace))
-    throw inputError('working-directory', inputs.string('working-directory'), 'a directory in the checkout');
+  const workspace = inputs.workingDirectory(env);
   const targets = inputs.list('targets');
   const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
   // Fails early on an unknown template field, before anything is built.
@@ -231,9 +226,11 @@ function checkOutputDir(dir: string): void {
 
 async function build(config: Config): Promise<void> {
   // Independent `go` and `git` calls: run together (each is a process start and a module load).
-  const src = await source(config);
-  const targets = await targetsOf(config);
-  const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
+  const [src, targets, packages] = await Promise.all([
+    source(config),
+    targetsOf(config),
+    resolvePackages(config.workspace, config.packages, config.binaryName),
+  ]);
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
     throw inputError(
@@ -546,7 +543,7 @@ async function merge(config: Config): Promise<void> {
     commitTime: first.commitTime,
     project: first.project,
   };
-  // Targets in plan order when the plan is known, else by name, so the merged manifest is stable.
+  // Targets by name, so the merged manifest is the same whatever order the shards arrive in.
   const order = [...seen.keys()].sort();
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',

@@ -74,10 +74,7 @@ function threshold(name: string, value: string): number {
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const root = env.GITHUB_WORKSPACE ?? process.cwd();
-  const workspace = resolve(root, inputs.optional('working-directory') ?? '.');
-  if (!existsSync(workspace))
-    throw inputError('working-directory', inputs.string('working-directory'), 'a directory in the workspace');
+  const workspace = inputs.workingDirectory(env);
   const optThreshold = (name: string) => {
     const v = inputs.optional(name);
     return v === undefined ? undefined : threshold(name, v);

@@ -21,7 +21,7 @@ import { Inputs, MAX_WAIT_MS, MAX_WAIT_TEXT, parseDuration } from '../../runner/
 import * as workflow from '../../runner/workflow.js';
 import { renderSummary } from './summary.js';
 
-export interface Inputs2 {
+export interface DeployInputs {
   config: DeployConfig;
   makeTarget: () => Promise<Target>;
 }
@@ -35,7 +35,7 @@ export function versionFromImage(image: string): string | undefined {
   return tag && /^v?\d+(\.\d+){0,2}([-+][\w.-]+)?$/.test(tag) ? tag.replace(/^v/, '') : undefined;
 }
 
-export function getConfig(inputs = new Inputs(), env = process.env): Inputs2 {
+export function getInputs(inputs = new Inputs(), env = process.env): DeployInputs {
   const action = inputs.oneOf('action', ['deploy', 'rollback', 'promote', 'status'] as const) ?? 'deploy';
   const targetKind = inputs.oneOf('target', ['docker', 'kubernetes'] as const) ?? 'docker';
   const app = inputs.string('app', { required: true });
@@ -318,7 +318,7 @@ function setOutputs(config: DeployConfig, r: DeployResult): void {
 }
 
 export async function run(): Promise<void> {
-  const { config, makeTarget } = getConfig();
+  const { config, makeTarget } = getInputs();
   const target = await makeTarget();
   let result: DeployResult;
   try {

@@ -55,10 +55,7 @@ export interface Config {
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const workspace = resolve(
-    env.GITHUB_WORKSPACE ?? process.cwd(),
-    inputs.optional('working-directory') ?? '.',
-  );
+  const workspace = inputs.workingDirectory(env);
   const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const) ?? 'prebuilt';
   const image = parseImageRef(inputs.string('image', { required: true }));
   if (image.tag)

@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { pipelineRequest, runPipeline, type PipelineEvent } from '../../pipeline/pipeline.js';
+import { pipelineRequest, runPipeline } from '../../pipeline/pipeline.js';
+import type { PipelineEvent } from '../../pipeline/stages.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
@@ -7,7 +8,7 @@ import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 
 /** pull_request(_target) is checked and built; a push releases; anything else is treated as a check. */
-export function eventOf(name: string | undefined): PipelineEvent {
+function eventOf(name: string | undefined): PipelineEvent {
   return name === 'push' ? 'push' : 'pull_request';
 }
 

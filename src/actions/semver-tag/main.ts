@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { ensureRelease, mergedPullOf } from '../../github/releases.js';
 import { eventPayload, GitHubApiError, GitHubClient, repositoryUrl } from '../../github/rest.js';
 import { diffApi } from '../../release/apicheck.js';
@@ -46,12 +44,7 @@ export interface Config {
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const workspace = resolve(
-    env.GITHUB_WORKSPACE ?? process.cwd(),
-    inputs.optional('working-directory') ?? '.',
-  );
-  if (!existsSync(workspace))
-    throw inputError('working-directory', inputs.string('working-directory'), 'a directory in the checkout');
+  const workspace = inputs.workingDirectory(env);
   const initialText = inputs.optional('initial-version') ?? 'v0.1.0';
   const initialVersion = parseVersion(initialText);
   if (!initialVersion || initialVersion.pre.length)
