@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { goShip, ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
 import { runtimeToken, startArtifactService } from '../helpers/actions-artifacts.js';
@@ -38,20 +38,8 @@ function cloneOf(repo: string): string {
   return dir;
 }
 
-async function buildMatrix(
-  dir: string,
-  withs: string[],
-): Promise<CliRun & { outputs: Record<string, string>; summary: string }> {
-  const r = await goShip([
-    'build-matrix',
-    '--workspace',
-    dir,
-    '--json',
-    ...withs.flatMap((w) => ['--with', w]),
-  ]);
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+const buildMatrix = (dir: string, withs: string[]) =>
+  runAction('build-matrix', { workspace: dir, with: withs });
 
 const sh = (file: string, args: string[], cwd?: string) =>
   execFileSync(file, args, { cwd, encoding: 'utf8' });

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTarGz } from '../../src/archive/archive.js';
 import { Registry } from '../../src/oci/registry.js';
-import { goShip, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
 import { startLoginRegistry } from '../helpers/login-registry.js';
@@ -14,18 +14,8 @@ const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const sh = (file: string, args: string[], cwd?: string) =>
   execFileSync(file, args, { encoding: 'utf8', cwd });
 
-async function action(name: string, dir: string, withs: string[], env: Record<string, string> = {}) {
-  const r: CliRun = await goShip([
-    name,
-    '--workspace',
-    dir,
-    '--json',
-    ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    ...withs.flatMap((w) => ['--with', w]),
-  ]);
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+const action = (name: string, dir: string, withs: string[], env: Record<string, string> = {}) =>
+  runAction(name, { workspace: dir, with: withs, env });
 
 describeWith(
   'go, git, a registry, skopeo and Docker',

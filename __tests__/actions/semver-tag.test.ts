@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { goShip, tempDir, type CliRun } from '../helpers/cli.js';
+import { tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 import { githubServerOf } from '../../src/host/local-runner.js';
@@ -64,22 +64,8 @@ function repository(modulePath = 'example.com/lib') {
   return r;
 }
 
-async function semverTag(
-  work: string,
-  withs: string[] = [],
-  env: Record<string, string> = {},
-): Promise<CliRun & { outputs: Record<string, string>; summary: string }> {
-  const r = await goShip([
-    'semver-tag',
-    '--workspace',
-    work,
-    '--json',
-    ...Object.entries({ GITHUB_TOKEN: '', ...env }).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-    ...withs.flatMap((w) => ['--with', w]),
-  ]);
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+const semverTag = (work: string, withs: string[] = [], env: Record<string, string> = {}) =>
+  runAction('semver-tag', { workspace: work, with: withs, env: { GITHUB_TOKEN: '', ...env } });
 
 describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => {
   test('the first release is v0.1.0; a re-run on the same commit creates nothing', async () => {

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER } from '../helpers/docker.js';
 import { startLoad, type LoadReport } from '../helpers/load.js';
@@ -11,23 +11,16 @@ import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
 import { startPrometheus } from '../helpers/prometheus.js';
 
 /** Runs deploy-bluegreen through the bundle the way a workflow would, with the Debian docker CLI first on PATH. */
-async function deploy(
+const deploy = (
   withs: Record<string, string>,
   env: Record<string, string> = {},
   processEnv: Record<string, string> = {},
-) {
-  const r = await goShip(
-    [
-      'deploy-bluegreen',
-      '--json',
-      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-      ...Object.entries(withs).flatMap(([k, v]) => ['--with', `${k}=${v}`]),
-    ],
-    { env: { PATH: `/usr/bin:${process.env.PATH}`, ...processEnv } },
-  );
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+) =>
+  runAction('deploy-bluegreen', {
+    with: withs,
+    env,
+    processEnv: { PATH: `/usr/bin:${process.env.PATH}`, ...processEnv },
+  });
 
 const inspect = (name: string) => {
   try {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeClient } from '../../src/deploy/kube.js';
 import { KubernetesTarget } from '../../src/deploy/kubernetes.js';
-import { goShip, tempDir } from '../helpers/cli.js';
+import { tempDir, runAction } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import {
   ADMIN_KUBECONFIG,
@@ -16,19 +16,8 @@ import {
 type Obj = Record<string, unknown>;
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 
-async function deploy(withs: Record<string, string>, env: Record<string, string> = {}) {
-  const r = await goShip(
-    [
-      'deploy-bluegreen',
-      '--json',
-      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
-      ...Object.entries(withs).flatMap(([k, v]) => ['--with', `${k}=${v}`]),
-    ],
-    { env: { KUBECONFIG: ADMIN_KUBECONFIG, ...env } },
-  );
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+const deploy = (withs: Record<string, string>, env: Record<string, string> = {}) =>
+  runAction('deploy-bluegreen', { with: withs, env, processEnv: { KUBECONFIG: ADMIN_KUBECONFIG, ...env } });
 
 describeWith(
   'a Kubernetes control plane (scripts/k8s-control-plane.sh)',

@@ -2,21 +2,15 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER } from '../helpers/docker.js';
 import { startLoad } from '../helpers/load.js';
 import { freePort, waitForHttp } from '../helpers/net.js';
 import { helloImage, nginxImage } from '../helpers/nginx.js';
 
-async function deploy(withs: Record<string, string>) {
-  const r = await goShip(
-    ['deploy-bluegreen', '--json', ...Object.entries(withs).flatMap(([k, v]) => ['--with', `${k}=${v}`])],
-    { env: { PATH: `/usr/bin:${process.env.PATH}` } },
-  );
-  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
-  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
-}
+const deploy = (withs: Record<string, string>) =>
+  runAction('deploy-bluegreen', { with: withs, processEnv: { PATH: `/usr/bin:${process.env.PATH}` } });
 
 const version = async (url: string) =>
   ((await (await fetch(`${url}/version`)).json()) as { version: string }).version;

@@ -51,3 +51,39 @@ export function goShip(
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), `go-ship-test-${prefix}-`));
 }
+
+export interface ActionRun extends CliRun {
+  outputs: Record<string, string>;
+  summary: string;
+}
+
+/**
+ * Runs one action's committed bundle through the CLI with `--json` and reads back its outputs and
+ * job summary: the one way the tests run an action as a step. `with` takes `name=value` strings or a
+ * map; `env` is the step's environment (`--env`); `processEnv` is the CLI process's own.
+ */
+export async function runAction(
+  action: string,
+  opts: {
+    workspace?: string;
+    with?: string[] | Record<string, string>;
+    env?: Record<string, string>;
+    processEnv?: Record<string, string>;
+  } = {},
+): Promise<ActionRun> {
+  const withs = Array.isArray(opts.with)
+    ? opts.with
+    : Object.entries(opts.with ?? {}).map(([k, v]) => `${k}=${v}`);
+  const r = await goShip(
+    [
+      action,
+      ...(opts.workspace ? ['--workspace', opts.workspace] : []),
+      '--json',
+      ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...withs.flatMap((w) => ['--with', w]),
+    ],
+    { env: opts.processEnv },
+  );
+  const json = JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string>; summary?: string };
+  return { ...r, outputs: json.outputs ?? {}, summary: json.summary ?? '' };
+}
