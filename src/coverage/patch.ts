@@ -3,6 +3,7 @@ import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import { tokenize } from './funcs.js';
 import type { Block } from './profile.js';
+import type { Ratio } from './report.js';
 
 /** Lines added or changed on this branch, per repository path, from a zero-context diff. */
 function parseDiff(diff: string): Map<string, number[]> {
@@ -84,4 +85,29 @@ export function lineCoverage(src: Buffer, blocks: Block[], lines: number[]): Map
   for (const [line, s] of [...states].sort((a, b) => a[0] - b[0]))
     out.set(line, s.hit && s.miss ? 'partial' : s.hit ? 'covered' : 'uncovered');
   return out;
+}
+
+/** Patch coverage: the changed lines a profile measured, per file. */
+export interface PatchResult {
+  base: string;
+  ratio: Ratio;
+  partial: number;
+  files: { file: string; lines: Map<number, LineState> }[];
+  notInProfile: string[];
+}
+
+/** Consecutive line numbers as ranges: [3,4,5,9] → [[3,5],[9,9]]. */
+function ranges(lines: number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (const l of lines) {
+    const last = out.at(-1);
+    if (last && l === last[1] + 1) last[1] = l;
+    else out.push([l, l]);
+  }
+  return out;
+}
+
+/** The uncovered changed lines as ranges (`12-14`), for annotations and the summary. */
+export function uncoveredRanges(lines: Map<number, LineState>): [number, number][] {
+  return ranges([...lines].filter(([, s]) => s !== 'covered').map(([l]) => l));
 }

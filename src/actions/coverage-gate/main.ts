@@ -1,155 +1,43 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
 import { badgeColor, coverageBadge } from '../../coverage/badge.js';
 import {
+  type Baseline,
   formatDelta,
   readBaselineArtifact,
   readBaselineFile,
   withinDrop,
-  type Baseline,
 } from '../../coverage/baseline.js';
-import { changedLines, lineCoverage, type LineState } from '../../coverage/patch.js';
-import { parseProfiles, type Profile, type ProfileSource } from '../../coverage/profile.js';
+import { type GateResult, evaluate, tenthsText, thresholdGate } from '../../coverage/gates.js';
+import { type PatchResult, changedLines, lineCoverage, uncoveredRanges } from '../../coverage/patch.js';
+import { type Profile, type ProfileSource, parseProfiles } from '../../coverage/profile.js';
 import {
-  buildReport,
-  narrowReport,
-  formatRatio,
-  meets,
-  percent,
   type CoverageReport,
   type Ratio,
+  buildReport,
+  formatRatio,
+  narrowReport,
+  percent,
 } from '../../coverage/report.js';
 import { localModules, repoPath, sourceFacts } from '../../coverage/source.js';
-import { writeSummary } from '../../runner/action.js';
-import { runCommand } from '../../runner/command.js';
-import { Git } from '../../release/tags.js';
-import { inputError, UserError } from '../../runner/errors.js';
-import { findFiles, GlobSet } from '../../runner/glob.js';
-import { Inputs } from '../../runner/inputs.js';
-import { log } from '../../runner/log.js';
-import { mdCode, Summary } from '../../runner/summary.js';
-import * as workflow from '../../runner/workflow.js';
 import { upsertStickyComment } from '../../github/comments.js';
 import {
-  eventPayload,
   GitHubApiError,
   GitHubClient,
+  eventPayload,
   pullRequestOf,
   repositoryUrl,
 } from '../../github/rest.js';
-import { commentMarker, readUntrustedReport, renderComment, type ReportJson } from './comment.js';
-
-/** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
-export interface Config {
-  workspace: string;
-  profiles: string[];
-  expectedProfiles?: number;
-  thresholdTotal?: number;
-  thresholdPackage?: number;
-  thresholdFile?: number;
-  fileOverrides: { glob: GlobSet; pattern: string; tenths: number }[];
-  thresholdPatch?: number;
-  exclude: string[];
-  excludeGenerated: boolean;
-  baseRef?: string;
-  annotate: boolean;
-  reportFile: string;
-  comment: boolean;
-  /** A report-file from an earlier run whose comment this run posts (the fork-safe workflow_run). */
-  commentFrom?: string;
-  githubToken: string;
-  baseline?: { kind: 'file'; path: string } | { kind: 'artifact'; name: string };
-  maxDrop?: number;
-  badge?: string;
-}
-
-function threshold(name: string, value: string): number {
-  if (!/^\d+(\.\d)?$/.test(value) || Number(value) > 100)
-    throw inputError(
-      name,
-      value,
-      'a percentage from 0 to 100 with at most one decimal (e.g. `80` or `72.5`)',
-    );
-  return Math.round(Number(value) * 10);
-}
-
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const workspace = inputs.workingDirectory(env);
-  const optThreshold = (name: string) => {
-    const v = inputs.optional(name);
-    return v === undefined ? undefined : threshold(name, v);
-  };
-  let thresholdFile: number | undefined;
-  const fileOverrides: Config['fileOverrides'] = [];
-  for (const line of inputs.lines('threshold-file')) {
-    const m = /^(.+?)\s*:\s*(\S+)$/.exec(line);
-    if (m)
-      fileOverrides.push({
-        glob: new GlobSet([m[1]]),
-        pattern: m[1],
-        tenths: threshold('threshold-file', m[2]),
-      });
-    else if (thresholdFile === undefined) thresholdFile = threshold('threshold-file', line);
-    else
-      throw inputError(
-        'threshold-file',
-        line,
-        'one default percentage and `glob: percentage` override lines',
-      );
-  }
-  // On pull requests the base branch is known; elsewhere patch coverage needs base-ref.
-  const baseRef =
-    inputs.optional('base-ref') ?? (env.GITHUB_BASE_REF ? `origin/${env.GITHUB_BASE_REF}` : undefined);
-  const baselineText = inputs.optional('baseline');
-  const artifact = baselineText && /^artifact:(.+)$/.exec(baselineText);
-  if (artifact && !/^[\w.-]+$/.test(artifact[1].trim()))
-    throw inputError(
-      'baseline',
-      baselineText!,
-      'a file path or `artifact:NAME` (letters, digits, `.`, `_`, `-`)',
-    );
-  const baseline: Config['baseline'] = artifact
-    ? { kind: 'artifact', name: artifact[1].trim() }
-    : baselineText
-      ? { kind: 'file', path: resolve(workspace, baselineText) }
-      : undefined;
-  const maxDrop = optThreshold('max-drop');
-  if (maxDrop !== undefined && !baseline)
-    throw inputError(
-      'max-drop',
-      inputs.string('max-drop'),
-      'a number of percentage points',
-      'It compares with the base branch: set `baseline` too (a report-file path or `artifact:NAME`).',
-    );
-  const optPath = (name: string) => {
-    const v = inputs.optional(name);
-    return v === undefined ? undefined : resolve(workspace, v);
-  };
-  return {
-    workspace,
-    profiles: inputs.lines('profiles'),
-    expectedProfiles: inputs.int('expected-profiles', { min: 1 }),
-    thresholdTotal: optThreshold('threshold-total'),
-    thresholdPackage: optThreshold('threshold-package'),
-    thresholdFile,
-    fileOverrides,
-    thresholdPatch: optThreshold('threshold-patch'),
-    exclude: inputs.lines('exclude'),
-    excludeGenerated: inputs.boolean('exclude-generated'),
-    baseRef,
-    annotate: inputs.boolean('annotate'),
-    reportFile: resolve(
-      workspace,
-      inputs.optional('report-file') ?? join(env.RUNNER_TEMP ?? workspace, 'coverage-report.json'),
-    ),
-    comment: inputs.boolean('comment'),
-    commentFrom: optPath('comment-from'),
-    githubToken: inputs.optional('github-token') ?? '',
-    baseline,
-    maxDrop,
-    badge: optPath('badge'),
-  };
-}
+import { Git } from '../../release/tags.js';
+import { writeSummary } from '../../runner/action.js';
+import { runCommand } from '../../runner/command.js';
+import { UserError, inputError } from '../../runner/errors.js';
+import { GlobSet, findFiles } from '../../runner/glob.js';
+import { log } from '../../runner/log.js';
+import * as workflow from '../../runner/workflow.js';
+import { type ReportJson, commentMarker, readUntrustedReport, renderComment } from './comment.js';
+import { type Config, getInputs } from './inputs.js';
+import { excludedText, summarize } from './summary.js';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 
 /** Profile files matched by the globs, and GOCOVERDIR directories converted with `go tool covdata`. */
 async function loadProfiles(config: Config): Promise<ProfileSource[]> {
@@ -181,36 +69,6 @@ async function loadProfiles(config: Config): Promise<ProfileSource[]> {
       `Input \`expected-profiles\` is ${config.expectedProfiles}, but ${sources.length} matched (${sources.map((s) => s.name).join(', ')}). The gate will not judge a partial set of shards: check that every shard uploaded its profile.`,
     );
   return sources;
-}
-
-export interface GateResult {
-  name: string;
-  ratio: Ratio;
-  /** The rule as shown: `≥ 80.0%`, or `≤ 0.5 below 81.2%` for max-drop. */
-  rule: string;
-  passed: boolean;
-  /** Why it failed, in a sentence. */
-  failure: string;
-}
-
-const tenthsText = (tenths: number) => (tenths / 10).toFixed(1);
-
-function thresholdGate(name: string, ratio: Ratio, tenths: number): GateResult {
-  return {
-    name,
-    ratio,
-    rule: `≥ ${tenthsText(tenths)}%`,
-    passed: meets(ratio, tenths),
-    failure: `${name} ${formatRatio(ratio)} is below ${tenthsText(tenths)}%`,
-  };
-}
-
-export interface PatchResult {
-  base: string;
-  ratio: Ratio;
-  partial: number;
-  files: { file: string; lines: Map<number, LineState> }[];
-  notInProfile: string[];
 }
 
 export async function run(): Promise<void> {
@@ -294,15 +152,6 @@ function coverageLine(
   if (!excluded.length)
     return `${formatRatio(report.totalFunc)} of statements in functions (go tool cover -func), ${formatRatio(report.totalAll)} of all statements (go test -cover)`;
   return `${formatRatio(report.totalFunc)} of statements in functions and ${formatRatio(report.totalAll)} of all statements after excluding ${excludedText(excluded)}; on the whole profile, go tool cover -func says ${formatRatio(whole.totalFunc)} and go test -cover ${formatRatio(whole.totalAll)}`;
-}
-
-function excludedText(excluded: { file: string; why: string }[]): string {
-  const by = (why: string) => excluded.filter((e) => e.why === why).length;
-  const parts = [
-    by('generated') ? `${by('generated')} generated` : '',
-    by('exclude') ? `${by('exclude')} by \`exclude\`` : '',
-  ].filter(Boolean);
-  return `${excluded.length} file${excluded.length === 1 ? '' : 's'} (${parts.join(', ')})`;
 }
 
 function setOutputs(json: ReportJson, reportFile: string): void {
@@ -470,32 +319,6 @@ async function commentFromReport(config: Config): Promise<void> {
   log.info(`Pull request #${pr.number} comment ${result.action}: ${result.url}`);
 }
 
-/**
- * The threshold gates of total, packages and files: on this run's report, or (comment-from) on the
- * integers of another run's report, judged by this job's thresholds.
- */
-function evaluate(
-  config: Config,
-  report: Pick<CoverageReport, 'totalFunc'> & {
-    packages: { pkg: string; func: Ratio }[];
-    files: { file: string; func?: Ratio; all: Ratio }[];
-  },
-  pathOf: (file: string) => string,
-): GateResult[] {
-  const gates: GateResult[] = [];
-  const gate = (name: string, ratio: Ratio, tenths: number | undefined) => {
-    if (tenths !== undefined) gates.push(thresholdGate(name, ratio, tenths));
-  };
-  gate('total', report.totalFunc, config.thresholdTotal);
-  for (const p of report.packages) gate(`package ${p.pkg}`, p.func, config.thresholdPackage);
-  for (const f of report.files) {
-    // Overrides are written as paths in the checkout, like `exclude`.
-    const override = config.fileOverrides.find((o) => o.glob.matches(pathOf(f.file)));
-    gate(`file ${f.file}`, f.func ?? f.all, override?.tenths ?? config.thresholdFile);
-  }
-  return gates;
-}
-
 async function patchCoverage(
   config: Config,
   profile: Profile,
@@ -539,21 +362,6 @@ async function patchCoverage(
     }
   }
   return result;
-}
-
-/** Consecutive line numbers as ranges: [3,4,5,9] → [[3,5],[9,9]]. */
-function ranges(lines: number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (const l of lines) {
-    const last = out.at(-1);
-    if (last && l === last[1] + 1) last[1] = l;
-    else out.push([l, l]);
-  }
-  return out;
-}
-
-function uncoveredRanges(lines: Map<number, LineState>): [number, number][] {
-  return ranges([...lines].filter(([, s]) => s !== 'covered').map(([l]) => l));
 }
 
 const MAX_ANNOTATIONS = 50;
@@ -633,129 +441,4 @@ function toJson(
     excluded,
     missingSource: report.missingSource,
   };
-}
-
-function summarize(
-  report: CoverageReport,
-  whole: CoverageReport,
-  gates: GateResult[],
-  patch: PatchResult | undefined,
-  excluded: { file: string; why: string }[],
-  passed: boolean,
-  baseline: Baseline | undefined,
-): Summary {
-  const gateFor = (name: string) => gates.find((g) => g.name === name);
-  const verdict = (name: string) => {
-    const g = gateFor(name);
-    return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';
-  };
-  const s = new Summary().heading(`coverage-gate: ${passed ? '✅ passed' : '❌ failed'}`).table(
-    ['measure', 'coverage', 'statements', 'gate'],
-    [
-      [
-        excluded.length
-          ? `total, in functions, after excluding ${excludedText(excluded)}`
-          : 'total, in functions (`go tool cover -func`)',
-        formatRatio(report.totalFunc),
-        `${report.totalFunc.covered} / ${report.totalFunc.total}`,
-        verdict('total'),
-      ],
-      ...(baseline
-        ? [
-            [
-              `baseline (${baseline.source})`,
-              `${formatRatio(baseline.totalFunc)} → ${formatDelta(report.totalFunc, baseline.totalFunc)}`,
-              `${baseline.totalFunc.covered} / ${baseline.totalFunc.total}`,
-              verdict('max-drop'),
-            ],
-          ]
-        : []),
-      [
-        excluded.length
-          ? `total, all statements, after excluding ${excludedText(excluded)}`
-          : 'total, all statements (`go test -cover`)',
-        formatRatio(report.totalAll),
-        `${report.totalAll.covered} / ${report.totalAll.total}`,
-        '',
-      ],
-      ...(excluded.length
-        ? [
-            [
-              'whole profile, in functions (`go tool cover -func`)',
-              formatRatio(whole.totalFunc),
-              `${whole.totalFunc.covered} / ${whole.totalFunc.total}`,
-              '',
-            ],
-            [
-              'whole profile, all statements (`go test -cover`)',
-              formatRatio(whole.totalAll),
-              `${whole.totalAll.covered} / ${whole.totalAll.total}`,
-              '',
-            ],
-          ]
-        : []),
-      ...(patch
-        ? [
-            [
-              `patch (changed lines since ${patch.base.slice(0, 7)})`,
-              formatRatio(patch.ratio),
-              `${patch.ratio.covered} / ${patch.ratio.total} lines${patch.partial ? `, ${patch.partial} partial` : ''}`,
-              verdict('patch'),
-            ],
-          ]
-        : []),
-    ],
-  );
-  const worst = [...report.packages].sort((a, b) => percent(a.func) - percent(b.func));
-  s.heading(`Packages (lowest first${excluded.length ? ', excluded files left out' : ''})`, 3).table(
-    ['package', 'coverage', 'statements', 'gate'],
-    worst
-      .slice(0, 10)
-      .map((p) => [
-        mdCode(p.pkg),
-        formatRatio(p.func),
-        `${p.func.covered} / ${p.func.total}`,
-        verdict(`package ${p.pkg}`),
-      ]),
-  );
-  s.barChart(
-    'Coverage per package (%)',
-    report.packages.map((p) => ({
-      label: p.pkg.split('/').slice(-2).join('/'),
-      value: percent(p.func),
-    })),
-    'percent',
-  );
-  const files = [...report.files].sort((a, b) => {
-    const r = (f: typeof a) => percent(f.func ?? f.all);
-    return r(a) - r(b);
-  });
-  s.details(
-    'Files (lowest first)',
-    new Summary()
-      .table(
-        ['file', 'coverage', 'statements', 'gate'],
-        files.slice(0, 20).map((f) => {
-          const r = f.func ?? f.all;
-          return [mdCode(f.file), formatRatio(r), `${r.covered} / ${r.total}`, verdict(`file ${f.file}`)];
-        }),
-      )
-      .toString(),
-  );
-  if (patch) {
-    const rows = patch.files
-      .map((f) => ({ f, un: uncoveredRanges(f.lines) }))
-      .filter((x) => x.un.length)
-      .map(({ f, un }) => [mdCode(f.file), un.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
-    if (rows.length) s.heading('Changed lines without coverage', 3).table(['file', 'lines'], rows);
-    if (patch.notInProfile.length)
-      s.list([
-        `Changed Go files in no profile (not counted): ${patch.notInProfile.map((f) => mdCode(f)).join(', ')}`,
-      ]);
-  }
-  if (excluded.length)
-    s.list([`Excluded: ${excluded.map((e) => `${mdCode(e.file)} (${e.why})`).join(', ')}`]);
-  if (report.missingSource.length)
-    s.list([`No source for ${report.missingSource.join(', ')}: function totals count all their blocks.`]);
-  return s;
 }
