@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getInputs, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
-import { DockerTarget } from '../../src/deploy/docker.js';
+import { DockerTarget } from '../../src/deploy/docker-target.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { Inputs } from '../../src/runner/inputs.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { jest } from '@jest/globals';
-import { loadKubeconfig } from '../../src/deploy/kube.js';
+import { loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
 import { LocalNginx } from '../../src/deploy/nginx.js';
 import { tempDir } from '../helpers/cli.js';
 

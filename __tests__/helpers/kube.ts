@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { KubeClient, loadKubeconfig } from '../../src/deploy/kube.js';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
 import { freePort } from './net.js';
 
 /** Where scripts/k8s-control-plane.sh keeps the control plane's state and kubeconfigs. */

@@ -1,4 +1,4 @@
-import { decideTags, sanitizeTag, type TagContext } from '../../src/oci/tags.js';
+import { decideTags, sanitizeTag, type TagContext } from '../../src/oci/image-tags.js';
 
 const base: TagContext = { sha: '0123456789abcdef', existing: [], latest: 'auto', extra: [] };
 const tags = (ctx: Partial<TagContext>) =>

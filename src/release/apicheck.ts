@@ -5,7 +5,7 @@ import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import type { GoModule } from './module.js';
-import type { Git } from './tags.js';
+import type { Git } from './git-tags.js';
 
 /** golang.org/x/exp/cmd/apidiff, pinned so the installed copy can be reused across runs. */
 const APIDIFF = 'golang.org/x/exp/cmd/apidiff';

@@ -1,7 +1,7 @@
 import { decideCommit, type Change, type CommitDecision } from './commits.js';
 import { checkMajor, type GoModule } from './module.js';
 import { bumpVersion, compareVersions, formatVersion, maxBump, type Bump, type SemVer } from './semver.js';
-import { commitsSince, reachableTags, scanTags, type Git, type ModuleTag } from './tags.js';
+import { commitsSince, reachableTags, scanTags, type Git, type ModuleTag } from './git-tags.js';
 import type { Commit } from './commits.js';
 
 export interface ReleaseRules {

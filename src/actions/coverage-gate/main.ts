@@ -26,7 +26,7 @@ import {
   pullRequestOf,
   repositoryUrl,
 } from '../../github/rest.js';
-import { Git } from '../../release/tags.js';
+import { Git } from '../../release/git-tags.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
 import { UserError, inputError } from '../../runner/errors.js';

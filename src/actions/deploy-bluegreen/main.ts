@@ -2,9 +2,9 @@ import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { KubeClient, kubeconfigPath, loadKubeconfig } from '../../deploy/kube.js';
-import { KubernetesTarget } from '../../deploy/kubernetes.js';
-import { holderName, DockerTarget } from '../../deploy/docker.js';
+import { KubeClient, kubeconfigPath, loadKubeconfig } from '../../deploy/kubernetes-api.js';
+import { KubernetesTarget } from '../../deploy/kubernetes-target.js';
+import { holderName, DockerTarget } from '../../deploy/docker-target.js';
 import {
   DeployFailure,
   Engine,

@@ -22,7 +22,7 @@ import {
 import { OciLayout } from '../../oci/layout.js';
 import { MEDIA, parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
 import { runCommand } from '../../runner/command.js';
-import { decideTags, isValidTag, type TagDecision } from '../../oci/tags.js';
+import { decideTags, isValidTag, type TagDecision } from '../../oci/image-tags.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError, UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
@@ -157,7 +157,7 @@ function binariesFrom(config: Config): { built: Manifest; candidates: Candidate[
   return { built: manifest, candidates: out };
 }
 
-interface Release {
+interface ImagePlan {
   /** The commit the image stands for. */
   sha: string;
   registry: Registry;
@@ -172,12 +172,12 @@ interface Release {
  * What both modes decide the same way: the commit the image stands for (the PR head on pull
  * requests), the tags by rule, and the OCI labels. `title` is the image's binary, when known.
  */
-async function planRelease(
+async function planImage(
   config: Config,
   commit: string,
   created: number,
   title?: string,
-): Promise<Release> {
+): Promise<ImagePlan> {
   const pr = pullRequestOf(eventPayload());
   const ref = process.env.GITHUB_REF ?? '';
   const sha = pr?.headSha || process.env.GITHUB_SHA || commit;
@@ -235,7 +235,7 @@ export async function run(): Promise<void> {
     );
   const chosen = wanted.map((p) => available.find((c) => c.target === p)!);
 
-  const { registry, repo, decisions, tags, oci } = await planRelease(
+  const { registry, repo, decisions, tags, oci } = await planImage(
     config,
     built.commit,
     built.commitTime,
@@ -372,7 +372,7 @@ async function runDockerfile(config: Config): Promise<void> {
       });
   }
   const git = await commitTime(config.workspace);
-  const { sha, registry, repo, decisions, tags, oci } = await planRelease(config, git.sha, git.time);
+  const { sha, registry, repo, decisions, tags, oci } = await planImage(config, git.sha, git.time);
   const manifests: Descriptor[] = [];
   const rows: string[][] = [];
   for (const p of platforms) {

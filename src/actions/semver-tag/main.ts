@@ -13,7 +13,7 @@ import {
   type Bump,
   type SemVer,
 } from '../../release/semver.js';
-import { deepenUntilTagged, fetchTags, Git, pushTag, scanTags } from '../../release/tags.js';
+import { deepenUntilTagged, fetchTags, Git, pushTag, scanTags } from '../../release/git-tags.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError, UserError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';

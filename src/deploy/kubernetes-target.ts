@@ -2,7 +2,7 @@ import { UserError } from '../runner/errors.js';
 import { formatDuration, log } from '../runner/log.js';
 import { sleep } from './checks.js';
 import { yamlDiff } from './diff.js';
-import { KubeError, type KubeClient } from './kube.js';
+import { KubeError, type KubeClient } from './kubernetes-api.js';
 import {
   COLORS,
   type Color,
