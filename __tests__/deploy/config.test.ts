@@ -1,7 +1,8 @@
 import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getInputs, post, versionFromImage } from '../../src/actions/deploy-bluegreen/main.js';
+import { post } from '../../src/actions/deploy-bluegreen/main.js';
+import { getInputs, versionFromImage } from '../../src/actions/deploy-bluegreen/inputs.js';
 import { DockerTarget } from '../../src/deploy/docker-target.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { Inputs } from '../../src/runner/inputs.js';

@@ -1,108 +1,35 @@
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
 import { readTarGz } from '../../archive/archive.js';
-import { readVerifiedManifest, sha256, type Artifact, type Manifest } from '../../crossbuild/manifest.js';
+import { type Artifact, type Manifest, readVerifiedManifest, sha256 } from '../../crossbuild/manifest.js';
 import { eventPayload, pullRequestOf, repositoryUrl } from '../../github/rest.js';
+import { registryCredentials } from '../../oci/docker-config.js';
 import {
   buildAndPushPlatform,
   generateDockerfile,
   lintDockerfile,
   requireDocker,
 } from '../../oci/dockerfile.js';
+import { type TagDecision, decideTags } from '../../oci/image-tags.js';
 import {
+  type AppImage,
+  type Descriptor,
+  type Platform,
   caBundle,
   imageIndex,
   pushAppImages,
   readBaseImage,
-  type AppImage,
-  type Descriptor,
-  type Platform,
 } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
-import { MEDIA, parseImageRef, Registry, type ImageRef } from '../../oci/registry.js';
-import { runCommand } from '../../runner/command.js';
-import { decideTags, isValidTag, type TagDecision } from '../../oci/image-tags.js';
+import { MEDIA, Registry } from '../../oci/registry.js';
 import { writeSummary } from '../../runner/action.js';
-import { inputError, UserError } from '../../runner/errors.js';
-import { Inputs } from '../../runner/inputs.js';
+import { runCommand } from '../../runner/command.js';
+import { UserError, inputError } from '../../runner/errors.js';
 import { formatBytes, log } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
-import { registryCredentials } from '../../oci/docker-config.js';
-
-export interface Config {
-  mode: 'prebuilt' | 'dockerfile';
-  dockerfile: string;
-  context: string;
-  buildArgs: Record<string, string>;
-  builderImage?: string;
-  pkg: string;
-  workspace: string;
-  image: ImageRef;
-  from: string;
-  binary?: string;
-  platforms: string[];
-  version?: string;
-  tags: string[];
-  latest: 'auto' | 'true' | 'false';
-  labels: Record<string, string>;
-  username?: string;
-  password?: string;
-  push: boolean;
-  output: string;
-  baseImage?: ImageRef;
-}
-
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
-  const workspace = inputs.workingDirectory(env);
-  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const) ?? 'prebuilt';
-  const image = parseImageRef(inputs.string('image', { required: true }));
-  if (image.tag)
-    throw inputError(
-      'image',
-      `${image.registry}/${image.repository}:${image.tag}`,
-      'a repository without a tag',
-      'Tags come from the rules and the `tags` input.',
-    );
-  const tags = inputs.list('tags');
-  for (const t of tags)
-    if (!isValidTag(t))
-      throw inputError(
-        'tags',
-        t,
-        'tags of letters, digits, `_`, `.` and `-` (up to 128, not starting with `.` or `-`)',
-      );
-  const password = inputs.optional('password');
-  if (password) workflow.setSecret(password);
-  const version =
-    inputs.optional('version') ??
-    (env.GITHUB_REF?.startsWith('refs/tags/v') ? env.GITHUB_REF.slice('refs/tags/v'.length) : undefined);
-  return {
-    mode,
-    dockerfile: resolve(workspace, inputs.optional('dockerfile') ?? 'Dockerfile'),
-    context: resolve(workspace, inputs.optional('context') ?? '.'),
-    buildArgs: inputs.keyValues('build-args'),
-    builderImage: inputs.optional('builder-image'),
-    pkg: inputs.optional('package') ?? '.',
-    workspace,
-    image,
-    from: resolve(workspace, inputs.optional('from') ?? 'dist'),
-    binary: inputs.optional('binary'),
-    platforms: inputs.list('platforms'),
-    version: version?.replace(/^v/, ''),
-    tags,
-    latest: inputs.oneOf('latest', ['auto', 'true', 'false'] as const) ?? 'auto',
-    labels: inputs.keyValues('labels'),
-    username: inputs.optional('username'),
-    password,
-    push: inputs.boolean('push'),
-    baseImage: inputs.optional('base-image')
-      ? parseImageRef(inputs.string('base-image'), 'base-image')
-      : undefined,
-    output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
-  };
-}
+import { type Config, getInputs } from './inputs.js';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join, relative } from 'node:path';
 
 /** `linux/arm/7` → {os: linux, architecture: arm, variant: v7}; amd64 microarchitecture levels are not OCI variants. */
 function platformOf(target: string): Platform {

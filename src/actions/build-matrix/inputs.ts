@@ -1,0 +1,102 @@
+import { type ArchiveFormat } from '../../crossbuild/manifest.js';
+import { renderTemplate } from '../../crossbuild/template.js';
+import { inputError } from '../../runner/errors.js';
+import { Inputs } from '../../runner/inputs.js';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+
+export const DEFAULT_TARGETS = [
+  'linux/amd64',
+  'linux/arm64',
+  'darwin/amd64',
+  'darwin/arm64',
+  'windows/amd64',
+];
+
+const DEFAULT_LDFLAGS =
+  '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
+
+export interface Config {
+  mode: 'build' | 'plan' | 'merge';
+  workspace: string;
+  targets: string[];
+  packages: string[];
+  binaryName?: string;
+  ldflags: string;
+  tags: string[];
+  env: Record<string, string>;
+  cgo: boolean;
+  trimpath: boolean;
+  strip: boolean;
+  version?: string;
+  archive: ArchiveFormat;
+  extraFiles: string[];
+  checksums: boolean;
+  parallelism: number;
+  outputDir: string;
+  projectName?: string;
+  shards: number;
+  shard?: string;
+  mergeFrom: string[];
+  mergeArtifacts: string[];
+  matrix?: string;
+  verifyReproducible: boolean;
+  /** Artifact name to upload output-dir as, or undefined. */
+  uploadArtifact?: string;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = inputs.workingDirectory(env);
+  const targets = inputs.list('targets');
+  const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
+  // Fails early on an unknown template field, before anything is built.
+  renderTemplate('ldflags', ldflags, {
+    Version: '',
+    Commit: '',
+    ShortCommit: '',
+    CommitDate: '',
+    Target: '',
+    Os: '',
+    Arch: '',
+  });
+  return {
+    mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const) ?? 'build',
+    workspace,
+    targets: targets.length ? targets : DEFAULT_TARGETS,
+    packages: inputs.lines('packages').length ? inputs.lines('packages') : ['.'],
+    binaryName: inputs.optional('binary-name'),
+    ldflags,
+    tags: inputs.list('tags'),
+    env: inputs.keyValues('env'),
+    cgo: inputs.boolean('cgo'),
+    trimpath: inputs.boolean('trimpath'),
+    strip: inputs.boolean('strip'),
+    version: inputs.optional('version')?.replace(/^v(?=\d)/, ''),
+    archive: inputs.oneOf('archive', ['tar.gz', 'zip', 'none'] as const) ?? 'tar.gz',
+    extraFiles: inputs.lines('extra-files'),
+    checksums: inputs.boolean('checksums'),
+    parallelism: inputs.int('parallelism', { min: 1, max: 64 }) ?? availableParallelism(),
+    outputDir: resolve(workspace, inputs.optional('output-dir') ?? 'dist'),
+    projectName: inputs.optional('project-name'),
+    shards: inputs.int('shards', { min: 1, max: 256 }) ?? 2,
+    shard: inputs.optional('shard'),
+    mergeFrom: inputs.lines('merge-from'),
+    mergeArtifacts: inputs.lines('merge-artifacts'),
+    matrix: inputs.optional('matrix'),
+    verifyReproducible: inputs.boolean('verify-reproducible'),
+    uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
+  };
+}
+
+/** `true` names the artifact after the shard; `false` or empty uploads nothing; anything else is the name. */
+function artifactName(value: string | undefined, shard: string | undefined): string | undefined {
+  if (!value || value === 'false') return undefined;
+  const name = value === 'true' ? `go-ship-build${shard ? `-${shard}` : ''}` : value;
+  if (/[":<>|*?\\/\r\n]/.test(name))
+    throw inputError(
+      'upload-artifact',
+      value,
+      '`true`, `false` or an artifact name without " : < > | * ? \\ / or line breaks',
+    );
+  return name;
+}

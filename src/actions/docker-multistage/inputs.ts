@@ -1,0 +1,79 @@
+import { isValidTag } from '../../oci/image-tags.js';
+import { type ImageRef, parseImageRef } from '../../oci/registry.js';
+import { inputError } from '../../runner/errors.js';
+import { Inputs } from '../../runner/inputs.js';
+import * as workflow from '../../runner/workflow.js';
+import { resolve } from 'node:path';
+
+export interface Config {
+  mode: 'prebuilt' | 'dockerfile';
+  dockerfile: string;
+  context: string;
+  buildArgs: Record<string, string>;
+  builderImage?: string;
+  pkg: string;
+  workspace: string;
+  image: ImageRef;
+  from: string;
+  binary?: string;
+  platforms: string[];
+  version?: string;
+  tags: string[];
+  latest: 'auto' | 'true' | 'false';
+  labels: Record<string, string>;
+  username?: string;
+  password?: string;
+  push: boolean;
+  output: string;
+  baseImage?: ImageRef;
+}
+
+export function getInputs(inputs = new Inputs(), env = process.env): Config {
+  const workspace = inputs.workingDirectory(env);
+  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const) ?? 'prebuilt';
+  const image = parseImageRef(inputs.string('image', { required: true }));
+  if (image.tag)
+    throw inputError(
+      'image',
+      `${image.registry}/${image.repository}:${image.tag}`,
+      'a repository without a tag',
+      'Tags come from the rules and the `tags` input.',
+    );
+  const tags = inputs.list('tags');
+  for (const t of tags)
+    if (!isValidTag(t))
+      throw inputError(
+        'tags',
+        t,
+        'tags of letters, digits, `_`, `.` and `-` (up to 128, not starting with `.` or `-`)',
+      );
+  const password = inputs.optional('password');
+  if (password) workflow.setSecret(password);
+  const version =
+    inputs.optional('version') ??
+    (env.GITHUB_REF?.startsWith('refs/tags/v') ? env.GITHUB_REF.slice('refs/tags/v'.length) : undefined);
+  return {
+    mode,
+    dockerfile: resolve(workspace, inputs.optional('dockerfile') ?? 'Dockerfile'),
+    context: resolve(workspace, inputs.optional('context') ?? '.'),
+    buildArgs: inputs.keyValues('build-args'),
+    builderImage: inputs.optional('builder-image'),
+    pkg: inputs.optional('package') ?? '.',
+    workspace,
+    image,
+    from: resolve(workspace, inputs.optional('from') ?? 'dist'),
+    binary: inputs.optional('binary'),
+    platforms: inputs.list('platforms'),
+    version: version?.replace(/^v/, ''),
+    tags,
+    latest: inputs.oneOf('latest', ['auto', 'true', 'false'] as const) ?? 'auto',
+    labels: inputs.keyValues('labels'),
+    username: inputs.optional('username'),
+    password,
+    push: inputs.boolean('push'),
+    baseImage: inputs.optional('base-image')
+      ? parseImageRef(inputs.string('base-image'), 'base-image')
+      : undefined,
+    output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
+  };
+}
