@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { testRepo } from '../helpers/git.js';
 import { startLoginRegistry } from '../helpers/login-registry.js';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
@@ -37,15 +38,7 @@ describeWith(
         join(mod, '.go-ship.yml'),
         'setup-go-cross:\n  go-version-file: go.mod\nbuild-matrix:\n  targets: [linux/amd64]\n',
       );
-      writeFileSync(join(mod, '.gitignore'), '/dist/\n*.out\n');
-      const git = (...a: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
-          cwd: mod,
-          stdio: 'pipe',
-        });
-      git('init', '-q', '-b', 'main');
-      git('add', '.');
-      git('commit', '-q', '-m', 'feat: app');
+      testRepo(mod, { files: { '.gitignore': '/dist/\n*.out\n' }, message: 'feat: app' });
       const r = await goShip(['pipeline', '--workspace', mod, '--json']);
       expect(r.stderr).not.toContain('no Go files');
       expect(r.code).toBe(0);
@@ -251,23 +244,15 @@ describeWith(
         const work = tempDir('pipeline-login');
         const svc = join(work, 'svc');
         const image = `${login.host}/private/hello`;
-        execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(work, 'origin.git')]);
-        cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });
-        writeFileSync(
-          join(svc, '.go-ship.yml'),
-          `build-matrix:\n  targets: [linux/amd64]\ndocker-multistage:\n  image: ${image}\n`,
-        );
-        writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n');
-        const git = (...a: string[]) =>
-          execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
-            cwd: svc,
-            stdio: 'pipe',
-          });
-        git('init', '-q', '-b', 'main');
-        git('remote', 'add', 'origin', join(work, 'origin.git'));
-        git('add', '.');
-        git('commit', '-q', '-m', 'feat: hello-svc');
-        git('push', '-q', 'origin', 'main');
+        testRepo(svc, {
+          from: join(ROOT, 'examples', 'hello-svc'),
+          files: {
+            '.go-ship.yml': `build-matrix:\n  targets: [linux/amd64]\ndocker-multistage:\n  image: ${image}\n`,
+            '.gitignore': '/dist/\n*.out\n',
+          },
+          message: 'feat: hello-svc',
+          origin: true,
+        });
 
         const dir = tempDir('pipeline-login-runner');
         const output = join(dir, 'output');

@@ -1,11 +1,11 @@
-import { execFileSync } from 'node:child_process';
-import { cpSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPipeline } from '../../src/pipeline/pipeline.js';
 import { STAGE_RECORDS, type StageRecord } from '../../src/pipeline/stages.js';
 import { runCommand } from '../../src/runner/command.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { testRepo } from '../helpers/git.js';
 import { quietly } from '../helpers/quiet.js';
 
 /**
@@ -34,10 +34,10 @@ describeWith(
   'a new pipeline stage is one record',
   () => {
     const module = () => {
-      const dir = join(tempDir('stages'), 'svc');
-      cpSync(join(ROOT, 'examples', 'hello-svc'), dir, { recursive: true });
-      writeFileSync(join(dir, '.gitignore'), '/dist/\n*.out\n');
-      execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
+      const { dir } = testRepo(join(tempDir('stages'), 'svc'), {
+        from: join(ROOT, 'examples', 'hello-svc'),
+        files: { '.gitignore': '/dist/\n*.out\n' },
+      });
       return dir;
     };
     const run = (workspace: string, lines: string[] = []) =>
