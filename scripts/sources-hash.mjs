@@ -3,7 +3,7 @@
 // re-bundles when it differs, so the tests never run a dist/ older than the sources.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 
 function* files(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
@@ -22,7 +22,7 @@ export function sourcesHash(root = '.') {
     join(root, 'scripts', 'bundle.mjs'),
   ];
   for (const f of inputs) {
-    h.update(`${f.slice(root.length)}\0`);
+    h.update(`${relative(root, f)}\0`);
     h.update(readFileSync(f));
     h.update('\0');
   }

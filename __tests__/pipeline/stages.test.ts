@@ -20,7 +20,7 @@ const vet: StageRecord = {
     for (const line of r.stderr.split('\n').filter(Boolean)) ctx.line(line);
     return {
       passed: r.code === 0,
-      detail: r.code === 0 ? vet.describe({}) : `go vet found problems (exit code ${r.code})`,
+      failure: `go vet found problems (exit code ${r.code})`,
       outputs: {},
       summary: '',
     };

@@ -1,9 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { ROOT, runAction, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { testRepo } from '../helpers/git.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 
 interface Step {
@@ -20,13 +20,6 @@ const workflow = parse(readFileSync(join(ROOT, '.github', 'workflows', 'release.
 };
 const steps = Object.values(workflow.jobs).flatMap((j) => j.steps);
 const semverStep = steps.find((s) => s.uses === './semver-tag');
-
-const IDENTITY = {
-  GIT_AUTHOR_NAME: 'Dev',
-  GIT_AUTHOR_EMAIL: 'dev@example.com',
-  GIT_COMMITTER_NAME: 'Dev',
-  GIT_COMMITTER_EMAIL: 'dev@example.com',
-};
 
 describeWith(
   'git',
@@ -48,46 +41,31 @@ describeWith(
     test("the semver-tag step's inputs on a repository without go.mod: v1.0.0 and v1 first, then v1.1.0 moves v1", async () => {
       const TOKEN = 'ghs_releaseWorkflowLoopback0000';
       api = await startGitHubApi({ token: TOKEN });
-      const root = tempDir('release-workflow');
-      const remote = join(root, 'remote.git');
-      const work = join(root, 'work');
-      const git = (cwd: string, ...args: string[]) =>
-        execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...IDENTITY } }).trim();
-      git(root, 'init', '-q', '--bare', '-b', 'main', remote);
-      git(root, 'init', '-q', '-b', 'main', work);
-      git(work, 'remote', 'add', 'origin', remote);
+      const repo = testRepo(join(tempDir('release-workflow'), 'work'), { origin: true });
       const commit = (message: string) => {
-        writeFileSync(join(work, 'index.js'), `// ${message}\n`);
-        writeFileSync(join(work, 'package.json'), '{ "name": "an-action", "version": "0.1.0" }\n');
-        git(work, 'add', '-A');
-        git(work, 'commit', '-q', '-m', message);
-        git(work, 'push', '-q', 'origin', 'HEAD');
-        return git(work, 'rev-parse', 'HEAD');
+        writeFileSync(join(repo.dir, 'index.js'), `// ${message}\n`);
+        writeFileSync(join(repo.dir, 'package.json'), '{ "name": "an-action", "version": "0.1.0" }\n');
+        repo.git('add', '-A');
+        repo.git('commit', '-q', '-m', message);
+        repo.git('push', '-q', 'origin', 'HEAD');
+        return repo.git('rev-parse', 'HEAD');
       };
       const tagsOnRemote = () =>
         Object.fromEntries(
-          git(root, 'ls-remote', '--tags', remote)
+          repo
+            .git('ls-remote', '--tags', repo.origin!)
             .split('\n')
             .filter((l) => l.endsWith('^{}'))
             .map((l) => [l.split('\t')[1].slice('refs/tags/'.length, -3), l.split('\t')[0]]),
         );
       const release = async () => {
-        const r = await goShip([
-          'semver-tag',
-          '--workspace',
-          work,
-          '--json',
-          ...['GITHUB_API_URL=' + api!.url, 'GITHUB_REPOSITORY=o/r', `GITHUB_TOKEN=${TOKEN}`].flatMap((e) => [
-            '--env',
-            e,
-          ]),
-          ...Object.entries(semverStep!.with!).flatMap(([k, v]) => ['--with', `${k}=${v}`]),
-        ]);
+        const r = await runAction('semver-tag', {
+          workspace: repo.dir,
+          env: { GITHUB_API_URL: api!.url, GITHUB_REPOSITORY: 'o/r', GITHUB_TOKEN: TOKEN },
+          with: semverStep!.with!,
+        });
         expect(r.stderr).not.toContain(TOKEN);
-        return {
-          ...r,
-          outputs: (JSON.parse(r.stdout || '{}') as { outputs?: Record<string, string> }).outputs ?? {},
-        };
+        return r;
       };
 
       const first = commit('feat: the first actions');

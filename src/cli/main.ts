@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
+import { PIPELINE_INPUTS, pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
 import { Inputs } from '../runner/inputs.js';
 import { updateReadme } from '../host/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
@@ -276,11 +276,10 @@ function writeDocs(root: string): number {
 
 /** `go-ship pipeline`: the root action's stages, locally or in another CI (GitLab). */
 async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof makeStyle>): Promise<number> {
-  const shared = ['event', 'skip', 'working-directory'];
-  const unknown = Object.keys(args.with).filter((k) => !shared.includes(k));
+  const unknown = Object.keys(args.with).filter((k) => !PIPELINE_INPUTS.includes(k));
   if (unknown.length)
     throw new UserError(
-      `go-ship pipeline takes --with ${shared.map((k) => `${k}=...`).join(', ')}; not ${unknown.join(', ')}.`,
+      `go-ship pipeline takes --with ${PIPELINE_INPUTS.map((k) => `${k}=...`).join(', ')}; not ${unknown.join(', ')}.`,
     );
   // The same reading as the root action's inputs; outside a workflow the event defaults to a check.
   const { workspace, event, skip } = pipelineRequest(

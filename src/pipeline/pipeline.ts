@@ -57,6 +57,9 @@ function parseStages(input: string, what: string): Set<Stage> {
   return out;
 }
 
+/** The inputs `pipelineRequest` reads: the root action's and `go-ship pipeline --with`'s. */
+export const PIPELINE_INPUTS = ['event', 'skip', 'working-directory'];
+
 /**
  * The inputs the root action and `go-ship pipeline` share, read the same way for both: `event`
  * (default: `defaultEvent`), `skip`, `working-directory` (relative to `base`).
@@ -139,7 +142,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
       result = {
         stage,
         status: r.passed ? 'passed' : 'failed',
-        detail: r.detail,
+        detail: r.passed ? record.describe(r.outputs) : (r.failure ?? 'failed'),
         outputs: r.outputs,
         summary: r.summary,
         ms: Date.now() - started,

@@ -30,10 +30,11 @@ export interface StageContext {
   line(text: string, phase?: StepPhase | 'run'): void;
 }
 
-/** A stage that ran: passed or failed, with its outputs and its action's job summary. */
+/** A stage that ran: passed or failed (and why), with its outputs and its action's job summary. */
 export interface StageRun {
   passed: boolean;
-  detail: string;
+  /** Why it failed; a passed stage's line is its record's `describe`. */
+  failure?: string;
   outputs: Record<string, string>;
   summary: string;
 }
@@ -55,19 +56,17 @@ const BOTH = ['pull_request', 'push'] as const;
 const PUSH = ['push'] as const;
 
 /** A stage that is one go-ship action: passed when the action exits 0. */
-async function asStep(r: LocalRunResult, describe: (o: Record<string, string>) => string): Promise<StageRun> {
-  return {
-    passed: r.exitCode === 0,
-    detail: r.exitCode === 0 ? describe(r.outputs) : `exit code ${r.exitCode}`,
-    outputs: r.outputs,
-    summary: r.summary,
-  };
-}
+const asStep = (r: LocalRunResult): StageRun => ({
+  passed: r.exitCode === 0,
+  failure: `exit code ${r.exitCode}`,
+  outputs: r.outputs,
+  summary: r.summary,
+});
 
 export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   setup: {
     events: BOTH,
-    run: async (ctx) => asStep(await ctx.action('setup-go-cross', {}), STAGE_RECORDS.setup.describe),
+    run: async (ctx) => asStep(await ctx.action('setup-go-cross', {})),
     describe: (o) => `Go ${o['go-version'] ?? '?'}`,
   },
   test: {
@@ -81,7 +80,7 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
       for (const line of (t.stdout + t.stderr).split('\n').filter(Boolean)) ctx.line(line);
       return {
         passed: t.code === 0,
-        detail: t.code === 0 ? STAGE_RECORDS.test.describe({}) : `go test exited with code ${t.code}`,
+        failure: `go test exited with code ${t.code}`,
         outputs: {},
         summary: '',
       };
@@ -91,20 +90,14 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   coverage: {
     events: BOTH,
     run: async (ctx) =>
-      asStep(
-        await ctx.action('coverage-gate', { profiles: 'coverage.out', comment: 'false' }),
-        STAGE_RECORDS.coverage.describe,
-      ),
+      asStep(await ctx.action('coverage-gate', { profiles: 'coverage.out', comment: 'false' })),
     describe: (o) =>
       `${o['total-func'] ?? '?'}% of statements in functions${o['excluded-files'] && o['excluded-files'] !== '0' ? ` after excluding ${o['excluded-files']} file(s); go tool cover -func: ${o['go-tool-cover-func']}%` : ' (go tool cover -func)'}, gate passed`,
   },
   tag: {
     events: PUSH,
     run: async (ctx) =>
-      asStep(
-        await ctx.action('semver-tag', { 'github-token': ctx.secrets.githubToken ?? '' }),
-        STAGE_RECORDS.tag.describe,
-      ),
+      asStep(await ctx.action('semver-tag', { 'github-token': ctx.secrets.githubToken ?? '' })),
     describe: (o) => (o.tag ? `${o.tag}${o.created === 'true' ? ' created' : ''}` : 'no release'),
   },
   build: {
@@ -115,10 +108,7 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
       const mains = ctx.config['build-matrix']?.packages ? [] : await mainPackages(ctx.workspace);
       const packages = mains.length && !mains.includes('.') ? mains.join('\n') : '';
       if (packages) ctx.line(`main packages: ${mains.join(', ')}`);
-      return asStep(
-        await ctx.action('build-matrix', { version: ctx.version, packages }),
-        STAGE_RECORDS.build.describe,
-      );
+      return asStep(await ctx.action('build-matrix', { version: ctx.version, packages }));
     },
     describe: (o) =>
       `${(JSON.parse(o.artifacts || '[]') as unknown[]).length} archives, ${o['checksums-file']?.split('/').pop() ?? ''}`,
@@ -134,7 +124,6 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
           username: ctx.secrets.registryUsername ?? '',
           password: ctx.secrets.registryPassword ?? '',
         }),
-        STAGE_RECORDS.image.describe,
       ),
     describe: (o) => o.image ?? '',
   },
@@ -153,7 +142,6 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
           version: ctx.version,
           kubeconfig: ctx.secrets.kubeconfig ?? '',
         }),
-        STAGE_RECORDS.deploy.describe,
       ),
     describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
   },
