@@ -52,7 +52,8 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
   const listed = await runCommand(
     'go',
     ['list', '-e', '-f', '{{.Name}}\t{{.Dir}}\t{{len .TestGoFiles}}\t{{len .XTestGoFiles}}', './...'],
-    { cwd: dir, env: { GOFLAGS: '-mod=mod', GOTOOLCHAIN: 'local' }, check: false },
+    // go's default module mode (readonly, or vendor): init never rewrites the user's go.mod or go.sum.
+    { cwd: dir, env: { GOTOOLCHAIN: 'local' }, check: false },
   );
   if (listed.code !== 0 && !listed.stdout.trim())
     throw new UserError(
