@@ -128,12 +128,10 @@ function checkOutputDir(dir: string): void {
 }
 
 async function build(config: Config): Promise<void> {
-  // Independent `go` and `git` calls: run together (each is a process start and a module load).
-  const [src, targets, packages] = await Promise.all([
-    source(config),
-    targetsOf(config),
-    resolvePackages(config.workspace, config.packages, config.binaryName),
-  ]);
+  // In turn, not together: a bad `targets` is reported before a `packages` problem, every time.
+  const src = await source(config);
+  const targets = await targetsOf(config);
+  const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
     throw inputError(
