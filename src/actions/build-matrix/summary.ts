@@ -1,0 +1,65 @@
+import type { BuiltBinary } from '../../crossbuild/build.js';
+import type { Artifact, Manifest } from '../../crossbuild/manifest.js';
+import type { Shard } from '../../crossbuild/merge.js';
+import type { Source } from '../../crossbuild/source.js';
+import { formatBytes, formatDuration } from '../../runner/log.js';
+import { Summary } from '../../runner/summary.js';
+import type { Config } from './inputs.js';
+import { relative } from 'node:path';
+
+export function planSummary(targets: number, shards: { shard: string; targets: string }[]): Summary {
+  return new Summary().heading(`build-matrix plan: ${targets} targets, ${shards.length} shards`).table(
+    ['shard', 'targets'],
+    shards.map((s) => [s.shard, s.targets.split(',').join(', ')]),
+  );
+}
+
+export function buildSummary(
+  src: Source,
+  built: BuiltBinary[],
+  artifacts: Artifact[],
+  wall: number,
+  config: Pick<Config, 'archive' | 'trimpath' | 'strip' | 'cgo'>,
+): Summary {
+  return new Summary()
+    .heading(
+      `build-matrix: ${src.project} ${src.version} (${artifacts.length} targets in ${formatDuration(wall)})`,
+    )
+    .table(
+      ['target', 'binary', 'size', 'build time', config.archive === 'none' ? 'file' : 'archive', 'sha256'],
+      built.map((b) => {
+        const a = artifacts.find((x) => x.target === b.target.name)!;
+        return [
+          b.target.name,
+          b.name,
+          formatBytes(b.size),
+          formatDuration(b.ms),
+          `${a.path} (${formatBytes(a.size)})`,
+          `\`${a.sha256.slice(0, 12)}…\``,
+        ];
+      }),
+    )
+    .barChart(
+      'Binary size per target (MB)',
+      built.map((b) => ({
+        label: `${b.target.name}${built.length > artifacts.length ? ` ${b.name}` : ''}`,
+        value: b.size / 1e6,
+      })),
+      'MB',
+    )
+    .list([
+      `commit ${src.commit.slice(0, 7) || '(not a git checkout)'}, build date ${new Date(src.commitTime * 1000).toISOString()} (the commit time)`,
+      `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
+    ]);
+}
+
+export function mergeSummary(manifest: Manifest, shards: Shard[], workspace: string): Summary {
+  return new Summary().heading(`build-matrix merge: ${manifest.project} ${manifest.version}`).table(
+    ['shard', 'targets', 'files'],
+    shards.map(({ dir, manifest: m }) => [
+      m.shard ?? relative(workspace, dir),
+      m.targets.join(', '),
+      m.artifacts.map((a) => `${a.path} (${formatBytes(a.size)})`).join('<br>'),
+    ]),
+  );
+}

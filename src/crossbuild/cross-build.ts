@@ -1,0 +1,129 @@
+import type { Target } from '../go/targets.js';
+import { UserError } from '../runner/errors.js';
+import { formatBytes, formatDuration, log } from '../runner/log.js';
+import * as workflow from '../runner/workflow.js';
+import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll } from './build.js';
+import { type ArchiveFormat, type Artifact, archiveBase, packageTarget } from './manifest.js';
+import type { OutputFile } from './output.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface CrossBuild {
+  built: BuiltBinary[];
+  artifacts: Artifact[];
+  files: OutputFile[];
+  /** Wall time of the builds, ms. */
+  wall: number;
+}
+
+/**
+ * Builds every package for every target, `parallelism` at a time, and archives a target as soon as
+ * its last binary is built while other targets still build. One failed build fails the whole run
+ * and nothing is returned; the error shows the first failures' output.
+ */
+export async function crossBuild(
+  spec: BuildSpec,
+  targets: Target[],
+  opts: {
+    parallelism: number;
+    archive: ArchiveFormat;
+    project: string;
+    extras: OutputFile[];
+    verifyReproducible: boolean;
+    /** Named in the failure message: nothing is written there after a failed build. */
+    outputDir: string;
+  },
+): Promise<CrossBuild> {
+  const perTarget = spec.packages.length;
+  // Binaries are built outside the checkout: a new file in the work tree would mark the next
+  // binary's VCS stamp as modified.
+  const scratch = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-build-'));
+  try {
+    const ready = new Map<Target, BuiltBinary[]>();
+    const archiving = new Map<Target, ReturnType<typeof packageTarget>>();
+    const started = Date.now();
+    const total = targets.length * perTarget;
+    let finished = 0;
+    const stopBeat = log.heartbeat(
+      5_000,
+      () =>
+        `  … ${finished} of ${total} built, ${formatDuration(Date.now() - started)} so far${finished ? '' : ' (a cold build cache compiles the standard library for each target first)'}`,
+    );
+    const { built, failed } = await buildAll(spec, targets, scratch, opts.parallelism, (r, done) => {
+      finished = done;
+      progress(r, done, total);
+      if (!('sha256' in r)) return;
+      const bins = [...(ready.get(r.target) ?? []), r];
+      ready.set(r.target, bins);
+      if (bins.length === perTarget) {
+        const p = packageTarget(
+          bins.sort((a, b) => a.name.localeCompare(b.name)),
+          opts.extras,
+          opts.archive,
+          archiveBase(opts.project, spec.version, r.target),
+          spec.commitTime,
+        );
+        p.catch(() => {}); // awaited below; a failed build discards it
+        archiving.set(r.target, p);
+      }
+    }).finally(stopBeat);
+    const wall = Date.now() - started;
+    if (failed.length)
+      throw new UserError(
+        `${failed.length} of ${total} builds failed: ${failed.map((f) => `${f.target.name} (${f.pkg.binary})`).join(', ')}. Nothing was written to ${opts.outputDir}.\n${failed
+          .slice(0, 3)
+          .map((f) => `--- ${f.target.name}: ${f.command}\n${f.output.split('\n').slice(0, 15).join('\n')}`)
+          .join('\n')}`,
+      );
+    if (opts.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
+    const packaged = await Promise.all(targets.map((t) => archiving.get(t)!));
+    return {
+      built,
+      artifacts: packaged.map((p) => p.artifact),
+      files: packaged.flatMap((p) => p.files),
+      wall,
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+function progress(r: BuiltBinary | BuildFailure, done: number, total: number): void {
+  const tag = `[${done}/${total}]`;
+  if ('sha256' in r)
+    log.info(`${tag} ✓ ${r.target.name} ${r.name} ${formatBytes(r.size)} in ${formatDuration(r.ms)}`);
+  else {
+    log.info(`${tag} ✗ ${r.target.name} ${r.pkg.binary} failed`);
+    workflow.error(`${r.target.name}: ${r.output.split('\n').slice(0, 10).join('\n')}`, {
+      title: `go build ${r.target.name}`,
+    });
+  }
+}
+
+/**
+ * Builds the first binary again with an empty build cache in another directory and compares the
+ * bytes: a difference means something outside the source (a path, a time) leaked into the build.
+ */
+async function verifyReproducible(spec: BuildSpec, first: BuiltBinary, scratch: string): Promise<void> {
+  const dir = join(scratch, 'reproduce');
+  const cache = mkdtempSync(join(tmpdir(), 'go-ship-gocache-'));
+  log.info(`verify-reproducible: rebuilding ${first.target.name} ${first.name} with an empty build cache`);
+  const again = await buildAll(
+    { ...spec, env: { ...spec.env, GOCACHE: cache } },
+    [first.target],
+    dir,
+    1,
+    () => {},
+  ).finally(() => rmSync(cache, { recursive: true, force: true }));
+  if (again.failed.length)
+    throw new UserError(
+      `verify-reproducible: the rebuild of ${first.target.name} failed:\n${again.failed[0].output}`,
+    );
+  const b = again.built.find((x) => x.name === first.name)!;
+  if (b.sha256 !== first.sha256)
+    throw new UserError(
+      `verify-reproducible: ${first.target.name} ${first.name} is not reproducible (sha256 ${first.sha256.slice(0, 12)}… then ${b.sha256.slice(0, 12)}…). Compare \`go version -m\` of both; common causes are a missing -trimpath, a time or path in ldflags, or cgo.`,
+    );
+  log.info(`verify-reproducible: identical (${first.sha256.slice(0, 12)}…)`);
+}

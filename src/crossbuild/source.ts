@@ -1,0 +1,45 @@
+import { runCommand } from '../runner/command.js';
+import { basename } from 'node:path';
+
+/** What a build stamps into binaries and names archives after. */
+export interface Source {
+  version: string;
+  commit: string;
+  /** git's own abbreviation (`%h`, as `git rev-parse --short`): 7 characters or more as the repository grows. */
+  shortCommit?: string;
+  commitTime: number;
+  project: string;
+}
+
+/**
+ * Version, commit and commit time from git; SOURCE_DATE_EPOCH, `version` and `project` win when
+ * given. Outside a git checkout the commit is empty and the version `0.0.0-dev`.
+ */
+export async function readSource(
+  dir: string,
+  given: { version?: string; project?: string },
+): Promise<Source> {
+  const git = (args: string[]) => runCommand('git', args, { cwd: dir, check: false });
+  const head = await git(['log', '-1', '--format=%H %h %ct']);
+  const [commit = '', shortCommit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  const commitTime = epoch && /^\d+$/.test(epoch) ? Number(epoch) : Number(time || 0);
+  let version = given.version;
+  if (!version) {
+    const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
+    const text = d.code === 0 ? d.stdout.trim() : '';
+    version = /^v\d/.test(text) ? text.slice(1) : `0.0.0-${text || 'dev'}`;
+  }
+  let project = given.project;
+  if (!project) {
+    const m = await runCommand('go', ['list', '-m'], { cwd: dir, check: false });
+    const mod = m.code === 0 ? m.stdout.trim().split('\n')[0] : basename(dir);
+    // The module path's last element that is not a /vN suffix, as GoReleaser names the project.
+    project =
+      mod
+        .split('/')
+        .filter((p) => !/^v[2-9]\d*$/.test(p))
+        .at(-1) ?? 'project';
+  }
+  return { version, commit, shortCommit, commitTime, project };
+}
