@@ -6,6 +6,8 @@ import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import type { GoModule } from './module.js';
 import type { Git } from './git-tags.js';
+import type { ReleasePlan } from './plan.js';
+import * as workflow from '../runner/workflow.js';
 
 /** golang.org/x/exp/cmd/apidiff, pinned so the installed copy can be reused across runs. */
 const APIDIFF = 'golang.org/x/exp/cmd/apidiff';
@@ -75,4 +77,30 @@ export async function diffApi(git: Git, mod: GoModule, previousTag: string): Pro
     await git.run(['worktree', 'remove', '--force', old], { check: false });
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * api-check: the exported API against the previous release. An incompatible change needs a new
+ * major version (at v0, at least a minor one); commits that claim less fail before tagging.
+ */
+export async function enforceApi(git: Git, mod: GoModule, plan: ReleasePlan, tag: string): Promise<void> {
+  const previous = plan.previous!;
+  const diff = await diffApi(git, mod, previous.name);
+  const atZero = previous.version.major === 0;
+  log.info(
+    `api-check against ${previous.name}: ${diff.incompatible.length} incompatible, ${diff.compatible.length} compatible change(s)`,
+  );
+  if (diff.incompatible.length && (!atZero || plan.bump === 'patch'))
+    throw new UserError(
+      `api-check: the exported API of ${mod.path} has incompatible changes since ${previous.name}, but ${plan.decidedBy} makes the next version ${tag}:\n${diff.incompatible
+        .slice(0, 20)
+        .map((c) => `  - ${c}`)
+        .join(
+          '\n',
+        )}\n${atZero ? 'At v0, mark the change as breaking (`feat!:` or a `BREAKING CHANGE:` footer) or label the PR release:minor.' : `Restore the API (add, do not change), or release v${previous.version.major + 1} under the module path ${mod.path.replace(/\/v\d+$/, '')}/v${previous.version.major + 1}.`} Nothing was tagged.`,
+    );
+  if (diff.compatible.length && plan.bump === 'patch')
+    workflow.warning(
+      `api-check: ${diff.compatible.length} exported addition(s) since ${previous.name} (${diff.compatible.slice(0, 3).join('; ')}), released as a patch; a \`feat:\` commit would make it a minor release.`,
+    );
 }
