@@ -1,12 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { gzipBytes, readTar } from '../archive/archive.js';
 import { runCommand } from '../runner/command.js';
-import { UserError } from '../runner/errors.js';
+import { UserError, inputError } from '../runner/errors.js';
+import { log } from '../runner/log.js';
+import * as workflow from '../runner/workflow.js';
 import { digestOf, MEDIA, type Registry } from './registry.js';
-import type { Descriptor, Platform } from './image.js';
+import { type Descriptor, type Platform, imageIndex, platformOf } from './image.js';
 
 export interface LintFinding {
   line: number;
@@ -157,4 +159,92 @@ export async function buildAndPushPlatform(
   } finally {
     await runCommand('docker', ['rmi', '-f', tmpTag], { check: false });
   }
+}
+
+/**
+ * The Dockerfile to build: the user's (linted for emulation traps, each a warning at its line), or,
+ * when there is none, one generated for the Go module in `workspace`.
+ */
+export function prepareDockerfile(o: {
+  dockerfile: string;
+  workspace: string;
+  builderImage?: string;
+  pkg: string;
+  binary?: string;
+}): { path: string; generated?: string } {
+  if (existsSync(o.dockerfile)) {
+    for (const f of lintDockerfile(readFileSync(o.dockerfile, 'utf8')))
+      workflow.warning(f.message, {
+        file: relative(o.workspace, o.dockerfile),
+        line: f.line,
+        title: 'emulation trap',
+      });
+    return { path: o.dockerfile };
+  }
+  const goMod = join(o.workspace, 'go.mod');
+  if (!existsSync(goMod))
+    throw inputError(
+      'dockerfile',
+      o.dockerfile,
+      'a Dockerfile, or a Go module to generate one for',
+      'Neither exists; point working-directory at the module or dockerfile at the file.',
+    );
+  const goVersion = /^go\s+(\d+\.\d+)/m.exec(readFileSync(goMod, 'utf8'))?.[1] ?? '1';
+  const builderImage = o.builderImage ?? `golang:${goVersion}`;
+  const generated = generateDockerfile({
+    builderImage,
+    pkg: o.pkg,
+    binaryName: o.binary ?? basename(o.workspace),
+  });
+  const path = join(mkdtempSync(join(tmpdir(), 'go-ship-dockerfile-')), 'Dockerfile');
+  writeFileSync(path, generated);
+  log.info(`No Dockerfile: generated one (in the summary) with builder ${builderImage}`);
+  return { path, generated };
+}
+
+/** One platform's result of {@link buildDockerfileImage}. */
+export interface PlatformBuild {
+  platform: string;
+  descriptor: Descriptor;
+  seconds: number;
+}
+
+/**
+ * Builds each platform with BuildKit, pushes each through the registry API, then one index under
+ * every tag. Returns the index digest.
+ */
+export async function buildDockerfileImage(
+  registry: Registry,
+  repository: string,
+  tags: string[],
+  o: {
+    context: string;
+    dockerfile: string;
+    platforms: string[];
+    buildArgs: Record<string, string>;
+    /** OCI labels: image labels, manifest and index annotations. */
+    oci: Record<string, string>;
+  },
+): Promise<{ digest: string; builds: PlatformBuild[] }> {
+  const builds: PlatformBuild[] = [];
+  for (const p of o.platforms) {
+    log.info(`docker build --platform ${p} (BuildKit, cross-compiling on the build platform)`);
+    const r = await buildAndPushPlatform(registry, repository, {
+      context: o.context,
+      dockerfile: o.dockerfile,
+      platform: platformOf(p),
+      buildArgs: o.buildArgs,
+      labels: o.oci,
+      annotations: o.oci,
+    });
+    builds.push({ platform: p, ...r });
+    log.info(`  ${p} pushed (${r.seconds.toFixed(1)}s)`);
+  }
+  const index = imageIndex(
+    builds.map((b) => b.descriptor),
+    o.oci,
+  );
+  let digest = index.descriptor.digest;
+  for (const t of tags) digest = await registry.putManifest(repository, t, index.data, MEDIA.index);
+  return { digest, builds };
 }

@@ -20,6 +20,14 @@ export interface Platform {
   variant?: string;
 }
 
+/** `linux/arm/7` → {os: linux, architecture: arm, variant: v7}; amd64 microarchitecture levels are not OCI variants. */
+export function platformOf(target: string): Platform {
+  const [os, architecture, variant] = target.split('/');
+  if (architecture === 'arm' && variant) return { os, architecture, variant: `v${variant}` };
+  if (architecture === 'arm64') return { os, architecture, variant: 'v8' };
+  return { os, architecture };
+}
+
 export interface Descriptor {
   mediaType: string;
   digest: string;
