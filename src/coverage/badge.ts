@@ -1,3 +1,8 @@
+import { log } from '../runner/log.js';
+import { type Ratio, formatRatio, percent } from './report.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
 /** Width in pixels of text in 11px Verdana, the badge font: narrow and wide glyphs told apart. */
 function textWidth(s: string): number {
   let w = 0;
@@ -32,4 +37,11 @@ export function coverageBadge(label: string, value: string, color: string): stri
 export function badgeColor(pct: number, gatePassed?: boolean): string {
   if (gatePassed !== undefined) return gatePassed ? '#4c1' : '#e05d44';
   return pct >= 80 ? '#4c1' : pct >= 60 ? '#dfb317' : '#e05d44';
+}
+
+/** Writes the badge of `ratio` to `file`; its colour says whether the total gate passed. */
+export function writeBadge(file: string, ratio: Ratio, totalPassed: boolean | undefined): void {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, coverageBadge('coverage', formatRatio(ratio), badgeColor(percent(ratio), totalPassed)));
+  log.info(`Badge written to ${file}`);
 }

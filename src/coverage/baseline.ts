@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readZip } from '../archive/zip-reader.js';
 import { UserError } from '../runner/errors.js';
-import type { GitHubClient, Repo } from '../github/rest.js';
+import { GitHubApiError, GitHubClient, type Repo, eventPayload } from '../github/rest.js';
+import * as workflow from '../runner/workflow.js';
+import { relative } from 'node:path';
 import { formatPercent, percent, type Ratio } from './report.js';
 
 /** What a base-branch run left behind: the figures of its JSON report that a comparison needs. */
@@ -108,4 +110,50 @@ export function formatDelta(now: Ratio, base: Ratio): string {
   const d = percent(now) - percent(base);
   const text = formatPercent(Math.abs(d));
   return text === '0.0' ? '±0.0' : `${d > 0 ? '+' : '-'}${text}`;
+}
+
+/** Where the base branch's figures are: a report-file, or an artifact of the base branch's runs. */
+export type BaselineSpec = { kind: 'file'; path: string } | { kind: 'artifact'; name: string };
+
+/**
+ * The base branch's figures, or undefined (with a notice saying why) when there are none yet. An
+ * artifact that cannot be read (the token lacks `actions: read`) is a warning, not a failure.
+ */
+export async function findBaseline(
+  spec: BaselineSpec,
+  o: { workspace: string; token: string; judgesDrop: boolean },
+): Promise<Baseline | undefined> {
+  const missing = (where: string) => {
+    workflow.notice(
+      `No baseline yet (${where}): the delta is not shown${o.judgesDrop ? ' and max-drop is not judged' : ''}. The base branch's coverage-gate run provides it (see the README's baseline section).`,
+    );
+    return undefined;
+  };
+  if (spec.kind === 'file') {
+    const inside = relative(o.workspace, spec.path);
+    return readBaselineFile(spec.path, inside.startsWith('..') ? spec.path : inside) ?? missing(`no file ${spec.path}`);
+  }
+  const payload = eventPayload();
+  const branch =
+    process.env.GITHUB_BASE_REF || (payload.repository as { default_branch?: string } | undefined)?.default_branch;
+  if (!branch) return missing('neither a pull request base branch nor the default branch is known');
+  try {
+    const { client, repo } = GitHubClient.fromEnv(o.token);
+    return (
+      (await readBaselineArtifact(client, repo, spec.name, branch, repositoryIdOf(payload))) ??
+      missing(`no unexpired artifact \`${spec.name}\` from branch ${branch}`)
+    );
+  } catch (e) {
+    if (!(e instanceof GitHubApiError)) throw e;
+    workflow.warning(
+      `Could not read the baseline artifact \`${spec.name}\`: ${e.message}.${e.status === 403 || e.status === 401 ? ' The token needs `actions: read` (permissions in the workflow).' : ''} The delta is not shown and max-drop is not judged.`,
+    );
+    return undefined;
+  }
+}
+
+/** This repository's id: the runner's GITHUB_REPOSITORY_ID, else the event's repository. */
+function repositoryIdOf(payload: Record<string, unknown>): number | undefined {
+  const id = Number(process.env.GITHUB_REPOSITORY_ID || (payload.repository as { id?: number } | undefined)?.id);
+  return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }

@@ -1,4 +1,5 @@
 import type { GlobSet } from '../runner/glob.js';
+import { type Baseline, formatDelta, withinDrop } from './baseline.js';
 import { formatRatio, meets, type CoverageReport, type Ratio } from './report.js';
 
 /** The thresholds a gate is judged by, in tenths of a percent (undefined: no gate). */
@@ -57,4 +58,16 @@ export function evaluate(
     gate(`file ${f.file}`, f.func ?? f.all, override?.tenths ?? config.thresholdFile);
   }
   return gates;
+}
+
+/** max-drop: the total may fall at most `maxDrop` tenths of a point below the baseline's. */
+export function maxDropGate(now: Ratio, baseline: Baseline, maxDrop: number): GateResult {
+  const base = formatRatio(baseline.totalFunc);
+  return {
+    name: 'max-drop',
+    ratio: now,
+    rule: `≤ ${tenthsText(maxDrop)} below ${base}`,
+    passed: withinDrop(now, baseline.totalFunc, maxDrop),
+    failure: `total ${formatRatio(now)} is ${formatDelta(now, baseline.totalFunc).slice(1)} points below the baseline's ${base} (${baseline.source}); max-drop allows ${tenthsText(maxDrop)}`,
+  };
 }

@@ -1,8 +1,10 @@
 import { runCommand } from '../runner/command.js';
-import { UserError } from '../runner/errors.js';
+import { UserError, inputError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import { tokenize } from './funcs.js';
-import type { Block } from './profile.js';
+import type { Block, Profile } from './profile.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Ratio } from './report.js';
 
 /** Lines added or changed on this branch, per repository path, from a zero-context diff. */
@@ -110,4 +112,51 @@ function ranges(lines: number[]): [number, number][] {
 /** The uncovered changed lines as ranges (`12-14`), for annotations and the summary. */
 export function uncoveredRanges(lines: Map<number, LineState>): [number, number][] {
   return ranges([...lines].filter(([, s]) => s !== 'covered').map(([l]) => l));
+}
+
+/**
+ * Patch coverage: the lines changed since the merge base with `baseRef`, each judged by the kept
+ * profile's blocks (`paths` maps a profile file to its path in the module). Changed Go files the
+ * profile does not name are listed; excluded files and tests do not count.
+ */
+export async function patchCoverage(
+  workspace: string,
+  baseRef: string,
+  profile: Profile,
+  paths: Map<string, string | undefined>,
+): Promise<PatchResult> {
+  // git's own view of the checkout: it resolves symlinks, so a linked workspace maps to its place.
+  const r = await runCommand('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: workspace, check: false });
+  if (r.code !== 0)
+    throw inputError(
+      'base-ref',
+      baseRef,
+      'a git revision, in a git checkout',
+      `${workspace} is not inside a git checkout, so patch coverage has no changed lines: run actions/checkout (fetch-depth: 0) first, or leave base-ref empty.`,
+    );
+  const [top, rawPrefix = ''] = r.stdout.split('\n');
+  const prefix = rawPrefix.replace(/\/$/, '');
+  const { lines, base } = await changedLines(top, baseRef);
+  const byRepoPath = new Map<string, string>();
+  for (const [file, p] of paths) if (p) byRepoPath.set(prefix ? `${prefix}/${p}` : p, file);
+  const result: PatchResult = { base, ratio: { covered: 0, total: 0 }, partial: 0, files: [], notInProfile: [] };
+  for (const [path, changed] of lines) {
+    if (!path.endsWith('.go') || path.endsWith('_test.go') || !changed.length) continue;
+    const file = byRepoPath.get(path);
+    if (!file) {
+      result.notInProfile.push(path);
+      continue;
+    }
+    const blocks = profile.files.get(file);
+    if (!blocks) continue; // excluded
+    const states = lineCoverage(readFileSync(join(top, path)), blocks.toArray(), changed);
+    if (!states.size) continue;
+    result.files.push({ file: path, lines: states });
+    for (const s of states.values()) {
+      result.ratio.total++;
+      if (s === 'covered') result.ratio.covered++;
+      if (s === 'partial') result.partial++;
+    }
+  }
+  return result;
 }

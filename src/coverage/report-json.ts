@@ -1,9 +1,13 @@
-import { formatDelta } from '../../coverage/baseline.js';
-import { formatRatio } from '../../coverage/report.js';
-import { UserError } from '../../runner/errors.js';
-import { mdCode, mdText, Summary } from '../../runner/summary.js';
+import { eventPayload, pullRequestOf } from '../github/rest.js';
+import { UserError } from '../runner/errors.js';
+import { type Baseline, formatDelta } from './baseline.js';
+import { type GateResult, type Thresholds, evaluate, thresholdGate } from './gates.js';
+import { type PatchResult, uncoveredRanges } from './patch.js';
+import { type CoverageReport, type Ratio, formatRatio } from './report.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
 
-interface Pct {
+export interface Pct {
   covered: number;
   total: number;
   percent: string;
@@ -179,90 +183,91 @@ export function readUntrustedReport(text: string, file: string): { report: Repor
   };
 }
 
-export function commentMarker(workingDirectory: string): string {
-  return `<!-- go-ship:coverage-gate ${workingDirectory} -->`;
+/**
+ * The report-file: the gated figures (after exclusions), the whole profile's when files were
+ * excluded, every function as `go tool cover -func` lists it, patch, baseline and gates.
+ */
+export function toReportJson(
+  workspace: string,
+  report: CoverageReport,
+  whole: CoverageReport,
+  gates: GateResult[],
+  patch: PatchResult | undefined,
+  excluded: { file: string; why: string }[],
+  baseline: Baseline | undefined,
+  passed: boolean,
+): ReportJson {
+  const pct = (r: Ratio) => ({ covered: r.covered, total: r.total, percent: formatRatio(r) });
+  const root = process.env.GITHUB_WORKSPACE ?? process.cwd();
+  return {
+    schema: 'go-ship/coverage-report@1',
+    commit: process.env.GITHUB_SHA ?? '',
+    workingDirectory: relative(resolve(root), workspace) || '.',
+    pullRequest: pullRequestOf(eventPayload()),
+    passed,
+    totalFunc: pct(report.totalFunc),
+    totalAll: pct(report.totalAll),
+    wholeProfile: excluded.length
+      ? { totalFunc: pct(whole.totalFunc), totalAll: pct(whole.totalAll) }
+      : undefined,
+    packages: report.packages.map((p) => ({ pkg: p.pkg, func: pct(p.func), all: pct(p.all) })),
+    files: report.files.map((f) => ({
+      file: f.file,
+      func: f.func && pct(f.func),
+      all: pct(f.all),
+      // The lines of `go tool cover -func`: file:line, function name, percent.
+      funcs: f.funcs.map((fn) => ({
+        name: fn.name,
+        line: fn.line,
+        covered: fn.covered,
+        total: fn.total,
+        percent: formatRatio(fn),
+      })),
+    })),
+    patch: patch && {
+      base: patch.base,
+      ...pct(patch.ratio),
+      partial: patch.partial,
+      uncovered: patch.files
+        .map((f) => ({ file: f.file, ranges: uncoveredRanges(f.lines) }))
+        .filter((f) => f.ranges.length),
+      notInProfile: patch.notInProfile,
+    },
+    baseline: baseline && {
+      source: baseline.source,
+      commit: baseline.commit,
+      totalFunc: pct(baseline.totalFunc),
+      delta: formatDelta(report.totalFunc, baseline.totalFunc),
+    },
+    gates: gates.map((g) => ({ name: g.name, ratio: pct(g.ratio), rule: g.rule, passed: g.passed })),
+    excluded,
+    missingSource: report.missingSource,
+  };
 }
 
-const MAX_ROWS = 15;
-
 /**
- * The sticky PR comment, rendered from the JSON report alone, so the fork-safe second workflow
- * (comment-from) writes exactly what the PR workflow would have.
+ * comment-from, first half: another run's report-file read as untrusted data, and judged again by
+ * this job's thresholds (its own gates and verdict are discarded).
  */
-export function renderComment(r: ReportJson, runUrl?: string): string {
-  const gate = (name: string) => {
-    const g = r.gates.find((x) => x.name === name);
-    return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';
-  };
-  const module = r.workingDirectory === '.' ? '' : ` (${mdCode(r.workingDirectory)})`;
-  const s = new Summary()
-    .heading(`${r.passed ? '✅' : '❌'} Coverage${module}: ${r.totalFunc.percent}`, 3)
-    .table(
-      ['', 'coverage', 'statements', 'gate'],
-      [
-        [
-          'total',
-          `**${r.totalFunc.percent}**${r.baseline ? ` (${r.baseline.delta})` : ''}`,
-          `${r.totalFunc.covered} / ${r.totalFunc.total}`,
-          [gate('total'), gate('max-drop')].filter(Boolean).join('<br>'),
-        ],
-        ...(r.patch
-          ? [
-              [
-                'changed lines',
-                `**${r.patch.percent}**`,
-                `${r.patch.covered} / ${r.patch.total}${r.patch.partial ? ` (${r.patch.partial} partial)` : ''}`,
-                gate('patch'),
-              ],
-            ]
-          : []),
-      ],
+export function judgeUntrustedReport(
+  file: string,
+  thresholds: Thresholds & { thresholdPatch?: number },
+): { json: ReportJson; dropped: number } {
+  if (!existsSync(file))
+    throw new UserError(
+      `Input \`comment-from\` names ${file}, which does not exist. Download the pull request run's report artifact first (actions/download-artifact with run-id: \${{ github.event.workflow_run.id }}).`,
     );
-  if (r.patch?.uncovered.length) {
-    const rows = r.patch.uncovered
-      .slice(0, MAX_ROWS)
-      .map((f) => [mdCode(f.file), f.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(', ')]);
-    const more = r.patch.uncovered.length - rows.length;
-    s.details(
-      `Changed lines without tests (${r.patch.uncovered.length} file${r.patch.uncovered.length === 1 ? '' : 's'})`,
-      new Summary().table(['file', 'lines'], rows).toString() +
-        (more > 0 ? `\n…and ${more} more in the job summary.\n` : ''),
-    );
-  }
-  const failed = r.gates.filter(
-    (g) => !g.passed && g.name !== 'total' && g.name !== 'patch' && g.name !== 'max-drop',
-  );
-  if (failed.length)
-    s.details(
-      `Failing package and file gates (${failed.length})`,
-      new Summary()
-        .table(
-          ['', 'coverage', 'gate'],
-          failed.slice(0, MAX_ROWS).map((g) => [mdCode(g.name), g.ratio.percent, g.rule]),
-        )
-        .toString(),
-    );
-  if (r.packages.length > 1) {
-    const pct = (p: Pct) => (p.total ? p.covered / p.total : 1);
-    const worst = [...r.packages].sort((a, b) => pct(a.func) - pct(b.func)).slice(0, 10);
-    s.details(
-      `Packages, lowest first (${r.packages.length})`,
-      new Summary()
-        .table(
-          ['package', 'coverage', 'statements'],
-          worst.map((p) => [mdCode(p.pkg), p.func.percent, `${p.func.covered} / ${p.func.total}`]),
-        )
-        .toString(),
-    );
-  }
-  const notes = [
-    r.wholeProfile
-      ? `in functions, after excluding ${r.excluded?.length ?? 0} file(s); on the whole profile \`go tool cover -func\` says ${r.wholeProfile.totalFunc.percent}, \`go test -cover\` ${r.wholeProfile.totalAll.percent}`
-      : `\`go tool cover -func\` total; all statements (\`go test -cover\`): ${r.totalAll.percent}`,
-    r.baseline ? `compared with ${mdText(r.baseline.source)}: ${r.baseline.totalFunc.percent}` : undefined,
-    r.patch ? `changed lines since ${r.patch.base.slice(0, 7)}` : undefined,
-    `commit ${r.commit.slice(0, 7)}`,
-    runUrl ? `[run](${runUrl})` : undefined,
-  ].filter(Boolean);
-  return `${s.toString()}\n<sub>${notes.join(' · ')} · go-ship coverage-gate</sub>\n`;
+  // The report is the fork's file: data to check, never text to trust or a verdict to repeat.
+  const { report: json, dropped } = readUntrustedReport(readFileSync(file, 'utf8'), file);
+  const gates = evaluate(thresholds, json, (f) => f);
+  if (json.patch && thresholds.thresholdPatch !== undefined)
+    gates.push(thresholdGate('patch', json.patch, thresholds.thresholdPatch));
+  json.gates = gates.map((g) => ({
+    name: g.name,
+    ratio: { ...g.ratio, percent: formatRatio(g.ratio) },
+    rule: g.rule,
+    passed: g.passed,
+  }));
+  json.passed = json.gates.every((g) => g.passed);
+  return { json, dropped };
 }
