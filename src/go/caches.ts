@@ -11,7 +11,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { compression, createArchive, extractArchive, type Compression } from '../archive/system-tar.js';
-import { cacheVersion, type CacheStore } from '../cache/store.js';
+import { cacheVersion, noStoreReason, selectStore, type CacheStore } from '../cache/store.js';
+import { UserError } from '../runner/errors.js';
+import { findFiles } from '../runner/glob.js';
 import { runCommand } from '../runner/command.js';
 import { log } from '../runner/log.js';
 
@@ -281,4 +283,51 @@ export async function saveCaches(store: CacheStore, report: RestoreReport): Prom
     rmSync(tmp, { recursive: true, force: true });
   }
   return results;
+}
+
+/** What main did about caches: the restore report, or why caching was skipped. */
+export interface CacheOutcome {
+  report?: RestoreReport;
+  skipped?: string;
+}
+
+/**
+ * Restores the module and build caches of a Go install: keyed on the host, the Go version, the
+ * targets and the go.sum files (`dependencyPath` globs; when given explicitly, matching nothing is
+ * the user's error). No store here (not on a runner, no GO_SHIP_CACHE_DIR) skips with the reason.
+ */
+export async function restoreGoCaches(
+  workspace: string,
+  dependencyPath: { patterns: string[]; explicit: boolean },
+  install: { goroot: string; goVersion: string; goos: string; goarch: string },
+  targets: string[],
+): Promise<CacheOutcome> {
+  const store = selectStore();
+  if (!store) {
+    const why = noStoreReason();
+    log.info(`Caching skipped: ${why}.`);
+    return { skipped: why };
+  }
+  const files = findFiles(workspace, dependencyPath.patterns);
+  if (dependencyPath.explicit && files.length === 0)
+    throw new UserError(
+      `Input \`cache-dependency-path\` got \`${dependencyPath.patterns.join(', ')}\`; no file under ${workspace} matches. It accepts globs relative to the workspace, such as \`go.sum\` or \`services/**/go.sum\`. Fix the pattern, or remove the input to hash every go.sum.`,
+    );
+  if (!files.length)
+    log.info('No go.sum in the workspace: no module cache (there are no dependencies to keep).');
+  else log.info(`Module cache keyed on ${files.join(', ')}`);
+  const plans = planCaches(
+    {
+      goos: install.goos,
+      goarch: install.goarch,
+      image: process.env.ImageOS,
+      goVersion: install.goVersion,
+      targets,
+      cgo: process.env.CGO_ENABLED ?? 'default',
+      depsHash: files.length ? hashFiles(workspace, files) : undefined,
+      commit: process.env.GITHUB_SHA,
+    },
+    await goCacheDirs(join(install.goroot, 'bin', 'go'), { GOTOOLCHAIN: 'local', GOROOT: install.goroot }),
+  );
+  return { report: await restoreCaches(store, plans) };
 }
