@@ -53,6 +53,20 @@ export interface CliArgs {
   then: string[];
 }
 
+/** Options that take a value, and switches, by the CliArgs field they set. */
+const VALUE_OPTIONS: Record<string, 'workspace' | 'node' | 'resultFile'> = {
+  '--workspace': 'workspace',
+  '--node': 'node',
+  '--result': 'resultFile',
+};
+const SWITCHES: Record<string, 'json' | 'debug' | 'force' | 'help'> = {
+  '--json': 'json',
+  '--debug': 'debug',
+  '--force': 'force',
+  '--help': 'help',
+  '-h': 'help',
+};
+
 function parseArgs(argv: string[]): CliArgs {
   const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, force: false, then: [] };
   for (let i = 0; i < argv.length; i++) {
@@ -69,6 +83,14 @@ function parseArgs(argv: string[]): CliArgs {
       if (v === undefined) throw new UserError(`${flag} needs a value.\n\n${USAGE}`);
       return v;
     };
+    if (Object.hasOwn(VALUE_OPTIONS, flag)) {
+      args[VALUE_OPTIONS[flag]] = value();
+      continue;
+    }
+    if (Object.hasOwn(SWITCHES, flag)) {
+      args[SWITCHES[flag]] = true;
+      continue;
+    }
     switch (flag) {
       case '--with':
       case '-w':
@@ -77,28 +99,6 @@ function parseArgs(argv: string[]): CliArgs {
       case '--env':
       case '-e':
         addPair(args.env, value(), '--env', 'NAME=value');
-        break;
-      case '--workspace':
-        args.workspace = value();
-        break;
-      case '--node':
-        args.node = value();
-        break;
-      case '--json':
-        args.json = true;
-        break;
-      case '--result':
-        args.resultFile = value();
-        break;
-      case '--debug':
-        args.debug = true;
-        break;
-      case '--force':
-        args.force = true;
-        break;
-      case '--help':
-      case '-h':
-        args.help = true;
         break;
       default:
         if (a.startsWith('-')) throw new UserError(`Unknown option ${a}.\n\n${USAGE}`);

@@ -73,13 +73,8 @@ export type ProfileSource = {
 } & ({ text: string | Buffer } | { path: string });
 
 const MODES = new Set(['set', 'count', 'atomic']);
-const NL = 10;
-const CR = 13;
-const SPACE = 32;
-const DOT = 46;
-const COMMA = 44;
-const COLON = 58;
-const ZERO = 48;
+// The bytes the parser looks for, by name.
+const [NL, CR, SPACE, DOT, COMMA, COLON, ZERO] = Buffer.from('\n\r .,:0');
 const MODE_PREFIX = Buffer.from('mode: ');
 /**
  * Parses and merges profiles the way golang.org/x/tools/cover does: each line is read from the right

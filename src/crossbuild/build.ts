@@ -13,16 +13,20 @@ export interface MainPackage {
   binary: string;
 }
 
-/** What every build of one run shares: the source, the flags and the version stamped into binaries. */
-export interface BuildSpec {
-  dir: string;
-  packages: MainPackage[];
+/** How every binary is built: the flags a user sets (build-matrix's inputs of the same names). */
+export interface BuildFlags {
   ldflags: string;
   tags: string[];
   env: Record<string, string>;
   cgo: boolean;
   trimpath: boolean;
   strip: boolean;
+}
+
+/** What every build of one run shares: the source, the flags and the version stamped into binaries. */
+export interface BuildSpec extends BuildFlags {
+  dir: string;
+  packages: MainPackage[];
   version: string;
   commit: string;
   /** git's abbreviation of the commit, for {{.ShortCommit}} (GoReleaser runs `git rev-parse --short`). */

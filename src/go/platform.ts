@@ -8,28 +8,26 @@ export interface HostPlatform {
   goarch: string;
 }
 
-const ARCH: Record<string, { cacheArch: string; goarch: string }> = {
-  x64: { cacheArch: 'x64', goarch: 'amd64' },
-  amd64: { cacheArch: 'x64', goarch: 'amd64' },
-  arm64: { cacheArch: 'arm64', goarch: 'arm64' },
-  aarch64: { cacheArch: 'arm64', goarch: 'arm64' },
-  ia32: { cacheArch: 'x86', goarch: '386' },
-  x86: { cacheArch: 'x86', goarch: '386' },
-  '386': { cacheArch: 'x86', goarch: '386' },
-  arm: { cacheArch: 'armv6l', goarch: 'armv6l' },
-  armv6l: { cacheArch: 'armv6l', goarch: 'armv6l' },
-  ppc64: { cacheArch: 'ppc64le', goarch: 'ppc64le' },
-  ppc64le: { cacheArch: 'ppc64le', goarch: 'ppc64le' },
-  s390x: { cacheArch: 's390x', goarch: 's390x' },
-  riscv64: { cacheArch: 'riscv64', goarch: 'riscv64' },
-  loong64: { cacheArch: 'loong64', goarch: 'loong64' },
-};
+/** Each architecture once: [tool-cache folder, goarch of the archives, names it is accepted by]. */
+const ARCHES: [cacheArch: string, goarch: string, names: string[]][] = [
+  ['x64', 'amd64', ['x64', 'amd64']],
+  ['arm64', 'arm64', ['arm64', 'aarch64']],
+  ['x86', '386', ['ia32', 'x86', '386']],
+  ['armv6l', 'armv6l', ['arm', 'armv6l']],
+  ['ppc64le', 'ppc64le', ['ppc64', 'ppc64le']],
+  ['s390x', 's390x', ['s390x']],
+  ['riscv64', 'riscv64', ['riscv64']],
+  ['loong64', 'loong64', ['loong64']],
+];
+const ARCH: Record<string, { cacheArch: string; goarch: string }> = Object.fromEntries(
+  ARCHES.flatMap(([cacheArch, goarch, names]) => names.map((n) => [n, { cacheArch, goarch }])),
+);
 
 const OS: Record<string, string> = { linux: 'linux', darwin: 'darwin', win32: 'windows', freebsd: 'freebsd' };
 
 export function hostPlatform(architecture?: string): HostPlatform {
   const arch = architecture ?? process.arch;
-  const a = ARCH[arch];
+  const a = Object.hasOwn(ARCH, arch) ? ARCH[arch] : undefined;
   if (!a) throw inputError('architecture', arch, Object.keys(ARCH).join(', '));
   const goos = OS[process.platform];
   if (!goos) throw new Error(`Unsupported runner OS ${process.platform}`);

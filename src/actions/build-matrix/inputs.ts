@@ -1,3 +1,4 @@
+import type { BuildFlags } from '../../crossbuild/build.js';
 import { type ArchiveFormat } from '../../crossbuild/manifest.js';
 import { renderTemplate } from '../../crossbuild/template.js';
 import { inputError } from '../../runner/errors.js';
@@ -16,18 +17,12 @@ export const DEFAULT_TARGETS = [
 const DEFAULT_LDFLAGS =
   '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
 
-export interface Config {
+export interface Config extends BuildFlags {
   mode: 'build' | 'plan' | 'merge';
   workspace: string;
   targets: string[];
   packages: string[];
   binaryName?: string;
-  ldflags: string;
-  tags: string[];
-  env: Record<string, string>;
-  cgo: boolean;
-  trimpath: boolean;
-  strip: boolean;
   version?: string;
   archive: ArchiveFormat;
   extraFiles: string[];
