@@ -30,19 +30,13 @@ export class OciLayout implements ImageSink {
       );
   }
 
-  async putBlob(
-    _repo: string,
-    data: Buffer,
-    digest = digestOf(data),
-    _from?: string,
-    fetchData?: () => Promise<Buffer>,
-  ): Promise<'exists' | 'uploaded'> {
+  // Typed by the interface: a layout has no repositories to mount from, so `from` is unused.
+  putBlob: ImageSink['putBlob'] = async (_repo, data, digest = digestOf(data), _from, fetchData) => {
     const file = join(this.dir, 'blobs', 'sha256', digest.slice('sha256:'.length));
     if (existsSync(file)) return 'exists';
-    if (fetchData) data = await fetchData();
-    writeFileSync(file, data);
+    writeFileSync(file, fetchData ? await fetchData() : data);
     return 'uploaded';
-  }
+  };
 
   async putManifest(repo: string, ref: string, body: Buffer, mediaType: string): Promise<string> {
     const digest = digestOf(body);
