@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { goShip, ROOT, tempDir, runAction } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
 import { runtimeToken, startArtifactService } from '../helpers/actions-artifacts.js';
@@ -19,14 +20,12 @@ const COMMIT_TIME = Date.parse('2026-11-01T10:00:00Z') / 1000;
 
 /** A fixture copied into a fresh git repository with one commit (fixed dates) tagged `tag`. */
 function gitCopy(fixture: string, tag = 'v1.2.3'): string {
-  const dir = join(tempDir('build'), 'src');
-  cpSync(fixture, dir, { recursive: true });
-  const git = (...args: string[]) =>
-    execFileSync('git', args, { cwd: dir, env: { ...process.env, ...IDENTITY } });
-  git('init', '-q', '-b', 'main');
-  writeFileSync(join(dir, '.gitignore'), '/dist/\n/shards/\n');
-  git('add', '.');
-  git('commit', '-q', '-m', 'initial');
+  const { dir, git } = testRepo(join(tempDir('build'), 'src'), {
+    from: fixture,
+    files: { '.gitignore': '/dist/\n/shards/\n' },
+    message: 'initial',
+    env: IDENTITY,
+  });
   git('tag', tag);
   return dir;
 }

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { covmodCopy, goTest, goToolCoverFunc } from '../coverage/gocover.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
@@ -34,17 +35,10 @@ function gateIn(dir: string, defaults: string[] = []) {
  */
 describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), 'coverage-gate', () => {
   const dir = covmodCopy();
-  const git = (...args: string[]) =>
-    execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
-      cwd: dir,
-      encoding: 'utf8',
-    });
+  let git: (...args: string[]) => string;
 
   beforeAll(async () => {
-    git('init', '-q', '-b', 'main');
-    writeFileSync(join(dir, '.gitignore'), '*.out\n');
-    git('add', '.');
-    git('commit', '-q', '-m', 'base');
+    git = testRepo(dir, { files: { '.gitignore': '*.out\n' }, message: 'base' }).git;
     git('checkout', '-q', '-b', 'feature');
     // New code: Clamp01 is tested on one branch only; Sign is not tested at all.
     const calc = readFileSync(join(dir, 'calc', 'calc.go'), 'utf8');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { readTarGz } from '../../src/archive/archive.js';
 import { Registry } from '../../src/oci/registry.js';
 import { ROOT, tempDir, runAction } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
 import { startLoginRegistry } from '../helpers/login-registry.js';
@@ -32,14 +33,11 @@ describeWith(
     let head = '';
 
     beforeAll(async () => {
-      cpSync(join(ROOT, 'examples', 'hello-svc'), dir, { recursive: true });
-      writeFileSync(join(dir, '.gitignore'), '/dist/\n');
-      const git = (...a: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir });
-      git('init', '-q', '-b', 'main');
-      git('add', '.');
-      git('commit', '-q', '-m', 'init');
-      head = sh('git', ['rev-parse', 'HEAD'], dir).trim();
+      head = testRepo(dir, {
+        from: join(ROOT, 'examples', 'hello-svc'),
+        files: { '.gitignore': '/dist/\n' },
+        message: 'init',
+      }).git('rev-parse', 'HEAD');
       const b = await action('build-matrix', dir, [
         'targets=linux/amd64,linux/arm64,windows/amd64',
         'version=1.2.3',
@@ -285,12 +283,7 @@ describeWith(
     let builder = '';
     beforeAll(async () => {
       builder = await ensureBuilderImage();
-      cpSync(join(ROOT, 'examples', 'hello-svc'), dir, { recursive: true });
-      const git = (...a: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: dir });
-      git('init', '-q', '-b', 'main');
-      git('add', '.');
-      git('commit', '-q', '-m', 'init');
+      testRepo(dir, { from: join(ROOT, 'examples', 'hello-svc'), message: 'init' });
     }, 300_000);
 
     test('a generated Dockerfile: cross-compiled on the build platform, a two-platform index, the amd64 image serves /version', async () => {

@@ -17,7 +17,14 @@ export interface TestRepo {
  */
 export function testRepo(
   dir: string,
-  opts: { from?: string; files?: Record<string, string>; message?: string; origin?: boolean } = {},
+  opts: {
+    from?: string;
+    files?: Record<string, string>;
+    message?: string;
+    origin?: boolean;
+    /** Extra environment for every git call (fixed GIT_AUTHOR_DATE / GIT_COMMITTER_DATE). */
+    env?: Record<string, string>;
+  } = {},
 ): TestRepo {
   if (opts.from) cpSync(opts.from, dir, { recursive: true });
   mkdirSync(dir, { recursive: true });
@@ -30,6 +37,7 @@ export function testRepo(
       cwd: dir,
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...opts.env },
     }).trim();
   git('init', '-q', '-b', 'main');
   let origin: string | undefined;
