@@ -5,19 +5,12 @@ import { post } from '../../src/actions/deploy-bluegreen/main.js';
 import { getInputs, versionFromImage } from '../../src/actions/deploy-bluegreen/inputs.js';
 import { DockerTarget } from '../../src/deploy/docker-target.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
-import { Inputs } from '../../src/runner/inputs.js';
-import { readActionMetadata } from '../../src/runner/action-metadata.js';
-import { ROOT } from '../helpers/cli.js';
-
-const meta = readActionMetadata(join(ROOT, 'deploy-bluegreen', 'action.yml'));
+import { actionInputs } from '../helpers/inputs.js';
 
 /** Inputs as the runner passes them: action.yml's defaults, then `with:`. */
 function config(withs: Record<string, string>, extra: Record<string, string> = {}) {
-  const env: Record<string, string> = { GITHUB_WORKSPACE: '/srv/app', ...extra };
-  for (const [name, spec] of Object.entries(meta.inputs))
-    if (spec.default !== undefined) env[Inputs.envName(name)] = String(spec.default);
-  for (const [k, v] of Object.entries(withs)) env[Inputs.envName(k)] = v;
-  return getInputs(new Inputs(env), env);
+  const { inputs, env } = actionInputs('deploy-bluegreen', withs, { GITHUB_WORKSPACE: '/srv/app', ...extra });
+  return getInputs(inputs, env);
 }
 
 const ok = {

@@ -1,0 +1,138 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { getInputs as buildMatrix } from '../../src/actions/build-matrix/inputs.js';
+import { getInputs as coverageGate } from '../../src/actions/coverage-gate/inputs.js';
+import { getInputs as dockerMultistage } from '../../src/actions/docker-multistage/inputs.js';
+import { getInputs as semverTag } from '../../src/actions/semver-tag/inputs.js';
+import { getInputs as setupGoCross } from '../../src/actions/setup-go-cross/inputs.js';
+import type { Inputs } from '../../src/runner/inputs.js';
+import { tempDir } from '../helpers/cli.js';
+import { actionInputs } from '../helpers/inputs.js';
+
+// Each action's getInputs, run on action.yml's defaults plus `with:`: no Go, git or network involved.
+const workspace = tempDir('inputs');
+writeFileSync(join(workspace, 'go.mod'), 'module example.com/app\n\ngo 1.24\n');
+mkdirSync(join(workspace, 'svc'), { recursive: true });
+const runner = { GITHUB_WORKSPACE: workspace, RUNNER_TOOL_CACHE: join(workspace, '.tools') };
+const read = <T>(
+  action: string,
+  get: (inputs: Inputs, env: NodeJS.ProcessEnv) => T,
+  withs: Record<string, string> = {},
+) => {
+  const { inputs, env } = actionInputs(action, withs, runner);
+  return get(inputs, env);
+};
+
+describe('setup-go-cross', () => {
+  test('defaults: the version from go.mod, caches keyed on every go.sum', () => {
+    const c = read('setup-go-cross', setupGoCross);
+    expect(c.reason).toContain('go.mod');
+    expect(c.source).toBe('auto');
+    expect(c.cacheDependencyPath).toEqual({ patterns: ['**/go.sum'], explicit: false });
+    expect(c.workspace).toBe(workspace);
+  });
+  test('a bad go-download-source names the input, the value and what it accepts', () => {
+    expect(() => read('setup-go-cross', setupGoCross, { 'go-download-source': 'ftp' })).toThrow(
+      /Input `go-download-source` got `ftp`; it accepts .*auto.*dl.*proxy/,
+    );
+  });
+  test('an unknown architecture lists the accepted names', () => {
+    expect(() => read('setup-go-cross', setupGoCross, { architecture: 'sparc' })).toThrow(
+      /Input `architecture` got `sparc`; it accepts .*aarch64/,
+    );
+  });
+});
+
+describe('build-matrix', () => {
+  test('defaults: five targets, tar.gz, output-dir dist in the working directory', () => {
+    const c = read('build-matrix', buildMatrix, { 'working-directory': 'svc' });
+    expect(c.mode).toBe('build');
+    expect(c.targets).toHaveLength(5);
+    expect(c.archive).toBe('tar.gz');
+    expect(c.outputDir).toBe(join(workspace, 'svc', 'dist'));
+    expect(c.uploadArtifact).toBeUndefined();
+  });
+  test('an unknown ldflags field fails before anything is built', () => {
+    expect(() => read('build-matrix', buildMatrix, { ldflags: '-X main.v={{.Versoin}}' })).toThrow(/Versoin/);
+  });
+  test('upload-artifact: true names the artifact after the shard; a slash is refused', () => {
+    expect(read('build-matrix', buildMatrix, { 'upload-artifact': 'true', shard: '2' }).uploadArtifact).toBe(
+      'go-ship-build-2',
+    );
+    expect(() => read('build-matrix', buildMatrix, { 'upload-artifact': 'a/b' })).toThrow(
+      /Input `upload-artifact` got `a\/b`/,
+    );
+  });
+  test('a missing working-directory is named', () => {
+    expect(() => read('build-matrix', buildMatrix, { 'working-directory': 'nope' })).toThrow(
+      /Input `working-directory` got `nope`/,
+    );
+  });
+});
+
+describe('docker-multistage', () => {
+  test('the version comes from a v-tag ref; the image is split into registry and repository', () => {
+    const { inputs, env } = actionInputs(
+      'docker-multistage',
+      { image: 'registry.example:5000/team/app' },
+      { ...runner, GITHUB_REF: 'refs/tags/v2.3.4' },
+    );
+    const c = dockerMultistage(inputs, env);
+    expect(c.version).toBe('2.3.4');
+    expect(c.image).toMatchObject({ registry: 'registry.example:5000', repository: 'team/app' });
+    expect(c.from).toBe(join(workspace, 'dist'));
+  });
+  test('an image with a tag, and a tag that is not a valid tag, are refused by name', () => {
+    expect(() => read('docker-multistage', dockerMultistage, { image: 'ghcr.io/o/app:1.0' })).toThrow(
+      /Input `image` got `ghcr.io\/o\/app:1.0`; it accepts a repository without a tag/,
+    );
+    expect(() =>
+      read('docker-multistage', dockerMultistage, { image: 'ghcr.io/o/app', tags: '-bad' }),
+    ).toThrow(/Input `tags` got `-bad`/);
+  });
+});
+
+describe('semver-tag', () => {
+  test('defaults: v0.1.0 first, patch by default, origin, five attempts', () => {
+    const c = read('semver-tag', semverTag);
+    expect(c.initialVersion).toMatchObject({ major: 0, minor: 1, patch: 0 });
+    expect(c.remote).toBe('origin');
+    expect(c.maxAttempts).toBe(5);
+  });
+  test('a pre-release initial-version and a malformed prerelease-branches line are refused', () => {
+    expect(() => read('semver-tag', semverTag, { 'initial-version': 'v1.0.0-rc.1' })).toThrow(
+      /Input `initial-version` got `v1.0.0-rc.1`; it accepts a stable Go module version/,
+    );
+    expect(() => read('semver-tag', semverTag, { 'prerelease-branches': 'next' })).toThrow(
+      /Input `prerelease-branches` got `next`; it accepts lines `branch-glob: identifier`/,
+    );
+  });
+});
+
+describe('coverage-gate', () => {
+  test('thresholds are kept in tenths; per-file overrides by glob', () => {
+    const c = read('coverage-gate', coverageGate, {
+      'threshold-total': '72.5',
+      'threshold-file': '60\ninternal/gen/**: 0',
+    });
+    expect(c.thresholdTotal).toBe(725);
+    expect(c.thresholdFile).toBe(600);
+    expect(c.fileOverrides.map((o) => [o.pattern, o.tenths])).toEqual([['internal/gen/**', 0]]);
+  });
+  test('a percentage with two decimals, and max-drop without a baseline, say how to fix them', () => {
+    expect(() => read('coverage-gate', coverageGate, { 'threshold-total': '80.25' })).toThrow(
+      /Input `threshold-total` got `80.25`; it accepts a percentage from 0 to 100 with at most one decimal/,
+    );
+    expect(() => read('coverage-gate', coverageGate, { 'max-drop': '0.5' })).toThrow(/set `baseline` too/);
+  });
+  test('baseline: artifact:NAME or a path in the working directory', () => {
+    expect(read('coverage-gate', coverageGate, { baseline: 'artifact:coverage-main' }).baseline).toEqual({
+      kind: 'artifact',
+      name: 'coverage-main',
+    });
+    expect(read('coverage-gate', coverageGate, { baseline: 'base.json' }).baseline).toEqual({
+      kind: 'file',
+      path: join(workspace, 'base.json'),
+    });
+  });
+});
