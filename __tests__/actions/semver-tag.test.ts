@@ -499,7 +499,7 @@ describeWith('git', hasCommand('git'), 'semver-tag with the GitHub API', () => {
     expect(r.remoteTags()).toEqual({ 'v1.0.0': expect.any(String) });
   }, 60_000);
 
-  test('a GitHub Release with the changelog; a re-run finds it (422 already_exists) instead of failing', async () => {
+  test('a GitHub Release with the changelog; a re-run finds it instead of making another', async () => {
     api = await startGitHubApi({ token: TOKEN });
     const r = repository();
     r.commit('feat: first');
@@ -512,6 +512,22 @@ describeWith('git', hasCommand('git'), 'semver-tag with the GitHub API', () => {
     expect(again.stderr).toContain('GitHub Release exists');
     expect(api.releases).toHaveLength(1);
     for (const out of [res.stdout, res.stderr]) expect(out).not.toContain(TOKEN);
+  }, 60_000);
+
+  test('create-release: draft leaves the release a draft for build-matrix to publish; a re-run finds the draft', async () => {
+    api = await startGitHubApi({ token: TOKEN });
+    const r = repository();
+    r.commit('feat: first');
+    const res = await semverTag(r.work, ['create-release=draft'], env());
+    expect(res.code).toBe(0);
+    expect(res.stderr).toContain('GitHub Release created (draft)');
+    expect(api.releases).toEqual([expect.objectContaining({ tag_name: 'v0.1.0', draft: true })]);
+    // GET /releases/tags/{tag} does not see drafts; the list does, so no second draft appears.
+    const again = await semverTag(r.work, ['create-release=draft'], env());
+    expect(again.code).toBe(0);
+    expect(api.releases).toHaveLength(1);
+    const bad = await semverTag(r.work, ['create-release=maybe'], env());
+    expect(bad.stderr).toContain('Input `create-release` got `maybe`');
   }, 60_000);
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { startServer, type LoopbackServer } from './server.js';
 
@@ -35,14 +36,36 @@ export interface GitHubApi extends LoopbackServer {
     string,
     { number: number; merged_at: string | null; merge_commit_sha: string; labels: { name: string }[] }[]
   >;
-  releases: {
-    id: number;
-    tag_name: string;
-    name: string;
-    body: string;
-    prerelease: boolean;
-    html_url: string;
-  }[];
+  releases: FakeRelease[];
+}
+
+export interface FakeRelease {
+  id: number;
+  tag_name: string;
+  name: string;
+  body: string;
+  prerelease: boolean;
+  draft: boolean;
+  target_commitish?: string;
+  html_url: string;
+  upload_url: string;
+  assets: FakeAsset[];
+}
+
+export interface FakeAsset {
+  id: number;
+  name: string;
+  size: number;
+  /** `sha256:<hex>` as github.com computes it; omitted with `noDigests` (older servers). */
+  digest?: string;
+  browser_download_url: string;
+  data: Buffer;
+}
+
+async function rawBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -60,6 +83,8 @@ export async function startGitHubApi(opts: {
   token: string;
   readOnly?: boolean;
   pageSize?: number;
+  /** Release assets without `digest`, as GitHub Enterprise Server before it had them. */
+  noDigests?: boolean;
 }): Promise<GitHubApi> {
   const comments = new Map<number, FakeComment[]>();
   const calls: GitHubApi['calls'] = [];
@@ -130,21 +155,96 @@ export async function startGitHubApi(opts: {
     }
     if ((m = /^\/repos\/o\/r\/commits\/([0-9a-f]{40})\/pulls$/.exec(url.pathname)))
       return json(200, commitPulls.get(m[1]) ?? []);
+    // Releases as GitHub keeps them: drafts are listed but not found by tag; assets are uploaded to
+    // the release's upload_url (uploads.github.com there, /uploads here) with their bytes as the body.
+    const release = (id: number) => releases.find((x) => x.id === id);
+    const assetJson = (a: FakeAsset) => ({
+      id: a.id,
+      name: a.name,
+      size: a.size,
+      digest: a.digest,
+      browser_download_url: a.browser_download_url,
+    });
+    const shown = (r: FakeRelease) => ({ ...r, assets: r.assets.map(assetJson) });
+    if (url.pathname === '/repos/o/r/releases' && req.method === 'GET')
+      return json(200, [...releases].reverse().map(shown));
     if (url.pathname === '/repos/o/r/releases' && req.method === 'POST') {
       if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
-      const r = (await body(req)) as { tag_name: string; name: string; body: string; prerelease: boolean };
-      if (releases.some((x) => x.tag_name === r.tag_name))
+      const r = (await body(req)) as Partial<FakeRelease>;
+      if (!r.draft && releases.some((x) => x.tag_name === r.tag_name && !x.draft))
         return json(422, {
           message: 'Validation Failed',
           errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
         });
-      const rel = { id: nextId++, ...r, html_url: `https://github.com/o/r/releases/tag/${r.tag_name}` };
+      const id = nextId++;
+      const rel: FakeRelease = {
+        id,
+        tag_name: r.tag_name!,
+        name: r.name ?? r.tag_name!,
+        body: r.body ?? '',
+        prerelease: r.prerelease ?? false,
+        draft: r.draft ?? false,
+        target_commitish: r.target_commitish,
+        html_url: `https://github.com/o/r/releases/tag/${r.tag_name}`,
+        upload_url: `${server.url}/uploads/repos/o/r/releases/${id}/assets{?name,label}`,
+        assets: [],
+      };
       releases.push(rel);
-      return json(201, rel);
+      return json(201, shown(rel));
     }
     if ((m = /^\/repos\/o\/r\/releases\/tags\/(.+)$/.exec(url.pathname))) {
-      const rel = releases.find((x) => x.tag_name === decodeURIComponent(m![1]));
-      return rel ? json(200, rel) : json(404, { message: 'Not Found' });
+      const rel = releases.find((x) => x.tag_name === decodeURIComponent(m![1]) && !x.draft);
+      return rel ? json(200, shown(rel)) : json(404, { message: 'Not Found' });
+    }
+    if ((m = /^\/repos\/o\/r\/releases\/(\d+)$/.exec(url.pathname)) && req.method === 'PATCH') {
+      const rel = release(Number(m[1]));
+      if (!rel) return json(404, { message: 'Not Found' });
+      Object.assign(rel, { draft: ((await body(req)) as { draft?: boolean }).draft ?? rel.draft });
+      return json(200, shown(rel));
+    }
+    if (
+      (m = /^\/uploads\/repos\/o\/r\/releases\/(\d+)\/assets$/.exec(url.pathname)) &&
+      req.method === 'POST'
+    ) {
+      const rel = release(Number(m[1]));
+      const name = url.searchParams.get('name') ?? '';
+      if (!rel) return json(404, { message: 'Not Found' });
+      if (req.headers['content-type'] !== 'application/octet-stream')
+        return json(400, { message: `content-type ${req.headers['content-type']}` });
+      if (rel.assets.some((a) => a.name === name))
+        return json(422, {
+          message: 'Validation Failed',
+          errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
+        });
+      const data = await rawBody(req);
+      const asset: FakeAsset = {
+        id: nextId++,
+        name,
+        size: data.length,
+        ...(opts.noDigests ? {} : { digest: `sha256:${createHash('sha256').update(data).digest('hex')}` }),
+        browser_download_url: `https://github.com/o/r/releases/download/${rel.tag_name}/${name}`,
+        data,
+      };
+      rel.assets.push(asset);
+      return json(201, assetJson(asset));
+    }
+    if ((m = /^\/repos\/o\/r\/releases\/assets\/(\d+)$/.exec(url.pathname))) {
+      const id = Number(m[1]);
+      const rel = releases.find((r) => r.assets.some((a) => a.id === id));
+      const asset = rel?.assets.find((a) => a.id === id);
+      if (!rel || !asset) return json(404, { message: 'Not Found' });
+      if (req.method === 'DELETE') {
+        rel.assets = rel.assets.filter((a) => a.id !== id);
+        res.writeHead(204);
+        res.end();
+        return;
+      }
+      if (req.headers.accept === 'application/octet-stream') {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.end(asset.data);
+        return;
+      }
+      return json(200, assetJson(asset));
     }
     if (url.pathname === '/repos/o/r/actions/artifacts') {
       const name = url.searchParams.get('name');

@@ -1,10 +1,10 @@
-import { downloadArtifacts } from '../github/artifacts.js';
+import { downloadArtifacts, uploadArtifact } from '../github/artifacts.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { findDirsHolding } from '../runner/glob.js';
-import { log } from '../runner/log.js';
+import { formatBytes, log } from '../runner/log.js';
 import { type Manifest, readVerifiedManifest } from './manifest.js';
 import type { OutputFile } from './output.js';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -128,4 +128,14 @@ export async function findShards(
         : "No directory there holds a manifest.json: download every shard's artifact whole (actions/download-artifact with a path per shard), or let merge-artifacts download them.",
     );
   return dirs;
+}
+
+/** Uploads a shard's output-dir (archives, checksums, manifest) as one artifact for the merge job; its id. */
+export async function uploadShard(name: string, dir: string): Promise<string> {
+  const files = readdirSync(dir).sort();
+  const a = await uploadArtifact(name, dir, files);
+  log.info(
+    `Uploaded artifact ${name} (${files.length} files, ${formatBytes(a.size)}, id ${a.id}, ${a.digest})`,
+  );
+  return a.id;
 }

@@ -1,36 +1,109 @@
 import { GitHubApiError, type GitHubClient, type Repo } from './rest.js';
 
-export interface ReleaseResult {
-  action: 'created' | 'exists';
-  url: string;
+export interface ReleaseAsset {
+  id: number;
+  name: string;
+  size: number;
+  /** `sha256:<hex>`, computed by GitHub at upload (since 2025; absent on older servers). */
+  digest?: string | null;
+  browser_download_url: string;
+}
+
+export interface Release {
+  id: number;
+  tag_name: string;
+  draft: boolean;
+  prerelease: boolean;
+  html_url: string;
+  upload_url: string;
+  assets: ReleaseAsset[];
 }
 
 /**
- * A GitHub Release for an existing tag. A release that already exists for the tag (a re-run: the
- * API answers 422 `already_exists`) is left as it is and reported, never duplicated.
+ * The release of a tag, drafts included: `GET /releases/tags/{tag}` does not see drafts, so the
+ * list is searched (newest first, a few pages).
+ */
+export async function findRelease(
+  client: GitHubClient,
+  { owner, repo }: Repo,
+  tag: string,
+): Promise<Release | undefined> {
+  const all = await client.paginate<Release>(`/repos/${owner}/${repo}/releases`, 5);
+  return all.find((r) => r.tag_name === tag);
+}
+
+export interface ReleaseResult {
+  action: 'created' | 'exists';
+  url: string;
+  release: Release;
+}
+
+/**
+ * A GitHub Release for a tag, created when there is none (a draft when asked: build-matrix
+ * publishes it once its assets are attached). A release that exists for the tag (a re-run, or the
+ * API answering 422 `already_exists` to a concurrent create) is left as it is and reported.
  */
 export async function ensureRelease(
   client: GitHubClient,
-  { owner, repo }: Repo,
-  release: { tag: string; body: string; prerelease: boolean },
+  repo: Repo,
+  release: { tag: string; body: string; prerelease: boolean; draft?: boolean; commit?: string },
 ): Promise<ReleaseResult> {
+  const existing = await findRelease(client, repo, release.tag);
+  if (existing) return { action: 'exists', url: existing.html_url, release: existing };
   try {
-    const { data } = await client.request<{ html_url: string }>('POST', `/repos/${owner}/${repo}/releases`, {
+    const { data } = await client.request<Release>('POST', `/repos/${repo.owner}/${repo.repo}/releases`, {
       tag_name: release.tag,
       name: release.tag,
       body: release.body,
+      draft: release.draft ?? false,
       prerelease: release.prerelease,
+      // A missing tag is created at the built commit, never at the default branch's head.
+      ...(release.commit ? { target_commitish: release.commit } : {}),
       make_latest: release.prerelease ? 'false' : 'legacy',
     });
-    return { action: 'created', url: data.html_url };
+    return { action: 'created', url: data.html_url, release: data };
   } catch (e) {
     if (!(e instanceof GitHubApiError) || e.status !== 422) throw e;
-    const { data } = await client.request<{ html_url: string }>(
-      'GET',
-      `/repos/${owner}/${repo}/releases/tags/${encodeURIComponent(release.tag)}`,
-    );
-    return { action: 'exists', url: data.html_url };
+    const again = await findRelease(client, repo, release.tag);
+    if (!again) throw e;
+    return { action: 'exists', url: again.html_url, release: again };
   }
+}
+
+/** Uploads one asset to the release's upload URL (uploads.github.com on github.com). */
+export async function uploadAsset(
+  client: GitHubClient,
+  release: Release,
+  name: string,
+  data: Buffer,
+): Promise<ReleaseAsset> {
+  const url = `${release.upload_url.replace(/\{.*\}$/, '')}?name=${encodeURIComponent(name)}`;
+  const { data: asset } = await client.request<ReleaseAsset>('POST', url, data, {
+    'content-type': 'application/octet-stream',
+  });
+  return asset;
+}
+
+export async function deleteAsset(client: GitHubClient, { owner, repo }: Repo, id: number): Promise<void> {
+  await client.request('DELETE', `/repos/${owner}/${repo}/releases/assets/${id}`);
+}
+
+/** An asset's bytes (for servers that give no digest). */
+export function assetBytes(client: GitHubClient, { owner, repo }: Repo, id: number): Promise<Buffer> {
+  return client.download(`/repos/${owner}/${repo}/releases/assets/${id}`, 'application/octet-stream');
+}
+
+/** Publishes a draft release. */
+export async function publishDraft(
+  client: GitHubClient,
+  { owner, repo }: Repo,
+  release: Release,
+): Promise<Release> {
+  const { data } = await client.request<Release>('PATCH', `/repos/${owner}/${repo}/releases/${release.id}`, {
+    draft: false,
+    make_latest: release.prerelease ? 'false' : 'legacy',
+  });
+  return data;
 }
 
 interface PullForCommit {

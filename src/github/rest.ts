@@ -8,6 +8,7 @@ interface OctokitLike {
     method: string;
     url: string;
     data?: unknown;
+    headers?: Record<string, string>;
   }): Promise<{ data: unknown; headers: object }>;
 }
 
@@ -100,11 +101,22 @@ export class GitHubClient {
     return { client: new GitHubClient(token, env.GITHUB_API_URL || undefined), repo: { owner, repo } };
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<{ data: T; headers: Headers }> {
+  /** A JSON call; `body` may be raw bytes (a release asset upload) with their `headers`. */
+  async request<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<{ data: T; headers: Headers }> {
     const url = path.startsWith('http') ? path : `${this.apiUrl}${path}`;
     const octokit = await (this.octokit ??= makeOctokit(this.token, this.apiUrl));
     try {
-      const res = await octokit.request({ method, url, ...(body === undefined ? {} : { data: body }) });
+      const res = await octokit.request({
+        method,
+        url,
+        ...(body === undefined ? {} : { data: body }),
+        ...(headers ? { headers } : {}),
+      });
       return { data: res.data as T, headers: new Headers(res.headers as Record<string, string>) };
     } catch (e) {
       const err = e as { status?: number; message?: string; response?: { data?: unknown } };
@@ -121,7 +133,7 @@ export class GitHubClient {
    * The bytes behind a download endpoint. GitHub answers 302 to a signed storage URL, which is
    * fetched without the token (it must not leave for another host).
    */
-  async download(path: string): Promise<Buffer> {
+  async download(path: string, accept?: string): Promise<Buffer> {
     const url = `${this.apiUrl}${path}`;
     const fail = (status: number, message: string) => new GitHubApiError('GET', path, status, message);
     let res: Response;
@@ -131,6 +143,7 @@ export class GitHubClient {
           authorization: `Bearer ${this.token}`,
           'user-agent': 'go-ship',
           'x-github-api-version': '2022-11-28',
+          ...(accept ? { accept } : {}),
         },
         redirect: 'manual',
         timeoutMs: this.timeoutMs,

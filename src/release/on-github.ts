@@ -34,7 +34,7 @@ export async function releaseLabel(token: string | undefined, head: string): Pro
 /** The GitHub Release of a pushed tag (kept as it is on a re-run); its URL, or undefined without a token. */
 export async function publishRelease(
   token: string | undefined,
-  release: { tag: string; body: string; prerelease: boolean },
+  release: { tag: string; body: string; prerelease: boolean; draft: boolean },
 ): Promise<string | undefined> {
   if (!token) {
     workflow.warning(
@@ -45,7 +45,7 @@ export async function publishRelease(
   const { client, repo } = GitHubClient.fromEnv(token);
   try {
     const r = await ensureRelease(client, repo, release);
-    log.info(`GitHub Release ${r.action}: ${r.url}`);
+    log.info(`GitHub Release ${r.action}${r.release.draft ? ' (draft)' : ''}: ${r.url}`);
     return r.url;
   } catch (e) {
     if (!(e instanceof GitHubApiError)) throw e;

@@ -38,6 +38,9 @@ export interface Config extends BuildFlags {
   verifyReproducible: boolean;
   /** Artifact name to upload output-dir as, or undefined. */
   uploadArtifact?: string;
+  /** The tag whose GitHub Release gets the archives, or undefined. */
+  release?: string;
+  githubToken: string;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -80,7 +83,35 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     matrix: inputs.optional('matrix'),
     verifyReproducible: inputs.boolean('verify-reproducible'),
     uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
+    release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
+    githubToken: inputs.optional('github-token') ?? '',
   };
+}
+
+/** `true` is the tag this workflow runs on; any other value is a tag name. Shards leave it to the merge job. */
+function releaseTag(value: string | undefined, shard: string | undefined, ref = ''): string | undefined {
+  if (!value || value === 'false') return undefined;
+  if (shard)
+    throw inputError(
+      'release',
+      value,
+      'a tag on the merge job, not on a shard',
+      'Each shard has only its own targets: set `release` on the merge job, which publishes every asset once.',
+    );
+  if (value === 'true') {
+    if (!ref.startsWith('refs/tags/'))
+      throw inputError(
+        'release',
+        value,
+        '`true` on a tag push (GITHUB_REF refs/tags/...), or a tag name',
+        `This run is for ${ref || 'no ref'}; pass semver-tag's \`tag\` output instead.`,
+      );
+    return ref.slice('refs/tags/'.length);
+  }
+  // git check-ref-format's rules, the ones a tag name breaks in practice.
+  if (/[\s~^:?*[\\]|\.\.|@\{|^[-/.]|[/.]$|\.lock$/.test(value))
+    throw inputError('release', value, 'a git tag name (e.g. v1.2.3), `true` or empty');
+  return value;
 }
 
 /** `true` names the artifact after the shard; `false` or empty uploads nothing; anything else is the name. */

@@ -1,19 +1,19 @@
 import { resolvePackages } from '../../crossbuild/build.js';
 import { crossBuild } from '../../crossbuild/cross-build.js';
 import { type Manifest, planShards } from '../../crossbuild/manifest.js';
-import { findShards, mergeShards } from '../../crossbuild/merge.js';
+import { findShards, mergeShards, uploadShard } from '../../crossbuild/merge.js';
 import { checkOutputDir, dirtyingWarning, writeOutput } from '../../crossbuild/output.js';
 import { readSource } from '../../crossbuild/source.js';
-import { uploadArtifact } from '../../github/artifacts.js';
+import { type AttachResult, attachAssets } from '../../release/assets.js';
 import { distList, parseTargets } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError } from '../../runner/errors.js';
 import { findFiles } from '../../runner/glob.js';
-import { formatBytes, log } from '../../runner/log.js';
+import { log } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
 import { type Config, getInputs } from './inputs.js';
-import { buildSummary, mergeSummary, planSummary } from './summary.js';
-import { readFileSync, readdirSync } from 'node:fs';
+import { buildSummary, mergeSummary, planSummary, withRelease } from './summary.js';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export async function run(): Promise<void> {
@@ -87,8 +87,12 @@ async function build(config: Config): Promise<void> {
   };
   const checksumsFile = writeOutput(config.outputDir, manifest, result.files, config.checksums);
   setOutputs(config, manifest, checksumsFile);
-  if (config.uploadArtifact) await upload(config.uploadArtifact, config.outputDir);
-  await writeSummary(buildSummary(src, result.built, result.artifacts, result.wall, config));
+  if (config.uploadArtifact)
+    workflow.setOutput('artifact-id', await uploadShard(config.uploadArtifact, config.outputDir));
+  const release = await attach(config, manifest, checksumsFile);
+  await writeSummary(
+    withRelease(buildSummary(src, result.built, result.artifacts, result.wall, config), release),
+  );
 }
 
 async function merge(config: Config): Promise<void> {
@@ -100,17 +104,30 @@ async function merge(config: Config): Promise<void> {
   log.info(
     `Merged ${shards.length} shard(s): ${manifest.artifacts.length} artifacts, every file checked against its shard's manifest`,
   );
-  await writeSummary(mergeSummary(manifest, shards, config.workspace));
+  const release = await attach(config, manifest, checksumsFile);
+  await writeSummary(withRelease(mergeSummary(manifest, shards, config.workspace), release));
 }
 
-/** Uploads output-dir (archives, checksums, manifest) as one artifact, for a merge job to download. */
-async function upload(name: string, dir: string): Promise<void> {
-  const files = readdirSync(dir).sort();
-  const a = await uploadArtifact(name, dir, files);
-  log.info(
-    `Uploaded artifact ${name} (${files.length} files, ${formatBytes(a.size)}, id ${a.id}, ${a.digest})`,
+/** `release`: the archives and the checksums file attached to the tag's GitHub Release, then published. */
+async function attach(
+  config: Config,
+  manifest: Manifest,
+  checksumsFile: string | undefined,
+): Promise<AttachResult | undefined> {
+  if (!config.release) return undefined;
+  const files = [
+    ...manifest.artifacts.map((a) => join(config.outputDir, a.path)),
+    ...(checksumsFile ? [checksumsFile] : []),
+  ];
+  const r = await log.group(`Attach ${files.length} assets to the release ${config.release}`, () =>
+    attachAssets(config.githubToken, config.release!, files, {
+      commit: manifest.commit,
+      prerelease: manifest.version.includes('-'),
+    }),
   );
-  workflow.setOutput('artifact-id', a.id);
+  workflow.setOutput('release-url', r.url);
+  workflow.setOutput('release-assets', JSON.stringify(r.assets));
+  return r;
 }
 
 function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {

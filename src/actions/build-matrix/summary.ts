@@ -2,8 +2,9 @@ import type { BuiltBinary } from '../../crossbuild/build.js';
 import type { Artifact, Manifest } from '../../crossbuild/manifest.js';
 import type { Shard } from '../../crossbuild/merge.js';
 import type { Source } from '../../crossbuild/source.js';
+import type { AttachResult } from '../../release/assets.js';
 import { formatBytes, formatDuration } from '../../runner/log.js';
-import { Summary } from '../../runner/summary.js';
+import { Summary, mdCode } from '../../runner/summary.js';
 import type { Config } from './inputs.js';
 import { relative } from 'node:path';
 
@@ -62,4 +63,18 @@ export function mergeSummary(manifest: Manifest, shards: Shard[], workspace: str
       m.artifacts.map((a) => `${a.path} (${formatBytes(a.size)})`).join('<br>'),
     ]),
   );
+}
+
+/** The release section: each asset and what happened to it (uploaded, kept, replaced). */
+export function withRelease(s: Summary, r: AttachResult | undefined): Summary {
+  if (!r) return s;
+  return s
+    .heading(`Release ${r.tag}${r.publishedNow ? ' (published now)' : ''}`, 3)
+    .paragraph(
+      `${r.url}${r.created ? ' — created as a draft by this run' : ''}${!r.publishedNow ? ' — it was public before its assets were attached (semver-tag `create-release: draft` holds it back until they are)' : ''}`,
+    )
+    .table(
+      ['asset', 'size', 'state'],
+      r.assets.map((a) => [mdCode(a.name), formatBytes(a.size), a.state]),
+    );
 }

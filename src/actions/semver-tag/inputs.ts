@@ -16,7 +16,8 @@ export interface Config {
   releaseBranches: string[];
   prereleaseBranches: { glob: GlobSet; pattern: string; id: string }[];
   labels: boolean;
-  createRelease: boolean;
+  /** Create the GitHub Release: published, or a draft that build-matrix publishes with its assets. */
+  createRelease: 'true' | 'false' | 'draft';
   sign: boolean;
   majorTag: boolean;
   apiCheck: boolean;
@@ -56,7 +57,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     releaseBranches: inputs.lines('release-branches'),
     prereleaseBranches,
     labels: inputs.boolean('labels'),
-    createRelease: inputs.boolean('create-release'),
+    createRelease: inputs.oneOf('create-release', ['true', 'false', 'draft'] as const) ?? 'false',
     sign: inputs.boolean('sign'),
     majorTag: inputs.boolean('major-tag'),
     apiCheck: inputs.boolean('api-check'),

@@ -82,11 +82,12 @@ export async function run(): Promise<void> {
       : undefined;
   // A re-run on a tagged commit creates the Release the first run could not.
   const release =
-    tag && config.createRelease && (created || (outcome.plan.existing && !config.dryRun))
+    tag && config.createRelease !== 'false' && (created || (outcome.plan.existing && !config.dryRun))
       ? await publishRelease(config.githubToken, {
           tag,
           body: outcome.changelog || `Release ${tag}`,
           prerelease: Boolean(version?.pre.length),
+          draft: config.createRelease === 'draft',
         })
       : undefined;
 
