@@ -126,7 +126,12 @@ describeWith(
         ['1', 'linux/amd64'],
         ['2', 'windows/amd64'],
       ]) {
-        const s = await build(dir, [`targets=${target}`, `shard=${shard}`, `output-dir=shards/${shard}`]);
+        const s = await build(dir, [
+          `targets=${target}`,
+          `shard=${shard}`,
+          `output-dir=shards/${shard}`,
+          'sbom=true',
+        ]);
         expect(s.code).toBe(0);
       }
       expect(api.calls.filter((c) => c.path.startsWith('/repos/o/r/releases'))).toEqual([]);
@@ -134,10 +139,13 @@ describeWith(
       expect(merged.code).toBe(0);
       expect(api.releases).toHaveLength(1);
       expect(api.releases[0].draft).toBe(false);
+      // The shards' SBOMs travel through the merge (checked against their manifests) to the release.
       expect(api.releases[0].assets.map((a) => a.name).sort()).toEqual([
         'hello-svc_1.2.3_checksums.txt',
         'hello-svc_1.2.3_linux_amd64.tar.gz',
+        'hello-svc_1.2.3_linux_amd64.tar.gz.sbom.json',
         'hello-svc_1.2.3_windows_amd64.zip',
+        'hello-svc_1.2.3_windows_amd64.zip.sbom.json',
       ]);
       expect(api.calls.filter((c) => c.method === 'PATCH')).toHaveLength(1);
     }, 300_000);

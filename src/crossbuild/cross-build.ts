@@ -3,7 +3,8 @@ import { UserError } from '../runner/errors.js';
 import { formatBytes, formatDuration, log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
 import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll } from './build.js';
-import { type ArchiveFormat, type Artifact, archiveBase, packageTarget } from './manifest.js';
+import { type ArchiveFormat, type Artifact, archiveBase, packageTarget, sha256 } from './manifest.js';
+import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
 import type { OutputFile } from './output.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +32,8 @@ export async function crossBuild(
     project: string;
     extras: OutputFile[];
     verifyReproducible: boolean;
+    /** Write a CycloneDX SBOM beside each archive (from the binaries' build information). */
+    sbom: boolean;
     /** Named in the failure message: nothing is written there after a failed build. */
     outputDir: string;
   },
@@ -78,10 +81,18 @@ export async function crossBuild(
       );
     if (opts.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
     const packaged = await Promise.all(targets.map((t) => archiving.get(t)!));
+    const sboms = opts.sbom
+      ? await Promise.all(
+          targets.map((t, i) =>
+            sbomOf(packaged[i].artifact, ready.get(t)!, { ...spec, project: opts.project }),
+          ),
+        )
+      : [];
     return {
       built,
-      artifacts: packaged.map((p) => p.artifact),
-      files: packaged.flatMap((p) => p.files),
+      // Each target's archive, then its SBOM.
+      artifacts: packaged.flatMap((p, i) => [p.artifact, ...(sboms[i] ? [sboms[i].artifact] : [])]),
+      files: packaged.flatMap((p, i) => [...p.files, ...(sboms[i] ? [sboms[i].file] : [])]),
       wall,
     };
   } finally {
@@ -126,4 +137,29 @@ async function verifyReproducible(spec: BuildSpec, first: BuiltBinary, scratch: 
       `verify-reproducible: ${first.target.name} ${first.name} is not reproducible (sha256 ${first.sha256.slice(0, 12)}… then ${b.sha256.slice(0, 12)}…). Compare \`go version -m\` of both; common causes are a missing -trimpath, a time or path in ldflags, or cgo.`,
     );
   log.info(`verify-reproducible: identical (${first.sha256.slice(0, 12)}…)`);
+}
+
+/** The SBOM of one archive (or bare binary): its binaries' build information, read before the scratch goes. */
+async function sbomOf(
+  artifact: Artifact,
+  bins: BuiltBinary[],
+  meta: { project: string; version: string; commitTime: number },
+): Promise<{ artifact: Artifact; file: OutputFile }> {
+  const binaries = await Promise.all(
+    bins.map(async (b) => ({ name: b.name, sha256: b.sha256, info: await readBuildInfo(b.file) })),
+  );
+  const data = cycloneDx({ file: { name: artifact.path, sha256: artifact.sha256 }, binaries }, meta);
+  const name = sbomName(artifact.path);
+  return {
+    artifact: {
+      target: artifact.target,
+      kind: 'sbom',
+      describes: artifact.path,
+      path: name,
+      sha256: sha256(data),
+      size: data.length,
+      binaries: [],
+    },
+    file: { name, data },
+  };
 }

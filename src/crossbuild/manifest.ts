@@ -11,8 +11,10 @@ export type ArchiveFormat = 'tar.gz' | 'zip' | 'none';
 /** One file go-ship produced, as the `artifacts` output and the manifest list it. */
 export interface Artifact {
   target: string;
-  /** `archive` or `binary` (with archive: none). */
-  kind: 'archive' | 'binary';
+  /** `archive`, `binary` (with archive: none), or `sbom` (of the artifact named in `describes`). */
+  kind: 'archive' | 'binary' | 'sbom';
+  /** For an SBOM: the archive or binary it describes. */
+  describes?: string;
   /** File name inside the output directory. */
   path: string;
   sha256: string;
@@ -160,3 +162,6 @@ export function planShards(
       .join(','),
   }));
 }
+
+/** The archives or bare binaries, without the SBOMs that describe them. */
+export const releaseFiles = (artifacts: Artifact[]) => artifacts.filter((a) => a.kind !== 'sbom');

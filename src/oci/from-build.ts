@@ -1,5 +1,5 @@
 import { readTarGz } from '../archive/archive.js';
-import { type Artifact, readVerifiedManifest, sha256 } from '../crossbuild/manifest.js';
+import { type Artifact, readVerifiedManifest, releaseFiles, sha256 } from '../crossbuild/manifest.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { type AppImage, caBundle, platformOf, readBaseImage } from './image.js';
 import { type ImageRef, Registry } from './registry.js';
@@ -33,7 +33,7 @@ export function imageBinaries(
     );
   const manifest = readVerifiedManifest(from);
   const available: BuiltBinary[] = [];
-  for (const a of manifest.artifacts.filter((x) => x.target.startsWith('linux/'))) {
+  for (const a of releaseFiles(manifest.artifacts).filter((x) => x.target.startsWith('linux/'))) {
     const names = a.binaries.map((b) => b.name);
     const name = opts.binary ?? names[0];
     const entry = a.binaries.find((b) => b.name === name);

@@ -38,6 +38,8 @@ export interface Config extends BuildFlags {
   verifyReproducible: boolean;
   /** Artifact name to upload output-dir as, or undefined. */
   uploadArtifact?: string;
+  /** A CycloneDX SBOM beside each archive. */
+  sbom: boolean;
   /** The tag whose GitHub Release gets the archives, or undefined. */
   release?: string;
   githubToken: string;
@@ -83,6 +85,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     matrix: inputs.optional('matrix'),
     verifyReproducible: inputs.boolean('verify-reproducible'),
     uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
+    sbom: inputs.boolean('sbom'),
     release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
     githubToken: inputs.optional('github-token') ?? '',
   };

@@ -1,6 +1,6 @@
 import { resolvePackages } from '../../crossbuild/build.js';
 import { crossBuild } from '../../crossbuild/cross-build.js';
-import { type Manifest, planShards } from '../../crossbuild/manifest.js';
+import { type Manifest, planShards, releaseFiles } from '../../crossbuild/manifest.js';
 import { findShards, mergeShards, uploadShard } from '../../crossbuild/merge.js';
 import { checkOutputDir, dirtyingWarning, writeOutput } from '../../crossbuild/output.js';
 import { readSource } from '../../crossbuild/source.js';
@@ -73,7 +73,15 @@ async function build(config: Config): Promise<void> {
       shortCommit: src.shortCommit ?? '',
     },
     targets,
-    { parallelism, archive, project, extras, verifyReproducible: config.verifyReproducible, outputDir },
+    {
+      parallelism,
+      archive,
+      project,
+      extras,
+      verifyReproducible: config.verifyReproducible,
+      sbom: config.sbom,
+      outputDir,
+    },
   );
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',
@@ -132,9 +140,17 @@ async function attach(
 
 function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {
   workflow.setOutput(
+    'sboms',
+    JSON.stringify(
+      manifest.artifacts
+        .filter((a) => a.kind === 'sbom')
+        .map((a) => ({ describes: a.describes, path: join(config.outputDir, a.path), sha256: a.sha256 })),
+    ),
+  );
+  workflow.setOutput(
     'artifacts',
     JSON.stringify(
-      manifest.artifacts.map((a) => ({
+      releaseFiles(manifest.artifacts).map((a) => ({
         target: a.target,
         path: join(config.outputDir, a.path),
         sha256: a.sha256,

@@ -1,5 +1,5 @@
 import type { BuiltBinary } from '../../crossbuild/build.js';
-import type { Artifact, Manifest } from '../../crossbuild/manifest.js';
+import { type Artifact, type Manifest, releaseFiles } from '../../crossbuild/manifest.js';
 import type { Shard } from '../../crossbuild/merge.js';
 import type { Source } from '../../crossbuild/source.js';
 import type { AttachResult } from '../../release/assets.js';
@@ -22,14 +22,16 @@ export function buildSummary(
   wall: number,
   config: Pick<Config, 'archive' | 'trimpath' | 'strip' | 'cgo'>,
 ): Summary {
+  const sboms = artifacts.filter((a) => a.kind === 'sbom');
+  const files = releaseFiles(artifacts);
   return new Summary()
     .heading(
-      `build-matrix: ${src.project} ${src.version} (${artifacts.length} targets in ${formatDuration(wall)})`,
+      `build-matrix: ${src.project} ${src.version} (${files.length} targets in ${formatDuration(wall)})`,
     )
     .table(
       ['target', 'binary', 'size', 'build time', config.archive === 'none' ? 'file' : 'archive', 'sha256'],
       built.map((b) => {
-        const a = artifacts.find((x) => x.target === b.target.name)!;
+        const a = files.find((x) => x.target === b.target.name)!;
         return [
           b.target.name,
           b.name,
@@ -43,12 +45,17 @@ export function buildSummary(
     .barChart(
       'Binary size per target (MB)',
       built.map((b) => ({
-        label: `${b.target.name}${built.length > artifacts.length ? ` ${b.name}` : ''}`,
+        label: `${b.target.name}${built.length > files.length ? ` ${b.name}` : ''}`,
         value: b.size / 1e6,
       })),
       'MB',
     )
     .list([
+      ...(sboms.length
+        ? [
+            `SBOMs (CycloneDX 1.6 JSON, from each binary's build information): ${sboms.map((a) => mdCode(a.path)).join(', ')}`,
+          ]
+        : []),
       `commit ${src.commit.slice(0, 7) || '(not a git checkout)'}, build date ${new Date(src.commitTime * 1000).toISOString()} (the commit time)`,
       `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
     ]);
