@@ -1,6 +1,6 @@
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
-import { type Manifest, checksumsText } from './manifest.js';
+import { type Manifest, checksumsText, releaseFiles } from './manifest.js';
 import {
   accessSync,
   constants,
@@ -104,4 +104,30 @@ export async function dirtyingWarning(workspace: string, outputDir: string): Pro
   });
   if (ignored.code === 0) return undefined;
   return `output-dir ${rel} is inside the checkout and not in .gitignore: after this run, the next build's binaries record vcs.modified=true. Add \`/${rel}/\` to .gitignore.`;
+}
+
+/** build-matrix's outputs for a written output directory: archives, SBOMs, checksums, version, manifest. */
+export function outputsOf(
+  dir: string,
+  manifest: Manifest,
+  checksumsFile: string | undefined,
+): Record<string, string> {
+  return {
+    artifacts: JSON.stringify(
+      releaseFiles(manifest.artifacts).map((a) => ({
+        target: a.target,
+        path: join(dir, a.path),
+        sha256: a.sha256,
+        size: a.size,
+      })),
+    ),
+    sboms: JSON.stringify(
+      manifest.artifacts
+        .filter((a) => a.kind === 'sbom')
+        .map((a) => ({ describes: a.describes, path: join(dir, a.path), sha256: a.sha256 })),
+    ),
+    'checksums-file': checksumsFile ?? '',
+    version: manifest.version,
+    manifest: join(dir, 'manifest.json'),
+  };
 }

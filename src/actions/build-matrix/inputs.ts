@@ -3,6 +3,8 @@ import { type ArchiveFormat } from '../../crossbuild/manifest.js';
 import { renderTemplate } from '../../crossbuild/template.js';
 import { inputError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
+import * as workflow from '../../runner/workflow.js';
+import { DEFAULT_SIGNATURE, DEFAULT_SIGN_ARGS, type SignSpec, fillSignTemplate } from '../../release/sign.js';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
@@ -40,6 +42,8 @@ export interface Config extends BuildFlags {
   uploadArtifact?: string;
   /** A CycloneDX SBOM beside each archive. */
   sbom: boolean;
+  /** GoReleaser-style signing of the checksums file (or every file). */
+  sign: SignSpec;
   /** The tag whose GitHub Release gets the archives, or undefined. */
   release?: string;
   githubToken: string;
@@ -86,6 +90,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     verifyReproducible: inputs.boolean('verify-reproducible'),
     uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
     sbom: inputs.boolean('sbom'),
+    sign: signSpec(inputs, inputs.optional('shard'), inputs.boolean('checksums')),
     release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
     githubToken: inputs.optional('github-token') ?? '',
   };
@@ -128,4 +133,36 @@ function artifactName(value: string | undefined, shard: string | undefined): str
       '`true`, `false` or an artifact name without " : < > | * ? \\ / or line breaks',
     );
   return name;
+}
+
+/** `sign` and its command, checked before anything is built: templates, shards, a checksums file to sign. */
+function signSpec(inputs: Inputs, shard: string | undefined, checksums: boolean): SignSpec {
+  const what = inputs.oneOf('sign', ['none', 'checksum', 'all'] as const) ?? 'none';
+  const args = inputs.lines('sign-args');
+  const spec: SignSpec = {
+    what,
+    cmd: inputs.optional('sign-cmd') ?? 'gpg',
+    args: args.length ? args : DEFAULT_SIGN_ARGS,
+    signature: inputs.optional('sign-signature') ?? DEFAULT_SIGNATURE,
+    stdin: inputs.optional('sign-stdin'),
+  };
+  if (spec.stdin) workflow.setSecret(spec.stdin);
+  if (what === 'none') return spec;
+  if (shard)
+    throw inputError(
+      'sign',
+      what,
+      '`none` on a shard',
+      'Sign on the merge job, which writes the checksums file of every target.',
+    );
+  if (what === 'checksum' && !checksums)
+    throw inputError(
+      'sign',
+      what,
+      '`checksum` only with `checksums: true`',
+      'There is no checksums file to sign.',
+    );
+  fillSignTemplate('sign-signature', spec.signature, { artifact: 'x', signature: '' });
+  for (const a of spec.args) fillSignTemplate('sign-args', a, { artifact: 'x', signature: 'x.sig' });
+  return spec;
 }

@@ -1,10 +1,10 @@
 import { resolvePackages } from '../../crossbuild/build.js';
 import { crossBuild } from '../../crossbuild/cross-build.js';
-import { type Manifest, planShards, releaseFiles } from '../../crossbuild/manifest.js';
+import { type Manifest, planShards } from '../../crossbuild/manifest.js';
 import { findShards, mergeShards, uploadShard } from '../../crossbuild/merge.js';
-import { checkOutputDir, dirtyingWarning, writeOutput } from '../../crossbuild/output.js';
+import { checkOutputDir, dirtyingWarning, outputsOf, writeOutput } from '../../crossbuild/output.js';
 import { readSource } from '../../crossbuild/source.js';
-import { type AttachResult, attachAssets } from '../../release/assets.js';
+import { publishFiles } from '../../release/publish.js';
 import { distList, parseTargets } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
 import { inputError } from '../../runner/errors.js';
@@ -14,7 +14,7 @@ import * as workflow from '../../runner/workflow.js';
 import { type Config, getInputs } from './inputs.js';
 import { buildSummary, mergeSummary, planSummary, withRelease } from './summary.js';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 export async function run(): Promise<void> {
   const config = getInputs();
@@ -97,7 +97,7 @@ async function build(config: Config): Promise<void> {
   setOutputs(config, manifest, checksumsFile);
   if (config.uploadArtifact)
     workflow.setOutput('artifact-id', await uploadShard(config.uploadArtifact, config.outputDir));
-  const release = await attach(config, manifest, checksumsFile);
+  const release = await publish(config, manifest, checksumsFile);
   await writeSummary(
     withRelease(buildSummary(src, result.built, result.artifacts, result.wall, config), release),
   );
@@ -112,53 +112,30 @@ async function merge(config: Config): Promise<void> {
   log.info(
     `Merged ${shards.length} shard(s): ${manifest.artifacts.length} artifacts, every file checked against its shard's manifest`,
   );
-  const release = await attach(config, manifest, checksumsFile);
+  const release = await publish(config, manifest, checksumsFile);
   await writeSummary(withRelease(mergeSummary(manifest, shards, config.workspace), release));
 }
 
-/** `release`: the archives and the checksums file attached to the tag's GitHub Release, then published. */
-async function attach(
-  config: Config,
-  manifest: Manifest,
-  checksumsFile: string | undefined,
-): Promise<AttachResult | undefined> {
-  if (!config.release) return undefined;
-  const files = [
-    ...manifest.artifacts.map((a) => join(config.outputDir, a.path)),
-    ...(checksumsFile ? [checksumsFile] : []),
-  ];
-  const r = await log.group(`Attach ${files.length} assets to the release ${config.release}`, () =>
-    attachAssets(config.githubToken, config.release!, files, {
-      commit: manifest.commit,
-      prerelease: manifest.version.includes('-'),
-    }),
+/**
+ * After the output is written: `sign` (the checksums file, or every file) and `release` (everything
+ * attached to the tag's GitHub Release, then published).
+ */
+async function publish(config: Config, manifest: Manifest, checksumsFile: string | undefined) {
+  const r = await publishFiles(
+    config.outputDir,
+    manifest.artifacts.map((a) => a.path),
+    checksumsFile && basename(checksumsFile),
+    { ...config, commit: manifest.commit, prerelease: manifest.version.includes('-') },
   );
-  workflow.setOutput('release-url', r.url);
-  workflow.setOutput('release-assets', JSON.stringify(r.assets));
-  return r;
+  if (r.signatures.length) workflow.setOutput('signatures', JSON.stringify(r.signatures));
+  if (r.release) {
+    workflow.setOutput('release-url', r.release.url);
+    workflow.setOutput('release-assets', JSON.stringify(r.release.assets));
+  }
+  return r.release;
 }
 
 function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {
-  workflow.setOutput(
-    'sboms',
-    JSON.stringify(
-      manifest.artifacts
-        .filter((a) => a.kind === 'sbom')
-        .map((a) => ({ describes: a.describes, path: join(config.outputDir, a.path), sha256: a.sha256 })),
-    ),
-  );
-  workflow.setOutput(
-    'artifacts',
-    JSON.stringify(
-      releaseFiles(manifest.artifacts).map((a) => ({
-        target: a.target,
-        path: join(config.outputDir, a.path),
-        sha256: a.sha256,
-        size: a.size,
-      })),
-    ),
-  );
-  workflow.setOutput('checksums-file', checksumsFile ?? '');
-  workflow.setOutput('version', manifest.version);
-  workflow.setOutput('manifest', join(config.outputDir, 'manifest.json'));
+  for (const [name, value] of Object.entries(outputsOf(config.outputDir, manifest, checksumsFile)))
+    workflow.setOutput(name, value);
 }
