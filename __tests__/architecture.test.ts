@@ -23,6 +23,7 @@ const FLOOR: Record<string, number> = {
 const ALLOWED_SIDEWAYS = new Set([
   'go->cache',
   'crossbuild->go',
+  'release->go',
   'oci->release',
   'oci->crossbuild',
   'pipeline->host',

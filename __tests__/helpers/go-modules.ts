@@ -34,3 +34,47 @@ export async function moduleProxy(
   }
   return `file://${dir}`;
 }
+
+/**
+ * A Go vulnerability database on disk in the documented layout (go.dev/doc/security/vuln/database:
+ * index/db.json, index/modules.json, index/vulns.json, ID/<id>.json), for govulncheck's -db.
+ */
+export function vulnDb(
+  dir: string,
+  vulns: { id: string; module: string; fixed: string; symbols: string[]; summary: string }[],
+): string {
+  const modified = '2026-11-01T00:00:00Z';
+  mkdirSync(join(dir, 'index'), { recursive: true });
+  mkdirSync(join(dir, 'ID'), { recursive: true });
+  writeFileSync(join(dir, 'index', 'db.json'), JSON.stringify({ modified }));
+  const modules = [...new Set(vulns.map((v) => v.module))].map((path) => ({
+    path,
+    vulns: vulns.filter((v) => v.module === path).map((v) => ({ id: v.id, modified, fixed: v.fixed })),
+  }));
+  writeFileSync(join(dir, 'index', 'modules.json'), JSON.stringify(modules));
+  writeFileSync(
+    join(dir, 'index', 'vulns.json'),
+    JSON.stringify(vulns.map((v) => ({ id: v.id, modified, aliases: [] }))),
+  );
+  for (const v of vulns)
+    writeFileSync(
+      join(dir, 'ID', `${v.id}.json`),
+      JSON.stringify({
+        schema_version: '1.3.1',
+        id: v.id,
+        modified,
+        published: modified,
+        summary: v.summary,
+        details: v.summary,
+        affected: [
+          {
+            package: { name: v.module, ecosystem: 'Go' },
+            ranges: [{ type: 'SEMVER', events: [{ introduced: '0' }, { fixed: v.fixed.replace(/^v/, '') }] }],
+            ecosystem_specific: { imports: [{ path: v.module, symbols: v.symbols }] },
+          },
+        ],
+        database_specific: { url: `https://pkg.go.dev/vuln/${v.id}` },
+      }),
+    );
+  return dir;
+}

@@ -5,6 +5,7 @@ import * as workflow from '../runner/workflow.js';
 import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll } from './build.js';
 import { type ArchiveFormat, type Artifact, archiveBase, packageTarget, sha256 } from './manifest.js';
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
+import { type Reach, type VulnFinding, scanBinaries, vulnGate } from './vulncheck.js';
 import type { OutputFile } from './output.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,8 @@ export interface CrossBuild {
   files: OutputFile[];
   /** Wall time of the builds, ms. */
   wall: number;
+  /** With vulncheck: what govulncheck found (below the gate's level, or the gate failed). */
+  vulnerabilities?: VulnFinding[];
 }
 
 /**
@@ -34,6 +37,8 @@ export async function crossBuild(
     verifyReproducible: boolean;
     /** Write a CycloneDX SBOM beside each archive (from the binaries' build information). */
     sbom: boolean;
+    /** Scan the binaries with govulncheck and fail at or above `failOn` (before anything is written). */
+    vulncheck?: { db: string; failOn: Reach };
     /** Named in the failure message: nothing is written there after a failed build. */
     outputDir: string;
   },
@@ -80,6 +85,14 @@ export async function crossBuild(
           .join('\n')}`,
       );
     if (opts.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
+    const vulnerabilities = opts.vulncheck
+      ? await scanBinaries(
+          built.map((b) => ({ file: b.file, label: `${b.target.name} ${b.name}` })),
+          opts.vulncheck.db,
+        )
+      : undefined;
+    const gate = vulnerabilities && vulnGate(vulnerabilities, opts.vulncheck!.failOn);
+    if (gate) throw gate;
     const packaged = await Promise.all(targets.map((t) => archiving.get(t)!));
     const sboms = opts.sbom
       ? await Promise.all(
@@ -94,6 +107,7 @@ export async function crossBuild(
       artifacts: packaged.flatMap((p, i) => [p.artifact, ...(sboms[i] ? [sboms[i].artifact] : [])]),
       files: packaged.flatMap((p, i) => [...p.files, ...(sboms[i] ? [sboms[i].file] : [])]),
       wall,
+      vulnerabilities,
     };
   } finally {
     rmSync(scratch, { recursive: true, force: true });

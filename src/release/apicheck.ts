@@ -1,6 +1,7 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { goTool } from '../go/tools.js';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
@@ -19,29 +20,15 @@ export interface ApiDiff {
 }
 
 /** apidiff from PATH, or installed once from the Go module proxy into the tool cache. */
-async function apidiffBinary(): Promise<string> {
-  const onPath = await runCommand('apidiff', ['-h'], { check: false }).catch(() => undefined);
-  if (onPath && onPath.code !== 127 && /usage/i.test(onPath.stdout + onPath.stderr)) return 'apidiff';
-  const base = process.env.RUNNER_TOOL_CACHE
-    ? join(process.env.RUNNER_TOOL_CACHE, 'go-ship-tools')
-    : join(homedir(), '.cache', 'go-ship', 'tools');
-  const dir = join(base, 'apidiff', APIDIFF_VERSION);
-  const bin = join(dir, 'apidiff');
-  if (existsSync(bin)) return bin;
-  mkdirSync(dir, { recursive: true });
-  log.info(`Installing ${APIDIFF}@${APIDIFF_VERSION} from the Go module proxy for api-check`);
-  try {
-    await runCommand('go', ['install', `${APIDIFF}@${APIDIFF_VERSION}`], {
-      env: { GOBIN: dir, GOFLAGS: '' },
-      timeoutMs: 10 * 60_000,
-    });
-  } catch (e) {
-    throw new UserError(
-      `api-check needs apidiff, and installing it failed: ${(e as Error).message.split('\n').slice(-3).join(' ')}. Put apidiff on PATH, install Go (setup-go-cross) with access to a module proxy, or set api-check: false.`,
-    );
-  }
-  return bin;
-}
+const apidiffBinary = () =>
+  goTool({
+    pkg: APIDIFF,
+    version: APIDIFF_VERSION,
+    probe: ['-h'],
+    expect: /usage/i,
+    neededFor: 'api-check',
+    fix: 'set api-check: false',
+  });
 
 /** The `- ...` lines of apidiff's "Incompatible changes:" and "Compatible changes:" sections. */
 function parseApiDiff(text: string): ApiDiff {

@@ -1,4 +1,5 @@
 import type { BuildFlags } from '../../crossbuild/build.js';
+import { type Reach, dbUrl } from '../../crossbuild/vulncheck.js';
 import { type ArchiveFormat } from '../../crossbuild/manifest.js';
 import { renderTemplate } from '../../crossbuild/template.js';
 import { inputError } from '../../runner/errors.js';
@@ -42,6 +43,8 @@ export interface Config extends BuildFlags {
   uploadArtifact?: string;
   /** A CycloneDX SBOM beside each archive. */
   sbom: boolean;
+  /** govulncheck on the built binaries: the database and the reach that fails the build. */
+  vulncheck?: { db: string; failOn: Reach };
   /** GoReleaser-style signing of the checksums file (or every file). */
   sign: SignSpec;
   /** The tag whose GitHub Release gets the archives, or undefined. */
@@ -90,6 +93,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     verifyReproducible: inputs.boolean('verify-reproducible'),
     uploadArtifact: artifactName(inputs.optional('upload-artifact'), inputs.optional('shard')),
     sbom: inputs.boolean('sbom'),
+    vulncheck: vulncheckOf(inputs, workspace),
     sign: signSpec(inputs, inputs.optional('shard'), inputs.boolean('checksums')),
     release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
     githubToken: inputs.optional('github-token') ?? '',
@@ -165,4 +169,14 @@ function signSpec(inputs: Inputs, shard: string | undefined, checksums: boolean)
   fillSignTemplate('sign-signature', spec.signature, { artifact: 'x', signature: '' });
   for (const a of spec.args) fillSignTemplate('sign-args', a, { artifact: 'x', signature: 'x.sig' });
   return spec;
+}
+
+/** `vulncheck`: off, or the weakest reach that fails the build; the database as a URL. */
+function vulncheckOf(inputs: Inputs, workspace: string): Config['vulncheck'] {
+  const failOn = inputs.oneOf('vulncheck', ['off', 'symbol', 'package', 'module'] as const) ?? 'off';
+  if (failOn === 'off') return undefined;
+  return {
+    failOn: failOn as Reach,
+    db: dbUrl(inputs.optional('vulncheck-db') ?? 'https://vuln.go.dev', workspace),
+  };
 }

@@ -80,6 +80,7 @@ async function build(config: Config): Promise<void> {
       extras,
       verifyReproducible: config.verifyReproducible,
       sbom: config.sbom,
+      vulncheck: config.vulncheck,
       outputDir,
     },
   );
@@ -93,14 +94,13 @@ async function build(config: Config): Promise<void> {
     targets: targets.map((t) => t.name),
     artifacts: result.artifacts,
   };
+  if (result.vulnerabilities) workflow.setOutput('vulnerabilities', JSON.stringify(result.vulnerabilities));
   const checksumsFile = writeOutput(config.outputDir, manifest, result.files, config.checksums);
   setOutputs(config, manifest, checksumsFile);
   if (config.uploadArtifact)
     workflow.setOutput('artifact-id', await uploadShard(config.uploadArtifact, config.outputDir));
   const release = await publish(config, manifest, checksumsFile);
-  await writeSummary(
-    withRelease(buildSummary(src, result.built, result.artifacts, result.wall, config), release),
-  );
+  await writeSummary(withRelease(buildSummary(src, result, config), release));
 }
 
 async function merge(config: Config): Promise<void> {

@@ -1,5 +1,5 @@
-import type { BuiltBinary } from '../../crossbuild/build.js';
-import { type Artifact, type Manifest, releaseFiles } from '../../crossbuild/manifest.js';
+import type { CrossBuild } from '../../crossbuild/cross-build.js';
+import { type Manifest, releaseFiles } from '../../crossbuild/manifest.js';
 import type { Shard } from '../../crossbuild/merge.js';
 import type { Source } from '../../crossbuild/source.js';
 import type { AttachResult } from '../../release/assets.js';
@@ -17,14 +17,12 @@ export function planSummary(targets: number, shards: { shard: string; targets: s
 
 export function buildSummary(
   src: Source,
-  built: BuiltBinary[],
-  artifacts: Artifact[],
-  wall: number,
-  config: Pick<Config, 'archive' | 'trimpath' | 'strip' | 'cgo'>,
+  { built, artifacts, wall, vulnerabilities }: CrossBuild,
+  config: Pick<Config, 'archive' | 'trimpath' | 'strip' | 'cgo' | 'vulncheck'>,
 ): Summary {
   const sboms = artifacts.filter((a) => a.kind === 'sbom');
   const files = releaseFiles(artifacts);
-  return new Summary()
+  const s = new Summary()
     .heading(
       `build-matrix: ${src.project} ${src.version} (${files.length} targets in ${formatDuration(wall)})`,
     )
@@ -51,6 +49,11 @@ export function buildSummary(
       'MB',
     )
     .list([
+      ...(vulnerabilities
+        ? [
+            `vulncheck: the build fails on \`${config.vulncheck!.failOn}\` or stronger; database ${config.vulncheck!.db}`,
+          ]
+        : []),
       ...(sboms.length
         ? [
             `SBOMs (CycloneDX 1.6 JSON, from each binary's build information): ${sboms.map((a) => mdCode(a.path)).join(', ')}`,
@@ -59,6 +62,19 @@ export function buildSummary(
       `commit ${src.commit.slice(0, 7) || '(not a git checkout)'}, build date ${new Date(src.commitTime * 1000).toISOString()} (the commit time)`,
       `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
     ]);
+  if (vulnerabilities?.length)
+    s.heading(`govulncheck: ${vulnerabilities.length} known vulnerabilities below the gate`, 3).table(
+      ['id', 'module', 'found', 'fixed in', 'reach', 'in'],
+      vulnerabilities.map((v) => [
+        v.id,
+        mdCode(v.module),
+        v.version,
+        v.fixed ?? 'not yet',
+        `${v.reach}${v.symbols.length ? ` (${v.symbols.map(mdCode).join(', ')})` : ''}`,
+        v.binaries.join('<br>'),
+      ]),
+    );
+  return s;
 }
 
 export function mergeSummary(manifest: Manifest, shards: Shard[], workspace: string): Summary {
