@@ -1,6 +1,6 @@
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAction, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -35,7 +35,7 @@ describeWith(
   hasCommand('go', ['version']) && hasCommand('git') && hasCommand('tar'),
   'build-matrix SBOMs',
   () => {
-    test('one CycloneDX 1.6 SBOM per archive: valid by the CycloneDX validator, the modules and build settings of go version -m, in the checksums, identical on a rebuild', async () => {
+    test('one CycloneDX 1.6 SBOM per archive: valid by the CycloneDX validator, the modules and build settings of go version -m, in the checksums (which attest-build-provenance reads), identical on a rebuild', async () => {
       const root = tempDir('sbom');
       const proxy = await moduleProxy(join(root, 'proxy'), [
         {
@@ -84,6 +84,26 @@ describeWith(
       const checksums = readFileSync(r.outputs['checksums-file'], 'utf8');
       expect(checksums).toContain('sbomapp_0.3.0_windows_amd64.zip.sbom.json');
       sh('sha256sum', ['-c', r.outputs['checksums-file'].split('/').pop()!], dist);
+      // The hand-off to GitHub's artifact attestations: actions/attest-build-provenance's
+      // `subject-checksums` (actions/attest src/subject.ts) splits on the runner's EOL ("\n" on Linux),
+      // takes the hex digest before the first space (64 digits: sha256), drops one '*' or ' ' flag, and
+      // keeps the rest as the subject name; at most 1,024 subjects and 512 KiB.
+      const subjects = checksums
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const at = line.indexOf(' ');
+          const rest = line.slice(at + 1);
+          return { digest: line.slice(0, at), name: /^[* ]/.test(rest) ? rest.slice(1) : rest };
+        });
+      const released = readdirSync(dist).filter(
+        (f) => f !== 'manifest.json' && !f.endsWith('_checksums.txt'),
+      );
+      expect(subjects.map((x) => x.name).sort()).toEqual(released.sort());
+      for (const x of subjects)
+        expect(x.digest).toBe(sh('sha256sum', [join(dist, x.name)], dist).split(' ')[0]);
+      expect(subjects.every((x) => /^[0-9a-f]{64}$/.test(x.digest))).toBe(true);
+      expect(checksums).not.toContain('\r');
 
       const text = readFileSync(sboms[0].path, 'utf8');
       expect(await validator.validate(text)).toBeNull();
