@@ -109,6 +109,7 @@ export async function bench(runs: number): Promise<BenchReport> {
       INPUT_TRIMPATH: 'true',
       INPUT_STRIP: 'true',
       INPUT_CHECKSUMS: 'true',
+      INPUT_SBOM: 'true',
       INPUT_ARCHIVE: 'tar.gz',
       INPUT_MODE: 'build',
       INPUT_CGO: 'false',
@@ -177,7 +178,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   const grSeries = gr.bin ? [s.grCold, s.grWarm] : [];
   return {
     title: 'build-matrix: hello-svc for 5 targets',
-    setup: `examples/hello-svc for ${TARGETS.join(', ')}; -trimpath, -s -w, the same -X ldflags, CGO_ENABLED=0, ${cpus().length} CPUs (go-ship and GoReleaser run ${cpus().length} builds at a time). go-ship and GoReleaser (\`release --snapshot --skip=publish\`) also write archives and a checksums file; the loop only builds. Cold: an empty GOCACHE per run; warm: a filled one. ${gr.bin ? '' : `GoReleaser not run: ${gr.why}. `}${n} runs each, median go-ship cold ${(median(s.shipCold.samples) / 1000).toFixed(1)} s.`,
+    setup: `examples/hello-svc for ${TARGETS.join(', ')}; -trimpath, -s -w, the same -X ldflags, CGO_ENABLED=0, ${cpus().length} CPUs (go-ship and GoReleaser run ${cpus().length} builds at a time). go-ship and GoReleaser (\`release --snapshot --skip=publish\`) also write archives and a checksums file, and go-ship a CycloneDX SBOM per archive (\`sbom: true\`, from \`go version -m\`; GoReleaser's SBOMs need syft, which is not installed here, so it writes none); the loop only builds. Cold: an empty GOCACHE per run; warm: a filled one. ${gr.bin ? '' : `GoReleaser not run: ${gr.why}. `}${n} runs each, median go-ship cold ${(median(s.shipCold.samples) / 1000).toFixed(1)} s.`,
     series: [s.shipCold, s.loopCold, s.shipWarm, s.loopWarm, ...grSeries],
     ratios: [
       ['go-ship / sequential loop, cold', s.shipCold.name, s.loopCold.name],
