@@ -1,6 +1,8 @@
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
+import type { BuildFlags } from './build.js';
 import { type Manifest, checksumsText, releaseFiles } from './manifest.js';
+import { provenanceName, provenanceStatement } from './provenance.js';
 import {
   accessSync,
   constants,
@@ -130,4 +132,23 @@ export function outputsOf(
     version: manifest.version,
     manifest: join(dir, 'manifest.json'),
   };
+}
+
+/**
+ * `provenance`: the SLSA provenance statement of the release files (archives and SBOMs) beside them.
+ * Returns its name in `dir`, as a one-element list to add to the files signed and attached.
+ */
+export async function writeProvenance(
+  dir: string,
+  manifest: Manifest,
+  build: BuildFlags & { targets: string[]; workspace: string; startedAt: Date },
+): Promise<string[]> {
+  const name = provenanceName(manifest.project, manifest.version);
+  const data = await provenanceStatement(
+    manifest.artifacts.map((a) => ({ name: a.path, sha256: a.sha256 })),
+    { ...build, targets: manifest.targets, version: manifest.version, commit: manifest.commit },
+    build.startedAt,
+  );
+  writeFileSync(join(dir, name), data);
+  return [name];
 }

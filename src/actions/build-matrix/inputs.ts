@@ -45,6 +45,10 @@ export interface Config extends BuildFlags {
   sbom: boolean;
   /** govulncheck on the built binaries: the database and the reach that fails the build. */
   vulncheck?: { db: string; failOn: Reach };
+  /** An in-toto SLSA provenance statement of the release files. */
+  provenance: boolean;
+  /** When this step started: the provenance's startedOn. */
+  startedAt: Date;
   /** GoReleaser-style signing of the checksums file (or every file). */
   sign: SignSpec;
   /** The tag whose GitHub Release gets the archives, or undefined. */
@@ -95,6 +99,8 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     sbom: inputs.boolean('sbom'),
     vulncheck: vulncheckOf(inputs, workspace),
     sign: signSpec(inputs, inputs.optional('shard'), inputs.boolean('checksums')),
+    provenance: onMergeJob('provenance', inputs.boolean('provenance'), inputs.optional('shard')),
+    startedAt: new Date(),
     release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
     githubToken: inputs.optional('github-token') ?? '',
   };
@@ -179,4 +185,16 @@ function vulncheckOf(inputs: Inputs, workspace: string): Config['vulncheck'] {
     failOn: failOn as Reach,
     db: dbUrl(inputs.optional('vulncheck-db') ?? 'https://vuln.go.dev', workspace),
   };
+}
+
+/** A whole-release file (provenance) is written by the merge job, which has every target's files. */
+function onMergeJob(input: string, on: boolean, shard: string | undefined): boolean {
+  if (on && shard)
+    throw inputError(
+      input,
+      'true',
+      '`false` on a shard',
+      `Set ${input} on the merge job, which has every target's files.`,
+    );
+  return on;
 }

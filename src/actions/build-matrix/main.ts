@@ -2,7 +2,13 @@ import { resolvePackages } from '../../crossbuild/build.js';
 import { crossBuild } from '../../crossbuild/cross-build.js';
 import { type Manifest, planShards } from '../../crossbuild/manifest.js';
 import { findShards, mergeShards, uploadShard } from '../../crossbuild/merge.js';
-import { checkOutputDir, dirtyingWarning, outputsOf, writeOutput } from '../../crossbuild/output.js';
+import {
+  checkOutputDir,
+  dirtyingWarning,
+  outputsOf,
+  writeOutput,
+  writeProvenance,
+} from '../../crossbuild/output.js';
 import { readSource } from '../../crossbuild/source.js';
 import { publishFiles } from '../../release/publish.js';
 import { distList, parseTargets } from '../../go/targets.js';
@@ -121,9 +127,11 @@ async function merge(config: Config): Promise<void> {
  * attached to the tag's GitHub Release, then published).
  */
 async function publish(config: Config, manifest: Manifest, checksumsFile: string | undefined) {
+  const provenance = config.provenance ? await writeProvenance(config.outputDir, manifest, config) : [];
+  if (provenance.length) workflow.setOutput('provenance', join(config.outputDir, provenance[0]));
   const r = await publishFiles(
     config.outputDir,
-    manifest.artifacts.map((a) => a.path),
+    [...manifest.artifacts.map((a) => a.path), ...provenance],
     checksumsFile && basename(checksumsFile),
     { ...config, commit: manifest.commit, prerelease: manifest.version.includes('-') },
   );
