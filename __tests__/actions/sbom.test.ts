@@ -4,8 +4,7 @@ import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAction, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { testRepo } from '../helpers/git.js';
-import { moduleProxy } from '../helpers/go-modules.js';
+import { greetApp } from '../helpers/go-modules.js';
 
 // build-matrix `sbom: true`: a CycloneDX 1.6 SBOM per archive from the binaries' own build
 // information, checked by CycloneDX's own validator (@cyclonedx/cyclonedx-library, the official
@@ -37,33 +36,7 @@ describeWith(
   () => {
     test('one CycloneDX 1.6 SBOM per archive: valid by the CycloneDX validator, the modules and build settings of go version -m, in the checksums (which attest-build-provenance reads), identical on a rebuild', async () => {
       const root = tempDir('sbom');
-      const proxy = await moduleProxy(join(root, 'proxy'), [
-        {
-          path: 'example.com/greet',
-          version: 'v1.4.2',
-          files: { 'greet.go': 'package greet\n\nfunc Hello() string { return "hello" }\n' },
-        },
-      ]);
-      const goEnv = {
-        GOPROXY: proxy,
-        GOSUMDB: 'off',
-        GOFLAGS: '-mod=mod',
-        GOMODCACHE: join(root, 'modcache'),
-      };
-      const app = join(root, 'app');
-      mkdirSync(app, { recursive: true });
-      const { dir } = testRepo(app, {
-        files: {
-          'go.mod': 'module example.com/sbomapp\n\ngo 1.22\n\nrequire example.com/greet v1.4.2\n',
-          'main.go':
-            'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
-          '.gitignore': '/dist/\n',
-        },
-      });
-      sh('go', ['mod', 'tidy'], dir, goEnv);
-      const h1 = /example\.com\/greet v1\.4\.2 (h1:\S+)/.exec(readFileSync(join(dir, 'go.sum'), 'utf8'))![1];
-      sh('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'add', '-A'], dir);
-      sh('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-qm', 'feat: app'], dir);
+      const { dir, env: goEnv, h1 } = await greetApp(root, 'sbomapp');
 
       const build = () =>
         runAction('build-matrix', {

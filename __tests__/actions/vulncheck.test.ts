@@ -1,10 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { runAction, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { testRepo } from '../helpers/git.js';
-import { moduleProxy, vulnDb } from '../helpers/go-modules.js';
+import { greetApp, vulnDb } from '../helpers/go-modules.js';
 import { goTool } from '../helpers/go-tools.js';
 
 // build-matrix `vulncheck`: the real govulncheck (from the Go module proxy) on the built binaries,
@@ -17,35 +15,7 @@ describeWith(
   () => {
     test('a vulnerable function in the binary fails the build naming the ID, module and fixed version; below the gate it passes and is reported; without the entry it passes', async () => {
       const root = tempDir('vulncheck');
-      const proxy = await moduleProxy(join(root, 'proxy'), [
-        {
-          path: 'example.com/greet',
-          version: 'v1.4.2',
-          files: {
-            'greet.go':
-              'package greet\n\nfunc Hello() string { return "hello" }\n\nfunc Bye() string { return "bye" }\n',
-          },
-        },
-      ]);
-      const goEnv = {
-        GOPROXY: proxy,
-        GOSUMDB: 'off',
-        GOFLAGS: '-mod=mod',
-        GOMODCACHE: join(root, 'modcache'),
-      };
-      const app = join(root, 'app');
-      mkdirSync(app, { recursive: true });
-      const { dir, git } = testRepo(app, {
-        files: {
-          'go.mod': 'module example.com/vulnapp\n\ngo 1.22\n\nrequire example.com/greet v1.4.2\n',
-          'main.go':
-            'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
-          '.gitignore': '/dist/\n',
-        },
-      });
-      execFileSync('go', ['mod', 'tidy'], { cwd: dir, env: { ...process.env, ...goEnv } });
-      git('add', '-A');
-      git('commit', '-qm', 'feat: app');
+      const { dir, env: goEnv } = await greetApp(root, 'vulnapp');
       const db = vulnDb(join(root, 'db'), [
         {
           id: 'GO-2026-9001',

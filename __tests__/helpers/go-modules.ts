@@ -1,6 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zip } from '../../src/archive/archive.js';
+import { testRepo } from './git.js';
 
 /**
  * A GOPROXY on disk (`file://` URL) serving modules the test writes, in the layout the go command
@@ -77,4 +79,39 @@ export function vulnDb(
       }),
     );
   return dir;
+}
+
+/**
+ * A committed app (`example.com/<name>`, main calls greet.Hello) that requires the fixture module
+ * example.com/greet v1.4.2 (Hello and Bye) from a file GOPROXY: go.sum written by `go mod tidy`.
+ * `env` is what every go command (and build-matrix) needs to resolve it with no network.
+ */
+export async function greetApp(
+  root: string,
+  name: string,
+): Promise<{ dir: string; git: (...args: string[]) => string; env: Record<string, string>; h1: string }> {
+  const proxy = await moduleProxy(join(root, 'proxy'), [
+    {
+      path: 'example.com/greet',
+      version: 'v1.4.2',
+      files: {
+        'greet.go':
+          'package greet\n\nfunc Hello() string { return "hello" }\n\nfunc Bye() string { return "bye" }\n',
+      },
+    },
+  ]);
+  const env = { GOPROXY: proxy, GOSUMDB: 'off', GOFLAGS: '-mod=mod', GOMODCACHE: join(root, 'modcache') };
+  const { dir, git } = testRepo(join(root, name), {
+    files: {
+      'go.mod': `module example.com/${name}\n\ngo 1.22\n\nrequire example.com/greet v1.4.2\n`,
+      'main.go':
+        'package main\n\nimport (\n\t"fmt"\n\n\t"example.com/greet"\n)\n\nfunc main() { fmt.Println(greet.Hello()) }\n',
+      '.gitignore': '/dist/\n',
+    },
+  });
+  execFileSync('go', ['mod', 'tidy'], { cwd: dir, env: { ...process.env, ...env } });
+  git('add', '-A');
+  git('commit', '-qm', 'feat: app');
+  const h1 = /example\.com\/greet v1\.4\.2 (h1:\S+)/.exec(readFileSync(join(dir, 'go.sum'), 'utf8'))![1];
+  return { dir, git, env, h1 };
 }
