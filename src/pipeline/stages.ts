@@ -96,8 +96,15 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   },
   tag: {
     events: PUSH,
+    // A Release asked for in .go-ship.yml is made as a draft: the build stage attaches the archives
+    // and publishes it, so it is never public without them.
     run: async (ctx) =>
-      asStep(await ctx.action('semver-tag', { 'github-token': ctx.secrets.githubToken ?? '' })),
+      asStep(
+        await ctx.action('semver-tag', {
+          'github-token': ctx.secrets.githubToken ?? '',
+          ...(releasing(ctx) ? { 'create-release': 'draft' } : {}),
+        }),
+      ),
     describe: (o) => (o.tag ? `${o.tag}${o.created === 'true' ? ' created' : ''}` : 'no release'),
   },
   build: {
@@ -108,7 +115,10 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
       const mains = ctx.config['build-matrix']?.packages ? [] : await mainPackages(ctx.workspace);
       const packages = mains.length && !mains.includes('.') ? mains.join('\n') : '';
       if (packages) ctx.line(`main packages: ${mains.join(', ')}`);
-      return asStep(await ctx.action('build-matrix', { version: ctx.version, packages }));
+      const tag = ctx.outputsOf('tag');
+      const release: Record<string, string> =
+        releasing(ctx) && tag.tag ? { release: tag.tag, 'github-token': ctx.secrets.githubToken ?? '' } : {};
+      return asStep(await ctx.action('build-matrix', { version: ctx.version, packages, ...release }));
     },
     describe: (o) =>
       `${(JSON.parse(o.artifacts || '[]') as unknown[]).length} archives, ${o['checksums-file']?.split('/').pop() ?? ''}`,
@@ -146,3 +156,9 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
     describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
   },
 };
+
+/** `.go-ship.yml` asks semver-tag for a GitHub Release (`create-release: true` or `draft`). */
+function releasing(ctx: StageContext): boolean {
+  const wanted = String(ctx.config['semver-tag']?.['create-release'] ?? 'false');
+  return wanted === 'true' || wanted === 'draft';
+}
