@@ -18,12 +18,13 @@ test('binaries are named as go build names them, skipping a /vN suffix', () => {
   expect(binaryNameOf('example.com/tool/cmd/v2ray')).toBe('v2ray');
 });
 
-test('templates: fields are substituted, `{{ .Field }}` spacing allowed, unknown fields refused', () => {
+test('templates: fields are substituted, `{{ .Field }}` spacing allowed, unknown fields and functions refused by name', () => {
   const f = { Version: '1.0.0', Commit: 'abc' };
   expect(renderTemplate('ldflags', '-X v={{.Version}} -X c={{ .Commit }}', f)).toBe('-X v=1.0.0 -X c=abc');
-  expect(() => renderTemplate('ldflags', '{{.Date}}', f)).toThrow('`{{.Date}}` is not one of them');
+  expect(() => renderTemplate('ldflags', '{{.Dat}}', f)).toThrow('`.Dat` is not a template field');
+  expect(() => renderTemplate('ldflags', '{{.Dat}}', f)).toThrow('fields `.Version`, `.Commit`');
   expect(() => renderTemplate('ldflags', '{{ .Version | lower }}', f)).toThrow(
-    'is not a plain field reference',
+    '`lower` is not a function go-ship knows',
   );
 });
 
