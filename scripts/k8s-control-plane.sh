@@ -61,7 +61,9 @@ if [ ! -x "$bin/kube-apiserver" ] || [ ! -x "$bin/kube-controller-manager" ] || 
   log "building kube-apiserver, kube-controller-manager, kube-scheduler $k8s_version (staging modules $minor); this takes a while once"
   heartbeat kube-apiserver &
   hb=$!
-  trap 'kill $hb 2>/dev/null' EXIT
+  # || true: the heartbeat is already gone when the build ends, and under set -e a failing EXIT trap
+  # turns the script's exit 0 into 1 (every first run on a new machine failed here).
+  trap 'kill $hb 2>/dev/null || true' EXIT
   gomod="$(cd "$src" && go mod download -json "k8s.io/kubernetes@v$k8s_version" | sed -n 's/.*"GoMod": "\(.*\)",/\1/p')"
   {
     printf 'module go-ship.local/k8s-control-plane\n\ngo 1.24.0\n\nrequire k8s.io/kubernetes v%s\n\nreplace (\n' "$k8s_version"
