@@ -394,7 +394,7 @@ describeWith(
       [
         ['ldflags=-X main.version={{.Versoin}}'],
         'Input `ldflags` got `-X main.version={{.Versoin}}`',
-        '`{{.Versoin}}` is not one of them',
+        '`.Versoin` is not a template field',
       ],
       [
         ['packages=./lib'],

@@ -1,5 +1,8 @@
+import { spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import { crc32, deflateRaw, gunzipSync, gzip } from 'node:zlib';
+import { UserError } from '../runner/errors.js';
 
 // zlib's threadpool versions: several targets compress at once, beside the Go builds.
 const gzipAsync = promisify(gzip);
@@ -41,6 +44,39 @@ export function tar(entries: ArchiveEntry[], mtime: number): Buffer {
 /** gzip without a time or name in its header, at zlib's default level (level 9 takes 3x longer for 0.3% on Go binaries). */
 export function gzipBytes(data: Buffer): Promise<Buffer> {
   return gzipAsync(data, { level: 6 });
+}
+
+/**
+ * A tar compressed with xz or zstd (GoReleaser's tar.xz / tar.zst archives). zstd is Node's own zlib
+ * (Node 22.15 and later, which runs actions); xz, which Node lacks, is the `xz` program every Linux
+ * and macOS runner image has, run single-threaded so the bytes depend only on the input.
+ */
+export async function compressTar(data: Buffer, codec: 'xz' | 'zstd'): Promise<Buffer> {
+  const zstd = (zlib as { zstdCompress?: typeof zlib.gzip }).zstdCompress;
+  if (codec === 'zstd' && zstd) return promisify(zstd)(data);
+  const [program, args] = codec === 'xz' ? ['xz', ['-6', '-T1', '-c']] : ['zstd', ['-3', '-q', '-c']];
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => (err += b));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        e.code === 'ENOENT'
+          ? new UserError(
+              `A tar.${codec === 'xz' ? 'xz' : 'zst'} archive needs the \`${program}\` program, which is not on PATH. Install it (Debian/Ubuntu: apt-get install ${codec === 'xz' ? 'xz-utils' : 'zstd'}; macOS: brew install ${program}) or choose tar.gz.`,
+            )
+          : e,
+      ),
+    );
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(Buffer.concat(out))
+        : reject(new Error(`${program} exited ${code}: ${err.trim()}`)),
+    );
+    child.stdin.end(data);
+  });
 }
 
 function sorted(entries: ArchiveEntry[]): ArchiveEntry[] {

@@ -4,7 +4,7 @@ import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
 import { sha256 } from './manifest.js';
-import { renderTemplate } from './template.js';
+import { DEFAULT_VARIANTS, renderTemplate, type TemplateFields } from './template.js';
 
 export interface MainPackage {
   /** As given (`./cmd/tool`), and as Go names it (`example.com/m/cmd/tool`). */
@@ -21,6 +21,8 @@ export interface BuildFlags {
   cgo: boolean;
   trimpath: boolean;
   strip: boolean;
+  /** Other `go build` flags, as they are (a GoReleaser config's `flags`: -mod=readonly, -buildvcs=false). */
+  flags?: string[];
 }
 
 /** What every build of one run shares: the source, the flags and the version stamped into binaries. */
@@ -33,6 +35,10 @@ export interface BuildSpec extends BuildFlags {
   shortCommit: string;
   /** The commit time: build date in ldflags and mtime in archives, so rebuilds are identical. */
   commitTime: number;
+  /** For templates: `.ProjectName`, `.Tag`, `.IsSnapshot`. */
+  project?: string;
+  tag?: string;
+  snapshot?: boolean;
 }
 
 export interface BuiltBinary {
@@ -126,17 +132,50 @@ export async function mainPackages(dir: string): Promise<string[]> {
     .map((rel) => (rel ? `./${rel}` : '.'));
 }
 
-function templateFields(spec: BuildSpec, target?: Target): Record<string, string> {
+/**
+ * GoReleaser's template fields (internal/tmpl) for a build or an archive of `target`. `.Date` and
+ * `.Timestamp` are the commit's, not the clock's: the same commit builds the same bytes anywhere.
+ * `.Target` keeps go-ship's `os/arch` spelling.
+ */
+export function templateFields(spec: BuildSpec, target?: Target): TemplateFields {
+  const date = new Date(spec.commitTime * 1000).toISOString().replace('.000Z', 'Z');
+  const [, major = '0', minor = '0', patch = '0', pre = ''] =
+    /^(\d+)\.(\d+)\.(\d+)(?:-([^+]*))?/.exec(spec.version) ?? [];
+  const variant = target ? (target.variant ?? DEFAULT_VARIANTS[target.goarch] ?? '') : '';
+  const of = (...arches: string[]) => (target && arches.includes(target.goarch) ? variant : '');
   return {
+    ProjectName: spec.project ?? '',
     Version: spec.version,
+    RawVersion: `${major}.${minor}.${patch}`,
+    Tag: spec.tag || 'v0.0.0',
     Commit: spec.commit,
+    FullCommit: spec.commit,
     ShortCommit: spec.shortCommit,
-    CommitDate: new Date(spec.commitTime * 1000).toISOString().replace('.000Z', 'Z'),
+    CommitDate: date,
+    CommitTimestamp: spec.commitTime,
+    Date: date,
+    Timestamp: spec.commitTime,
+    Major: Number(major),
+    Minor: Number(minor),
+    Patch: Number(patch),
+    Prerelease: pre,
+    IsSnapshot: spec.snapshot ?? false,
+    Env: envFields({ ...process.env, ...spec.env }),
     Target: target?.name ?? '',
     Os: target?.goos ?? '',
     Arch: target?.goarch ?? '',
+    Amd64: of('amd64'),
+    I386: of('386'),
+    Arm: of('arm'),
+    Arm64: of('arm64'),
+    Mips: of('mips', 'mipsle', 'mips64', 'mips64le'),
+    Ppc64: of('ppc64', 'ppc64le'),
+    Riscv64: of('riscv64'),
   };
 }
+
+const envFields = (env: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 
 /** The `go build` arguments and environment of one binary; no shell, ldflags is one argument. */
 function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: string) {
@@ -153,6 +192,7 @@ function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: s
     ...(spec.trimpath ? ['-trimpath'] : []),
     ...(spec.tags.length ? ['-tags', spec.tags.join(',')] : []),
     ...(ldflags ? ['-ldflags', ldflags] : []),
+    ...(spec.flags ?? []).map((f) => renderTemplate('flags', f, templateFields(spec, target))),
     pkg.importPath,
   ];
   const env = { ...spec.env, ...target.env, CGO_ENABLED: spec.cgo ? '1' : '0' };

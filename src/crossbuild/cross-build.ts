@@ -3,7 +3,7 @@ import { UserError } from '../runner/errors.js';
 import { formatBytes, formatDuration, log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
 import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll } from './build.js';
-import { type ArchiveFormat, type Artifact, archiveBase, packageTarget, sha256 } from './manifest.js';
+import { type ArchiveNaming, type Artifact, packageTarget, sha256 } from './manifest.js';
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
 import { type Reach, type VulnFinding, scanBinaries, vulnGate } from './vulncheck.js';
 import type { OutputFile } from './output.js';
@@ -31,7 +31,7 @@ export async function crossBuild(
   targets: Target[],
   opts: {
     parallelism: number;
-    archive: ArchiveFormat;
+    archive: ArchiveNaming;
     project: string;
     extras: OutputFile[];
     verifyReproducible: boolean;
@@ -69,7 +69,6 @@ export async function crossBuild(
           bins.sort((a, b) => a.name.localeCompare(b.name)),
           opts.extras,
           opts.archive,
-          archiveBase(opts.project, spec.version, r.target),
           spec.commitTime,
         );
         p.catch(() => {}); // awaited below; a failed build discards it

@@ -3,10 +3,40 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
-import { tarGz, zip, type ArchiveEntry } from '../archive/archive.js';
+import { compressTar, gzipBytes, tar, zip, type ArchiveEntry } from '../archive/archive.js';
 import type { BuiltBinary } from './build.js';
 
-export type ArchiveFormat = 'tar.gz' | 'zip' | 'none';
+/** GoReleaser's archive formats (its `binary` is go-ship's `none`: the bare binary). */
+export const ARCHIVE_FORMATS = [
+  'tar.gz',
+  'tgz',
+  'tar.xz',
+  'txz',
+  'tar.zst',
+  'tzst',
+  'tar',
+  'zip',
+  'none',
+] as const;
+export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+
+/** Which format each target is archived in and the archive's name without its extension. */
+export interface ArchiveNaming {
+  format(target: Target): ArchiveFormat;
+  /** `binary` is the one binary's name (without .exe), for bare binaries. */
+  base(target: Target, binary: string): string;
+}
+
+/**
+ * go-ship's own naming: `archive` for every target but windows, which gets zip (what Windows opens);
+ * GoReleaser's default name; bare binaries as binary_os_arch.
+ */
+export function defaultNaming(format: ArchiveFormat, project: string, version: string): ArchiveNaming {
+  return {
+    format: (t) => (format !== 'none' && t.goos === 'windows' ? 'zip' : format),
+    base: (t, binary) => (format === 'none' ? `${binary}_${t.id}` : archiveBase(project, version, t)),
+  };
+}
 
 /** One file go-ship produced, as the `artifacts` output and the manifest list it. */
 export interface Artifact {
@@ -42,28 +72,28 @@ export function archiveBase(project: string, version: string, target: Target): s
 }
 
 /**
- * The archives of one target: its binaries plus the extra files, tar.gz (zip for windows), written
- * in memory with fixed modes and times (see archive.ts). Returns the files to write.
+ * The archive of one target: its binaries plus the extra files, written in memory with fixed modes
+ * and times (see archive.ts). Returns the files to write.
  */
 export async function packageTarget(
   binaries: BuiltBinary[],
   extras: { name: string; data: Buffer }[],
-  format: ArchiveFormat,
-  base: string,
+  naming: ArchiveNaming,
   mtime: number,
 ): Promise<{ artifact: Artifact; files: { name: string; data: Buffer }[] }> {
   const target = binaries[0].target;
+  const format = naming.format(target);
+  const base = naming.base(target, binaries[0].name.replace(/\.exe$/, ''));
   const bins = binaries.map((b) => ({ name: b.name, sha256: b.sha256, size: b.size }));
   if (format === 'none') {
-    // Bare binaries get the target in their name so targets do not collide in one directory.
-    const files = binaries.map((b) => ({
-      name: `${b.name.replace(/\.exe$/, '')}_${target.id}${target.goos === 'windows' ? '.exe' : ''}`,
-      data: readFileSync(b.file),
-    }));
-    if (files.length !== 1)
+    if (binaries.length !== 1)
       throw new UserError(
-        'Input `archive` is `none`, which writes one bare binary per target; build one package, or use tar.gz.',
+        'The archive format is `none` (GoReleaser: `binary`), which writes one bare binary per target; build one package, or use tar.gz.',
       );
+    // Bare binaries get the target in their name so targets do not collide in one directory.
+    const files = [
+      { name: `${base}${target.goos === 'windows' ? '.exe' : ''}`, data: readFileSync(binaries[0].file) },
+    ];
     return {
       artifact: {
         target: target.name,
@@ -80,9 +110,8 @@ export async function packageTarget(
     ...binaries.map((b) => ({ name: b.name, data: readFileSync(b.file), executable: true })),
     ...extras.map((e) => ({ ...e, executable: false })),
   ];
-  const ext = format === 'zip' || target.goos === 'windows' ? 'zip' : 'tar.gz';
-  const data = ext === 'zip' ? await zip(entries, mtime) : await tarGz(entries, mtime);
-  const name = `${base}.${ext}`;
+  const data = await archiveBytes(format, entries, mtime);
+  const name = `${base}.${format}`;
   return {
     artifact: {
       target: target.name,
@@ -96,11 +125,39 @@ export async function packageTarget(
   };
 }
 
-/** `sha256sum` format, sorted by file name: `sha256sum -c` checks it. */
-export function checksumsText(artifacts: Artifact[]): string {
+async function archiveBytes(format: Exclude<ArchiveFormat, 'none'>, entries: ArchiveEntry[], mtime: number) {
+  if (format === 'zip') return zip(entries, mtime);
+  const plain = tar(entries, mtime);
+  if (format === 'tar') return plain;
+  if (format === 'tar.gz' || format === 'tgz') return gzipBytes(plain);
+  return compressTar(plain, format === 'tar.xz' || format === 'txz' ? 'xz' : 'zstd');
+}
+
+/** The checksums file: its name and the algorithm of its digests (GoReleaser's `checksum`). */
+export interface ChecksumSpec {
+  name: string;
+  /** A node:crypto hash name. */
+  algorithm: string;
+}
+
+/**
+ * `sha256sum` format (`sha512sum` & co. for other algorithms), sorted by file name: `sha256sum -c`
+ * checks it. `bytes` gives the files' contents when the algorithm is not the manifest's sha256.
+ */
+export function checksumsText(
+  artifacts: Artifact[],
+  algorithm = 'sha256',
+  bytes?: Map<string, Buffer>,
+): string {
+  const digest = (a: Artifact) => {
+    if (algorithm === 'sha256') return a.sha256;
+    const data = bytes?.get(a.path);
+    if (!data) throw new Error(`checksums: no bytes for ${a.path}`);
+    return createHash(algorithm).update(data).digest('hex');
+  };
   return [...artifacts]
     .sort((a, b) => (a.path < b.path ? -1 : 1))
-    .map((a) => `${a.sha256}  ${a.path}\n`)
+    .map((a) => `${digest(a)}  ${a.path}\n`)
     .join('');
 }
 

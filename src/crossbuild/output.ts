@@ -1,7 +1,7 @@
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
 import type { BuildFlags } from './build.js';
-import { type Manifest, checksumsText, releaseFiles } from './manifest.js';
+import { type ChecksumSpec, type Manifest, checksumsText, releaseFiles } from './manifest.js';
 import { provenanceName, provenanceStatement } from './provenance.js';
 import {
   accessSync,
@@ -52,9 +52,11 @@ export function checkOutputDir(dir: string, readsFrom: string[] = []): void {
   }
 }
 
-/** The checksums file's name, as GoReleaser's default `{{ .ProjectName }}_{{ .Version }}_checksums.txt`. */
-export const checksumsName = (m: Pick<Manifest, 'project' | 'version'>) =>
-  `${m.project}_${m.version}_checksums.txt`;
+/** GoReleaser's default checksums file: `{{ .ProjectName }}_{{ .Version }}_checksums.txt`, sha256. */
+export const defaultChecksums = (m: Pick<Manifest, 'project' | 'version'>): ChecksumSpec => ({
+  name: `${m.project}_${m.version}_checksums.txt`,
+  algorithm: 'sha256',
+});
 
 /**
  * Replaces the output directory's contents in one go: files, checksums (when asked), manifest.
@@ -64,7 +66,7 @@ export function writeOutput(
   dir: string,
   manifest: Manifest,
   files: OutputFile[],
-  checksums: boolean,
+  checksums: ChecksumSpec | false,
 ): string | undefined {
   try {
     rmSync(dir, { recursive: true, force: true });
@@ -75,8 +77,9 @@ export function writeOutput(
       writeFileSync(join(dir, f.name), f.data, { mode: executable.has(f.name) ? 0o755 : 0o644 });
     let checksumsFile: string | undefined;
     if (checksums) {
-      checksumsFile = join(dir, checksumsName(manifest));
-      writeFileSync(checksumsFile, checksumsText(manifest.artifacts));
+      checksumsFile = join(dir, checksums.name);
+      const bytes = new Map(files.map((f) => [f.name, f.data]));
+      writeFileSync(checksumsFile, checksumsText(manifest.artifacts, checksums.algorithm, bytes));
     }
     writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     return checksumsFile;

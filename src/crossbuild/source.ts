@@ -9,6 +9,10 @@ export interface Source {
   shortCommit?: string;
   commitTime: number;
   project: string;
+  /** The newest tag HEAD descends from (`git describe --tags --abbrev=0`), '' without one. */
+  tag: string;
+  /** HEAD is not exactly at a version tag: GoReleaser calls such a build a snapshot. */
+  snapshot: boolean;
 }
 
 /**
@@ -24,12 +28,12 @@ export async function readSource(
   const [commit = '', shortCommit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
   const epoch = process.env.SOURCE_DATE_EPOCH;
   const commitTime = epoch && /^\d+$/.test(epoch) ? Number(epoch) : Number(time || 0);
-  let version = given.version;
-  if (!version) {
-    const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
-    const text = d.code === 0 ? d.stdout.trim() : '';
-    version = /^v\d/.test(text) ? text.slice(1) : `0.0.0-${text || 'dev'}`;
-  }
+  const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
+  const described = d.code === 0 ? d.stdout.trim() : '';
+  const last = await git(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*']);
+  const tag = last.code === 0 ? last.stdout.trim() : '';
+  const version =
+    given.version ?? (/^v\d/.test(described) ? described.slice(1) : `0.0.0-${described || 'dev'}`);
   let project = given.project;
   if (!project) {
     const m = await runCommand('go', ['list', '-m'], { cwd: dir, check: false });
@@ -41,5 +45,5 @@ export async function readSource(
         .filter((p) => !/^v[2-9]\d*$/.test(p))
         .at(-1) ?? 'project';
   }
-  return { version, commit, shortCommit, commitTime, project };
+  return { version, commit, shortCommit, commitTime, project, tag, snapshot: !tag || described !== tag };
 }

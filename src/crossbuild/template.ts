@@ -8,6 +8,20 @@ import { inputError } from '../runner/errors.js';
  * empty string baked into every binary (GoReleaser runs Go's templates with missingkey=error too).
  * __tests__/crossbuild/template.test.ts renders the same templates with Go's text/template.
  */
+/** GoReleaser's default variant of each GOARCH that has one (what a target without a variant builds). */
+export const DEFAULT_VARIANTS: Record<string, string> = {
+  amd64: 'v1',
+  '386': 'sse2',
+  arm: '6',
+  arm64: 'v8.0',
+  mips: 'hardfloat',
+  mipsle: 'hardfloat',
+  mips64: 'hardfloat',
+  mips64le: 'hardfloat',
+  ppc64: 'power8',
+  ppc64le: 'power8',
+  riscv64: 'rva20u64',
+};
 export type TemplateValue = string | number | boolean | { [key: string]: string };
 export type TemplateFields = Record<string, TemplateValue>;
 

@@ -171,3 +171,41 @@ function quoteForDisplay(arg: string): string {
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
 }
+
+/**
+ * Splits a command line into arguments the way GoReleaser's hooks are split (go-shellwords, with
+ * no variable or backtick expansion): blanks separate, quotes group, a backslash escapes. The
+ * result is run as an argument array; no shell sees it.
+ */
+export function splitCommandLine(line: string): string[] {
+  const args: string[] = [];
+  let cur = '';
+  let inArg = false;
+  let quote: '"' | "'" | '' = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quote === "'") {
+      if (c === "'") quote = '';
+      else cur += c;
+    } else if (c === '\\' && i + 1 < line.length && (quote !== '"' || '"\\$`'.includes(line[i + 1]))) {
+      cur += line[++i];
+      inArg = true;
+    } else if (quote === '"') {
+      if (c === '"') quote = '';
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inArg = true;
+    } else if (/\s/.test(c)) {
+      if (inArg) args.push(cur);
+      cur = '';
+      inArg = false;
+    } else {
+      cur += c;
+      inArg = true;
+    }
+  }
+  if (quote) throw new UserError(`\`${line}\` has an unclosed ${quote} quote.`);
+  if (inArg) args.push(cur);
+  return args;
+}

@@ -1,6 +1,8 @@
-import type { BuildFlags } from '../../crossbuild/build.js';
+import { type BuildFlags, templateFields } from '../../crossbuild/build.js';
+import { type GoReleaserSettings, readGoReleaserConfig } from '../../crossbuild/goreleaser.js';
 import { type Reach, dbUrl } from '../../crossbuild/vulncheck.js';
 import { type ArchiveFormat } from '../../crossbuild/manifest.js';
+import { existsSync } from 'node:fs';
 import { renderTemplate } from '../../crossbuild/template.js';
 import { inputError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
@@ -54,23 +56,18 @@ export interface Config extends BuildFlags {
   /** The tag whose GitHub Release gets the archives, or undefined. */
   release?: string;
   githubToken: string;
+  /** `goreleaser-config`: the file's builds, archives, checksum, hooks and snapshot settings. */
+  goreleaser?: GoReleaserSettings;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
   const targets = inputs.list('targets');
   const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
+  const buildEnv = inputs.keyValues('env');
   // Fails early on an unknown template field, before anything is built.
-  renderTemplate('ldflags', ldflags, {
-    Version: '',
-    Commit: '',
-    ShortCommit: '',
-    CommitDate: '',
-    Target: '',
-    Os: '',
-    Arch: '',
-  });
-  return {
+  renderTemplate('ldflags', ldflags, templateFields({ ...TEMPLATE_CHECK, env: buildEnv }));
+  const config: Config = {
     mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const) ?? 'build',
     workspace,
     targets: targets.length ? targets : DEFAULT_TARGETS,
@@ -78,12 +75,12 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     binaryName: inputs.optional('binary-name'),
     ldflags,
     tags: inputs.list('tags'),
-    env: inputs.keyValues('env'),
+    env: buildEnv,
     cgo: inputs.boolean('cgo'),
     trimpath: inputs.boolean('trimpath'),
     strip: inputs.boolean('strip'),
     version: inputs.optional('version')?.replace(/^v(?=\d)/, ''),
-    archive: inputs.oneOf('archive', ['tar.gz', 'zip', 'none'] as const) ?? 'tar.gz',
+    archive: inputs.oneOf('archive', ['tar.gz', 'tar.xz', 'tar.zst', 'zip', 'none'] as const) ?? 'tar.gz',
     extraFiles: inputs.lines('extra-files'),
     checksums: inputs.boolean('checksums'),
     parallelism: inputs.int('parallelism', { min: 1, max: 64 }) ?? availableParallelism(),
@@ -103,6 +100,70 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     startedAt: new Date(),
     release: releaseTag(inputs.optional('release'), inputs.optional('shard'), env.GITHUB_REF),
     githubToken: inputs.optional('github-token') ?? '',
+  };
+  const file = inputs.optional('goreleaser-config');
+  return file ? withGoReleaser(config, inputs, file) : config;
+}
+
+/** A build spec with every template field set, to check ldflags before anything runs. */
+const TEMPLATE_CHECK = {
+  dir: '',
+  packages: [],
+  ldflags: '',
+  tags: [],
+  env: {},
+  cgo: false,
+  trimpath: false,
+  strip: false,
+  version: '0.0.0',
+  commit: '',
+  shortCommit: '',
+  commitTime: 0,
+};
+
+/** Inputs a GoReleaser config replaces; setting one beside it would leave two answers to one question. */
+const FROM_GORELEASER = ['targets', 'binary-name', 'ldflags', 'tags', 'env', 'extra-files', 'project-name'];
+
+/**
+ * `goreleaser-config`: the file decides what is built and how it is named (its builds, archives and
+ * checksum); inputs with action.yml defaults (archive, trimpath, strip, cgo, checksums, packages)
+ * give way to it, and an input the user set beside it is refused by name.
+ */
+function withGoReleaser(config: Config, inputs: Inputs, file: string): Config {
+  const path = resolve(config.workspace, file);
+  if (!existsSync(path))
+    throw inputError(
+      'goreleaser-config',
+      file,
+      'a GoReleaser configuration file, relative to working-directory (e.g. .goreleaser.yaml)',
+      `There is no ${path}.`,
+    );
+  const both = FROM_GORELEASER.filter((name) => inputs.optional(name) !== undefined);
+  if (both.length)
+    throw inputError(
+      'goreleaser-config',
+      file,
+      `a file that alone says what to build, without ${FROM_GORELEASER.map((n) => `\`${n}\``).join(', ')}`,
+      `${both.map((n) => `\`${n}\``).join(', ')} ${both.length > 1 ? 'are' : 'is'} set too; set ${both.length > 1 ? 'them' : 'it'} in ${file} instead, or remove goreleaser-config.`,
+    );
+  const gr = readGoReleaserConfig(path, file);
+  renderTemplate(`${file} ldflags`, gr.ldflags, templateFields({ ...TEMPLATE_CHECK, env: gr.env }));
+  return {
+    ...config,
+    goreleaser: gr,
+    targets: gr.targets,
+    packages: gr.builds.map((b) => b.main),
+    ldflags: gr.ldflags,
+    flags: gr.flags,
+    tags: gr.tags,
+    env: gr.env,
+    cgo: gr.cgo,
+    trimpath: gr.trimpath,
+    strip: false,
+    archive: gr.archive.format,
+    extraFiles: gr.archive.files,
+    checksums: !gr.checksum.disable,
+    projectName: gr.projectName,
   };
 }
 

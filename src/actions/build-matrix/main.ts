@@ -1,9 +1,17 @@
-import { resolvePackages } from '../../crossbuild/build.js';
+import { type BuildSpec, resolvePackages } from '../../crossbuild/build.js';
+import {
+  goreleaserBuild,
+  goreleaserChecksums,
+  goreleaserNaming,
+  runHooks,
+  supportedTargets,
+} from '../../crossbuild/goreleaser.js';
 import { crossBuild } from '../../crossbuild/cross-build.js';
-import { type Manifest, planShards } from '../../crossbuild/manifest.js';
+import { type Manifest, defaultNaming, planShards } from '../../crossbuild/manifest.js';
 import { findShards, mergeShards, uploadShard } from '../../crossbuild/merge.js';
 import {
   checkOutputDir,
+  defaultChecksums,
   dirtyingWarning,
   outputsOf,
   writeOutput,
@@ -42,8 +50,18 @@ async function plan(config: Config): Promise<void> {
 async function build(config: Config): Promise<void> {
   // In turn, not together: a bad `targets` is reported before a `packages` problem, every time.
   const src = await readSource(config.workspace, { version: config.version, project: config.projectName });
-  const targets = parseTargets(config.targets, await distList());
-  const packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
+  const gr = config.goreleaser;
+  const dist = await distList();
+  const targets = parseTargets(gr ? supportedTargets(config.targets, dist) : config.targets, dist);
+  const spec: BuildSpec = {
+    ...config,
+    ...src,
+    dir: config.workspace,
+    packages: [],
+    shortCommit: src.shortCommit ?? '',
+  };
+  if (gr) await goreleaserBuild(gr, spec, !config.version);
+  else spec.packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
     throw inputError(
@@ -54,42 +72,21 @@ async function build(config: Config): Promise<void> {
     );
   const dirtying = await dirtyingWarning(config.workspace, config.outputDir);
   if (dirtying) workflow.warning(dirtying);
+  if (gr) await runHooks(gr, config.workspace, spec);
   log.info(
-    `Building ${packages.map((p) => p.binary).join(', ')} ${src.version} for ${targets.length} target(s), ${Math.min(config.parallelism, targets.length * packages.length)} at a time`,
+    `Building ${spec.packages.map((p) => p.binary).join(', ')} ${spec.version} for ${targets.length} target(s), ${Math.min(config.parallelism, targets.length * spec.packages.length)} at a time`,
   );
   const extras = findFiles(
     config.workspace,
     config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*'],
   ).map((name) => ({ name, data: readFileSync(join(config.workspace, name)) }));
-  const { ldflags, tags, env, cgo, trimpath, strip, parallelism, archive, outputDir } = config;
-  const { version, commit, commitTime, project } = src;
-  const result = await crossBuild(
-    {
-      dir: config.workspace,
-      packages,
-      ldflags,
-      tags,
-      env,
-      cgo,
-      trimpath,
-      strip,
-      version,
-      commit,
-      commitTime,
-      shortCommit: src.shortCommit ?? '',
-    },
-    targets,
-    {
-      parallelism,
-      archive,
-      project,
-      extras,
-      verifyReproducible: config.verifyReproducible,
-      sbom: config.sbom,
-      vulncheck: config.vulncheck,
-      outputDir,
-    },
-  );
+  const result = await crossBuild(spec, targets, {
+    ...config,
+    archive: gr ? goreleaserNaming(gr, spec) : defaultNaming(config.archive, src.project, spec.version),
+    project: src.project,
+    extras,
+  });
+  src.version = spec.version;
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',
     project: src.project,
@@ -101,7 +98,7 @@ async function build(config: Config): Promise<void> {
     artifacts: result.artifacts,
   };
   if (result.vulnerabilities) workflow.setOutput('vulnerabilities', JSON.stringify(result.vulnerabilities));
-  const checksumsFile = writeOutput(config.outputDir, manifest, result.files, config.checksums);
+  const checksumsFile = writeOutput(config.outputDir, manifest, result.files, checksumsOf(config, manifest));
   setOutputs(config, manifest, checksumsFile);
   if (config.uploadArtifact)
     workflow.setOutput('artifact-id', await uploadShard(config.uploadArtifact, config.outputDir));
@@ -113,7 +110,7 @@ async function merge(config: Config): Promise<void> {
   const dirs = await findShards(config.workspace, config);
   const { shards, manifest, files } = mergeShards(dirs, config.matrix);
   checkOutputDir(config.outputDir, dirs);
-  const checksumsFile = writeOutput(config.outputDir, manifest, files, config.checksums);
+  const checksumsFile = writeOutput(config.outputDir, manifest, files, checksumsOf(config, manifest));
   setOutputs(config, manifest, checksumsFile);
   log.info(
     `Merged ${shards.length} shard(s): ${manifest.artifacts.length} artifacts, every file checked against its shard's manifest`,
@@ -141,6 +138,11 @@ async function publish(config: Config, manifest: Manifest, checksumsFile: string
     workflow.setOutput('release-assets', JSON.stringify(r.release.assets));
   }
   return r.release;
+}
+
+function checksumsOf(config: Config, m: Manifest) {
+  if (!config.checksums) return false;
+  return config.goreleaser ? goreleaserChecksums(config.goreleaser, m) : defaultChecksums(m);
 }
 
 function setOutputs(config: Config, manifest: Manifest, checksumsFile: string | undefined): void {

@@ -1,0 +1,432 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { runCommand, splitCommandLine } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { log } from '../runner/log.js';
+import * as workflow from '../runner/workflow.js';
+import type { DistTarget } from '../go/targets.js';
+import { type BuildSpec, resolvePackages, templateFields } from './build.js';
+import { ARCHIVE_FORMATS, type ArchiveFormat, type ArchiveNaming, type ChecksumSpec } from './manifest.js';
+import { DEFAULT_VARIANTS, renderTemplate } from './template.js';
+
+/**
+ * `.goreleaser.yaml` (version 2) read as build-matrix's settings, for the subset a build uses:
+ * builds (main, binary, ldflags, flags, tags, env, goos/goarch/goarm/goamd64 with ignore,
+ * mod_timestamp), archives (formats and overrides, name_template, files), checksum (name_template,
+ * algorithm, disable), before.hooks and snapshot.version_template. Every other key is listed in
+ * `unused`, so one warning says exactly what go-ship did not do. Defaults are GoReleaser's own
+ * (internal/pipe/archive, internal/builders/golang): a user switching sees the same names.
+ */
+export interface GoReleaserSettings {
+  file: string;
+  projectName?: string;
+  /** One per build: the main package and its binary name (a template). */
+  builds: { main: string; binary: string }[];
+  ldflags: string;
+  /** `go build` flags other than -trimpath and -tags, passed as they are. */
+  flags: string[];
+  trimpath: boolean;
+  tags: string[];
+  env: Record<string, string>;
+  cgo: boolean;
+  /** goos/goarch[/variant] in GoReleaser's order, before `go tool dist list` drops what Go lacks. */
+  targets: string[];
+  archive: {
+    format: ArchiveFormat;
+    overrides: Record<string, ArchiveFormat>;
+    nameTemplate: string;
+    files: string[];
+  };
+  checksum: { nameTemplate: string; algorithm: ChecksumAlgorithm; disable: boolean };
+  /** before.hooks, templates still to render (GoReleaser splits them like a shell, runs no shell). */
+  hooks: string[];
+  snapshotVersionTemplate: string;
+  /** Keys of the file go-ship does not act on, as paths (`brews`, `builds[0].hooks`). */
+  unused: string[];
+}
+
+/** The checksum algorithms GoReleaser offers that Node's crypto has (blake3 and crc32 it lacks or differ). */
+export const CHECKSUM_ALGORITHMS = {
+  sha256: 'sha256',
+  sha512: 'sha512',
+  sha1: 'sha1',
+  sha224: 'sha224',
+  sha384: 'sha384',
+  md5: 'md5',
+  'sha3-256': 'sha3-256',
+  'sha3-512': 'sha3-512',
+  'sha3-224': 'sha3-224',
+  'sha3-384': 'sha3-384',
+  blake2b: 'blake2b512',
+  blake2s: 'blake2s256',
+} as const;
+export type ChecksumAlgorithm = keyof typeof CHECKSUM_ALGORITHMS;
+
+const NAME_SUFFIX =
+  '{{ .Version }}_{{ .Os }}_{{ .Arch }}{{ with .Arm }}v{{ . }}{{ end }}{{ with .Mips }}_{{ . }}{{ end }}{{ if not (eq .Amd64 "v1") }}{{ .Amd64 }}{{ end }}';
+const DEFAULT_FILES = ['license*', 'LICENSE*', 'readme*', 'README*', 'changelog*', 'CHANGELOG*'];
+const DEFAULT_LDFLAGS =
+  '-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.Date}} -X main.builtBy=goreleaser';
+const VARIANT_KEYS: Record<string, string> = {
+  amd64: 'goamd64',
+  '386': 'go386',
+  arm: 'goarm',
+  arm64: 'goarm64',
+  mips: 'gomips',
+  mipsle: 'gomips',
+  mips64: 'gomips',
+  mips64le: 'gomips',
+  ppc64: 'goppc64',
+  ppc64le: 'goppc64',
+  riscv64: 'goriscv64',
+};
+
+type Yaml = Record<string, unknown>;
+
+/** Tracks which keys were read, to list the others. */
+class Reader {
+  private readonly read = new Set<string>();
+  constructor(
+    readonly file: string,
+    readonly doc: Yaml,
+  ) {}
+
+  /** The value at `path` (dotted, `[i]` for list items), marked as used with everything under it. */
+  take(path: string): unknown {
+    this.read.add(path);
+    let v: unknown = this.doc;
+    for (const part of path.split(/\.|(?=\[)/)) {
+      const i = /^\[(\d+)\]$/.exec(part);
+      if (v === null || v === undefined) return undefined;
+      v = i ? (v as unknown[])[Number(i[1])] : (v as Yaml)[part];
+    }
+    return v;
+  }
+
+  /** Marks a container as visited (so its unread keys are reported) without using it whole. */
+  visit(path: string): unknown {
+    const v = this.take(path);
+    this.read.delete(path);
+    return v;
+  }
+
+  str(path: string, fallback = ''): string {
+    const v = this.take(path);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return String(v);
+    return this.bad(path, v, 'a string');
+  }
+
+  list(path: string): string[] {
+    const v = this.take(path);
+    if (v === undefined || v === null) return [];
+    if (typeof v === 'string') return [v];
+    if (Array.isArray(v) && v.every((x) => ['string', 'number'].includes(typeof x))) return v.map(String);
+    return this.bad(path, v, 'a list of strings');
+  }
+
+  bad(path: string, v: unknown, wants: string): never {
+    throw new UserError(
+      `${this.file}: \`${path}\` is ${JSON.stringify(v)}; go-ship reads it as ${wants}, as GoReleaser does.`,
+    );
+  }
+
+  /** Paths present in the file that were never taken: the topmost unread key of each branch. */
+  unused(): string[] {
+    const out: string[] = [];
+    const walk = (v: unknown, path: string) => {
+      if (path && this.read.has(path)) return;
+      const touched =
+        !path || [...this.read].some((r) => r.startsWith(`${path}.`) || r.startsWith(`${path}[`));
+      if (!touched) {
+        out.push(path);
+        return;
+      }
+      if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
+      else if (v && typeof v === 'object')
+        for (const [k, x] of Object.entries(v as Yaml)) walk(x, path ? `${path}.${k}` : k);
+      else out.push(path);
+    };
+    walk(this.doc, '');
+    return out;
+  }
+}
+
+export function readGoReleaserConfig(path: string, label = path): GoReleaserSettings {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`${label} could not be read as YAML: ${(e as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+    throw new UserError(`${label} is not a GoReleaser configuration (a YAML mapping at the top).`);
+  return fromYaml(new Reader(label, doc as Yaml));
+}
+
+function fromYaml(r: Reader): GoReleaserSettings {
+  const version = r.str('version', '1');
+  if (version !== '1' && version !== '2')
+    r.bad('version', version, 'GoReleaser configuration version 2 (or 1, the same keys here)');
+  const projectName = r.str('project_name') || undefined;
+  r.str('dist'); // GoReleaser's own output directory: go-ship writes to output-dir
+  const builds = ((r.visit('builds') as unknown[] | undefined) ?? [{}])
+    .map((_, i) => `builds[${i}]`)
+    .filter((b) => r.str(`${b}.skip`) !== 'true');
+  if (!builds.length)
+    throw new UserError(`${r.file}: every build has \`skip: true\`; there is nothing to build.`);
+  const shared = builds.map((b) => buildOf(r, b));
+  // go-ship builds every package with one set of flags for one set of targets, as most configs do.
+  for (const key of ['ldflags', 'flags', 'tags', 'env', 'targets'] as const)
+    for (const [i, b] of shared.entries())
+      if (JSON.stringify(b[key]) !== JSON.stringify(shared[0][key]))
+        throw new UserError(
+          `${r.file}: \`${builds[i]}\` has other ${key} than \`${builds[0]}\`; go-ship builds every binary with the same ${key}. Give them the same ${key}, or run build-matrix once per build.`,
+        );
+  const flags = shared[0].flags;
+  const tags = [
+    ...shared[0].tags,
+    ...flags.filter((f) => f.startsWith('-tags=')).flatMap((f) => f.slice(6).split(',')),
+  ];
+  const env = { ...shared[0].env };
+  const cgo = env.CGO_ENABLED === '1';
+  delete env.CGO_ENABLED;
+
+  const archives = (r.visit('archives') as unknown[] | undefined) ?? [{}];
+  if (archives.length > 1)
+    throw new UserError(
+      `${r.file}: \`archives\` has ${archives.length} entries; go-ship writes one archive per target. Keep one (per-OS formats go in format_overrides).`,
+    );
+  const a = 'archives[0]';
+  const formatOf = (path: string): ArchiveFormat | undefined => {
+    const list = [...r.list(`${path}.formats`), ...r.list(`${path}.format`)];
+    if (!list.length) return undefined;
+    if (list.length > 1) r.bad(`${path}.formats`, list, 'one format (go-ship writes one archive per target)');
+    const f = list[0] === 'binary' ? 'none' : list[0];
+    if (!(ARCHIVE_FORMATS as readonly string[]).includes(f) || (f === 'none' && list[0] !== 'binary'))
+      r.bad(
+        `${path}.formats`,
+        list[0],
+        `one of ${ARCHIVE_FORMATS.filter((x) => x !== 'none').join(', ')}, binary`,
+      );
+    return f as ArchiveFormat;
+  };
+  const format = formatOf(a) ?? 'tar.gz';
+  const overrides: Record<string, ArchiveFormat> = {};
+  ((r.visit(`${a}.format_overrides`) as unknown[] | undefined) ?? []).forEach((_, i) => {
+    const o = `${a}.format_overrides[${i}]`;
+    overrides[r.str(`${o}.goos`)] = formatOf(o) ?? format;
+  });
+  const files = ((r.visit(`${a}.files`) as unknown[] | undefined) ?? []).map((f, i) =>
+    typeof f === 'string' ? r.str(`${a}.files[${i}]`) : r.str(`${a}.files[${i}].src`),
+  );
+  const algorithm = r.str('checksum.algorithm', 'sha256');
+  if (!(algorithm in CHECKSUM_ALGORITHMS))
+    r.bad('checksum.algorithm', algorithm, `one of ${Object.keys(CHECKSUM_ALGORITHMS).join(', ')}`);
+  return {
+    file: r.file,
+    projectName,
+    builds: shared.map((b) => ({ main: b.main, binary: b.binary })),
+    ldflags: shared[0].ldflags,
+    flags: flags.filter((f) => f !== '-trimpath' && !f.startsWith('-tags=')),
+    trimpath: flags.includes('-trimpath'),
+    tags,
+    env,
+    cgo,
+    targets: shared[0].targets,
+    archive: {
+      format,
+      overrides,
+      nameTemplate:
+        r.str(`${a}.name_template`) ||
+        `{{ ${format === 'none' ? '.Binary' : '.ProjectName'} }}_${NAME_SUFFIX}`,
+      files: files.length ? files : DEFAULT_FILES,
+    },
+    checksum: {
+      nameTemplate: r.str('checksum.name_template', '{{ .ProjectName }}_{{ .Version }}_checksums.txt'),
+      algorithm: algorithm as ChecksumAlgorithm,
+      disable: r.str('checksum.disable') === 'true',
+    },
+    hooks: r.list('before.hooks'),
+    snapshotVersionTemplate: r.str('snapshot.version_template', '{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}'),
+    unused: r.unused(),
+  };
+}
+
+function buildOf(r: Reader, b: string) {
+  const builder = r.str(`${b}.builder`, 'go');
+  if (builder !== 'go') r.bad(`${b}.builder`, builder, '`go` (go-ship builds Go)');
+  r.str(`${b}.id`); // names the build for other sections; go-ship has one build per package
+  const dir = r.str(`${b}.dir`, '.');
+  if (dir !== '.' && dir !== './')
+    r.bad(
+      `${b}.dir`,
+      dir,
+      '`.`: go-ship builds from working-directory; point working-directory there instead',
+    );
+  if (r.str(`${b}.mod_timestamp`) && !/^\{\{\s*\.CommitTimestamp\s*\}\}$/.test(r.str(`${b}.mod_timestamp`)))
+    r.bad(
+      `${b}.mod_timestamp`,
+      r.str(`${b}.mod_timestamp`),
+      '`{{ .CommitTimestamp }}` (go-ship always stamps the commit time, for reproducible archives)',
+    );
+  const env: Record<string, string> = {};
+  for (const line of r.list(`${b}.env`)) {
+    const eq = line.indexOf('=');
+    if (eq < 1) r.bad(`${b}.env`, line, '`KEY=value` items');
+    env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  const ldflags = r.list(`${b}.ldflags`);
+  return {
+    main: r.str(`${b}.main`, '.'),
+    binary: r.str(`${b}.binary`, '{{ .ProjectName }}'),
+    ldflags: ldflags.length ? ldflags.join(' ') : DEFAULT_LDFLAGS,
+    flags: r.list(`${b}.flags`),
+    tags: r.list(`${b}.tags`),
+    env,
+    targets: targetsOf(r, b),
+  };
+}
+
+/** GoReleaser's cross product of goos × goarch × the variant lists, minus `ignore`, in its order. */
+function targetsOf(r: Reader, b: string): string[] {
+  const explicit = r.list(`${b}.targets`);
+  const list = (key: string, fallback: string[]) => {
+    const v = r.list(`${b}.${key}`);
+    return v.length ? v : fallback;
+  };
+  const goos = list('goos', ['linux', 'darwin', 'windows']);
+  const goarch = list('goarch', ['amd64', 'arm64', '386']);
+  const variants = Object.fromEntries(
+    [...new Set(Object.values(VARIANT_KEYS))].map((key) => [
+      key,
+      list(key, [DEFAULT_VARIANTS[Object.keys(VARIANT_KEYS).find((k) => VARIANT_KEYS[k] === key)!]]),
+    ]),
+  );
+  const ignore = ((r.visit(`${b}.ignore`) as unknown[] | undefined) ?? []).map((_, i) => {
+    const p = `${b}.ignore[${i}]`;
+    return {
+      goos: r.str(`${p}.goos`),
+      goarch: r.str(`${p}.goarch`),
+      variant:
+        ['goarm', 'goamd64', 'go386', 'goarm64', 'gomips', 'goppc64', 'goriscv64']
+          .map((k) => r.str(`${p}.${k}`))
+          .find(Boolean) ?? '',
+    };
+  });
+  if (explicit.length)
+    return explicit.map((t) => {
+      const [os, arch, variant] = t.split('_');
+      return [os, arch, variant ?? DEFAULT_VARIANTS[arch]].filter(Boolean).join('/');
+    });
+  const out: string[] = [];
+  for (const os of goos)
+    for (const arch of goarch) {
+      const key = VARIANT_KEYS[arch];
+      for (const variant of key ? variants[key] : ['']) {
+        const hit = ignore.some(
+          (i) =>
+            (!i.goos || i.goos === os) &&
+            (!i.goarch || i.goarch === arch) &&
+            (!i.variant || i.variant === variant),
+        );
+        if (!hit) out.push([os, arch, variant].filter(Boolean).join('/'));
+      }
+    }
+  return out;
+}
+
+/** The targets the toolchain has (GoReleaser skips darwin/386 and the like without a word, too). */
+export function supportedTargets(targets: string[], dist: DistTarget[]): string[] {
+  const have = new Set(dist.map((d) => `${d.GOOS}/${d.GOARCH}`));
+  return targets.filter((t) => have.has(t.split('/').slice(0, 2).join('/')));
+}
+
+/**
+ * The version GoReleaser would stamp: the tag's on a tag, else `snapshot.version_template` with
+ * `.Version`/`.Tag` from the newest tag (0.0.0 without one).
+ */
+export function goreleaserVersion(settings: GoReleaserSettings, spec: BuildSpec): string {
+  if (!spec.snapshot && spec.tag) return spec.tag.replace(/^v/, '');
+  const tag = spec.tag || 'v0.0.0';
+  const fields = templateFields({ ...spec, version: tag.replace(/^v/, ''), tag, snapshot: true });
+  return renderTemplate(
+    `${settings.file} snapshot.version_template`,
+    settings.snapshotVersionTemplate,
+    fields,
+  );
+}
+
+/**
+ * Fills `spec` from the config once the source is known: the version (unless given), each build's
+ * main package and binary name; warns once about the keys go-ship does not act on.
+ */
+export async function goreleaserBuild(settings: GoReleaserSettings, spec: BuildSpec, setVersion: boolean) {
+  if (setVersion) spec.version = goreleaserVersion(settings, spec);
+  const names = goreleaserBinaries(settings, spec);
+  for (const [i, b] of settings.builds.entries())
+    spec.packages.push(...(await resolvePackages(spec.dir, [b.main], names[i])));
+  if (settings.unused.length)
+    workflow.warning(
+      `${settings.file}: go-ship does not act on ${settings.unused.map((k) => `\`${k}\``).join(', ')}. Everything else in it is applied as GoReleaser would.`,
+    );
+}
+
+/** Each build's binary name (GoReleaser's `binary`, default the project name). */
+export function goreleaserBinaries(settings: GoReleaserSettings, spec: BuildSpec): string[] {
+  return settings.builds.map((b, i) => {
+    const name = renderTemplate(`${settings.file} builds[${i}].binary`, b.binary, templateFields(spec));
+    if (!name || /[/\\]/.test(name))
+      throw new UserError(
+        `${settings.file}: builds[${i}].binary renders to \`${name}\`; go-ship needs a file name without a directory.`,
+      );
+    return name;
+  });
+}
+
+/** Archives as the config names them: format_overrides by GOOS, name_template per target. */
+export function goreleaserNaming(settings: GoReleaserSettings, spec: BuildSpec): ArchiveNaming {
+  const { archive } = settings;
+  return {
+    format: (t) => archive.overrides[t.goos] ?? archive.format,
+    base: (t, binary) =>
+      renderTemplate(`${settings.file} archives.name_template`, archive.nameTemplate, {
+        ...templateFields(spec, t),
+        Binary: binary,
+      }),
+  };
+}
+
+/** The checksums file as `checksum` says (false when disabled). */
+export function goreleaserChecksums(
+  settings: GoReleaserSettings,
+  spec: Pick<BuildSpec, 'project' | 'version' | 'commit' | 'commitTime'> & Partial<BuildSpec>,
+): ChecksumSpec | false {
+  const { checksum } = settings;
+  if (checksum.disable) return false;
+  const fields = templateFields({ shortCommit: '', ...spec } as BuildSpec);
+  return {
+    name: renderTemplate(`${settings.file} checksum.name_template`, checksum.nameTemplate, {
+      ...fields,
+      Algorithm: checksum.algorithm,
+    }),
+    algorithm: CHECKSUM_ALGORITHMS[checksum.algorithm],
+  };
+}
+
+/** before.hooks, in order, each split like a shell line and run without one; a failure names the hook. */
+export async function runHooks(settings: GoReleaserSettings, dir: string, spec: BuildSpec): Promise<void> {
+  for (const [i, hook] of settings.hooks.entries()) {
+    const line = renderTemplate(`${settings.file} before.hooks[${i}]`, hook, templateFields(spec));
+    const [file, ...args] = splitCommandLine(line);
+    if (!file) continue;
+    log.info(`before hook: ${line}`);
+    const r = await runCommand(file, args, { cwd: dir, env: spec.env, check: false, echo: true }).catch(
+      (e: Error) => ({ code: -1, stdout: '', stderr: e.message }),
+    );
+    if (r.code !== 0)
+      throw new UserError(
+        `${settings.file}: before.hooks[${i}] \`${line}\` failed (exit ${r.code}); nothing was built.\n${(r.stderr || r.stdout).trim().split('\n').slice(-10).join('\n')}`,
+      );
+  }
+}
