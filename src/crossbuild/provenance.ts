@@ -3,8 +3,8 @@ import type { BuildFlags } from './build.js';
 
 /** GitHub's build type for a workflow run, as actions/attest-build-provenance records it. */
 const WORKFLOW_BUILD_TYPE = 'https://actions.github.io/buildtypes/workflow/v1';
-/** Outside GitHub Actions (the go-ship CLI, GitLab CI): go-ship's own build type. */
-const CLI_BUILD_TYPE = 'urn:go-ship:build-matrix:v1';
+/** Outside GitHub Actions (the go-ship CLI, GitLab CI): go-ship's own build type, per action. */
+const cliBuildType = (step: string) => `urn:go-ship:${step}:v1`;
 
 /** The statement's file name beside the checksums: `<project>_<version>.intoto.json`. */
 export const provenanceName = (project: string, version: string) => `${project}_${version}.intoto.json`;
@@ -21,6 +21,30 @@ export async function provenanceStatement(
   startedOn: Date,
   env = process.env,
 ): Promise<Buffer> {
+  const { targets, version, ldflags, tags, trimpath, strip, cgo } = build;
+  return statementOf(
+    subjects,
+    {
+      step: 'build-matrix',
+      parameters: { buildMatrix: { targets, version, ldflags, tags, trimpath, strip, cgo } },
+    },
+    build,
+    startedOn,
+    env,
+  );
+}
+
+/**
+ * The same statement for any go-ship step: `parameters` are its external parameters (build-matrix's
+ * flags, docker-multistage's image and platforms).
+ */
+export async function statementOf(
+  subjects: { name: string; sha256: string }[],
+  how: { step: string; parameters: Record<string, unknown> },
+  build: { commit: string; workspace: string },
+  startedOn: Date,
+  env = process.env,
+): Promise<Buffer> {
   const goVersion = (await runCommand('go', ['env', 'GOVERSION'], { cwd: build.workspace })).stdout.trim();
   const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
   const repoUrl = env.GITHUB_REPOSITORY ? `${server}/${env.GITHUB_REPOSITORY}` : undefined;
@@ -33,7 +57,7 @@ export async function provenanceStatement(
     predicateType: 'https://slsa.dev/provenance/v1',
     predicate: {
       buildDefinition: {
-        buildType: onActions ? WORKFLOW_BUILD_TYPE : CLI_BUILD_TYPE,
+        buildType: onActions ? WORKFLOW_BUILD_TYPE : cliBuildType(how.step),
         externalParameters: {
           ...(onActions
             ? {
@@ -44,15 +68,7 @@ export async function provenanceStatement(
                 },
               }
             : {}),
-          buildMatrix: {
-            targets: build.targets,
-            version: build.version,
-            ldflags: build.ldflags,
-            tags: build.tags,
-            trimpath: build.trimpath,
-            strip: build.strip,
-            cgo: build.cgo,
-          },
+          ...how.parameters,
         },
         internalParameters: onActions
           ? {
@@ -77,7 +93,7 @@ export async function provenanceStatement(
         ],
       },
       runDetails: {
-        builder: { id: onActions ? `${server}/${workflowRef}` : CLI_BUILD_TYPE },
+        builder: { id: onActions ? `${server}/${workflowRef}` : cliBuildType(how.step) },
         metadata: {
           ...(onActions
             ? {

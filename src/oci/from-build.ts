@@ -23,7 +23,7 @@ export interface BuiltBinary {
 export function imageBinaries(
   from: string,
   opts: { binary?: string; platforms: string[] },
-): { commit: string; commitTime: number; chosen: BuiltBinary[] } {
+): { commit: string; commitTime: number; version: string; chosen: BuiltBinary[] } {
   if (!existsSync(join(from, 'manifest.json')))
     throw inputError(
       'from',
@@ -45,6 +45,10 @@ export function imageBinaries(
         '',
         `one of ${names.join(', ')}`,
         'The archives hold several binaries; name the one this image runs.',
+      );
+    if (a.kind === 'archive' && !/\.(tar\.gz|tgz)$/.test(a.path))
+      throw new UserError(
+        `${a.path} is not a tar.gz; docker-multistage takes binaries out of build-matrix's tar.gz archives (or bare binaries). Build the linux targets as tar.gz (in a .goreleaser.yaml: a format_overrides entry for linux).`,
       );
     const data = readFileSync(join(from, a.path));
     const binary = a.kind === 'binary' ? data : readTarGz(data).find((f) => f.name === name)?.data;
@@ -70,6 +74,7 @@ export function imageBinaries(
   return {
     commit: manifest.commit,
     commitTime: manifest.commitTime,
+    version: manifest.version,
     chosen: wanted.map((p) => available.find((c) => c.target === p)!),
   };
 }

@@ -160,12 +160,42 @@ export class Registry {
 
   /** Puts a manifest or index under a tag or digest; returns the digest the registry computed. */
   async putManifest(repo: string, ref: string, body: Buffer, mediaType: string): Promise<string> {
+    return (await this.putManifestOf(repo, ref, body, mediaType)).digest;
+  }
+
+  /**
+   * Puts a manifest and says whether the registry indexed its `subject` (the `OCI-Subject` answer of
+   * distribution spec 1.1); without it the client keeps the referrers tag itself.
+   */
+  async putManifestOf(
+    repo: string,
+    ref: string,
+    body: Buffer,
+    mediaType: string,
+  ): Promise<{ digest: string; subjectIndexed: boolean }> {
     const res = await this.send('PUT', `/v2/${repo}/manifests/${ref}`, {
       headers: { 'content-type': mediaType },
       body,
     });
     if (res.status !== 201) return this.fail(res, `the manifest ${repo}:${ref}`);
-    return res.headers.get('docker-content-digest') ?? digestOf(body);
+    return {
+      digest: res.headers.get('docker-content-digest') ?? digestOf(body),
+      subjectIndexed: res.headers.has('oci-subject'),
+    };
+  }
+
+  /** The referrers API (`/v2/<repo>/referrers/<digest>`): the index's manifests, or undefined when the registry has no such API. */
+  async referrersApi(repo: string, digest: string): Promise<Record<string, unknown>[] | undefined> {
+    const res = await this.send('GET', `/v2/${repo}/referrers/${digest}`, {
+      headers: { accept: MEDIA.index },
+    });
+    if (res.status === 404 || res.status === 405) {
+      await res.arrayBuffer().catch(() => undefined);
+      return undefined;
+    }
+    if (!res.ok) return this.fail(res, `listing the referrers of ${digest.slice(0, 19)}…`);
+    if (!(res.headers.get('content-type') ?? '').includes(MEDIA.index)) return undefined;
+    return ((await res.json()) as { manifests?: Record<string, unknown>[] }).manifests ?? [];
   }
 
   /** A manifest or index by tag or digest, with its media type and digest; undefined when absent. */

@@ -26,6 +26,11 @@ export interface Config {
   push: boolean;
   output: string;
   baseImage?: ImageRef;
+  /** Attach a CycloneDX SBOM to each platform image (prebuilt mode: the binary's build information). */
+  sbom: boolean;
+  /** Attach a SLSA provenance statement to the index. */
+  provenance: boolean;
+  startedAt: Date;
 }
 
 export function getInputs(inputs = new Inputs(), env = process.env): Config {
@@ -75,5 +80,32 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
       ? parseImageRef(inputs.string('base-image'), 'base-image')
       : undefined,
     output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
+    ...attestations(inputs, mode),
+    startedAt: new Date(),
   };
+}
+
+/** sbom and provenance are artifacts in the registry that refer to the pushed image. */
+function attestations(inputs: Inputs, mode: Config['mode']): { sbom: boolean; provenance: boolean } {
+  const sbom = inputs.boolean('sbom');
+  const provenance = inputs.boolean('provenance');
+  if (sbom && mode === 'dockerfile')
+    throw inputError(
+      'sbom',
+      'true',
+      '`true` in prebuilt mode',
+      "In dockerfile mode the binary is built inside the Dockerfile, out of go-ship's sight; use mode: prebuilt (build-matrix's binaries, whose build information the SBOM lists).",
+    );
+  for (const [name, on] of [
+    ['sbom', sbom],
+    ['provenance', provenance],
+  ] as const)
+    if (on && !inputs.boolean('push'))
+      throw inputError(
+        name,
+        'true',
+        '`true` with push: true',
+        'They are attached in the registry, to the pushed image.',
+      );
+  return { sbom, provenance };
 }

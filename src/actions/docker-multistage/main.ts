@@ -3,6 +3,7 @@ import { appImages, imageBinaries } from '../../oci/from-build.js';
 import { planImage } from '../../oci/image-plan.js';
 import { type Platform, pushAppImages } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
+import { type ImageAttestations, attestImage } from '../../oci/attest.js';
 import { writeSummary } from '../../runner/action.js';
 import { runCommand } from '../../runner/command.js';
 import { inputError } from '../../runner/errors.js';
@@ -37,6 +38,16 @@ async function fromPrebuilt(config: Config): Promise<void> {
     log.info(`push: false: wrote an OCI image layout to ${config.output} (tags ${plan.tags.join(', ')})`);
   }
   const name = setImageOutputs(config, pushed.digest, plan.tags, pushed.manifests, plan.oci);
+  if (config.sbom || config.provenance)
+    setAttestationOutputs(
+      await attestImage(plan.registry, plan.repo, name, pushed, {
+        created: built.commitTime,
+        sbom: config.sbom
+          ? { binaries: chosen, version: config.version ?? built.version, commitTime: built.commitTime }
+          : undefined,
+        provenance: config.provenance ? provenanceOf(config, built.commit, pushed.manifests) : undefined,
+      }),
+    );
   log.info(
     `${config.push ? 'Pushed' : 'Assembled'} ${name}@${pushed.digest} (${pushed.blobs.uploaded} blobs written, ${pushed.blobs.reused} already there)`,
   );
@@ -70,6 +81,16 @@ async function fromDockerfile(config: Config): Promise<void> {
   });
   const platforms = builds.map((b) => ({ ...b.descriptor, platform: b.descriptor.platform! }));
   const name = setImageOutputs(config, digest, plan.tags, platforms, plan.oci);
+  if (config.provenance)
+    setAttestationOutputs(
+      await attestImage(
+        plan.registry,
+        plan.repo,
+        name,
+        { digest, manifests: platforms },
+        { created: git.time, provenance: provenanceOf(config, git.sha, platforms) },
+      ),
+    );
   await writeSummary(dockerfileSummary(name, digest, plan.decisions, builds, dockerfile.generated));
 }
 
@@ -96,6 +117,25 @@ function setImageOutputs(
     }),
   );
   return name;
+}
+
+function provenanceOf(config: Config, commit: string, platforms: { platform: Platform }[]) {
+  const { image, mode, version } = config;
+  const parameters = {
+    image: `${image.registry}/${image.repository}`,
+    mode,
+    version,
+    platforms: platforms.map((p) => [p.platform.os, p.platform.architecture].join('/')),
+  };
+  return { commit, workspace: config.workspace, startedAt: config.startedAt, parameters };
+}
+
+function setAttestationOutputs(a: ImageAttestations): void {
+  workflow.setOutput('sboms', JSON.stringify(a.sboms));
+  if (a.provenance) workflow.setOutput('provenance', a.provenance);
+  log.info(
+    `Attached ${[a.sboms.length ? `${a.sboms.length} SBOM(s)` : '', a.provenance ? 'a provenance statement' : ''].filter(Boolean).join(' and ')} to the image as OCI artifacts (read them with \`oras discover\`)`,
+  );
 }
 
 /** HEAD's commit and time (for `created`), from git; empty and 0 outside a checkout. */
