@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { getInputs } from '../../src/actions/build-matrix/inputs.js';
 import { readGoReleaserConfig } from '../../src/crossbuild/goreleaser.js';
 import { splitCommandLine } from '../../src/runner/command.js';
-import { tempDir } from '../helpers/cli.js';
+import { runAction, tempDir } from '../helpers/cli.js';
 import { actionInputs } from '../helpers/inputs.js';
 
 const dir = tempDir('goreleaser-unit');
@@ -122,4 +122,23 @@ test('hooks split like go-shellwords: quotes group, backslashes escape, no expan
     '$HOME',
   ]);
   expect(() => splitCommandLine('echo "open')).toThrow('unclosed " quote');
+});
+
+test("plan mode with a GoReleaser config: GoReleaser's default cross product minus what Go lacks (darwin/386)", async () => {
+  const ws = tempDir('goreleaser-plan');
+  writeFileSync(join(ws, '.goreleaser.yaml'), 'version: 2\nproject_name: p\n');
+  writeFileSync(join(ws, 'go.mod'), 'module example.com/p\n\ngo 1.22\n');
+  const r = await runAction('build-matrix', {
+    workspace: ws,
+    with: { 'goreleaser-config': '.goreleaser.yaml', mode: 'plan', shards: '3' },
+  });
+  expect(r.code).toBe(0);
+  const shards = (JSON.parse(r.outputs.matrix) as { include: { targets: string }[] }).include;
+  const targets = shards.flatMap((s) => s.targets.split(',')).sort();
+  expect(targets).toEqual(
+    ['linux', 'darwin', 'windows']
+      .flatMap((os) => ['amd64/v1', 'arm64/v8.0', '386/sse2'].map((a) => `${os}/${a}`))
+      .filter((t) => t !== 'darwin/386/sse2')
+      .sort(),
+  );
 });

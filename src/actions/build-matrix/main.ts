@@ -38,7 +38,7 @@ export async function run(): Promise<void> {
 }
 
 async function plan(config: Config): Promise<void> {
-  const targets = parseTargets(config.targets, await distList());
+  const targets = await targetsOf(config);
   const shards = planShards(targets, config.shards, config.cgo);
   workflow.setOutput('matrix', JSON.stringify({ include: shards }));
   log.info(
@@ -51,8 +51,7 @@ async function build(config: Config): Promise<void> {
   // In turn, not together: a bad `targets` is reported before a `packages` problem, every time.
   const src = await readSource(config.workspace, { version: config.version, project: config.projectName });
   const gr = config.goreleaser;
-  const dist = await distList();
-  const targets = parseTargets(gr ? supportedTargets(config.targets, dist) : config.targets, dist);
+  const targets = await targetsOf(config);
   const spec: BuildSpec = {
     ...config,
     ...src,
@@ -138,6 +137,12 @@ async function publish(config: Config, manifest: Manifest, checksumsFile: string
     workflow.setOutput('release-assets', JSON.stringify(r.release.assets));
   }
   return r.release;
+}
+
+/** A GoReleaser config's cross product drops the pairs Go lacks (darwin/386), as GoReleaser does. */
+async function targetsOf(config: Config) {
+  const dist = await distList();
+  return parseTargets(config.goreleaser ? supportedTargets(config.targets, dist) : config.targets, dist);
 }
 
 function checksumsOf(config: Config, m: Manifest) {
