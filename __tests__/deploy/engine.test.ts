@@ -16,6 +16,9 @@ function config(t: FakeTarget, over: Partial<DeployConfig> = {}): DeployConfig {
     versionPath: '/version',
     versionHeader: 'X-Version',
     autoPromote: true,
+    strategy: 'blue-green',
+    steps: [100],
+    stepMs: 0,
     readyTimeoutMs: 1_500,
     confirmTimeoutMs: 1_500,
     verifyMs: 400,
@@ -117,6 +120,49 @@ describe('the deploy engine against a fake target', () => {
       /^verify: \S+\/healthz → HTTP 500 \(want 200\): failing after \d+ms\. Rolled back: traffic is on blue \(1\.0\.0\) again \d+ms after the failed check; green was stopped\.$/,
     );
     expect(t.state.live).toBe('blue');
+  });
+
+  test('canary: each step below 100% is weighed and judged, then the full switch; a failure at 10% puts every request back', async () => {
+    await deploy(t, 'app:1');
+    t.calls.length = 0;
+    const canary = { strategy: 'canary' as const, steps: [10, 50, 100], stepMs: 150 };
+    const ok = await deploy(t, 'app:2', canary);
+    expect(ok).toMatchObject({ outcome: 'switched', live: 'green', previous: 'blue' });
+    expect(t.calls).toEqual([
+      'prepare app:2',
+      'lock',
+      'start green app:2',
+      'weigh green 10%',
+      'weigh green 50%',
+      'route green',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(ok.phases.map((p) => p.name).filter((n) => /canary|judge/.test(n))).toEqual([
+      'canary 10%',
+      'judge 10%',
+      'canary 50%',
+      'judge 50%',
+    ]);
+
+    t.behaviours.set('app:3', { version: '3.0.0', health: 'after:100' });
+    t.calls.length = 0;
+    const bad = await failure(deploy(t, 'app:3', { ...canary, stepMs: 2_000 }));
+    expect(bad).toMatchObject({ outcome: 'rolled-back', live: 'green', rolledBack: true });
+    expect(t.calls).toEqual([
+      'prepare app:3',
+      'lock',
+      'start blue app:3',
+      'weigh blue 10%',
+      'unroute',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(bad.phases.find((p) => p.name === 'judge 10%')?.failed).toBe(true);
+    expect(bad.message).toMatch(
+      /The canary stopped at 10%: every request goes to green \(2\.0\.0\) again \d+ms after the failed check; blue was stopped\.$/,
+    );
+    expect(t.state.live).toBe('green');
   });
 
   test('a version that never gets healthy: the ready gate fails, traffic never moves, the new colour stops', async () => {

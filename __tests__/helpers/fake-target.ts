@@ -139,6 +139,12 @@ export class FakeTarget implements Target {
     this.state.previous = state.previous;
   }
 
+  /** A canary step: recorded; the public entry keeps answering as the live colour. */
+  async weigh(color: Color, percent: number, state: { live: Color }): Promise<void> {
+    this.calls.push(`weigh ${color} ${percent}%`);
+    this.state.live = state.live;
+  }
+
   async routeSnapshot(): Promise<unknown> {
     return { live: this.state.live, previous: this.state.previous };
   }

@@ -277,6 +277,22 @@ export class DockerTarget implements Target {
     return { settleMs };
   }
 
+  async weigh(
+    canary: Color,
+    percent: number,
+    state: { live: Color; previous?: Color; version?: string },
+  ): Promise<RouteTiming> {
+    const server = (c: Color) => `${this.opts.host}:${this.opts.ports[c]}`;
+    const settleMs = await this.opts.router.route(
+      [
+        { server: server(state.live), weight: 100 - percent },
+        { server: server(canary), weight: percent },
+      ],
+      { ...state, canary: { color: canary, percent }, switchedAt: new Date().toISOString() },
+    );
+    return { settleMs };
+  }
+
   routeSnapshot(): Promise<unknown> {
     return this.opts.router.snapshot();
   }

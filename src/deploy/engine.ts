@@ -27,6 +27,10 @@ export interface DeployConfig {
   versionHeader: string;
   gate?: MetricGate;
   autoPromote: boolean;
+  /** `canary`: `steps` (percent of new requests, ascending, ending at 100), each judged for `stepMs`. */
+  strategy: 'blue-green' | 'canary';
+  steps: number[];
+  stepMs: number;
   readyTimeoutMs: number;
   confirmTimeoutMs: number;
   verifyMs: number;
@@ -91,6 +95,9 @@ export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string,
     ['pull', c.pullTimeoutMs + 5_000],
     ['start and ready', 2 * c.readyTimeoutMs + 35_000],
     ...(c.gate ? [['metric gate', c.gate.timeoutMs + 5_000] as [string, number]] : []),
+    ...(c.strategy === 'canary'
+      ? [['canary steps', c.steps.filter((p) => p < 100).length * (c.stepMs + 90_000)] as [string, number]]
+      : []),
     ['switch and confirm', 60_000 + c.confirmTimeoutMs + 5_000],
     ['verify', c.verifyMs + 30_000],
     ...(c.keepOldMs !== 'forever' && c.keepOldMs > 0
@@ -295,8 +302,47 @@ export class Engine {
         );
         return;
       }
+      if (c.strategy === 'canary' && live) await this.canary(idle, live, release.version, s.previous);
       await this.switchAndVerify(idle, live, release.version, this.result.previousVersion);
     });
+  }
+
+  /**
+   * The canary's steps below 100%: each sends its share of new requests to the new colour (the same
+   * graceful reload as a switch) and is judged for `stepMs` by health checks through the public
+   * entry and on the colour, and by the metric gate. A failure puts every request back on the live
+   * colour and stops the new one; 100% is the ordinary switch that follows.
+   */
+  private async canary(to: Color, live: Color, version: string | undefined, previous?: Color): Promise<void> {
+    const c = this.config;
+    const snapshot = await this.target.routeSnapshot();
+    for (const percent of c.steps.filter((p) => p < 100)) {
+      try {
+        await this.phase(`canary ${percent}%`, 60_000, () =>
+          this.target.weigh!(to, percent, { live, previous, version: this.result.previousVersion }),
+        );
+      } catch (e) {
+        await this.target.stop(to, 1_000);
+        throw e;
+      }
+      this.routedAt = Date.now();
+      const v = await this.phase(`judge ${percent}%`, c.stepMs + 60_000, () =>
+        this.watch(`canary ${percent}%`, to, version, c.stepMs),
+      );
+      if (!v) continue;
+      const seenIn = this.result.phases.at(-1);
+      if (seenIn) seenIn.failed = true;
+      this.result.rolledBack = true;
+      this.result.outcome = 'rolled-back';
+      await this.phase('back to stable', 60_000, () => this.target.unroute(snapshot));
+      this.result.rollbackMs = Date.now() - v.at;
+      this.result.live = live;
+      await this.phase(`stop ${to}`, 2 * c.drainMs + 90_000, () => this.retire(to));
+      this.fail(
+        undefined,
+        `${v.detail}. The canary stopped at ${percent}%: every request goes to ${live}${this.result.previousVersion ? ` (${this.result.previousVersion})` : ''} again ${formatDuration(this.result.rollbackMs)} after the failed check; ${to} was stopped.`,
+      );
+    }
   }
 
   /** Health (and version) checks on the colour directly, then the metric gate. Fails the phase, never switches. */

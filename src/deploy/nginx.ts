@@ -13,6 +13,14 @@ export interface RouteState {
   previous?: Color;
   version?: string;
   switchedAt: string;
+  /** During a canary: the colour that takes `percent` of new requests beside the live one. */
+  canary?: { color: Color; percent: number };
+}
+
+/** One upstream server and its share of new requests (nginx's `weight`). */
+export interface WeightedServer {
+  server: string;
+  weight: number;
 }
 
 export interface NginxOptions {
@@ -203,12 +211,20 @@ export class NginxRouter {
     }
   }
 
-  render(server: string, state: RouteState): string {
+  /**
+   * One server, or weighted servers for a canary: nginx's round robin then sends each server its
+   * weight's share of new requests (smooth weighted round robin, per worker).
+   */
+  render(servers: string | WeightedServer[], state: RouteState): string {
+    const lines =
+      typeof servers === 'string'
+        ? [`    server ${servers};`]
+        : servers.filter((s) => s.weight > 0).map((s) => `    server ${s.server} weight=${s.weight};`);
     return [
       '# Written by go-ship deploy-bluegreen; every switch rewrites it. Change the action inputs, not this file.',
       STATE_PREFIX + JSON.stringify(state),
       `upstream ${this.opts.upstreamName} {`,
-      `    server ${server};`,
+      ...lines,
       '}',
       '',
     ].join('\n');
@@ -225,7 +241,7 @@ export class NginxRouter {
    * Routes traffic to `server` (host:port): write, `nginx -t`, reload. A config nginx rejects is put
    * back. Returns how long after the reload signal the old workers stopped taking new requests.
    */
-  async route(server: string, state: RouteState): Promise<number> {
+  async route(server: string | WeightedServer[], state: RouteState): Promise<number> {
     const { host, upstreamFile: file } = this.opts;
     const previous = await host.read(file);
     await host.write(file, Buffer.from(this.render(server, state)));

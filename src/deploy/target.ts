@@ -73,6 +73,15 @@ export interface Target {
     color: Color,
     state: { live: Color; previous?: Color; version?: string },
   ): Promise<RouteTiming | void>;
+  /**
+   * Canary: `percent` of new requests to `canary`, the rest to the live colour, with the same
+   * graceful switch as `route`. Targets without it support blue-green only.
+   */
+  weigh?(
+    canary: Color,
+    percent: number,
+    state: { live: Color; previous?: Color; version?: string },
+  ): Promise<RouteTiming | void>;
   /** Undoes the very first route (nothing was live before it). */
   unroute(snapshot: unknown): Promise<void>;
   routeSnapshot(): Promise<unknown>;

@@ -106,6 +106,22 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
     );
 
   const verifySeconds = inputs.int('verify-seconds', { required: true, min: 0, max: 3600 })!;
+  const strategy = inputs.oneOf('strategy', ['blue-green', 'canary'] as const) ?? 'blue-green';
+  const steps = canarySteps(inputs.string('steps'));
+  if (strategy === 'canary' && targetKind !== 'docker')
+    throw inputError(
+      'strategy',
+      'canary',
+      '`blue-green` on target: kubernetes',
+      'Canary steps are on target: docker (nginx weights) so far; use blue-green here.',
+    );
+  if (strategy === 'canary' && !inputs.boolean('auto-promote'))
+    throw inputError(
+      'auto-promote',
+      'false',
+      '`true` with strategy: canary',
+      'Manual promotion between canary steps is not built yet; the steps advance on their own when each passes its checks.',
+    );
   const config: DeployConfig = {
     action: action as DeployAction,
     app,
@@ -123,6 +139,9 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
     versionHeader: inputs.string('version-header', { required: true }),
     gate,
     autoPromote: inputs.boolean('auto-promote'),
+    strategy,
+    steps,
+    stepMs: ms('step-duration'),
     readyTimeoutMs: ms('ready-timeout'),
     confirmTimeoutMs: ms('confirm-timeout'),
     verifyMs: verifySeconds * 1000,
@@ -142,6 +161,26 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
     return { config, makeTarget: async () => docker };
   }
   return { config, makeTarget: () => kubernetesTarget(inputs, app, workspace, config, env) };
+}
+
+/** `10,50,100`: whole percentages, rising, ending at 100 (the full switch). */
+function canarySteps(text: string): number[] {
+  const steps = text
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
+  const ok =
+    steps.length > 0 &&
+    steps.every((p, i) => Number.isInteger(p) && p >= 1 && p <= 100 && (i === 0 || p > steps[i - 1])) &&
+    steps.at(-1) === 100;
+  if (!ok)
+    throw inputError(
+      'steps',
+      text,
+      'rising whole percentages of new requests, ending at 100, e.g. `10,50,100`',
+      'Each step below 100 is judged for step-duration; 100 is the full switch, verified as blue-green verifies it.',
+    );
+  return steps;
 }
 
 const port = (inputs: Inputs, name: string) => inputs.int(name, { required: true, min: 1, max: 65535 })!;
