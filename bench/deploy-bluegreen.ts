@@ -1,10 +1,10 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DOCKER } from '../__tests__/helpers/docker.js';
-import { startLoad, type LoadReport } from '../__tests__/helpers/load.js';
+import { canarySteps, shareOf, startLoad, type LoadReport } from '../__tests__/helpers/load.js';
 import { freePort, waitForHttp } from '../__tests__/helpers/net.js';
 import { helloImage, nginxConfig, type Nginx } from '../__tests__/helpers/nginx.js';
 import { median, type BenchReport, type Series } from './harness.js';
@@ -18,7 +18,11 @@ interface Outcome {
   load: LoadReport;
   mixedMs?: number;
   rollbackMs?: number;
+  /** Canary: the new version's share of wrk's answers inside each step below 100%. */
+  shares?: { weight: number; percent: number }[];
 }
+
+const CANARY = ['strategy=canary', 'steps=10,50,100', 'step-duration=4s'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -35,7 +39,12 @@ async function goShipDeploy(
   ports: number[],
   image: string,
   fault?: string,
+  extra: string[] = [],
+  version?: string,
 ): Promise<Outcome> {
+  // Which port is idle: the new version starts there, and a canary weighs it.
+  const idle = readFileSync(nginx.upstreamFile, 'utf8').includes(`:${ports[0]};`) ? ports[1] : ports[0];
+  const steps = extra.length ? canarySteps(nginx.upstreamFile, idle) : undefined;
   const load = startLoad(nginx.publicUrl);
   await sleep(1000);
   const t0 = Date.now();
@@ -58,6 +67,7 @@ async function goShipDeploy(
         'health-interval=200ms',
         'verify-seconds=2',
         'drain=2s',
+        ...extra,
       ].flatMap((w) => ['--with', w]),
     ],
     { env: ENV, encoding: 'utf8' },
@@ -65,6 +75,7 @@ async function goShipDeploy(
   const ms = Date.now() - t0;
   await sleep(1000);
   const seen = await load.stop();
+  const windows = steps?.stop() ?? [];
   const summary = (JSON.parse(r.stdout || '{}') as { summary?: string }).summary ?? '';
   if ((r.status === 0) === !!fault)
     throw new Error(`deploy ${fault ? 'should have failed' : 'failed'}:\n${r.stderr.slice(-2000)}`);
@@ -73,6 +84,11 @@ async function goShipDeploy(
     load: seen,
     mixedMs: figure(summary, 'Mixed-version window'),
     rollbackMs: figure(summary, 'Failed check'),
+    shares: version
+      ? windows
+          .filter((w) => w.percent < 100)
+          .map((w) => ({ weight: w.percent, percent: shareOf(seen, version, w.from, w.to).percent }))
+      : undefined,
   };
 }
 
@@ -111,6 +127,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   const images = ['1.0.0', '1.1.0', '1.2.0'].map((v) => helloImage(DOCKER, ROOT, v, work));
   const id = randomBytes(3).toString('hex');
   const rows: string[] = [];
+  const canaryShares: string[] = [];
   const series: Series[] = [];
   const cleanup: (() => void)[] = [];
   try {
@@ -129,11 +146,15 @@ export async function bench(runs: number): Promise<BenchReport> {
       await goShipDeploy(nginx, app, ports, images[0]).catch(() => undefined);
       const good: Outcome[] = [];
       const bad: Outcome[] = [];
+      const canary: Outcome[] = [];
       for (let i = 0; i < n; i++) {
         process.stderr.write(`  ${mode}: go-ship deploy ${i + 1}/${n}\n`);
-        good.push(await goShipDeploy(nginx, app, ports, images[(i + 1) % 2]));
+        good.push(await goShipDeploy(nginx, app, ports, images[1]));
         process.stderr.write(`  ${mode}: go-ship deploy that breaks after the switch ${i + 1}/${n}\n`);
         bad.push(await goShipDeploy(nginx, app, ports, images[2], 'healthz-after=3'));
+        process.stderr.write(`  ${mode}: go-ship canary 10/50/100 ${i + 1}/${n}\n`);
+        // Back to 1.0.0 by canary, so the next plain deploy moves to 1.1.0 again.
+        canary.push(await goShipDeploy(nginx, app, ports, images[0], undefined, CANARY, '1.0.0'));
       }
 
       // The recreate: its own nginx and one container on a fixed port.
@@ -181,8 +202,16 @@ export async function bench(runs: number): Promise<BenchReport> {
       rows.push(
         `| go-ship deploy | ${mode} | ${failed(good)} | ${kinds(good)} | ${med(good.map((o) => o.mixedMs))} | – |`,
         `| go-ship deploy, broken after the switch (rolled back) | ${mode} | ${failed(bad)} | ${kinds(bad)} | ${med(bad.map((o) => o.mixedMs))} | ${med(bad.map((o) => o.rollbackMs))} |`,
+        `| go-ship canary 10/50/100, 4 s per step | ${mode} | ${failed(canary)} | ${kinds(canary)} | ${med(canary.map((o) => o.mixedMs))} | – |`,
         `| docker stop + docker run (recreate) | ${mode} | ${failed(naive)} | ${kinds(naive)} | – | – |`,
       );
+      const shares = [10, 50].map((w) => {
+        const xs = canary
+          .flatMap((o) => o.shares ?? [])
+          .filter((s) => s.weight === w && !Number.isNaN(s.percent));
+        return `${w}% → ${xs.length ? median(xs.map((s) => s.percent)).toFixed(1) : '–'}%`;
+      });
+      canaryShares.push(`${mode}: ${shares.join(', ')} (median of ${n} canaries)`);
       series.push(
         { name: `go-ship deploy (${mode})`, samples: good.map((o) => o.ms) },
         { name: `docker stop + docker run (${mode})`, samples: naive.map((o) => o.ms) },
@@ -194,7 +223,8 @@ export async function bench(runs: number): Promise<BenchReport> {
   return {
     title: 'deploy-bluegreen: examples/hello-svc behind nginx under constant load',
     setup: [
-      `${n} deploys per row, alternating hello-svc 1.0.0 and 1.1.0 (images made with \`docker import\` of the static binary),`,
+      `${n} deploys per row, alternating hello-svc 1.0.0 and 1.1.0 (images made with \`docker import\` of the static binary:`,
+      'a plain deploy to 1.1.0, one of 1.2.0 that breaks after the switch, a canary back to 1.0.0),',
       'Debian nginx 1.22 on loopback, wrk 4.1 (2 threads, 8 connections) on `/hello` through nginx from 1 s before each deploy',
       'to 1 s after it. go-ship: health-interval 200ms, verify-seconds 2, drain 2s; times are the whole step (lock, start,',
       'gate, switch, confirm, verify, stop). The recreate is what a deploy script or `docker compose up -d` does on one',
@@ -204,6 +234,11 @@ export async function bench(runs: number): Promise<BenchReport> {
       '| what | nginx client keep-alive | failed requests (all runs) | kinds | mixed-version window (median) | failed check → old version (median) |',
       '| --- | --- | ---: | --- | ---: | ---: |',
       ...rows,
+      '',
+      "The canary's share of answers from the new version inside each step, counted by wrk from `X-Version` over the",
+      "whole seconds inside the step (the step's bounds read from the upstream file go-ship writes):",
+      '',
+      ...canaryShares.map((l) => `- ${l}`),
     ].join('\n'),
     series,
     ratios: [

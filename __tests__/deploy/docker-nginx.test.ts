@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER } from '../helpers/docker.js';
-import { startLoad, type LoadReport } from '../helpers/load.js';
+import { canarySteps, shareOf, startLoad, type LoadReport } from '../helpers/load.js';
 import { freePort } from '../helpers/net.js';
 import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
 import { startPrometheus } from '../helpers/prometheus.js';
@@ -417,5 +417,89 @@ describeWith(
       expect(readFileSync(nginx.upstreamFile, 'utf8')).toBe(upstream);
       expect(inspect(`${app}-blue`)).toEqual(blue);
     });
+
+    test('canary 10/50/100 under load: the share of answers from the new version follows each weight; no request fails', async () => {
+      expect((await deploy({ ...base, image: images['1.0.0'] })).code).toBe(0);
+      const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
+        .outputs['live-color'];
+      const idle = live === 'blue' ? 'green' : 'blue';
+      const watcher = canarySteps(nginx.upstreamFile, base[`${idle}-port`]);
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 500));
+      const r = await deploy({
+        ...base,
+        image: images['1.1.0'],
+        strategy: 'canary',
+        steps: '10,50,100',
+        'step-duration': '6s',
+      });
+      const seen = await load.stop();
+      const steps = watcher.stop();
+      show('canary 10/50/100', seen, r.summary);
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({ 'live-color': idle, outcome: 'switched', version: '1.1.0' });
+      expect(seen.failed).toBe(0);
+      expect(steps.map((s) => s.percent)).toEqual([10, 50, 100]);
+      const shares = steps
+        .slice(0, 2)
+        .map((s) => ({ weight: s.percent, ...shareOf(seen, '1.1.0', s.from, s.to) }));
+      console.log(
+        `canary shares measured by wrk (X-Version): ${shares.map((s) => `${s.weight}% → ${s.percent.toFixed(1)}% of ${s.total}`).join(', ')}`,
+      );
+      for (const s of shares) {
+        expect(s.total).toBeGreaterThan(500);
+        expect(Math.abs(s.percent - s.weight)).toBeLessThan(5);
+      }
+      expect(r.summary).toMatch(/canary 10%/);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+    }, 180_000);
+
+    test('canary: a version that fails its metric at 10% leaves every request on the stable version; no request fails', async () => {
+      const prom = await startPrometheus();
+      try {
+        const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
+          .outputs['live-color'];
+        const idle = live === 'blue' ? 'green' : 'blue';
+        const ratio = (bad: number) =>
+          `# TYPE hello_error_ratio gauge\nhello_error_ratio{version="1.2.0"} ${bad}\nhello_error_ratio{version="1.1.0"} 0\n`;
+        prom.metrics.text = ratio(0);
+        await prom.scraped();
+        // Healthy until the canary takes its 10%, then its error ratio jumps.
+        const bad = setInterval(() => {
+          if (readFileSync(nginx.upstreamFile, 'utf8').includes(`:${base[`${idle}-port`]} weight=10;`))
+            prom.metrics.text = ratio(0.3);
+        }, 50);
+        const load = startLoad(nginx.publicUrl);
+        await new Promise((r) => setTimeout(r, 500));
+        const r = await deploy({
+          ...base,
+          image: images['1.2.0'],
+          strategy: 'canary',
+          steps: '10,50,100',
+          'step-duration': '20s',
+          'prometheus-url': prom.url,
+          query: 'hello_error_ratio{version="${VERSION}"}',
+          threshold: '< 0.05',
+        });
+        clearInterval(bad);
+        await new Promise((r) => setTimeout(r, 500));
+        const seen = await load.stop();
+        show('canary metric fails at 10%', seen, r.summary);
+        expect(r.code).not.toBe(0);
+        expect(r.stderr).toMatch(
+          /canary 10%: metric gate failed: .* got 0\.3\. The canary stopped at 10%: every request goes to/,
+        );
+        expect(r.outputs).toMatchObject({ 'live-color': live, 'rolled-back': 'true', version: '1.1.0' });
+        expect(seen.failed).toBe(0);
+        expect(seen.versions.find((v) => v.version === '1.2.0')?.count ?? 0).toBeGreaterThan(0);
+        const upstream = readFileSync(nginx.upstreamFile, 'utf8');
+        expect(upstream).not.toMatch(/weight=/);
+        expect(upstream).toContain(`:${base[`${live}-port`]};`);
+        expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
+        expect(inspect(`${app}-${idle}`)?.State.Status).toBe('exited');
+      } finally {
+        await prom.stop();
+      }
+    }, 180_000);
   },
 );
