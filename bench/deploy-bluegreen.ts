@@ -1,6 +1,6 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DOCKER } from '../__tests__/helpers/docker.js';
@@ -26,6 +26,18 @@ const CANARY = ['strategy=canary', 'steps=10,50,100', 'step-duration=4s'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+function run(file: string, args: string[], env: NodeJS.ProcessEnv) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(file, args, { env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b) => (stdout += b));
+    child.stderr.on('data', (b) => (stderr += b));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
 /** A figure from the step summary's table, in ms. */
 function figure(summary: string, label: string): number | undefined {
   const m = new RegExp(`\\| ${label}[^|]*\\| ([\\d.]+)(ms|s) \\|`).exec(summary);
@@ -43,12 +55,14 @@ async function goShipDeploy(
   version?: string,
 ): Promise<Outcome> {
   // Which port is idle: the new version starts there, and a canary weighs it.
-  const idle = readFileSync(nginx.upstreamFile, 'utf8').includes(`:${ports[0]};`) ? ports[1] : ports[0];
+  const routed = existsSync(nginx.upstreamFile) ? readFileSync(nginx.upstreamFile, 'utf8') : '';
+  const idle = routed.includes(`:${ports[0]};`) ? ports[1] : ports[0];
   const steps = extra.length ? canarySteps(nginx.upstreamFile, idle) : undefined;
   const load = startLoad(nginx.publicUrl);
   await sleep(1000);
   const t0 = Date.now();
-  const r = spawnSync(
+  // Asynchronous: the canary's step watcher polls the upstream file while the deploy runs.
+  const r = await run(
     process.execPath,
     [
       CLI,
@@ -70,14 +84,14 @@ async function goShipDeploy(
         ...extra,
       ].flatMap((w) => ['--with', w]),
     ],
-    { env: ENV, encoding: 'utf8' },
+    ENV,
   );
   const ms = Date.now() - t0;
   await sleep(1000);
   const seen = await load.stop();
   const windows = steps?.stop() ?? [];
   const summary = (JSON.parse(r.stdout || '{}') as { summary?: string }).summary ?? '';
-  if ((r.status === 0) === !!fault)
+  if ((r.code === 0) === !!fault)
     throw new Error(`deploy ${fault ? 'should have failed' : 'failed'}:\n${r.stderr.slice(-2000)}`);
   return {
     ms,

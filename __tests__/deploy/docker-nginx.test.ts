@@ -501,5 +501,33 @@ describeWith(
         await prom.stop();
       }
     }, 180_000);
+
+    test('rollback to a version two releases back, under load: deployed again through the gate; status lists the history', async () => {
+      for (const v of ['1.0.0', '1.1.0', '1.2.0'])
+        expect((await deploy({ ...base, image: images[v] })).outputs.version).toBe(v);
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 500));
+      const r = await deploy({ ...base, action: 'rollback', to: '1.0.0' });
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await load.stop();
+      show('rollback to 1.0.0 (two back)', seen, r.summary);
+      expect({ code: r.code, log: r.code ? r.stderr.slice(-1500) : '' }).toEqual({ code: 0, log: '' });
+      expect(r.outputs).toMatchObject({ outcome: 'switched', version: '1.0.0', 'rolled-back': 'true' });
+      expect(seen.failed).toBe(0);
+      expect(seen.versions.map((v) => v.version)).toEqual(['1.2.0', '1.0.0']);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.0.0');
+      // Through the same gate: the ready checks ran on the colour before the switch.
+      expect(r.summary).toMatch(/\| ready \|/);
+
+      const s = await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile });
+      const rows = [...s.summary.matchAll(/^\| (\d+\.\d+\.\d+) \| (\S+) \| \S+ \|$/gm)].map((m) => m[1]);
+      expect(rows.slice(0, 4)).toEqual(['1.0.0', '1.2.0', '1.1.0', '1.0.0']);
+      const unknown = await deploy({ ...base, action: 'rollback', to: '0.9.0' });
+      expect(unknown.code).not.toBe(0);
+      expect(unknown.stderr).toMatch(
+        /Input `to` got `0\.9\.0`; it accepts a version from .*history.*1\.0\.0/,
+      );
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.0.0');
+    }, 240_000);
   },
 );

@@ -165,6 +165,35 @@ describe('the deploy engine against a fake target', () => {
     expect(t.state.live).toBe('green');
   });
 
+  test('rollback to a version two releases back: its image is deployed again through the gate; an unknown version lists the history', async () => {
+    t.behaviours.set('app:3', { version: '3.0.0' });
+    for (const image of ['app:1', 'app:2', 'app:3'])
+      expect((await deploy(t, image)).outcome).toBe('switched');
+    t.calls.length = 0;
+    const r = await new Engine(config(t, { action: 'rollback', rollbackTo: '1.0.0' }), t).run();
+    expect(r).toMatchObject({
+      outcome: 'switched',
+      version: '1.0.0',
+      rolledBack: true,
+      previousVersion: '3.0.0',
+    });
+    expect(t.calls).toEqual([
+      'prepare app:1',
+      'lock',
+      'start green app:1',
+      'route green',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(r.phases.map((p) => p.name)).toContain('ready');
+    expect(t.state.history?.map((h) => h.version)).toEqual(['1.0.0', '2.0.0', '3.0.0', '1.0.0']);
+    const unknown = await failure(
+      new Engine(config(t, { action: 'rollback', rollbackTo: '9.9.9' }), t).run(),
+    );
+    expect(unknown.message).toContain("Input `to` got `9.9.9`; it accepts a version from hello's history");
+    expect(unknown.message).toContain('1.0.0, 2.0.0, 3.0.0, 1.0.0');
+  });
+
   test('a version that never gets healthy: the ready gate fails, traffic never moves, the new colour stops', async () => {
     await deploy(t, 'app:1');
     t.behaviours.set('app:bad', { version: '9.9.9', health: 'never' });

@@ -137,6 +137,11 @@ export class FakeTarget implements Target {
     this.calls.push(`route ${color}`);
     this.state.live = state.live;
     this.state.previous = state.previous;
+    // The release history, as the Docker target keeps it: a new entry when the release changes.
+    const { image, version } = this.state.colors[color];
+    const history = (this.state.history ??= []);
+    if (image && history.at(-1)?.image !== image)
+      history.push({ image, version, at: new Date().toISOString() });
   }
 
   /** A canary step: recorded; the public entry keeps answering as the live colour. */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from './cli.js';
 
@@ -109,7 +109,7 @@ export function startLoad(url: string, opts: { connections?: number; path?: stri
 export function canarySteps(upstreamFile: string, port: string | number) {
   const seen: { percent: number; from: number; to: number }[] = [];
   const timer = setInterval(() => {
-    const text = readFileSync(upstreamFile, 'utf8');
+    const text = existsSync(upstreamFile) ? readFileSync(upstreamFile, 'utf8') : '';
     const m = new RegExp(`:${port} weight=(\\d+);`).exec(text);
     const percent = m ? Number(m[1]) : text.includes(`:${port};`) ? 100 : 0;
     const now = Date.now() / 1000;

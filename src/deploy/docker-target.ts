@@ -10,6 +10,8 @@ import {
   type Color,
   type ColorStatus,
   type DeployState,
+  HISTORY_LENGTH,
+  type HistoryEntry,
   type LockAttempt,
   type LockInfo,
   type Release,
@@ -103,6 +105,7 @@ export class DockerTarget implements Target {
     const route = await this.opts.router.read();
     const lock = await this.inspect(this.name('lock'));
     return {
+      history: route?.history ?? [],
       live: route?.live,
       previous: route?.previous,
       switchedAt: route?.switchedAt,
@@ -270,9 +273,11 @@ export class DockerTarget implements Target {
     color: Color,
     state: { live: Color; previous?: Color; version?: string },
   ): Promise<RouteTiming> {
+    const at = new Date().toISOString();
     const settleMs = await this.opts.router.route(`${this.opts.host}:${this.opts.ports[color]}`, {
       ...state,
-      switchedAt: new Date().toISOString(),
+      switchedAt: at,
+      history: await this.historyWith(color, state.version, at),
     });
     return { settleMs };
   }
@@ -288,9 +293,28 @@ export class DockerTarget implements Target {
         { server: server(state.live), weight: 100 - percent },
         { server: server(canary), weight: percent },
       ],
-      { ...state, canary: { color: canary, percent }, switchedAt: new Date().toISOString() },
+      {
+        ...state,
+        canary: { color: canary, percent },
+        switchedAt: new Date().toISOString(),
+        history: (await this.opts.router.read())?.history,
+      },
     );
     return { settleMs };
+  }
+
+  /**
+   * The history with the release `color` runs appended (the image from the container's own label),
+   * unless it is already the newest entry; the last HISTORY_LENGTH are kept.
+   */
+  private async historyWith(color: Color, version: string | undefined, at: string): Promise<HistoryEntry[]> {
+    const history = (await this.opts.router.read())?.history ?? [];
+    const c = await this.inspect(this.name(color));
+    const image = c?.Config.Labels?.[`${LABEL}.image`] ?? c?.Config.Image;
+    if (!image) return history;
+    const last = history.at(-1);
+    if (last?.image === image && last.version === version) return history;
+    return [...history, { version, image, at }].slice(-HISTORY_LENGTH);
   }
 
   routeSnapshot(): Promise<unknown> {

@@ -42,6 +42,8 @@ export interface DeployConfig {
   pullTimeoutMs: number;
   holder: string;
   dryRun: boolean;
+  /** action: rollback to this version from the target's history (a new deploy of its image), not to the other colour. */
+  rollbackTo?: string;
 }
 
 export interface Phase {
@@ -129,7 +131,7 @@ export class Engine {
   private routedAt = 0;
 
   constructor(
-    private readonly config: DeployConfig,
+    private config: DeployConfig,
     private readonly target: Target,
   ) {
     this.result = {
@@ -154,7 +156,8 @@ export class Engine {
           await this.deploy();
           break;
         case 'rollback':
-          await this.locked(() => this.rollback());
+          if (this.config.rollbackTo) await this.rollbackTo(this.config.rollbackTo);
+          else await this.locked(() => this.rollback());
           break;
         case 'promote':
           await this.locked(() => this.promote());
@@ -662,6 +665,29 @@ export class Engine {
     await this.gate('ready', back, st.version);
     await this.switchAndVerify(back, s.live, st.version, s.colors[s.live].version);
     this.result.rolledBack = true;
+  }
+
+  /**
+   * Rollback to any release the target's history holds: its image is deployed again through the
+   * same start, gate, switch and verify as a new release (it may be several releases back, so
+   * neither colour may still run it).
+   */
+  private async rollbackTo(version: string): Promise<void> {
+    const s = await this.target.read();
+    const history = s.history ?? [];
+    const entry = [...history].reverse().find((h) => sameVersion(h.version, version));
+    if (!entry)
+      throw new UserError(
+        `Input \`to\` got \`${version}\`; it accepts a version from ${this.config.app}'s history on ${this.target.describe()}: ${
+          history.length ? history.map((h) => h.version ?? h.image).join(', ') : 'none recorded yet'
+        }. Run action: status to see it.`,
+      );
+    log.info(`Rolling back to ${entry.version ?? entry.image}: ${entry.image}, live from ${entry.at}`);
+    this.config.release = { image: entry.image, version: entry.version };
+    this.result.version = entry.version;
+    checkLockHold(this.config);
+    await this.deploy();
+    this.result.rolledBack = this.result.outcome === 'switched' || this.result.rolledBack;
   }
 
   private async promote(): Promise<void> {

@@ -34,7 +34,18 @@ export interface LockInfo {
   expires: string;
 }
 
+/** One release that took the traffic, newest last (the target keeps the last HISTORY_LENGTH). */
+export interface HistoryEntry {
+  version?: string;
+  image: string;
+  /** When it took the traffic, ISO 8601. */
+  at: string;
+}
+export const HISTORY_LENGTH = 10;
+
 export interface DeployState {
+  /** Releases that took the traffic, oldest first, where the target keeps them (Docker + nginx). */
+  history?: HistoryEntry[];
   live?: Color;
   previous?: Color;
   switchedAt?: string;

@@ -43,6 +43,16 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
     throw new UserError(
       "Input `image` is required for action: deploy. Set it to the image to ship, e.g. docker-multistage's `image` output with a tag.",
     );
+  const to = inputs.optional('to');
+  if (to && action !== 'rollback')
+    throw inputError('to', to, 'a version with action: rollback', `action is \`${action}\`.`);
+  if (to && targetKind !== 'docker')
+    throw inputError(
+      'to',
+      to,
+      'a version on target: docker',
+      'The release history is kept in the nginx upstream file so far; on Kubernetes, action: rollback without `to` moves traffic back to the other colour.',
+    );
   const url = inputs.optional('url');
   if (action !== 'status' && !url)
     throw new UserError(
@@ -152,6 +162,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
     pullTimeoutMs: ms('pull-timeout'),
     holder: holderName(env),
     dryRun: inputs.boolean('dry-run'),
+    rollbackTo: to?.replace(/^v(?=\d)/, ''),
   };
 
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());

@@ -66,6 +66,16 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
         ];
       }),
     );
+    if (r.state.history?.length) {
+      s.heading('Release history (newest first)', 3);
+      s.table(
+        ['Version', 'Image', 'Took the traffic'],
+        [...r.state.history].reverse().map((h) => [h.version ?? '', h.image, h.at]),
+      );
+      s.paragraph(
+        '`action: rollback` with `to: <version>` deploys any of them again through the same checks.',
+      );
+    }
     if (r.state.lock)
       s.paragraph(
         `🔒 Locked by ${r.state.lock.holder} since ${r.state.lock.since} (expires ${r.state.lock.expires}).`,
