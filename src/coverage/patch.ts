@@ -1,3 +1,4 @@
+import { gitLocation } from '../runner/git.js';
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
@@ -126,16 +127,15 @@ export async function patchCoverage(
   paths: Map<string, string | undefined>,
 ): Promise<PatchResult> {
   // git's own view of the checkout: it resolves symlinks, so a linked workspace maps to its place.
-  const r = await runCommand('git', ['rev-parse', '--show-toplevel', '--show-prefix'], { cwd: workspace, check: false });
-  if (r.code !== 0)
+  const where = await gitLocation(workspace);
+  if (!where)
     throw inputError(
       'base-ref',
       baseRef,
       'a git revision, in a git checkout',
       `${workspace} is not inside a git checkout, so patch coverage has no changed lines: run actions/checkout (fetch-depth: 0) first, or leave base-ref empty.`,
     );
-  const [top, rawPrefix = ''] = r.stdout.split('\n');
-  const prefix = rawPrefix.replace(/\/$/, '');
+  const { top, prefix } = where;
   const { lines, base } = await changedLines(top, baseRef);
   const byRepoPath = new Map<string, string>();
   for (const [file, p] of paths) if (p) byRepoPath.set(prefix ? `${prefix}/${p}` : p, file);

@@ -1,3 +1,4 @@
+import { gitLocation } from '../runner/git.js';
 import { runCommand, type CommandResult } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
@@ -28,16 +29,9 @@ export class Git {
     return (await this.run(args, { check: false })).code === 0;
   }
 
-  /**
-   * The checkout's top directory and this directory's path inside it, as git sees them: git
-   * resolves symlinks itself, so a workspace reached through a link still maps to its real place
-   * (a path computed with `relative()` from the link gives `../../link`). Undefined outside a checkout.
-   */
-  async location(): Promise<{ top: string; prefix: string } | undefined> {
-    const r = await this.run(['rev-parse', '--show-toplevel', '--show-prefix'], { check: false });
-    if (r.code !== 0) return undefined;
-    const [top, prefix = ''] = r.stdout.split('\n');
-    return { top, prefix: prefix.replace(/\/$/, '') };
+  /** The checkout's top and this directory's path inside it (see gitLocation). */
+  location(): Promise<{ top: string; prefix: string } | undefined> {
+    return gitLocation(this.cwd);
   }
 }
 
