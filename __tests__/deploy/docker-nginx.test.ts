@@ -502,6 +502,41 @@ describeWith(
       }
     }, 180_000);
 
+    test('canary with auto-promote false under load: one step per run, promote takes the next, then the switch; no request fails', async () => {
+      const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
+        .outputs['live-color'];
+      const idle = live === 'blue' ? 'green' : 'blue';
+      const weight = () => /weight=(\d+);\n\}/.exec(readFileSync(nginx.upstreamFile, 'utf8'))?.[1];
+      const manual = {
+        strategy: 'canary',
+        steps: '10,50,100',
+        'step-duration': '2s',
+        'auto-promote': 'false',
+      };
+      const load = startLoad(nginx.publicUrl);
+      await new Promise((r) => setTimeout(r, 500));
+      const first = await deploy({ ...base, ...manual, image: images['1.2.0'] });
+      expect({ code: first.code, log: first.code ? first.stderr.slice(-1500) : '' }).toEqual({
+        code: 0,
+        log: '',
+      });
+      expect(first.outputs.outcome).toBe('previewing');
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toContain(`:${base[`${idle}-port`]} weight=10;`);
+      const status = await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile });
+      expect(status.outputs['live-color']).toBe(live);
+      const next = await deploy({ ...base, ...manual, action: 'promote' });
+      expect(next.outputs.outcome).toBe('previewing');
+      expect(readFileSync(nginx.upstreamFile, 'utf8')).toContain(`:${base[`${idle}-port`]} weight=50;`);
+      const last = await deploy({ ...base, action: 'promote' });
+      await new Promise((r) => setTimeout(r, 500));
+      const seen = await load.stop();
+      show('manual canary 10 → 50 → 100', seen, last.summary);
+      expect(last.outputs).toMatchObject({ outcome: 'switched', 'live-color': idle, version: '1.2.0' });
+      expect(weight()).toBeUndefined();
+      expect(seen.failed).toBe(0);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.2.0');
+    }, 180_000);
+
     test('rollback to a version two releases back, under load: deployed again through the gate; status lists the history', async () => {
       for (const v of ['1.0.0', '1.1.0', '1.2.0'])
         expect((await deploy({ ...base, image: images[v] })).outputs.version).toBe(v);

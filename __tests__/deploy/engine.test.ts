@@ -154,7 +154,7 @@ describe('the deploy engine against a fake target', () => {
       'lock',
       'start blue app:3',
       'weigh blue 10%',
-      'unroute',
+      'route green',
       'stop blue',
       'unlock',
     ]);
@@ -163,6 +163,32 @@ describe('the deploy engine against a fake target', () => {
       /The canary stopped at 10%: every request goes to green \(2\.0\.0\) again \d+ms after the failed check; blue was stopped\.$/,
     );
     expect(t.state.live).toBe('green');
+  });
+
+  test('canary with auto-promote false: one step per run; promote takes the next, then the switch; rollback mid-canary goes back to stable', async () => {
+    await deploy(t, 'app:1');
+    const manual = { strategy: 'canary' as const, steps: [10, 50, 100], stepMs: 100, autoPromote: false };
+    t.calls.length = 0;
+    expect((await deploy(t, 'app:2', manual)).outcome).toBe('previewing');
+    expect(t.calls).toEqual(['prepare app:2', 'lock', 'start green app:2', 'weigh green 10%', 'unlock']);
+    expect(t.state.canary).toEqual({ color: 'green', percent: 10 });
+    const promote = () => new Engine(config(t, { ...manual, action: 'promote' }), t).run();
+    t.calls.length = 0;
+    expect((await promote()).outcome).toBe('previewing');
+    expect(t.calls).toEqual(['lock', 'weigh green 50%', 'unlock']);
+    t.calls.length = 0;
+    expect(await promote()).toMatchObject({ outcome: 'switched', live: 'green', version: '2.0.0' });
+    expect(t.calls).toEqual(['lock', 'route green', 'stop blue', 'unlock']);
+    expect(t.state.canary).toBeUndefined();
+
+    // A canary left at 10%, then rolled back by hand: stable keeps everything, the canary stops.
+    t.behaviours.set('app:3', { version: '3.0.0' });
+    await deploy(t, 'app:3', manual);
+    t.calls.length = 0;
+    const back = await new Engine(config(t, { action: 'rollback' }), t).run();
+    expect(back).toMatchObject({ live: 'green', rolledBack: true, version: '2.0.0' });
+    expect(t.calls).toEqual(['lock', 'route green', 'stop blue', 'unlock']);
+    expect(t.state.canary).toBeUndefined();
   });
 
   test('rollback to a version two releases back: its image is deployed again through the gate; an unknown version lists the history', async () => {

@@ -137,6 +137,7 @@ export class FakeTarget implements Target {
     this.calls.push(`route ${color}`);
     this.state.live = state.live;
     this.state.previous = state.previous;
+    delete this.state.canary;
     // The release history, as the Docker target keeps it: a new entry when the release changes.
     const { image, version } = this.state.colors[color];
     const history = (this.state.history ??= []);
@@ -148,6 +149,7 @@ export class FakeTarget implements Target {
   async weigh(color: Color, percent: number, state: { live: Color }): Promise<void> {
     this.calls.push(`weigh ${color} ${percent}%`);
     this.state.live = state.live;
+    this.state.canary = { color, percent };
   }
 
   async routeSnapshot(): Promise<unknown> {

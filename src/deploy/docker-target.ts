@@ -106,6 +106,7 @@ export class DockerTarget implements Target {
     const lock = await this.inspect(this.name('lock'));
     return {
       history: route?.history ?? [],
+      canary: route?.canary,
       live: route?.live,
       previous: route?.previous,
       switchedAt: route?.switchedAt,

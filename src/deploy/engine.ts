@@ -296,6 +296,12 @@ export class Engine {
         throw e;
       }
       await this.gate('ready', idle, release.version);
+      if (c.strategy === 'canary' && live && !c.autoPromote) {
+        await this.canary(idle, live, release.version, s.previous);
+        this.result.outcome = 'previewing';
+        log.info(`The canary takes ${c.steps[0]}% of new requests; run action: promote for the next step.`);
+        return;
+      }
       if (!c.autoPromote) {
         this.result.outcome = 'previewing';
         this.result.live = live;
@@ -311,15 +317,23 @@ export class Engine {
   }
 
   /**
-   * The canary's steps below 100%: each sends its share of new requests to the new colour (the same
-   * graceful reload as a switch) and is judged for `stepMs` by health checks through the public
-   * entry and on the colour, and by the metric gate. A failure puts every request back on the live
-   * colour and stops the new one; 100% is the ordinary switch that follows.
+   * The canary's steps below 100% (from `after` on; all of them, or only the next with auto-promote
+   * false): each sends its share of new requests to the new colour (the same graceful reload as a
+   * switch) and is judged for `stepMs` by health checks through the public entry and on the
+   * colour, and by the metric gate. A failure puts every request back on the live colour and stops
+   * the new one.
    */
-  private async canary(to: Color, live: Color, version: string | undefined, previous?: Color): Promise<void> {
+  private async canary(
+    to: Color,
+    live: Color,
+    version: string | undefined,
+    previous?: Color,
+    after = 0,
+  ): Promise<void> {
     const c = this.config;
-    const snapshot = await this.target.routeSnapshot();
-    for (const percent of c.steps.filter((p) => p < 100)) {
+    const steps = c.steps.filter((p) => p > after && p < 100);
+    const take = c.autoPromote ? steps : steps.slice(0, 1);
+    for (const percent of take) {
       try {
         await this.phase(`canary ${percent}%`, 60_000, () =>
           this.target.weigh!(to, percent, { live, previous, version: this.result.previousVersion }),
@@ -337,7 +351,9 @@ export class Engine {
       if (seenIn) seenIn.failed = true;
       this.result.rolledBack = true;
       this.result.outcome = 'rolled-back';
-      await this.phase('back to stable', 60_000, () => this.target.unroute(snapshot));
+      await this.phase('back to stable', 60_000, () =>
+        this.target.route(live, { live, previous, version: this.result.previousVersion }),
+      );
       this.result.rollbackMs = Date.now() - v.at;
       this.result.live = live;
       await this.phase(`stop ${to}`, 2 * c.drainMs + 90_000, () => this.retire(to));
@@ -648,6 +664,22 @@ export class Engine {
   private async rollback(): Promise<void> {
     const s = await this.target.read();
     this.result.state = s;
+    if (s.canary && s.live) {
+      // A canary left at a step: every request back to the stable colour, the canary stopped.
+      const live = s.live;
+      this.result.version = s.colors[live].version;
+      await this.phase('back to stable', 60_000, () =>
+        this.target.route(live, { live, previous: s.previous, version: s.colors[live].version }),
+      );
+      this.routedAt = Date.now();
+      await this.phase(`stop ${s.canary.color}`, 2 * this.config.drainMs + 90_000, () =>
+        this.retire(s.canary!.color),
+      );
+      this.result.live = live;
+      this.result.rolledBack = true;
+      this.result.outcome = 'switched';
+      return;
+    }
     if (!s.live)
       throw new UserError(
         `Nothing to roll back: ${this.config.app} has no live colour on ${this.target.describe()}.`,
@@ -693,6 +725,22 @@ export class Engine {
   private async promote(): Promise<void> {
     const s = await this.target.read();
     this.result.state = s;
+    if (s.canary && s.live) {
+      // A canary left at a step by auto-promote false: the next step, or the full switch after the last.
+      const { color, percent } = s.canary;
+      const st = s.colors[color];
+      this.result.version = st.version;
+      this.result.previousVersion = s.colors[s.live].version;
+      this.result.live = s.live;
+      const remaining = this.config.steps.some((p) => p > percent && p < 100);
+      if (remaining) await this.canary(color, s.live, st.version, s.previous, percent);
+      if (remaining && !this.config.autoPromote) {
+        this.result.outcome = 'previewing';
+        return;
+      }
+      await this.switchAndVerify(color, s.live, st.version, this.result.previousVersion);
+      return;
+    }
     const idle: Color = s.live ? otherColor(s.live) : s.colors.blue.state === 'running' ? 'blue' : 'green';
     const st = s.colors[idle];
     if (st.state !== 'running')

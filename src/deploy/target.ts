@@ -46,6 +46,8 @@ export const HISTORY_LENGTH = 10;
 export interface DeployState {
   /** Releases that took the traffic, oldest first, where the target keeps them (Docker + nginx). */
   history?: HistoryEntry[];
+  /** A canary left at a step (auto-promote false): the new colour and its share of new requests. */
+  canary?: { color: Color; percent: number };
   live?: Color;
   previous?: Color;
   switchedAt?: string;

@@ -125,13 +125,6 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
       '`blue-green` on target: kubernetes',
       'Canary steps are on target: docker (nginx weights) so far; use blue-green here.',
     );
-  if (strategy === 'canary' && !inputs.boolean('auto-promote'))
-    throw inputError(
-      'auto-promote',
-      'false',
-      '`true` with strategy: canary',
-      'Manual promotion between canary steps is not built yet; the steps advance on their own when each passes its checks.',
-    );
   const config: DeployConfig = {
     action: action as DeployAction,
     app,
