@@ -1,4 +1,5 @@
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { goShip } from '../__tests__/helpers/cli.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,8 +11,6 @@ import { helloImage, nginxConfig, type Nginx } from '../__tests__/helpers/nginx.
 import { median, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'go-ship.js');
-const ENV = { ...process.env, PATH: `/usr/bin:${process.env.PATH}`, NO_COLOR: '1' };
 
 interface Outcome {
   ms: number;
@@ -25,18 +24,6 @@ interface Outcome {
 const CANARY = ['strategy=canary', 'steps=10,50,100', 'step-duration=4s'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function run(file: string, args: string[], env: NodeJS.ProcessEnv) {
-  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(file, args, { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b) => (stdout += b));
-    child.stderr.on('data', (b) => (stderr += b));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 /** A figure from the step summary's table, in ms. */
 function figure(summary: string, label: string): number | undefined {
@@ -62,10 +49,8 @@ async function goShipDeploy(
   await sleep(1000);
   const t0 = Date.now();
   // Asynchronous: the canary's step watcher polls the upstream file while the deploy runs.
-  const r = await run(
-    process.execPath,
+  const r = await goShip(
     [
-      CLI,
       'deploy-bluegreen',
       '--json',
       ...[
@@ -84,7 +69,7 @@ async function goShipDeploy(
         ...extra,
       ].flatMap((w) => ['--with', w]),
     ],
-    ENV,
+    { env: { PATH: `/usr/bin:${process.env.PATH}` } },
   );
   const ms = Date.now() - t0;
   await sleep(1000);

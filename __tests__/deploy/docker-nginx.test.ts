@@ -418,11 +418,16 @@ describeWith(
       expect(inspect(`${app}-blue`)).toEqual(blue);
     });
 
+    /** Which colour has the traffic now (action: status), and the other one. */
+    async function colours() {
+      const s = await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile });
+      const live = s.outputs['live-color'];
+      return { live, idle: live === 'blue' ? 'green' : 'blue' };
+    }
+
     test('canary 10/50/100 under load: the share of answers from the new version follows each weight; no request fails', async () => {
       expect((await deploy({ ...base, image: images['1.0.0'] })).code).toBe(0);
-      const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
-        .outputs['live-color'];
-      const idle = live === 'blue' ? 'green' : 'blue';
+      const { idle } = await colours();
       const watcher = canarySteps(nginx.upstreamFile, base[`${idle}-port`]);
       const load = startLoad(nginx.publicUrl);
       await new Promise((r) => setTimeout(r, 500));
@@ -457,9 +462,7 @@ describeWith(
     test('canary: a version that fails its metric at 10% leaves every request on the stable version; no request fails', async () => {
       const prom = await startPrometheus();
       try {
-        const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
-          .outputs['live-color'];
-        const idle = live === 'blue' ? 'green' : 'blue';
+        const { live, idle } = await colours();
         const ratio = (bad: number) =>
           `# TYPE hello_error_ratio gauge\nhello_error_ratio{version="1.2.0"} ${bad}\nhello_error_ratio{version="1.1.0"} 0\n`;
         prom.metrics.text = ratio(0);
@@ -503,9 +506,7 @@ describeWith(
     }, 180_000);
 
     test('canary with auto-promote false under load: one step per run, promote takes the next, then the switch; no request fails', async () => {
-      const live = (await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile }))
-        .outputs['live-color'];
-      const idle = live === 'blue' ? 'green' : 'blue';
+      const { live, idle } = await colours();
       const weight = () => /weight=(\d+);\n\}/.exec(readFileSync(nginx.upstreamFile, 'utf8'))?.[1];
       const manual = {
         strategy: 'canary',

@@ -264,10 +264,11 @@ function buildOf(r: Reader, b: string) {
       dir,
       '`.`: go-ship builds from working-directory; point working-directory there instead',
     );
-  if (r.str(`${b}.mod_timestamp`) && !/^\{\{\s*\.CommitTimestamp\s*\}\}$/.test(r.str(`${b}.mod_timestamp`)))
+  const modTimestamp = r.str(`${b}.mod_timestamp`);
+  if (modTimestamp && !/^\{\{\s*\.CommitTimestamp\s*\}\}$/.test(modTimestamp))
     r.bad(
       `${b}.mod_timestamp`,
-      r.str(`${b}.mod_timestamp`),
+      modTimestamp,
       '`{{ .CommitTimestamp }}` (go-ship always stamps the commit time, for reproducible archives)',
     );
   const env: Record<string, string> = {};
@@ -297,21 +298,12 @@ function targetsOf(r: Reader, b: string): string[] {
   };
   const goos = list('goos', ['linux', 'darwin', 'windows']);
   const goarch = list('goarch', ['amd64', 'arm64', '386']);
-  const variants = Object.fromEntries(
-    [...new Set(Object.values(VARIANT_KEYS))].map((key) => [
-      key,
-      list(key, [DEFAULT_VARIANTS[Object.keys(VARIANT_KEYS).find((k) => VARIANT_KEYS[k] === key)!]]),
-    ]),
-  );
   const ignore = ((r.visit(`${b}.ignore`) as unknown[] | undefined) ?? []).map((_, i) => {
     const p = `${b}.ignore[${i}]`;
     return {
       goos: r.str(`${p}.goos`),
       goarch: r.str(`${p}.goarch`),
-      variant:
-        ['goarm', 'goamd64', 'go386', 'goarm64', 'gomips', 'goppc64', 'goriscv64']
-          .map((k) => r.str(`${p}.${k}`))
-          .find(Boolean) ?? '',
+      variant: [...new Set(Object.values(VARIANT_KEYS))].map((k) => r.str(`${p}.${k}`)).find(Boolean) ?? '',
     };
   });
   if (explicit.length)
@@ -323,7 +315,7 @@ function targetsOf(r: Reader, b: string): string[] {
   for (const os of goos)
     for (const arch of goarch) {
       const key = VARIANT_KEYS[arch];
-      for (const variant of key ? variants[key] : ['']) {
+      for (const variant of key ? list(key, [DEFAULT_VARIANTS[arch]]) : ['']) {
         const hit = ignore.some(
           (i) =>
             (!i.goos || i.goos === os) &&

@@ -247,12 +247,19 @@ function render(nodes: Node[], dot: Value, root: TemplateFields, fail: Fail): st
     if (n.kind === 'text') out += n.text;
     else if (n.kind === 'print') out += show(fail, evalPipe(n.pipe, dot, root, fail));
     else {
-      const hit = n.branches
-        .map((b) => ({ b, v: evalPipe(b.cond, dot, root, fail) }))
-        .find((x) => truth(x.v));
-      // Evaluated lazily would be closer to Go; conditions here have no side effects, so eager is the same.
-      if (hit) out += render(hit.b.body, n.kind === 'with' ? hit.v : dot, root, fail);
-      else out += render(n.otherwise, dot, root, fail);
+      // In order, stopping at the first true one, as Go does: a later branch's condition is never
+      // evaluated (so a `.Env.X` it names need not exist).
+      let hit: { body: Node[]; v: Value } | undefined;
+      for (const b of n.branches) {
+        const v = evalPipe(b.cond, dot, root, fail);
+        if (truth(v)) {
+          hit = { body: b.body, v };
+          break;
+        }
+      }
+      out += hit
+        ? render(hit.body, n.kind === 'with' ? hit.v : dot, root, fail)
+        : render(n.otherwise, dot, root, fail);
     }
   }
   return out;

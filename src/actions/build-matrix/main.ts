@@ -85,11 +85,10 @@ async function build(config: Config): Promise<void> {
     project: src.project,
     extras,
   });
-  src.version = spec.version;
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',
     project: src.project,
-    version: src.version,
+    version: spec.version,
     commit: src.commit,
     commitTime: src.commitTime,
     ...(config.shard ? { shard: config.shard } : {}),
@@ -102,7 +101,7 @@ async function build(config: Config): Promise<void> {
   if (config.uploadArtifact)
     workflow.setOutput('artifact-id', await uploadShard(config.uploadArtifact, config.outputDir));
   const release = await publish(config, manifest, checksumsFile);
-  await writeSummary(withRelease(buildSummary(src, result, config), release));
+  await writeSummary(withRelease(buildSummary({ ...src, version: spec.version }, result, config), release));
 }
 
 async function merge(config: Config): Promise<void> {
