@@ -2,7 +2,9 @@ import { quietly } from './quiet.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
 import { freePort } from './net.js';
 
@@ -35,25 +37,53 @@ export async function adminClient(): Promise<KubeClient> {
 type Obj = Record<string, unknown>;
 
 /**
- * What kube-proxy and the pods would do, for fake pods that serve nothing: a loopback server per
- * Service that answers as the version of the Deployment the Service selects right now (read from
- * the API every 100 ms). A version in `broken` answers 503 on /healthz once it is live.
+ * What kube-proxy, a gateway and the pods would do, for fake pods that serve nothing: a loopback server
+ * per Service that answers, per request, as one of the ready pods its selector matches right now (each
+ * ready replica equally likely, as kube-proxy picks endpoints), read from the API every 100 ms; with
+ * `httpRoute`, a third server that first picks a backend Service by the HTTPRoute's weights, as a
+ * gateway does. A version in `broken` answers 503 on /healthz once the public Service serves it.
  */
-export async function fakeTraffic(client: KubeClient, namespace: string, app: string) {
+export async function fakeTraffic(
+  client: KubeClient,
+  namespace: string,
+  app: string,
+  opts: { httpRoute?: string } = {},
+) {
   const broken = new Set<string>();
-  const selected: Record<string, string | undefined> = {};
+  // Per Service: the versions of its ready endpoints, one entry per ready pod.
+  const endpoints: Record<string, string[]> = {};
+  let weights: [string, number][] = [];
   let stop = false;
+  const podsOf = async (svc: string): Promise<string[]> => {
+    const s = await client.get(`/api/v1/namespaces/${namespace}/services/${svc}`);
+    const selector = (s?.spec as Obj | undefined)?.selector as Record<string, string> | undefined;
+    if (!selector || !Object.keys(selector).length) return [];
+    const q = encodeURIComponent(
+      Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+    );
+    const list = await client.get(`/apis/apps/v1/namespaces/${namespace}/deployments?labelSelector=${q}`);
+    const out: string[] = [];
+    for (const d of (list?.items ?? []) as Obj[]) {
+      const labels = ((d.spec as Obj).template as { metadata: { labels: Record<string, string> } }).metadata
+        .labels;
+      if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+      const ready = Number((d.status as Obj | undefined)?.readyReplicas ?? 0);
+      const version = ((d.metadata as Obj).annotations as Record<string, string>)['go-ship.dev/version'];
+      for (let i = 0; i < ready; i++) out.push(version);
+    }
+    return out;
+  };
+  const services = [app, `${app}-preview`, `${app}-blue`, `${app}-green`];
   const refresh = async () => {
-    for (const svc of [app, `${app}-preview`]) {
-      const s = await client.get(`/api/v1/namespaces/${namespace}/services/${svc}`);
-      const color = ((s?.spec as Obj)?.selector as Record<string, string> | undefined)?.['go-ship.dev/color'];
-      const d = color
-        ? await client.get(`/apis/apps/v1/namespaces/${namespace}/deployments/${app}-${color}`)
-        : undefined;
-      const ready = Number((d?.status as Obj | undefined)?.readyReplicas ?? 0);
-      selected[svc] = ready
-        ? ((d?.metadata as Obj).annotations as Record<string, string>)['go-ship.dev/version']
-        : undefined;
+    for (const svc of services) endpoints[svc] = await podsOf(svc);
+    if (opts.httpRoute) {
+      const route = await client.get(
+        `/apis/gateway.networking.k8s.io/v1/namespaces/${namespace}/httproutes/${opts.httpRoute}`,
+      );
+      const rules = ((route?.spec as Obj | undefined)?.rules ?? []) as { backendRefs?: Obj[] }[];
+      weights = (rules[0]?.backendRefs ?? []).map((r) => [String(r.name), Number(r.weight ?? 1)]);
     }
   };
   await refresh();
@@ -63,9 +93,16 @@ export async function fakeTraffic(client: KubeClient, namespace: string, app: st
       await new Promise((r) => setTimeout(r, 100));
     }
   })();
-  const serve = async (svc: string): Promise<{ server: Server; url: string }> => {
+  const pick = (xs: string[]) => xs[Math.floor(Math.random() * xs.length)];
+  const viaRoute = (): string | undefined => {
+    const total = weights.reduce((t, [, w]) => t + w, 0);
+    let r = Math.random() * total;
+    for (const [svc, w] of weights) if ((r -= w) < 0) return pick(endpoints[svc] ?? []);
+    return undefined;
+  };
+  const serve = async (choose: () => string | undefined): Promise<{ server: Server; url: string }> => {
     const server = createServer((req, res) => {
-      const version = selected[svc];
+      const version = choose();
       if (!version) {
         res.statusCode = 503;
         return res.end('no ready endpoints\n');
@@ -73,7 +110,7 @@ export async function fakeTraffic(client: KubeClient, namespace: string, app: st
       res.setHeader('X-Version', version);
       if (req.url === '/version') return res.end(JSON.stringify({ version }));
       if (req.url === '/healthz') {
-        const live = selected[app] === version;
+        const live = (endpoints[app] ?? []).includes(version);
         res.statusCode = broken.has(version) && live ? 503 : 200;
         return res.end(res.statusCode === 200 ? 'ok\n' : 'unhealthy\n');
       }
@@ -83,17 +120,50 @@ export async function fakeTraffic(client: KubeClient, namespace: string, app: st
     await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
     return { server, url: `http://127.0.0.1:${port}` };
   };
-  const pub = await serve(app);
-  const preview = await serve(`${app}-preview`);
+  const pub = await serve(() => pick(endpoints[app] ?? []));
+  const preview = await serve(() => pick(endpoints[`${app}-preview`] ?? []));
+  const gateway = await serve(viaRoute);
   return {
     url: pub.url,
     previewUrl: preview.url,
+    gatewayUrl: gateway.url,
     broken,
     async close() {
       stop = true;
       await loop;
-      pub.server.close();
-      preview.server.close();
+      for (const s of [pub, preview, gateway]) s.server.close();
     },
   };
+}
+
+/** The Gateway API release whose CRDs the tests install (a Go module: its YAML is under config/crd/). */
+export const GATEWAY_API_VERSION = 'v1.6.3';
+
+/**
+ * Installs the Gateway API's standard CRDs (fetched from the Go module proxy with `go mod download`)
+ * into the control plane by server-side apply, and waits until the API server serves HTTPRoutes.
+ */
+export async function installGatewayApi(client: KubeClient): Promise<void> {
+  const out = execFileSync(
+    'go',
+    ['mod', 'download', '-json', `sigs.k8s.io/gateway-api@${GATEWAY_API_VERSION}`],
+    {
+      cwd: tmpdir(),
+      env: { ...process.env, GOFLAGS: '' },
+      encoding: 'utf8',
+    },
+  );
+  const dir = (JSON.parse(out) as { Dir: string }).Dir;
+  for (const kind of ['gatewayclasses', 'gateways', 'httproutes', 'referencegrants']) {
+    const crd = parseYaml(
+      readFileSync(join(dir, 'config', 'crd', 'standard', `gateway.networking.k8s.io_${kind}.yaml`), 'utf8'),
+    ) as { metadata: { name: string } };
+    await client.apply(`/apis/apiextensions.k8s.io/v1/customresourcedefinitions/${crd.metadata.name}`, crd);
+  }
+  for (let i = 0; i < 100; i++) {
+    const r = await client.get('/apis/gateway.networking.k8s.io/v1');
+    if (((r?.resources ?? []) as { name: string }[]).some((x) => x.name === 'httproutes')) return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error('the API server does not serve gateway.networking.k8s.io/v1 httproutes after 20 s');
 }

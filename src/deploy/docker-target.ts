@@ -10,13 +10,13 @@ import {
   type Color,
   type ColorStatus,
   type DeployState,
-  HISTORY_LENGTH,
   type HistoryEntry,
   type LockAttempt,
   type LockInfo,
   type Release,
   type RouteTiming,
   type Target,
+  withRelease,
 } from './target.js';
 
 export interface DockerTargetOptions {
@@ -313,9 +313,7 @@ export class DockerTarget implements Target {
     const c = await this.inspect(this.name(color));
     const image = c?.Config.Labels?.[`${LABEL}.image`] ?? c?.Config.Image;
     if (!image) return history;
-    const last = history.at(-1);
-    if (last?.image === image && last.version === version) return history;
-    return [...history, { version, image, at }].slice(-HISTORY_LENGTH);
+    return withRelease(history, { version, image, at });
   }
 
   routeSnapshot(): Promise<unknown> {

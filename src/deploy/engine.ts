@@ -98,7 +98,12 @@ export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string,
     ['start and ready', 2 * c.readyTimeoutMs + 35_000],
     ...(c.gate ? [['metric gate', c.gate.timeoutMs + 5_000] as [string, number]] : []),
     ...(c.strategy === 'canary'
-      ? [['canary steps', c.steps.filter((p) => p < 100).length * (c.stepMs + 90_000)] as [string, number]]
+      ? [
+          [
+            'canary steps',
+            c.steps.filter((p) => p < 100).length * (c.stepMs + 2 * c.readyTimeoutMs + 120_000),
+          ] as [string, number],
+        ]
       : []),
     ['switch and confirm', 60_000 + c.confirmTimeoutMs + 5_000],
     ['verify', c.verifyMs + 30_000],
@@ -335,9 +340,14 @@ export class Engine {
     const take = c.autoPromote ? steps : steps.slice(0, 1);
     for (const percent of take) {
       try {
-        await this.phase(`canary ${percent}%`, 60_000, () =>
+        // The target's own readiness waits (replicas on Kubernetes) report better than the deadline.
+        const timing = await this.phase(`canary ${percent}%`, 2 * c.readyTimeoutMs + 60_000, () =>
           this.target.weigh!(to, percent, { live, previous, version: this.result.previousVersion }),
         );
+        if (timing?.note) {
+          this.result.phases.at(-1)!.note = timing.note;
+          log.info(`  canary ${percent}%: ${timing.note}`);
+        }
       } catch (e) {
         await this.target.stop(to, 1_000);
         throw e;

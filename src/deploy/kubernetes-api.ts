@@ -143,6 +143,13 @@ async function execCredential(exec: ExecConfig): Promise<string> {
   );
 }
 
+/** One resource of an API group's discovery document. */
+interface Discovered {
+  name: string;
+  kind: string;
+  namespaced: boolean;
+}
+
 export interface KubeStatus {
   status: number;
   body: Record<string, unknown>;
@@ -279,6 +286,33 @@ export class KubeClient {
     const r = await this.request('GET', path, { allow404: true, verb: 'get' });
     return r.status === 404 ? undefined : r.body;
   }
+
+  /**
+   * The REST path of an object, from the API server's discovery of its apiVersion (resource name, and
+   * whether it is namespaced): what `kubectl apply` finds the same way, for any kind the cluster serves.
+   */
+  async pathOf(obj: Record<string, unknown>, namespace: string): Promise<string> {
+    const apiVersion = String(obj.apiVersion ?? '');
+    const kind = String(obj.kind ?? '');
+    const meta = (obj.metadata ?? {}) as { name?: string; namespace?: string };
+    const base = apiVersion === 'v1' ? '/api/v1' : `/apis/${apiVersion}`;
+    let resources = this.discovered.get(base);
+    if (!resources) {
+      const r = await this.request('GET', base, { allow404: true, verb: 'discover' });
+      resources = r.status === 404 ? [] : ((r.body.resources ?? []) as Discovered[]);
+      this.discovered.set(base, resources);
+    }
+    const res = resources.find((x) => x.kind === kind && !x.name.includes('/'));
+    if (!res)
+      throw new UserError(
+        `The cluster at ${this.conn.server} does not serve ${kind} in ${apiVersion || '(no apiVersion)'}${meta.name ? ` (object ${meta.name})` : ''}. Install its CustomResourceDefinition first, or drop it from the chart.`,
+      );
+    if (!meta.name) throw new UserError(`A ${kind} in ${apiVersion} has no metadata.name.`);
+    const ns = res.namespaced ? `/namespaces/${meta.namespace ?? namespace}` : '';
+    return `${base}${ns}/${res.name}/${meta.name}`;
+  }
+
+  private readonly discovered = new Map<string, Discovered[]>();
 
   /** Server-side apply: go-ship owns the fields it sets, under its own field manager. */
   async apply(path: string, obj: unknown, dryRun = false): Promise<Record<string, unknown>> {

@@ -8,9 +8,13 @@ import {
   type Color,
   type ColorStatus,
   type DeployState,
+  type HistoryEntry,
   type LockAttempt,
   type Release,
+  type RouteTiming,
   type Target,
+  otherColor,
+  withRelease,
 } from './target.js';
 
 const APP_LABEL = 'app.kubernetes.io/name';
@@ -34,6 +38,30 @@ export interface KubernetesTargetOptions {
   readyTimeoutMs: number;
   /** Where the checks reach the preview Service (default its cluster DNS name, for in-cluster runners). */
   previewUrl?: string;
+  /**
+   * The pod labels that select the app (a chart's Deployment's matchLabels); default
+   * `app.kubernetes.io/name: <app>`. go-ship adds the colour to them.
+   */
+  selector?: Record<string, string>;
+  /** A chart's other objects, server-side applied as they are at every deploy. */
+  objects?: Obj[];
+  /** Gateway API: the HTTPRoute whose backendRefs to the Services <app>-blue and <app>-green get the weights. */
+  httpRoute?: string;
+}
+
+/** What the Service <app> records about the route, in its annotations. */
+interface RouteRecord {
+  live?: string;
+  previous?: string;
+  version?: string;
+  switchedAt?: string;
+  history: HistoryEntry[];
+  canary?: { color: Color; percent: number };
+}
+
+/** Canary replicas of `total` for `percent` of the connections: at least 1, and at least 1 stable. */
+export function canaryReplicas(total: number, percent: number): number {
+  return Math.min(total - 1, Math.max(1, Math.round((total * percent) / 100)));
 }
 
 type Obj = Record<string, unknown>;
@@ -43,8 +71,13 @@ const at = (o: unknown, ...path: string[]): unknown =>
 /**
  * Two Deployments `<app>-blue` and `<app>-green`, a Service `<app>` whose selector is the switch, and a
  * Service `<app>-preview` for checks on the colour being deployed. Everything is server-side applied
- * under the field manager `go-ship`; the live colour and versions are annotations on the Service and
- * Deployments, and the deploy lock is a Lease, so state lives in the cluster.
+ * under the field manager `go-ship`; the live colour, versions, a canary in progress and the release
+ * history are annotations on the Service and Deployments, and the deploy lock is a Lease, so state
+ * lives in the cluster.
+ *
+ * Canary without a mesh: the Service selects both colours and the pods are split by replicas (kube-proxy
+ * picks an endpoint per connection, so the share is the canary's pods over all, per connection). With
+ * `httpRoute`: the HTTPRoute's backend weights to the per-colour Services, per request at the gateway.
  */
 export class KubernetesTarget implements Target {
   constructor(readonly opts: KubernetesTargetOptions) {
@@ -63,6 +96,15 @@ export class KubernetesTarget implements Target {
     return `/api/v1/namespaces/${this.ns}/services/${name}`;
   }
 
+  private get httpRoutePath(): string {
+    return `/apis/gateway.networking.k8s.io/v1/namespaces/${this.ns}/httproutes/${this.opts.httpRoute}`;
+  }
+
+  /** The labels that select the app's pods, without the colour. */
+  private get appLabels(): Record<string, string> {
+    return this.opts.selector ?? { [APP_LABEL]: this.opts.app };
+  }
+
   private get leasePath(): string {
     return `/apis/coordination.k8s.io/v1/namespaces/${this.ns}/leases/${this.opts.app}-deploy-lock`;
   }
@@ -78,14 +120,16 @@ export class KubernetesTarget implements Target {
       colors[color] = d ? statusOf(color, d) : { color, state: 'absent' };
     }
     const svc = await this.opts.client.get(this.servicePath(this.opts.app));
-    const ann = (at(svc, 'metadata', 'annotations') ?? {}) as Record<string, string>;
-    const live = at(svc, 'spec', 'selector', COLOR_LABEL) as Color | undefined;
+    const rec = routeRecord(svc);
+    const live = rec.live as Color | undefined;
     const lease = await this.opts.client.get(this.leasePath);
     const holder = at(lease, 'spec', 'holderIdentity') as string | undefined;
     return {
       live: live && COLORS.includes(live) ? live : undefined,
-      previous: (ann[`${A}previous`] as Color) || undefined,
-      switchedAt: ann[`${A}switched-at`],
+      previous: (rec.previous as Color) || undefined,
+      switchedAt: rec.switchedAt,
+      history: rec.history,
+      canary: rec.canary,
       colors,
       lock: holder && !leaseExpired(lease!) ? leaseInfo(lease!) : undefined,
     };
@@ -195,13 +239,16 @@ export class KubernetesTarget implements Target {
     const template = at(manifest, 'spec', 'template') as Obj | undefined;
     const labels = (at(template, 'metadata', 'labels') ?? {}) as Record<string, string>;
     const selector = (at(manifest, 'spec', 'selector', 'matchLabels') ?? {}) as Record<string, string>;
+    const want = Object.entries(this.appLabels);
     if (
-      labels[APP_LABEL] !== this.opts.app ||
-      (Object.keys(selector).length && selector[APP_LABEL] !== this.opts.app)
-    )
+      want.some(([k, v]) => labels[k] !== v) ||
+      (Object.keys(selector).length && want.some(([k, v]) => selector[k] !== v))
+    ) {
+      const pairs = want.map(([k, v]) => `${k}: ${v}`).join(', ');
       throw new UserError(
-        `Input \`manifest\`: the Deployment's pod template labels ${JSON.stringify(labels)} (selector ${JSON.stringify(selector)}) do not carry \`${APP_LABEL}: ${this.opts.app}\`. go-ship selects pods by that label plus \`${COLOR_LABEL}\` (which it adds); put \`${APP_LABEL}: ${this.opts.app}\` in spec.template.metadata.labels and spec.selector.matchLabels.`,
+        `Input \`manifest\`: the Deployment's pod template labels ${JSON.stringify(labels)} (selector ${JSON.stringify(selector)}) do not carry \`${pairs}\`. go-ship selects pods by that label plus \`${COLOR_LABEL}\` (which it adds); put \`${pairs}\` in spec.template.metadata.labels and spec.selector.matchLabels.`,
       );
+    }
     if (
       !Array.isArray(at(template, 'spec', 'containers')) ||
       !(at(template, 'spec', 'containers') as unknown[]).length
@@ -215,7 +262,7 @@ export class KubernetesTarget implements Target {
   private deployment(color: Color, release: Release, replicas: number): Obj {
     const template = structuredClone(this.templateOf(this.opts.manifest));
     const tmeta = (template.metadata ??= {}) as Obj;
-    tmeta.labels = { ...((tmeta.labels as Obj) ?? {}), [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color };
+    tmeta.labels = { ...((tmeta.labels as Obj) ?? {}), ...this.appLabels, [COLOR_LABEL]: color };
     tmeta.annotations = { ...((tmeta.annotations as Obj) ?? {}), [`${A}version`]: release.version ?? '' };
     const spec = template.spec as Obj;
     spec.terminationGracePeriodSeconds ??= Math.ceil(this.opts.drainMs / 1000);
@@ -240,7 +287,7 @@ export class KubernetesTarget implements Target {
       metadata: {
         name: `${this.opts.app}-${color}`,
         namespace: this.ns,
-        labels: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color },
+        labels: { ...this.appLabels, [COLOR_LABEL]: color },
         annotations: {
           [`${A}image`]: release.image,
           [`${A}version`]: release.version ?? '',
@@ -250,22 +297,59 @@ export class KubernetesTarget implements Target {
       spec: {
         replicas,
         progressDeadlineSeconds: Math.max(10, Math.ceil(this.opts.readyTimeoutMs / 1000)),
-        selector: { matchLabels: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color } },
+        selector: { matchLabels: { ...this.appLabels, [COLOR_LABEL]: color } },
         template,
       },
     };
   }
 
-  private service(name: string, color: Color, annotations: Record<string, string> = {}): Obj {
+  /** A Service of go-ship's; `color` undefined selects both colours (a canary split by replicas). */
+  private service(name: string, color: Color | undefined, annotations: Record<string, string> = {}): Obj {
     return {
       apiVersion: 'v1',
       kind: 'Service',
       metadata: { name, namespace: this.ns, labels: { [APP_LABEL]: this.opts.app }, annotations },
       spec: {
-        selector: { [APP_LABEL]: this.opts.app, [COLOR_LABEL]: color },
-        ports: [{ name: 'http', port: this.opts.servicePort, targetPort: this.opts.containerPort }],
+        selector: { ...this.appLabels, ...(color ? { [COLOR_LABEL]: color } : {}) },
+        ports: [{ name: 'http', port: this.opts.servicePort, targetPort: this.targetPort }],
       },
     };
+  }
+
+  /** The port the Services send to: the user's (or chart's) main container's first port, else container-port. */
+  private get targetPort(): number {
+    if (!this.opts.manifest) return this.opts.containerPort;
+    const containers = at(this.templateOf(this.opts.manifest), 'spec', 'containers') as Obj[];
+    const main = containers.find((c) => c.name === this.opts.app) ?? containers[0];
+    const declared = at(main, 'ports', '0', 'containerPort');
+    return typeof declared === 'number' ? declared : this.opts.containerPort;
+  }
+
+  /** The chart's Services that select the app's pods: go-ship pins them to the live colour as well. */
+  private get routedServices(): Obj[] {
+    const pod = (at(this.templateOf(this.opts.manifest), 'metadata', 'labels') ?? {}) as Record<
+      string,
+      string
+    >;
+    return (this.opts.objects ?? []).filter((o) => {
+      const sel = (at(o, 'spec', 'selector') ?? {}) as Record<string, string>;
+      return (
+        o.kind === 'Service' &&
+        Object.keys(sel).length > 0 &&
+        Object.entries(sel).every(([k, v]) => pod[k] === v)
+      );
+    });
+  }
+
+  /** The chart's objects as they are, except its routed Services with `color` added to their selector. */
+  private chartObjects(color: Color | undefined): Obj[] {
+    const routed = new Set(this.routedServices);
+    return (this.opts.objects ?? []).map((o) => {
+      const obj = structuredClone(o);
+      (obj.metadata as Obj).namespace ??= this.ns;
+      if (routed.has(o) && color) ((obj.spec as Obj).selector as Obj)[COLOR_LABEL] = color;
+      return obj;
+    });
   }
 
   /** What a deploy would change, as the API server would store it (server-side dry run), per object. */
@@ -287,6 +371,15 @@ export class KubernetesTarget implements Target {
       before: await c.get(this.servicePath(preview)),
       after: await c.apply(this.servicePath(preview), this.service(preview, color), true),
     });
+    const live = (await this.read()).live;
+    for (const obj of this.chartObjects(live ?? color)) {
+      const path = await c.pathOf(obj, this.ns);
+      out.push({
+        name: `${String(obj.kind)} ${String(at(obj, 'metadata', 'name'))}`,
+        before: await c.get(path),
+        after: await c.apply(path, obj, true),
+      });
+    }
     return out;
   }
 
@@ -297,11 +390,26 @@ export class KubernetesTarget implements Target {
 
   async start(color: Color, release: Release): Promise<void> {
     const c = this.opts.client;
+    if (this.opts.objects?.length) {
+      // The chart's other objects as they are; its Services that select the app stay on the live colour.
+      const live = (await this.read()).live;
+      const objects = this.chartObjects(live ?? color);
+      for (const obj of objects) await c.apply(await c.pathOf(obj, this.ns), obj);
+      log.info(
+        `  applied the chart's ${objects.map((o) => `${String(o.kind)} ${String(at(o, 'metadata', 'name'))}`).join(', ')}`,
+      );
+    }
     await c.apply(this.deploymentPath(color), this.deployment(color, release, this.opts.replicas));
     await c.apply(
       this.servicePath(`${this.opts.app}-preview`),
       this.service(`${this.opts.app}-preview`, color),
     );
+    if (this.opts.httpRoute)
+      for (const each of COLORS)
+        await c.apply(
+          this.servicePath(`${this.opts.app}-${each}`),
+          this.service(`${this.opts.app}-${each}`, each),
+        );
     await this.waitRollout(color);
   }
 
@@ -348,16 +456,138 @@ export class KubernetesTarget implements Target {
     );
   }
 
+  /**
+   * All new traffic to `color`. A canary split by replicas that is promoted gets its full replicas
+   * before it takes every request; any other colour (the stable one a failed canary returns to) takes
+   * the selector at once, so the failing pods leave first, and is scaled back up after.
+   */
   async route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void> {
-    await this.opts.client.apply(
-      this.servicePath(this.opts.app),
-      this.service(this.opts.app, color, {
-        [`${A}live`]: state.live,
-        [`${A}previous`]: state.previous ?? '',
-        [`${A}version`]: state.version ?? '',
-        [`${A}switched-at`]: new Date().toISOString(),
-      }),
+    const c = this.opts.client;
+    const rec = routeRecord(await c.get(this.servicePath(this.opts.app)));
+    const promoted = rec.canary?.color === color;
+    const byReplicas = !this.opts.httpRoute;
+    if (byReplicas && promoted) await this.scaleTo(color, this.opts.replicas);
+    const d = await c.get(this.deploymentPath(color));
+    const image = (at(d, 'metadata', 'annotations', `${A}image`) as string | undefined) ?? '';
+    const now = new Date().toISOString();
+    await this.writeRoute(color, {
+      live: state.live,
+      previous: state.previous,
+      version: state.version,
+      switchedAt: now,
+      history: image ? withRelease(rec.history, { version: state.version, image, at: now }) : rec.history,
+    });
+    if (this.opts.httpRoute)
+      await this.setWeights({ [color]: 100, [otherColor(color)]: 0 } as Record<Color, number>);
+    if (byReplicas && !promoted) await this.scaleTo(color, this.opts.replicas);
+  }
+
+  /**
+   * A canary step. By replicas: the canary gets round(replicas × percent) pods (at least one, and at
+   * least one stable), the Service selects both colours, the stable colour keeps the rest. The share
+   * is per connection and only as fine as one pod. With an HTTPRoute: its backend weights, per request.
+   */
+  async weigh(
+    canary: Color,
+    percent: number,
+    state: { live: Color; previous?: Color; version?: string },
+  ): Promise<RouteTiming> {
+    const c = this.opts.client;
+    const rec = routeRecord(await c.get(this.servicePath(this.opts.app)));
+    const record = { ...rec, live: state.live, previous: state.previous, canary: { color: canary, percent } };
+    if (this.opts.httpRoute) {
+      await this.writeRoute(state.live, record);
+      await this.setWeights({ [canary]: percent, [state.live]: 100 - percent } as Record<Color, number>);
+      return {
+        note: `HTTPRoute ${this.opts.httpRoute}: ${this.opts.app}-${canary} weight ${percent}, ${this.opts.app}-${state.live} weight ${100 - percent}`,
+      };
+    }
+    const total = this.opts.replicas;
+    const k = canaryReplicas(total, percent);
+    await this.scaleTo(canary, k);
+    await this.writeRoute(undefined, record);
+    await this.scaleTo(state.live, total - k);
+    const share = ((100 * k) / total).toFixed(1);
+    const note = `${k} of ${total} pods (${share}% of connections)`;
+    if (Math.abs((100 * k) / total - percent) > 5)
+      log.warning(
+        `The canary step ${percent}% runs as ${note}: with replicas ${total} the split is only as fine as ${(100 / total).toFixed(1)}%. Raise replicas, or route by weights with http-route (Gateway API).`,
+      );
+    return { note };
+  }
+
+  /** The Service <app> (and the chart's Services that select the app) pointing at `color`, or both when undefined. */
+  private async writeRoute(color: Color | undefined, rec: RouteRecord): Promise<void> {
+    const c = this.opts.client;
+    await c.apply(this.servicePath(this.opts.app), this.service(this.opts.app, color, annotationsOf(rec)));
+    const chart = this.chartObjects(color).filter((o) =>
+      this.routedServices.some((r) => at(r, 'metadata', 'name') === at(o, 'metadata', 'name')),
     );
+    for (const svc of chart) {
+      if (!color) delete ((svc.spec as Obj).selector as Obj)[COLOR_LABEL];
+      await c.apply(await c.pathOf(svc, this.ns), svc);
+    }
+  }
+
+  /**
+   * Sets the weights of the backendRefs to <app>-blue and <app>-green in every rule of the HTTPRoute
+   * that names either, keeping the rest of the route as its owner wrote it. The update carries the
+   * resourceVersion, so a concurrent edit makes it fail (409) and it is read and tried again.
+   */
+  private async setWeights(weights: Record<Color, number>): Promise<void> {
+    const c = this.opts.client;
+    const names = COLORS.map((x) => `${this.opts.app}-${x}`);
+    const example = `spec:\n  parentRefs: [{name: <your gateway>}]\n  rules:\n  - backendRefs:\n    - {name: ${names[0]}, port: ${this.opts.servicePort}}\n    - {name: ${names[1]}, port: ${this.opts.servicePort}, weight: 0}`;
+    for (let attempt = 1; ; attempt++) {
+      const route = await c.get(this.httpRoutePath);
+      if (!route)
+        throw new UserError(
+          `Input \`http-route\` names HTTPRoute ${this.opts.httpRoute}, which namespace ${this.ns} does not have (or the Gateway API CRDs are not installed). Create it with a rule whose backendRefs are the Services go-ship makes:\n${example}`,
+        );
+      const rules = (at(route, 'spec', 'rules') ?? []) as Obj[];
+      const mine = (r: Obj) =>
+        (r.kind ?? 'Service') === 'Service' && !r.group && names.includes(r.name as string);
+      let found = false;
+      for (const rule of rules) {
+        const refs = (rule.backendRefs ?? []) as Obj[];
+        if (!refs.some(mine)) continue;
+        found = true;
+        rule.backendRefs = [
+          ...refs.filter((r) => !mine(r)),
+          ...COLORS.map((x) => ({
+            ...(refs.find((r) => mine(r) && r.name === `${this.opts.app}-${x}`) ?? {
+              name: `${this.opts.app}-${x}`,
+              port: this.opts.servicePort,
+            }),
+            weight: weights[x],
+          })),
+        ];
+      }
+      if (!found)
+        throw new UserError(
+          `Input \`http-route\`: HTTPRoute ${this.opts.httpRoute} has no rule whose backendRefs name ${names.join(' or ')}, so go-ship has no weights to set. Give it a rule like:\n${example}`,
+        );
+      try {
+        await c.request('PUT', `${this.httpRoutePath}?fieldManager=go-ship`, { body: route, verb: 'update' });
+        return;
+      } catch (e) {
+        if (!(e instanceof KubeError && e.status === 409) || attempt >= 5) throw e;
+      }
+    }
+  }
+
+  /** Scales the colour to `replicas` (when it has another count) and waits for the rollout. */
+  private async scaleTo(color: Color, replicas: number): Promise<void> {
+    const d = await this.opts.client.get(this.deploymentPath(color));
+    if (Number(at(d, 'spec', 'replicas') ?? -1) !== replicas) {
+      await this.opts.client.request('PATCH', `${this.deploymentPath(color)}/scale?fieldManager=go-ship`, {
+        body: { spec: { replicas } },
+        contentType: 'application/merge-patch+json',
+        verb: 'patch (scale)',
+      });
+      log.info(`  ${this.opts.app}-${color}: ${replicas} replicas`);
+    }
+    await this.waitRollout(color);
   }
 
   routeSnapshot(): Promise<unknown> {
@@ -369,15 +599,8 @@ export class KubernetesTarget implements Target {
       await this.opts.client.request('DELETE', this.servicePath(this.opts.app), { verb: 'delete' });
       return;
     }
-    const color = at(snapshot, 'spec', 'selector', COLOR_LABEL) as Color;
-    await this.opts.client.apply(
-      this.servicePath(this.opts.app),
-      this.service(
-        this.opts.app,
-        color,
-        (at(snapshot, 'metadata', 'annotations') ?? {}) as Record<string, string>,
-      ),
-    );
+    const color = at(snapshot, 'spec', 'selector', COLOR_LABEL) as Color | undefined;
+    await this.writeRoute(color, routeRecord(snapshot as Obj));
   }
 
   async stop(color: Color): Promise<void> {
@@ -389,6 +612,39 @@ export class KubernetesTarget implements Target {
       verb: 'patch (scale)',
     });
   }
+}
+
+/** The route state kept in the Service <app>'s annotations. */
+function routeRecord(svc: Obj | undefined): RouteRecord {
+  const ann = (at(svc, 'metadata', 'annotations') ?? {}) as Record<string, string>;
+  const live = at(svc, 'spec', 'selector', COLOR_LABEL) as string | undefined;
+  let history: HistoryEntry[] = [];
+  try {
+    const parsed = JSON.parse(ann[`${A}history`] || '[]') as unknown;
+    if (Array.isArray(parsed)) history = parsed.filter((h: HistoryEntry) => typeof h?.image === 'string');
+  } catch {
+    // An annotation edited by hand: no history rather than a failed deploy.
+  }
+  const canary = /^(blue|green):(\d+)$/.exec(ann[`${A}canary`] ?? '');
+  return {
+    live: live ?? (ann[`${A}live`] || undefined),
+    previous: ann[`${A}previous`] || undefined,
+    version: ann[`${A}version`] || undefined,
+    switchedAt: ann[`${A}switched-at`] || undefined,
+    history,
+    canary: canary ? { color: canary[1] as Color, percent: Number(canary[2]) } : undefined,
+  };
+}
+
+function annotationsOf(rec: RouteRecord): Record<string, string> {
+  return {
+    [`${A}live`]: rec.live ?? '',
+    [`${A}previous`]: rec.previous ?? '',
+    [`${A}version`]: rec.version ?? '',
+    [`${A}switched-at`]: rec.switchedAt ?? '',
+    [`${A}history`]: JSON.stringify(rec.history),
+    [`${A}canary`]: rec.canary ? `${rec.canary.color}:${rec.canary.percent}` : '',
+  };
 }
 
 function statusOf(color: Color, d: Obj): ColorStatus {

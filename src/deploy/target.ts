@@ -26,6 +26,8 @@ export interface ColorStatus {
 /** What the router knows about its own switch: how long the old route kept taking new requests. */
 export interface RouteTiming {
   settleMs?: number;
+  /** How the target realised a canary weight, e.g. `1 of 10 pods (10.0%)`, for the timeline. */
+  note?: string;
 }
 
 export interface LockInfo {
@@ -43,8 +45,15 @@ export interface HistoryEntry {
 }
 export const HISTORY_LENGTH = 10;
 
+/** The history with `entry` appended, unless it is already the newest; the last HISTORY_LENGTH kept. */
+export function withRelease(history: HistoryEntry[], entry: HistoryEntry): HistoryEntry[] {
+  const last = history.at(-1);
+  if (last?.image === entry.image && last.version === entry.version) return history;
+  return [...history, entry].slice(-HISTORY_LENGTH);
+}
+
 export interface DeployState {
-  /** Releases that took the traffic, oldest first, where the target keeps them (Docker + nginx). */
+  /** Releases that took the traffic, oldest first (nginx upstream file; Kubernetes Service annotation). */
   history?: HistoryEntry[];
   /** A canary left at a step (auto-promote false): the new colour and its share of new requests. */
   canary?: { color: Color; percent: number };

@@ -3,6 +3,7 @@ import { DockerTarget, holderName } from '../../deploy/docker-target.js';
 import { type DeployAction, type DeployConfig } from '../../deploy/engine.js';
 import { KubeClient, kubeconfigPath, loadKubeconfig } from '../../deploy/kubernetes-api.js';
 import { KubernetesTarget } from '../../deploy/kubernetes-target.js';
+import { pickDeployment, renderChart } from '../../deploy/helm.js';
 import { ContainerNginx, LocalNginx, NginxRouter } from '../../deploy/nginx.js';
 import { type MetricGate, parseThreshold } from '../../deploy/prometheus.js';
 import { type Target } from '../../deploy/target.js';
@@ -39,20 +40,14 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
       'It names the containers (<app>-blue, <app>-green) and the nginx upstream.',
     );
   const image = inputs.optional('image');
-  if (action === 'deploy' && !image)
+  // A chart names its image itself (its values); go-ship takes it from the rendered Deployment.
+  if (action === 'deploy' && !image && !(targetKind === 'kubernetes' && inputs.optional('chart')))
     throw new UserError(
       "Input `image` is required for action: deploy. Set it to the image to ship, e.g. docker-multistage's `image` output with a tag.",
     );
   const to = inputs.optional('to');
   if (to && action !== 'rollback')
     throw inputError('to', to, 'a version with action: rollback', `action is \`${action}\`.`);
-  if (to && targetKind !== 'docker')
-    throw inputError(
-      'to',
-      to,
-      'a version on target: docker',
-      'The release history is kept in the nginx upstream file so far; on Kubernetes, action: rollback without `to` moves traffic back to the other colour.',
-    );
   const url = inputs.optional('url');
   if (action !== 'status' && !url)
     throw new UserError(
@@ -118,13 +113,6 @@ export function getInputs(inputs = new Inputs(), env = process.env): DeployInput
   const verifySeconds = inputs.int('verify-seconds', { required: true, min: 0, max: 3600 })!;
   const strategy = inputs.oneOf('strategy', ['blue-green', 'canary'] as const) ?? 'blue-green';
   const steps = canarySteps(inputs.string('steps'));
-  if (strategy === 'canary' && targetKind !== 'docker')
-    throw inputError(
-      'strategy',
-      'canary',
-      '`blue-green` on target: kubernetes',
-      'Canary steps are on target: docker (nginx weights) so far; use blue-green here.',
-    );
   const config: DeployConfig = {
     action: action as DeployAction,
     app,
@@ -244,6 +232,26 @@ function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeou
   });
 }
 
+/** A chart directory or packaged chart (.tgz) in the workspace. */
+function chartPath(chart: string, workspace: string): string {
+  const p = resolve(workspace, chart);
+  if (!existsSync(p))
+    throw inputError(
+      'chart',
+      chart,
+      'a chart directory (with Chart.yaml) or a packaged chart (.tgz) in the workspace',
+      'For a chart in a repository, `helm pull` it in an earlier step.',
+    );
+  return p;
+}
+
+function valuesPath(file: string, workspace: string): string {
+  const p = resolve(workspace, file);
+  if (!existsSync(p))
+    throw inputError('values', file, 'values files in the workspace, one per line (as helm --values)');
+  return p;
+}
+
 /**
  * The kubeconfig from the `kubeconfig` input (YAML or base64), written with 0600 permissions for this
  * step only and removed by the post step, or the environment's (KUBECONFIG, ~/.kube/config).
@@ -281,6 +289,19 @@ async function kubernetesTarget(
   env: NodeJS.ProcessEnv,
 ): Promise<KubernetesTarget> {
   const manifestPath = inputs.optional('manifest');
+  const chart = inputs.optional('chart');
+  if (chart && manifestPath)
+    throw new UserError(
+      'Inputs `chart` and `manifest` are both set; give one: the chart renders the Deployment that `manifest` would hold.',
+    );
+  for (const name of ['values', 'deployment', 'helm-version'])
+    if (!chart && inputs.optional(name))
+      throw inputError(
+        name,
+        inputs.optional(name)!,
+        'a value only with `chart`',
+        'It configures the Helm chart go-ship renders.',
+      );
   let manifest: Record<string, unknown> | undefined;
   if (manifestPath) {
     const p = resolve(workspace, manifestPath);
@@ -307,19 +328,69 @@ async function kubernetesTarget(
         'a YAML mapping such as `requests: {cpu: 100m, memory: 64Mi}`',
       );
   }
+  const httpRoute = inputs.optional('http-route');
+  if (httpRoute && !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(httpRoute))
+    throw inputError('http-route', httpRoute, 'the name of an HTTPRoute in the namespace (a DNS subdomain)');
+  let replicas = inputs.int('replicas', { min: 1, max: 1000 });
   const conn = await loadKubeconfig(
     kubeconfigFile(inputs, env),
     inputs.optional('context'),
     inputs.optional('namespace'),
   );
+  let objects: Record<string, unknown>[] | undefined;
+  let selector: Record<string, string> | undefined;
+  if (chart) {
+    const rendered = pickDeployment(
+      await renderChart({
+        chart: chartPath(chart, workspace),
+        values: inputs.lines('values').map((v) => valuesPath(v, workspace)),
+        release: app,
+        namespace: conn.namespace,
+        helmVersion: inputs.optional('helm-version'),
+      }),
+      chart,
+      inputs.optional('deployment'),
+    );
+    manifest = rendered.deployment;
+    objects = rendered.objects;
+    const spec = manifest.spec as { replicas?: number; selector?: { matchLabels?: Record<string, string> } };
+    selector = spec.selector?.matchLabels;
+    if (!selector || !Object.keys(selector).length)
+      throw new UserError(
+        `Input \`chart\`: the chart's Deployment ${String((manifest.metadata as { name?: string }).name)} has no spec.selector.matchLabels; go-ship selects its pods by them plus the colour.`,
+      );
+    replicas ??= spec.replicas;
+    if (!config.release) {
+      // The chart's own image (from its values), as the version it reports.
+      const containers = ((manifest.spec as { template?: { spec?: { containers?: { image?: string }[] } } })
+        .template?.spec?.containers ?? []) as { image?: string }[];
+      const chartImage = containers[0]?.image;
+      if (config.action === 'deploy') {
+        if (!chartImage)
+          throw new UserError("Input `image` is required: the chart's Deployment names no image either.");
+        config.release = { image: chartImage, version: versionFromImage(chartImage) };
+      }
+    }
+  }
+  replicas ??= 2;
+  if (config.strategy === 'canary' && !httpRoute && replicas < 2)
+    throw inputError(
+      'replicas',
+      String(replicas),
+      'at least 2 with strategy canary and no http-route',
+      'Without a mesh the canary is a share of the pods: one stable and one canary pod at the least. Raise replicas, or set http-route to split by Gateway API weights.',
+    );
   return new KubernetesTarget({
     app,
     namespace: conn.namespace,
     client: new KubeClient(conn),
     manifest,
+    selector,
+    objects,
+    httpRoute,
     containerPort: port(inputs, 'container-port'),
     servicePort: port(inputs, 'service-port'),
-    replicas: inputs.int('replicas', { required: true, min: 1, max: 1000 })!,
+    replicas,
     healthPath: config.health.path,
     resources,
     env: inputs.keyValues('env'),

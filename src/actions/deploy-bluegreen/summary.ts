@@ -41,8 +41,12 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
   if (r.phases.length) {
     s.table(
       ['Phase', 'Took', 'Result'],
-      r.phases.map((p) => [p.name, formatDuration(p.durationMs), p.failed ? '❌' : '✅']),
-      ['left', 'right', 'center'],
+      r.phases.map((p) => [
+        p.name,
+        formatDuration(p.durationMs),
+        `${p.failed ? '❌' : '✅'}${p.note ? ` ${p.note}` : ''}`,
+      ]),
+      ['left', 'right', 'left'],
     );
     s.timeline(`${config.app} ${r.action}`, r.phases);
   }
