@@ -161,6 +161,39 @@ test.each([
   expect(() => config({ ...ok, [name]: value })).toThrow('596h');
 });
 
+test('kubernetes: canary, chart and http-route inputs are refused by name when they cannot work', async () => {
+  const tmp = mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), 'go-ship-kc-'));
+  const kubeconfig = join(tmp, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
+  );
+  writeFileSync(join(tmp, 'deployment.yaml'), 'kind: Deployment\n');
+  const k8s = { ...ok, target: 'kubernetes' };
+  const refused = (withs: Record<string, string>) =>
+    config({ ...k8s, ...withs }, { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: tmp }).makeTarget();
+  await expect(refused({ strategy: 'canary', replicas: '1' })).rejects.toThrow(
+    'Input `replicas` got `1`; it accepts at least 2 with strategy canary and no http-route.',
+  );
+  // With weights at a gateway one replica is enough.
+  await expect(refused({ strategy: 'canary', replicas: '1', 'http-route': 'web' })).resolves.toBeDefined();
+  await expect(refused({ 'http-route': 'Not_A_Name' })).rejects.toThrow(
+    'Input `http-route` got `Not_A_Name`; it accepts the name of an HTTPRoute in the namespace',
+  );
+  await expect(refused({ chart: 'chart', manifest: 'deployment.yaml' })).rejects.toThrow(
+    'Inputs `chart` and `manifest` are both set; give one',
+  );
+  await expect(refused({ values: 'values.yaml' })).rejects.toThrow(
+    'Input `values` got `values.yaml`; it accepts a value only with `chart`.',
+  );
+  await expect(refused({ chart: 'no-such-chart' })).rejects.toThrow(
+    'Input `chart` got `no-such-chart`; it accepts a chart directory (with Chart.yaml) or a packaged chart (.tgz) in the workspace.',
+  );
+  // A chart brings its own image: `image` may be empty then, and only then.
+  expect(() => config({ ...k8s, image: '', chart: 'chart' })).not.toThrow();
+  expect(() => config({ ...k8s, image: '' })).toThrow('Input `image` is required for action: deploy.');
+});
+
 test('a deploy that could hold the lock longer than lock-ttl is refused with the numbers', () => {
   const { config: c } = config({ ...ok, 'keep-old': '2h' });
   expect(plannedHoldMs(c).total).toBeGreaterThan(2 * 3600_000);

@@ -305,6 +305,17 @@ export class KubernetesTarget implements Target {
 
   /** A Service of go-ship's; `color` undefined selects both colours (a canary split by replicas). */
   private service(name: string, color: Color | undefined, annotations: Record<string, string> = {}): Obj {
+    const chart = name === this.opts.app ? this.chartOwnService : undefined;
+    if (chart) {
+      // The chart names its Service <app> (a release named after its chart): that one is the switch,
+      // with the chart's ports and type, go-ship's selector and state.
+      const svc = structuredClone(chart);
+      const meta = svc.metadata as Obj;
+      meta.namespace = this.ns;
+      meta.annotations = { ...((meta.annotations as Obj) ?? {}), ...annotations };
+      (svc.spec as Obj).selector = { ...this.appLabels, ...(color ? { [COLOR_LABEL]: color } : {}) };
+      return svc;
+    }
     return {
       apiVersion: 'v1',
       kind: 'Service',
@@ -341,15 +352,25 @@ export class KubernetesTarget implements Target {
     });
   }
 
+  /** A chart Service named <app>, which go-ship writes as its own Service <app>. */
+  private get chartOwnService(): Obj | undefined {
+    return this.opts.objects?.find(
+      (o) => o.kind === 'Service' && at(o, 'metadata', 'name') === this.opts.app,
+    );
+  }
+
   /** The chart's objects as they are, except its routed Services with `color` added to their selector. */
   private chartObjects(color: Color | undefined): Obj[] {
     const routed = new Set(this.routedServices);
-    return (this.opts.objects ?? []).map((o) => {
-      const obj = structuredClone(o);
-      (obj.metadata as Obj).namespace ??= this.ns;
-      if (routed.has(o) && color) ((obj.spec as Obj).selector as Obj)[COLOR_LABEL] = color;
-      return obj;
-    });
+    const own = this.chartOwnService;
+    return (this.opts.objects ?? [])
+      .filter((o) => o !== own)
+      .map((o) => {
+        const obj = structuredClone(o);
+        (obj.metadata as Obj).namespace ??= this.ns;
+        if (routed.has(o) && color) ((obj.spec as Obj).selector as Obj)[COLOR_LABEL] = color;
+        return obj;
+      });
   }
 
   /** What a deploy would change, as the API server would store it (server-side dry run), per object. */
