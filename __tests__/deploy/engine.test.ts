@@ -191,6 +191,28 @@ describe('the deploy engine against a fake target', () => {
     expect(t.state.canary).toBeUndefined();
   });
 
+  test('canary: a deploy while a canary is left is refused; a step the router refuses routes every request back', async () => {
+    await deploy(t, 'app:1');
+    const manual = { strategy: 'canary' as const, steps: [10, 50, 100], stepMs: 100, autoPromote: false };
+    await deploy(t, 'app:2', manual);
+    t.behaviours.set('app:3', { version: '3.0.0' });
+    t.calls.length = 0;
+    const overlap = await failure(deploy(t, 'app:3'));
+    expect(overlap.message).toBe(
+      'A canary of 2.0.0 takes 10% of new requests on green. Finish it first: action: promote takes the next step, action: rollback sends every request back to blue.',
+    );
+    expect(t.calls).toEqual(['prepare app:3', 'lock', 'unlock']);
+    expect(t.state.colors.green.image).toBe('app:2');
+
+    t.refuseWeigh.add(50);
+    t.calls.length = 0;
+    const refused = await failure(new Engine(config(t, { ...manual, action: 'promote' }), t).run());
+    expect(refused.message).toBe('the router refused 50%');
+    expect(t.calls).toEqual(['lock', 'weigh green 50%', 'route blue', 'stop green', 'unlock']);
+    expect(t.state.live).toBe('blue');
+    expect(t.state.canary).toBeUndefined();
+  });
+
   test('rollback to a version two releases back: its image is deployed again through the gate; an unknown version lists the history', async () => {
     t.behaviours.set('app:3', { version: '3.0.0' });
     for (const image of ['app:1', 'app:2', 'app:3'])

@@ -94,6 +94,14 @@ describeWith(
         expect(svc.annotations['go-ship.dev/canary']).toBe('green:10');
         expect(step1.summary).toMatch(/canary 10% \| [\d.]+m?s \| ✅ 1 of 10 pods \(10\.0% of connections\)/);
 
+        // Another version cannot replace the canary mid-way: it would enter the split ungated.
+        const overlap = await deploy({ ...base, image: image('1.3.0') });
+        expect(overlap.code).not.toBe(0);
+        expect(overlap.stderr).toMatch(
+          /A canary of 1\.1\.0 takes 10% of new requests on green\. Finish it first: action: promote takes the next step, action: rollback sends every request back to blue\./,
+        );
+        expect(await api.replicas('green')).toEqual({ spec: 1, ready: 1 });
+
         const step2 = await deploy({ ...base, action: 'promote', 'auto-promote': 'false' });
         expect(step2.code).toBe(0);
         expect(await api.replicas('green')).toEqual({ spec: 5, ready: 5 });
@@ -203,6 +211,9 @@ describeWith(
           /Input `http-route` names HTTPRoute no-such-route, which namespace default does not have/,
         );
         expect(missing.stderr).not.toMatch(/go-ship bug/);
+        // Refused before anything ran: the Service and the live colour as they were.
+        expect((await api.service()).selector['go-ship.dev/color']).toBe('green');
+        expect(await api.replicas('green')).toEqual({ spec: 2, ready: 2 });
         expect(await api.weights(app)).toEqual({ [`${app}-blue`]: 0, [`${app}-green`]: 100 });
       } finally {
         await traffic.close();

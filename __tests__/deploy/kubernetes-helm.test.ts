@@ -160,6 +160,17 @@ describeWith(
         expect(picked.outputs.outcome).toBe('planned');
         // The other Deployment is one of the chart's objects, applied as it is (here: dry run).
         expect(picked.summary).toMatch(new RegExp(`--- Deployment ${app}-web \\(absent\\)`));
+        // A packaged chart renders the same.
+        execFileSync(helm, ['package', 'web'], { cwd: work });
+        const packaged = await deploy({
+          ...base,
+          chart: 'web-0.1.0.tgz',
+          deployment: `${app}-web-worker`,
+          'dry-run': 'true',
+        });
+        expect(packaged.code).toBe(0);
+        expect(packaged.summary).toMatch(new RegExp(`--- Deployment ${app}-blue \\(absent\\)`));
+        expect(packaged.summary).toMatch(new RegExp(`--- Deployment ${app}-web \\(absent\\)`));
         const wrong = await deploy({ ...base, deployment: 'nope' });
         expect(wrong.stderr).toMatch(
           new RegExp(`Input \`deployment\` got \`nope\`.*${app}-web, ${app}-web-worker`),

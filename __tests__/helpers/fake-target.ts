@@ -1,3 +1,4 @@
+import { UserError } from '../../src/runner/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startServer, type LoopbackServer } from './server.js';
 import {
@@ -148,9 +149,13 @@ export class FakeTarget implements Target {
   /** A canary step: recorded; the public entry keeps answering as the live colour. */
   async weigh(color: Color, percent: number, state: { live: Color }): Promise<void> {
     this.calls.push(`weigh ${color} ${percent}%`);
+    if (this.refuseWeigh.has(percent)) throw new UserError(`the router refused ${percent}%`);
     this.state.live = state.live;
     this.state.canary = { color, percent };
   }
+
+  /** Canary steps the router refuses (a failed reload, a Kubernetes timeout). */
+  readonly refuseWeigh = new Set<number>();
 
   async routeSnapshot(): Promise<unknown> {
     return { live: this.state.live, previous: this.state.previous };

@@ -273,6 +273,14 @@ export class Engine {
       this.result.previousVersion = live ? s.colors[live].version : undefined;
       this.result.live = live;
       this.result.previous = s.previous;
+      if (s.canary) {
+        // The canary's colour is the idle one: replacing it now would put an ungated version in the split.
+        const { color, percent } = s.canary;
+        this.fail(
+          undefined,
+          `A canary of ${s.colors[color].version ?? s.colors[color].image ?? color} takes ${percent}% of new requests on ${color}. Finish it first: action: promote takes the next step, action: rollback sends every request back to ${live ?? 'the stable colour'}.`,
+        );
+      }
       if (live && (await this.target.runs(s.colors[live], release))) {
         const again = await this.phase('already live', c.readyTimeoutMs, () =>
           waitHealthy({
@@ -349,6 +357,12 @@ export class Engine {
           log.info(`  canary ${percent}%: ${timing.note}`);
         }
       } catch (e) {
+        // A step the router did not finish: every request back on the live colour before the new one stops.
+        await this.target
+          .route(live, { live, previous, version: this.result.previousVersion })
+          .catch((back: Error) =>
+            log.warning(`Could not route every request back to ${live}: ${back.message}`),
+          );
         await this.target.stop(to, 1_000);
         throw e;
       }

@@ -411,6 +411,8 @@ export class KubernetesTarget implements Target {
 
   async start(color: Color, release: Release): Promise<void> {
     const c = this.opts.client;
+    // An HTTPRoute go-ship cannot set weights on fails the deploy before anything runs.
+    if (this.opts.httpRoute) await this.routeRules();
     if (this.opts.objects?.length) {
       // The chart's other objects as they are; its Services that select the app stay on the live colour.
       const live = (await this.read()).live;
@@ -491,6 +493,9 @@ export class KubernetesTarget implements Target {
     const d = await c.get(this.deploymentPath(color));
     const image = (at(d, 'metadata', 'annotations', `${A}image`) as string | undefined) ?? '';
     const now = new Date().toISOString();
+    // The gateway first: if the HTTPRoute cannot be updated, the Service still tells the truth.
+    if (this.opts.httpRoute)
+      await this.setWeights({ [color]: 100, [otherColor(color)]: 0 } as Record<Color, number>);
     await this.writeRoute(color, {
       live: state.live,
       previous: state.previous,
@@ -498,8 +503,6 @@ export class KubernetesTarget implements Target {
       switchedAt: now,
       history: image ? withRelease(rec.history, { version: state.version, image, at: now }) : rec.history,
     });
-    if (this.opts.httpRoute)
-      await this.setWeights({ [color]: 100, [otherColor(color)]: 0 } as Record<Color, number>);
     if (byReplicas && !promoted) await this.scaleTo(color, this.opts.replicas);
   }
 
@@ -517,8 +520,8 @@ export class KubernetesTarget implements Target {
     const rec = routeRecord(await c.get(this.servicePath(this.opts.app)));
     const record = { ...rec, live: state.live, previous: state.previous, canary: { color: canary, percent } };
     if (this.opts.httpRoute) {
-      await this.writeRoute(state.live, record);
       await this.setWeights({ [canary]: percent, [state.live]: 100 - percent } as Record<Color, number>);
+      await this.writeRoute(state.live, record);
       return {
         note: `HTTPRoute ${this.opts.httpRoute}: ${this.opts.app}-${canary} weight ${percent}, ${this.opts.app}-${state.live} weight ${100 - percent}`,
       };
@@ -557,22 +560,10 @@ export class KubernetesTarget implements Target {
    */
   private async setWeights(weights: Record<Color, number>): Promise<void> {
     const c = this.opts.client;
-    const names = COLORS.map((x) => `${this.opts.app}-${x}`);
-    const example = `spec:\n  parentRefs: [{name: <your gateway>}]\n  rules:\n  - backendRefs:\n    - {name: ${names[0]}, port: ${this.opts.servicePort}}\n    - {name: ${names[1]}, port: ${this.opts.servicePort}, weight: 0}`;
     for (let attempt = 1; ; attempt++) {
-      const route = await c.get(this.httpRoutePath);
-      if (!route)
-        throw new UserError(
-          `Input \`http-route\` names HTTPRoute ${this.opts.httpRoute}, which namespace ${this.ns} does not have (or the Gateway API CRDs are not installed). Create it with a rule whose backendRefs are the Services go-ship makes:\n${example}`,
-        );
-      const rules = (at(route, 'spec', 'rules') ?? []) as Obj[];
-      const mine = (r: Obj) =>
-        (r.kind ?? 'Service') === 'Service' && !r.group && names.includes(r.name as string);
-      let found = false;
+      const { route, rules, mine } = await this.routeRules();
       for (const rule of rules) {
         const refs = (rule.backendRefs ?? []) as Obj[];
-        if (!refs.some(mine)) continue;
-        found = true;
         rule.backendRefs = [
           ...refs.filter((r) => !mine(r)),
           ...COLORS.map((x) => ({
@@ -584,10 +575,6 @@ export class KubernetesTarget implements Target {
           })),
         ];
       }
-      if (!found)
-        throw new UserError(
-          `Input \`http-route\`: HTTPRoute ${this.opts.httpRoute} has no rule whose backendRefs name ${names.join(' or ')}, so go-ship has no weights to set. Give it a rule like:\n${example}`,
-        );
       try {
         await c.request('PUT', `${this.httpRoutePath}?fieldManager=go-ship`, { body: route, verb: 'update' });
         return;
@@ -595,6 +582,27 @@ export class KubernetesTarget implements Target {
         if (!(e instanceof KubeError && e.status === 409) || attempt >= 5) throw e;
       }
     }
+  }
+
+  /** The HTTPRoute and its rules that name <app>-blue or <app>-green; refused with the YAML to write when there are none. */
+  private async routeRules(): Promise<{ route: Obj; rules: Obj[]; mine: (ref: Obj) => boolean }> {
+    const names = COLORS.map((x) => `${this.opts.app}-${x}`);
+    const example = `spec:\n  parentRefs: [{name: <your gateway>}]\n  rules:\n  - backendRefs:\n    - {name: ${names[0]}, port: ${this.opts.servicePort}}\n    - {name: ${names[1]}, port: ${this.opts.servicePort}, weight: 0}`;
+    const route = await this.opts.client.get(this.httpRoutePath);
+    if (!route)
+      throw new UserError(
+        `Input \`http-route\` names HTTPRoute ${this.opts.httpRoute}, which namespace ${this.ns} does not have (or the Gateway API CRDs are not installed). Create it with a rule whose backendRefs are the Services go-ship makes:\n${example}`,
+      );
+    const mine = (r: Obj) =>
+      (r.kind ?? 'Service') === 'Service' && !r.group && names.includes(r.name as string);
+    const rules = ((at(route, 'spec', 'rules') ?? []) as Obj[]).filter((rule) =>
+      ((rule.backendRefs ?? []) as Obj[]).some(mine),
+    );
+    if (!rules.length)
+      throw new UserError(
+        `Input \`http-route\`: HTTPRoute ${this.opts.httpRoute} has no rule whose backendRefs name ${names.join(' or ')}, so go-ship has no weights to set. Give it a rule like:\n${example}`,
+      );
+    return { route, rules, mine };
   }
 
   /** Scales the colour to `replicas` (when it has another count) and waits for the rollout. */
