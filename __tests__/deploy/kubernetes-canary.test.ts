@@ -1,22 +1,32 @@
 import { randomBytes } from 'node:crypto';
 import type { KubeClient } from '../../src/deploy/kubernetes-api.js';
-import { runAction } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import {
-  ADMIN_KUBECONFIG,
   adminClient,
   controlPlaneUp,
+  deployToKube as deploy,
   fakeTraffic,
   installGatewayApi,
+  kubeTestImage as image,
 } from '../helpers/kube.js';
 
 type Obj = Record<string, unknown>;
-const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const ns = 'default';
-const image = (v: string) => `${REGISTRY}/go-ship-test/hello:${v}`;
 
-const deploy = (withs: Record<string, string>) =>
-  runAction('deploy-bluegreen', { with: withs, processEnv: { KUBECONFIG: ADMIN_KUBECONFIG } });
+/** Inputs every test here shares: fast checks, the old colour stopped right after the verify window. */
+const inputsFor = (app: string, url: string, previewUrl: string, more: Record<string, string>) => ({
+  target: 'kubernetes',
+  app,
+  url,
+  'preview-url': previewUrl,
+  'health-interval': '200ms',
+  'verify-seconds': '1',
+  'ready-timeout': '60s',
+  'keep-old': '0',
+  drain: '1s',
+  ...more,
+});
+const canary = { strategy: 'canary', steps: '10,50,100', 'step-duration': '2s' };
 
 /** Reads an app's state back through the API, as `kubectl get` would. */
 function readBack(kube: KubeClient, app: string) {
@@ -62,21 +72,7 @@ describeWith(
       const app = `canary-${randomBytes(3).toString('hex')}`;
       const traffic = await fakeTraffic(kube, ns, app);
       const api = readBack(kube, app);
-      const base = {
-        target: 'kubernetes',
-        app,
-        url: traffic.url,
-        'preview-url': traffic.previewUrl,
-        'health-interval': '200ms',
-        'verify-seconds': '1',
-        'ready-timeout': '60s',
-        'keep-old': '0',
-        drain: '1s',
-        replicas: '10',
-        strategy: 'canary',
-        steps: '10,50,100',
-        'step-duration': '2s',
-      };
+      const base = inputsFor(app, traffic.url, traffic.previewUrl, { replicas: '10', ...canary });
       try {
         const first = await deploy({ ...base, image: image('1.0.0') });
         expect(first.code).toBe(0);
@@ -157,22 +153,11 @@ describeWith(
       });
       const traffic = await fakeTraffic(kube, ns, app, { httpRoute: app });
       const api = readBack(kube, app);
-      const base = {
-        target: 'kubernetes',
-        app,
-        url: traffic.gatewayUrl,
-        'preview-url': traffic.previewUrl,
+      const base = inputsFor(app, traffic.gatewayUrl, traffic.previewUrl, {
         'http-route': app,
-        'health-interval': '200ms',
-        'verify-seconds': '1',
-        'ready-timeout': '60s',
-        'keep-old': '0',
-        drain: '1s',
         replicas: '2',
-        strategy: 'canary',
-        steps: '10,50,100',
-        'step-duration': '2s',
-      };
+        ...canary,
+      });
       try {
         const first = await deploy({ ...base, image: image('1.0.0') });
         expect(first.stderr).not.toMatch(/go-ship bug/);
@@ -224,18 +209,7 @@ describeWith(
       const app = `history-${randomBytes(3).toString('hex')}`;
       const traffic = await fakeTraffic(kube, ns, app);
       const api = readBack(kube, app);
-      const base = {
-        target: 'kubernetes',
-        app,
-        url: traffic.url,
-        'preview-url': traffic.previewUrl,
-        'health-interval': '200ms',
-        'verify-seconds': '1',
-        'ready-timeout': '60s',
-        'keep-old': '0',
-        drain: '1s',
-        replicas: '2',
-      };
+      const base = inputsFor(app, traffic.url, traffic.previewUrl, { replicas: '2' });
       try {
         for (const v of ['1.0.0', '1.1.0', '1.2.0'])
           expect((await deploy({ ...base, image: image(v) })).code).toBe(0);

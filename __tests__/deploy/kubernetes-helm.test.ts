@@ -5,15 +5,19 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { KubeClient } from '../../src/deploy/kubernetes-api.js';
 import { HELM_VERSION } from '../../src/deploy/helm.js';
-import { runAction, tempDir } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
-import { ADMIN_KUBECONFIG, adminClient, controlPlaneUp, fakeTraffic } from '../helpers/kube.js';
+import {
+  adminClient,
+  controlPlaneUp,
+  deployToKube,
+  fakeTraffic,
+  kubeTestImage as image,
+} from '../helpers/kube.js';
 
 type Obj = Record<string, unknown>;
-const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const ns = 'default';
-const image = (v: string) => `${REGISTRY}/go-ship-test/hello:${v}`;
 // Where the action builds Helm when PATH has none: the local runner's tool cache (as on a runner).
 const TOOL_CACHE = process.env.RUNNER_TOOL_CACHE ?? join(homedir(), '.cache', 'go-ship', 'tool-cache');
 
@@ -36,11 +40,7 @@ describeWith(
 
     const deploy = (withs: Record<string, string>) =>
       // No helm on PATH: the action builds its own into the tool cache (once).
-      runAction('deploy-bluegreen', {
-        workspace: work,
-        with: withs,
-        processEnv: { KUBECONFIG: ADMIN_KUBECONFIG },
-      });
+      deployToKube(withs, { workspace: work });
 
     test('deployed as the colours, its other objects applied as they are, switched, rolled back', async () => {
       // A release named after its chart: helm's fullname is the release name, so the chart's Service is <app>.

@@ -3,21 +3,21 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { KubeClient } from '../../src/deploy/kubernetes-api.js';
 import { KubernetesTarget } from '../../src/deploy/kubernetes-target.js';
-import { tempDir, runAction } from '../helpers/cli.js';
+import { tempDir } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import {
   ADMIN_KUBECONFIG,
   adminClient,
   controlPlaneUp,
+  deployToKube,
   fakeTraffic,
+  kubeTestImage as image,
   LIMITED_KUBECONFIG,
 } from '../helpers/kube.js';
 
 type Obj = Record<string, unknown>;
-const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
-
 const deploy = (withs: Record<string, string>, env: Record<string, string> = {}) =>
-  runAction('deploy-bluegreen', { with: withs, env, processEnv: { KUBECONFIG: ADMIN_KUBECONFIG, ...env } });
+  deployToKube(withs, { env });
 
 describeWith(
   'a Kubernetes control plane (scripts/k8s-control-plane.sh)',
@@ -29,7 +29,6 @@ describeWith(
     let kube: KubeClient;
     let traffic: Awaited<ReturnType<typeof fakeTraffic>>;
     let base: Record<string, string>;
-    const image = (v: string) => `${REGISTRY}/go-ship-test/hello:${v}`;
     const deployment = async (color: string) =>
       (await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${app}-${color}`)) as Obj | undefined;
     const replicas = async (color: string) => {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
+import { runAction } from './cli.js';
 import { freePort } from './net.js';
 
 /** Where scripts/k8s-control-plane.sh keeps the control plane's state and kubeconfigs. */
@@ -29,6 +30,22 @@ export function controlPlaneUp(): boolean {
     return false;
   }
 }
+
+/** The image a Kubernetes test deploys (KWOK's pods never pull it; the tag is the version). */
+export const kubeTestImage = (version: string) =>
+  `${process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055'}/go-ship-test/hello:${version}`;
+
+/** deploy-bluegreen through the CLI against the test control plane (the admin kubeconfig). */
+export const deployToKube = (
+  withs: Record<string, string>,
+  opts: { env?: Record<string, string>; workspace?: string } = {},
+) =>
+  runAction('deploy-bluegreen', {
+    with: withs,
+    env: opts.env,
+    workspace: opts.workspace,
+    processEnv: { KUBECONFIG: ADMIN_KUBECONFIG, ...opts.env },
+  });
 
 export async function adminClient(): Promise<KubeClient> {
   return new KubeClient(await quietly(() => loadKubeconfig(ADMIN_KUBECONFIG)));
