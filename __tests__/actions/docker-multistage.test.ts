@@ -7,7 +7,7 @@ import { Registry } from '../../src/oci/registry.js';
 import { ROOT, tempDir, runAction } from '../helpers/cli.js';
 import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { DOCKER, ensureBuilderImage, versionOf } from '../helpers/docker.js';
+import { DOCKER, ensureBuilderImage, skopeoInspect, versionOf } from '../helpers/docker.js';
 import { startLoginRegistry } from '../helpers/login-registry.js';
 import { rootCertificates } from 'node:tls';
 
@@ -57,9 +57,7 @@ describeWith(
         `${image}:main`, // the local runner's GITHUB_REF is refs/heads/main: a push to main
         `${image}:sha-${head.slice(0, 7)}`,
       ]);
-      const raw = JSON.parse(
-        sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}:1.2.3`]),
-      );
+      const raw = skopeoInspect(`${image}:1.2.3`, { raw: true });
       expect(
         raw.manifests.map(
           (m: { platform: { os: string; architecture: string } }) =>
@@ -88,14 +86,7 @@ describeWith(
     }, 300_000);
 
     test('a pre-release and an older release never move latest, X.Y or X', async () => {
-      const latest = () =>
-        sh('skopeo', [
-          'inspect',
-          '--tls-verify=false',
-          '--format',
-          '{{.Digest}}',
-          `docker://${image}:latest`,
-        ]).trim();
+      const latest = () => skopeoInspect(`${image}:latest`, { digest: true }).digest;
       const before = latest();
       const rc = await action('docker-multistage', dir, [`image=${image}`, 'version=1.3.0-rc.1']);
       expect(rc.outputs.tags.split('\n')).toEqual([
@@ -303,24 +294,11 @@ describeWith(
       expect(r.code).toBe(0);
       expect(r.summary).toContain('Generated Dockerfile');
       expect(r.summary).toContain(`FROM --platform=$BUILDPLATFORM ${builder} AS build`);
-      const raw = JSON.parse(
-        sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${image}:2.0.0`]),
-      );
+      const raw = skopeoInspect(`${image}:2.0.0`, { raw: true });
       expect(
         raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
       ).toEqual(['amd64', 'arm64']);
-      const arm = JSON.parse(
-        sh('skopeo', [
-          'inspect',
-          '--tls-verify=false',
-          '--override-os',
-          'linux',
-          '--override-arch',
-          'arm64',
-          '--config',
-          `docker://${image}:2.0.0`,
-        ]),
-      );
+      const arm = skopeoInspect(`${image}:2.0.0`, { config: 'arm64' });
       expect(arm).toMatchObject({ architecture: 'arm64', config: { User: '65532:65532' } });
       expect(arm.config.Labels['org.opencontainers.image.version']).toBe('2.0.0');
       expect(await versionOf(`${image}:2.0.0`)).toMatchObject({ version: '2.0.0' });
@@ -389,23 +367,19 @@ describeWith(
         const b = await action('build-matrix', mod, ['targets=linux/amd64', 'version=0.1.0']);
         expect(b.code).toBe(0);
         const image = `image=127.0.0.1:${port}/private/hello`;
-        const ok = await action('docker-multistage', mod, [
-          image,
-          'version=0.1.0',
-          'username=ci',
-          'password=s3cret-pass',
-        ]);
+        const push = (version: string, password?: string) =>
+          action('docker-multistage', mod, [
+            image,
+            `version=${version}`,
+            ...(password ? ['username=ci', `password=${password}`] : []),
+          ]);
+        const ok = await push('0.1.0', 's3cret-pass');
         expect(ok.code).toBe(0);
         expect(ok.stdout + ok.stderr).not.toContain('s3cret-pass');
-        const bad = await action('docker-multistage', mod, [
-          image,
-          'version=0.1.1',
-          'username=ci',
-          'password=wrong',
-        ]);
+        const bad = await push('0.1.1', 'wrong');
         expect(bad.code).toBe(1);
         expect(bad.stderr).toContain(`The registry 127.0.0.1:${port} refused`);
-        const none = await action('docker-multistage', mod, [image, 'version=0.1.2']);
+        const none = await push('0.1.2');
         expect(none.stderr).toContain('asks for credentials (Basic); set the username and password inputs');
 
         // What a docker login step leaves behind is enough: the real CLI logs in (into a config of

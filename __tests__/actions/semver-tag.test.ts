@@ -5,6 +5,7 @@ import { tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 import { githubServerOf } from '../../src/host/local-runner.js';
+import { testRepo } from '../helpers/git.js';
 
 const IDENTITY = {
   GIT_AUTHOR_NAME: 'Dev',
@@ -16,21 +17,15 @@ const IDENTITY = {
 /** A bare remote and a clone of it on `main`, with helpers to commit, push and read tags. */
 function repository(modulePath = 'example.com/lib') {
   const root = tempDir('semver');
-  const remote = join(root, 'remote.git');
-  const work = join(root, 'work');
+  const repo = testRepo(join(root, 'work'), { origin: true, env: IDENTITY });
+  const [work, remote] = [repo.dir, repo.origin!];
   const git = (cwd: string, ...args: string[]) =>
     execFileSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...IDENTITY } }).trim();
-  git(root, 'init', '-q', '--bare', '-b', 'main', remote);
-  // A clone of the empty bare remote, made without `git clone` (which warns about empty repositories).
-  git(root, 'init', '-q', '-b', 'main', work);
-  git(work, 'remote', 'add', 'origin', remote);
-  git(work, 'config', 'user.name', 'Dev');
-  git(work, 'config', 'user.email', 'dev@example.com');
   const r = {
     root,
     remote,
     work,
-    git: (...args: string[]) => git(work, ...args),
+    git: repo.git,
     write(file: string, text: string) {
       mkdirSync(dirname(join(work, file)), { recursive: true });
       writeFileSync(join(work, file), text);

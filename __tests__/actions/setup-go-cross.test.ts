@@ -7,7 +7,7 @@ import { runCommand } from '../../src/runner/command.js';
 import { binaryFormat } from '../helpers/binary.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { startMirror } from '../helpers/mirror.js';
+import { fromMirror, fromProxy, startMirror } from '../helpers/mirror.js';
 import { startServer, type LoopbackServer } from '../helpers/server.js';
 import { TEST_GO, toolchainFixture, type ToolchainFixture } from '../helpers/toolchain.js';
 
@@ -45,12 +45,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       mirror = await startMirror(fx);
       first = await setup(
         [
-          '--with',
-          `go-version=${SEMVER}`,
-          '--with',
-          `go-download-base-url=${mirror.url}/dl`,
-          '--with',
-          'go-download-source=dl',
+          ...fromMirror(mirror),
           '--with',
           'targets=linux/amd64,linux/arm64,darwin/arm64,windows/amd64,linux/arm/7',
         ],
@@ -148,17 +143,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
 
     test('a second run is a tool-cache hit and touches the network not at all', async () => {
       const before = mirror.requests.length;
-      const second = await setup(
-        [
-          '--with',
-          `go-version=${SEMVER}`,
-          '--with',
-          `go-download-base-url=${mirror.url}/dl`,
-          '--with',
-          'go-download-source=dl',
-        ],
-        toolCache,
-      );
+      const second = await setup(fromMirror(mirror), toolCache);
       expect(second.code).toBe(0);
       expect(second.result.outputs).toMatchObject({
         'go-version': SEMVER,
@@ -214,17 +199,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       const wrong = 'f'.repeat(64);
       const mirror = await startMirror(fx, { sha256: wrong });
       try {
-        const r = await setup(
-          [
-            '--with',
-            `go-version=${SEMVER}`,
-            '--with',
-            `go-download-base-url=${mirror.url}/dl`,
-            '--with',
-            'go-download-source=dl',
-          ],
-          toolCache,
-        );
+        const r = await setup(fromMirror(mirror), toolCache);
         expect(r.code).toBe(1);
         expect(r.log).toContain(`Checksum mismatch for ${TEST_GO}.linux-amd64.tar.gz`);
         expect(r.log).toContain(`says sha256 ${wrong}, the downloaded file has ${fx.sha256}`);
@@ -239,17 +214,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       const toolCache = tempDir('tc-trunc');
       const mirror = await startMirror(fx, { archive: 'truncated' });
       try {
-        const r = await setup(
-          [
-            '--with',
-            `go-version=${SEMVER}`,
-            '--with',
-            `go-download-base-url=${mirror.url}/dl`,
-            '--with',
-            'go-download-source=dl',
-          ],
-          toolCache,
-        );
+        const r = await setup(fromMirror(mirror), toolCache);
         expect(r.code).toBe(1);
         expect(r.log).toMatch(/broke off|truncated/);
         expect(cacheEntries(toolCache)).toEqual([]);
@@ -269,17 +234,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       const toolCache = tempDir('tc-http');
       const mirror = await startMirror(fx, opts);
       try {
-        const r = await setup(
-          [
-            '--with',
-            `go-version=${SEMVER}`,
-            '--with',
-            `go-download-base-url=${mirror.url}/dl`,
-            '--with',
-            'go-download-source=dl',
-          ],
-          toolCache,
-        );
+        const r = await setup(fromMirror(mirror), toolCache);
         expect(r.code).toBe(1);
         expect(r.log).toMatch(message);
         expect(cacheEntries(toolCache)).toEqual([]);
@@ -316,17 +271,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       writeFileSync(blocker, '');
       const mirror = await startMirror(fx);
       try {
-        const r = await setup(
-          [
-            '--with',
-            `go-version=${SEMVER}`,
-            '--with',
-            `go-download-base-url=${mirror.url}/dl`,
-            '--with',
-            'go-download-source=dl',
-          ],
-          join(blocker, 'cache'),
-        );
+        const r = await setup(fromMirror(mirror), join(blocker, 'cache'));
         expect(r.code).toBe(1);
         expect(r.log).toContain(`The tool cache ${join(blocker, 'cache')} is not writable (ENOTDIR)`);
       } finally {
@@ -399,10 +344,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
   describe('from the module proxy (GOPROXY)', () => {
     test('installs golang.org/toolchain verified by its h1: hash from the checksum database', async () => {
       const toolCache = tempDir('tc-proxy');
-      const r = await setup(
-        ['--with', `go-version=${SEMVER}`, '--with', 'go-download-source=proxy'],
-        toolCache,
-      );
+      const r = await setup(fromProxy(), toolCache);
       expect(r.code).toBe(0);
       expect(r.result.outputs).toMatchObject({ 'go-version': SEMVER, 'go-source': 'proxy' });
       expect(r.log).toContain(`h1 hash ${fx.h1} matches the checksum database`);
@@ -447,11 +389,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       });
       const toolCache = tempDir('tc-badzip');
       try {
-        const r = await setup(
-          ['--with', `go-version=${SEMVER}`, '--with', 'go-download-source=proxy'],
-          toolCache,
-          { GOPROXY: proxy.url },
-        );
+        const r = await setup(fromProxy(), toolCache, { GOPROXY: proxy.url });
         expect(r.code).toBe(1);
         expect(r.log).toContain(
           `Checksum mismatch for golang.org/toolchain@v0.0.1-${TEST_GO}.linux-amd64: the checksum database`,
@@ -486,11 +424,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       });
       const toolCache = tempDir('tc-forge');
       try {
-        const r = await setup(
-          ['--with', `go-version=${SEMVER}`, '--with', 'go-download-source=proxy'],
-          toolCache,
-          { GOPROXY: proxy.url },
-        );
+        const r = await setup(fromProxy(), toolCache, { GOPROXY: proxy.url });
         expect(r.code).toBe(1);
         expect(r.log).toContain(
           `The checksum database answer for golang.org/toolchain@v0.0.1-${TEST_GO}.linux-amd64 from ${proxy.url}/sumdb/sum.golang.org does not verify: record`,
@@ -521,11 +455,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
     });
 
     test('GOSUMDB=off is refused: a proxy toolchain cannot be verified without it', async () => {
-      const r = await setup(
-        ['--with', `go-version=${SEMVER}`, '--with', 'go-download-source=proxy'],
-        tempDir('tc-nosum'),
-        { GOSUMDB: 'off' },
-      );
+      const r = await setup(fromProxy(), tempDir('tc-nosum'), { GOSUMDB: 'off' });
       expect(r.code).toBe(1);
       expect(r.log).toContain('GOSUMDB is off');
     });

@@ -1,17 +1,14 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRunResult } from '../../src/host/local-runner.js';
 import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 
 const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');
 
 /** A real git checkout to act as the workspace, so GITHUB_* context comes from git itself. */
 function gitWorkspace(): { dir: string; sha: string } {
-  const dir = tempDir('ws');
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: dir, encoding: 'utf8' }).trim();
-  git('init', '-q', '-b', 'feature/x');
-  git('-c', 'user.name=t', '-c', 'user.email=t@example.com', 'commit', '-q', '--allow-empty', '-m', 'init');
+  const { dir, git } = testRepo(tempDir('ws'), { branch: 'feature/x', message: 'init' });
   git('remote', 'add', 'origin', 'https://github.com/acme/widget.git');
   return { dir, sha: git('rev-parse', 'HEAD') };
 }

@@ -1,9 +1,10 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
@@ -17,11 +18,9 @@ const WORKFLOWS = [
 
 /** A copy of `fixture` as a git repository, optionally with a GitHub origin. */
 function repo(fixture: string, origin?: string): string {
-  const dir = join(tempDir('init'), 'repo');
-  cpSync(fixture, dir, { recursive: true });
-  execFileSync('git', ['init', '-q', '-b', 'main'], { cwd: dir });
-  if (origin) execFileSync('git', ['remote', 'add', 'origin', origin], { cwd: dir });
-  return dir;
+  const r = testRepo(join(tempDir('init'), 'repo'), { from: fixture });
+  if (origin) r.git('remote', 'add', 'origin', origin);
+  return r.dir;
 }
 
 /** The checks a user's CI would apply: actionlint on the workflows, the JSON schema and go-ship's reader on the config. */

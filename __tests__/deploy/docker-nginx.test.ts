@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT, tempDir, runAction } from '../helpers/cli.js';
+import { ROOT, tempDir, runAction, type ActionRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { DOCKER } from '../helpers/docker.js';
 import { canarySteps, shareOf, startLoad, type LoadReport } from '../helpers/load.js';
@@ -49,6 +49,17 @@ function show(name: string, load: LoadReport, summary: string) {
   console.log(
     `${name}: wrk ${load.requests} requests, ${load.failed} failed ${JSON.stringify(load.errors)}, answers by version ${versions}; step: mixed-version window ${figure('Mixed-version window') ?? '-'}, failed check → old version ${figure('Failed check') ?? '-'}`,
   );
+}
+
+/** A step run under wrk load through `url`: the load starts `warmMs` before it and ends 500 ms after. */
+async function underLoad(url: string, name: string, step: () => Promise<ActionRun>, warmMs = 500) {
+  const load = startLoad(url);
+  await new Promise((r) => setTimeout(r, warmMs));
+  const r = await step();
+  await new Promise((r) => setTimeout(r, 500));
+  const seen = await load.stop();
+  show(name, seen, r.summary);
+  return { r, seen };
 }
 
 describeWith(
@@ -113,12 +124,12 @@ describeWith(
     });
 
     test('a good deploy under load: green takes over, blue is drained and stopped, no request fails', async () => {
-      const load = startLoad(nginx.publicUrl);
-      await new Promise((r) => setTimeout(r, 1000));
-      const r = await deploy({ ...base, image: images['1.1.0'] });
-      await new Promise((r) => setTimeout(r, 500));
-      const seen = await load.stop();
-      show('good deploy', seen, r.summary);
+      const { r, seen } = await underLoad(
+        nginx.publicUrl,
+        'good deploy',
+        () => deploy({ ...base, image: images['1.1.0'] }),
+        1000,
+      );
       expect(r.code).toBe(0);
       expect(r.outputs).toMatchObject({
         'live-color': 'green',
@@ -165,17 +176,14 @@ describeWith(
     });
 
     test('a version that breaks after the switch is rolled back automatically', async () => {
-      const load = startLoad(nginx.publicUrl);
-      await new Promise((r) => setTimeout(r, 500));
       // Exactly the gate's 3 health checks pass; the first check after the switch fails.
-      const r = await deploy({
-        ...base,
-        image: images['1.2.0'],
-        env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz-after=3',
-      });
-      await new Promise((r) => setTimeout(r, 500));
-      const seen = await load.stop();
-      show('failure after the switch', seen, r.summary);
+      const { r, seen } = await underLoad(nginx.publicUrl, 'failure after the switch', () =>
+        deploy({
+          ...base,
+          image: images['1.2.0'],
+          env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz-after=3',
+        }),
+      );
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(
         /verify: .*\/healthz → HTTP 503.*Rolled back: traffic is on green \(1\.1\.0\) again/s,
@@ -196,12 +204,9 @@ describeWith(
     test('a manual rollback starts the stopped colour again and moves traffic to it', async () => {
       // blue now holds the broken 1.2.0; deploy 1.0.0 over it first so the rollback target is good.
       expect((await deploy({ ...base, image: images['1.0.0'] })).outputs['live-color']).toBe('blue');
-      const load = startLoad(nginx.publicUrl);
-      await new Promise((r) => setTimeout(r, 500));
-      const r = await deploy({ ...base, action: 'rollback' });
-      await new Promise((r) => setTimeout(r, 500));
-      const seen = await load.stop();
-      show('manual rollback', seen, r.summary);
+      const { r, seen } = await underLoad(nginx.publicUrl, 'manual rollback', () =>
+        deploy({ ...base, action: 'rollback' }),
+      );
       expect(r.code).toBe(0);
       expect(r.outputs).toMatchObject({
         'live-color': 'green',
@@ -429,18 +434,16 @@ describeWith(
       expect((await deploy({ ...base, image: images['1.0.0'] })).code).toBe(0);
       const { idle } = await colours();
       const watcher = canarySteps(nginx.upstreamFile, base[`${idle}-port`]);
-      const load = startLoad(nginx.publicUrl);
-      await new Promise((r) => setTimeout(r, 500));
-      const r = await deploy({
-        ...base,
-        image: images['1.1.0'],
-        strategy: 'canary',
-        steps: '10,50,100',
-        'step-duration': '6s',
-      });
-      const seen = await load.stop();
+      const { r, seen } = await underLoad(nginx.publicUrl, 'canary 10/50/100', () =>
+        deploy({
+          ...base,
+          image: images['1.1.0'],
+          strategy: 'canary',
+          steps: '10,50,100',
+          'step-duration': '6s',
+        }),
+      );
       const steps = watcher.stop();
-      show('canary 10/50/100', seen, r.summary);
       expect(r.code).toBe(0);
       expect(r.outputs).toMatchObject({ 'live-color': idle, outcome: 'switched', version: '1.1.0' });
       expect(seen.failed).toBe(0);
@@ -541,12 +544,9 @@ describeWith(
     test('rollback to a version two releases back, under load: deployed again through the gate; status lists the history', async () => {
       for (const v of ['1.0.0', '1.1.0', '1.2.0'])
         expect((await deploy({ ...base, image: images[v] })).outputs.version).toBe(v);
-      const load = startLoad(nginx.publicUrl);
-      await new Promise((r) => setTimeout(r, 500));
-      const r = await deploy({ ...base, action: 'rollback', to: '1.0.0' });
-      await new Promise((r) => setTimeout(r, 500));
-      const seen = await load.stop();
-      show('rollback to 1.0.0 (two back)', seen, r.summary);
+      const { r, seen } = await underLoad(nginx.publicUrl, 'rollback to 1.0.0 (two back)', () =>
+        deploy({ ...base, action: 'rollback', to: '1.0.0' }),
+      );
       expect({ code: r.code, log: r.code ? r.stderr.slice(-1500) : '' }).toEqual({ code: 0, log: '' });
       expect(r.outputs).toMatchObject({ outcome: 'switched', version: '1.0.0', 'rolled-back': 'true' });
       expect(seen.failed).toBe(0);

@@ -1,12 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { startAzurite, type BlobStorage } from './azurite.js';
-import { startServer, type LoopbackServer } from './server.js';
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
-}
+import { readBody, startServer, type LoopbackServer } from './server.js';
 
 export interface StoredArtifact {
   name: string;

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { startAzurite, type BlobStorage } from './azurite.js';
-import { startServer, type LoopbackServer } from './server.js';
+import { readBody, startServer, type LoopbackServer } from './server.js';
 
 export interface CacheCall {
   method: string;
@@ -14,12 +13,6 @@ interface Entry {
   blob: string;
   finalized: boolean;
   created: number;
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
 }
 
 /**

@@ -74,3 +74,23 @@ export async function versionOf(ref: string): Promise<unknown> {
     execFileSync(DOCKER, ['rmi', ref]);
   }
 }
+
+/**
+ * What `skopeo inspect` says of an image in a registry (TLS verification off: the test registry is
+ * plain HTTP): its raw manifest or index, one platform's config (`arch`), or its digest.
+ */
+export function skopeoInspect(
+  ref: string,
+  what: { raw: true } | { config: string } | { digest: true },
+  // JSON as skopeo prints it; each test reads the fields it checks.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+): any {
+  const args = ['inspect', '--tls-verify=false'];
+  if ('raw' in what) args.push('--raw');
+  else if ('config' in what) args.push('--override-os', 'linux', '--override-arch', what.config, '--config');
+  else args.push('--format', '{{.Digest}}');
+  const out = execFileSync('skopeo', [...args, ref.includes(':/') ? ref : `docker://${ref}`], {
+    encoding: 'utf8',
+  });
+  return 'digest' in what ? { digest: out.trim() } : JSON.parse(out);
+}

@@ -12,7 +12,7 @@ export interface TestRepo {
 
 /**
  * A git repository for a test, made the way the tests need one: `dir` (a copy of `from` when given,
- * plus `files`), on branch `main`, everything committed once with `message`, and with `origin: true` a
+ * plus `files`), on branch `main` (or `branch`), everything committed once with `message`, and with `origin: true` a
  * bare remote beside it that the commit is pushed to (no `git clone` of an empty remote, which warns).
  */
 export function testRepo(
@@ -22,6 +22,8 @@ export function testRepo(
     files?: Record<string, string>;
     message?: string;
     origin?: boolean;
+    /** The branch (default `main`). */
+    branch?: string;
     /** Extra environment for every git call (fixed GIT_AUTHOR_DATE / GIT_COMMITTER_DATE). */
     env?: Record<string, string>;
   } = {},
@@ -39,17 +41,18 @@ export function testRepo(
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env },
     }).trim();
-  git('init', '-q', '-b', 'main');
+  const branch = opts.branch ?? 'main';
+  git('init', '-q', '-b', branch);
   let origin: string | undefined;
   if (opts.origin) {
     origin = `${dir}-origin.git`;
-    execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+    execFileSync('git', ['init', '-q', '--bare', '-b', branch, origin]);
     git('remote', 'add', 'origin', origin);
   }
   if (opts.message !== undefined) {
     git('add', '-A');
-    git('commit', '-q', '-m', opts.message);
-    if (origin) git('push', '-q', 'origin', 'main');
+    git('commit', '-q', '--allow-empty', '-m', opts.message);
+    if (origin) git('push', '-q', 'origin', branch);
   }
   return { dir, origin, git };
 }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { startServer, type LoopbackServer } from './server.js';
+import { readBody, startServer, type LoopbackServer } from './server.js';
 
 export interface FakeComment {
   id: number;
@@ -60,12 +60,6 @@ export interface FakeAsset {
   digest?: string;
   browser_download_url: string;
   data: Buffer;
-}
-
-async function rawBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
 }
 
 async function body(req: IncomingMessage): Promise<unknown> {
@@ -216,7 +210,7 @@ export async function startGitHubApi(opts: {
           message: 'Validation Failed',
           errors: [{ resource: 'ReleaseAsset', code: 'already_exists', field: 'name' }],
         });
-      const data = await rawBody(req);
+      const data = await readBody(req);
       const asset: FakeAsset = {
         id: nextId++,
         name,

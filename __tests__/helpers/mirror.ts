@@ -1,6 +1,6 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { startServer, type LoopbackServer } from './server.js';
-import type { ToolchainFixture } from './toolchain.js';
+import { TEST_GO, type ToolchainFixture } from './toolchain.js';
 
 export interface MirrorOptions {
   sha256?: string;
@@ -70,3 +70,21 @@ export async function startMirror(fx: ToolchainFixture, opts: MirrorOptions = {}
     }
   });
 }
+
+/** setup-go-cross's inputs for the test's Go (TEST_GO) from a loopback download mirror only. */
+export const fromMirror = (mirror: { url: string }): string[] => [
+  '--with',
+  `go-version=${TEST_GO.slice(2)}`,
+  '--with',
+  `go-download-base-url=${mirror.url}/dl`,
+  '--with',
+  'go-download-source=dl',
+];
+
+/** setup-go-cross's inputs for the test's Go from the module proxy (GOPROXY) only. */
+export const fromProxy = (): string[] => [
+  '--with',
+  `go-version=${TEST_GO.slice(2)}`,
+  '--with',
+  'go-download-source=proxy',
+];

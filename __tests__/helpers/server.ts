@@ -8,6 +8,13 @@ export interface LoopbackServer {
   close(): Promise<void>;
 }
 
+/** A request's whole body. */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
 /** An HTTP server on 127.0.0.1 for the tests' mirrors, proxies and API stand-ins. */
 export async function startServer(
   handler: (req: IncomingMessage, res: ServerResponse) => void | Promise<void>,

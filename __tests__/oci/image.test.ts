@@ -6,7 +6,7 @@ import { pushAppImages, type AppImage } from '../../src/oci/image.js';
 import { parseImageRef, Registry } from '../../src/oci/registry.js';
 import { ROOT, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
-import { DOCKER, versionOf } from '../helpers/docker.js';
+import { DOCKER, skopeoInspect, versionOf } from '../helpers/docker.js';
 
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
 const sh = (file: string, args: string[]) => execFileSync(file, args, { encoding: 'utf8' });
@@ -54,26 +54,13 @@ describeWith(
       const annotations = { 'org.opencontainers.image.version': '1.0.0' };
       const first = await pushAppImages(registry, repo, images, ['1.0.0', '1.0', '1'], annotations);
       expect(first.blobs.uploaded).toBe(4);
-      const raw = JSON.parse(
-        sh('skopeo', ['inspect', '--tls-verify=false', '--raw', `docker://${REGISTRY}/${repo}:1.0`]),
-      );
+      const raw = skopeoInspect(`${REGISTRY}/${repo}:1.0`, { raw: true });
       expect(raw.mediaType).toBe('application/vnd.oci.image.index.v1+json');
       expect(
         raw.manifests.map((m: { platform: { architecture: string } }) => m.platform.architecture),
       ).toEqual(['amd64', 'arm64']);
       expect(raw.annotations).toEqual(annotations);
-      const arm = JSON.parse(
-        sh('skopeo', [
-          'inspect',
-          '--tls-verify=false',
-          '--override-os',
-          'linux',
-          '--override-arch',
-          'arm64',
-          '--config',
-          `docker://${REGISTRY}/${repo}:1.0.0`,
-        ]),
-      );
+      const arm = skopeoInspect(`${REGISTRY}/${repo}:1.0.0`, { config: 'arm64' });
       expect(arm).toMatchObject({
         architecture: 'arm64',
         os: 'linux',
@@ -82,15 +69,7 @@ describeWith(
       const second = await pushAppImages(registry, repo, images, ['1.0.0'], annotations);
       expect(second.digest).toBe(first.digest);
       expect(second.blobs).toEqual({ uploaded: 0, reused: 4 });
-      expect(
-        sh('skopeo', [
-          'inspect',
-          '--tls-verify=false',
-          '--format',
-          '{{.Digest}}',
-          `docker://${REGISTRY}/${repo}:1`,
-        ]).trim(),
-      ).toBe(first.digest);
+      expect(skopeoInspect(`${REGISTRY}/${repo}:1`, { digest: true }).digest).toBe(first.digest);
     }, 300_000);
 
     test('Docker pulls the image and runs it as the non-root user; the service answers', async () => {

@@ -62,14 +62,10 @@ describeWith(
     const work = tempDir('pipeline');
     const svc = join(work, 'svc');
     const image = `${REGISTRY}/go-ship-test/pipeline-${randomBytes(3).toString('hex')}`;
-    const git = (...a: string[]) =>
-      execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], {
-        cwd: svc,
-        stdio: 'pipe',
-      });
+    // testRepo's bare remote beside the clone.
+    const origin = `${svc}-origin.git`;
 
     beforeAll(() => {
-      execFileSync('git', ['init', '-q', '--bare', '-b', 'main', join(work, 'origin.git')]);
       cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });
       copyFileSync(join(ROOT, 'examples', 'go-ship.yml'), join(svc, '.go-ship.yml'));
       const cfg = readFileSync(join(svc, '.go-ship.yml'), 'utf8')
@@ -77,11 +73,7 @@ describeWith(
         .replace(/targets: .*/, 'targets: [linux/amd64, linux/arm64]');
       writeFileSync(join(svc, '.go-ship.yml'), cfg);
       writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n/oci-image/\n');
-      git('init', '-q', '-b', 'main');
-      git('remote', 'add', 'origin', join(work, 'origin.git'));
-      git('add', '.');
-      git('commit', '-q', '-m', 'feat: hello-svc');
-      git('push', '-q', 'origin', 'main');
+      testRepo(svc, { message: 'feat: hello-svc', origin: true });
     });
 
     const pipeline = async (withs: string[]) => {
@@ -130,7 +122,7 @@ describeWith(
           (a: { target: string }) => a.target,
         ),
       ).toEqual(['linux/amd64', 'linux/arm64']);
-      expect(execFileSync('git', ['tag'], { cwd: join(work, 'origin.git'), encoding: 'utf8' })).toBe('');
+      expect(execFileSync('git', ['tag'], { cwd: origin, encoding: 'utf8' })).toBe('');
     }, 300_000);
 
     test('a push: tagged, built with that version, image pushed; deploy skipped with the reason; skip works', async () => {
@@ -138,9 +130,7 @@ describeWith(
       expect(r.code).toBe(0);
       const by = Object.fromEntries(r.stages.map((s) => [s.stage, s]));
       expect(by.tag.outputs.tag).toBe('v0.1.0');
-      expect(execFileSync('git', ['tag'], { cwd: join(work, 'origin.git'), encoding: 'utf8' }).trim()).toBe(
-        'v0.1.0',
-      );
+      expect(execFileSync('git', ['tag'], { cwd: origin, encoding: 'utf8' }).trim()).toBe('v0.1.0');
       expect(by.build.outputs.version).toBe('0.1.0');
       expect(by.image.outputs.image).toMatch(new RegExp(`^${image}@sha256:[0-9a-f]{64}$`));
       expect(by.image.outputs.tags).toContain(`${image}:0.1.0`);

@@ -13,7 +13,7 @@ import { startGitHubApi } from '../helpers/github-api.js';
 import { ADMIN_KUBECONFIG, controlPlaneUp } from '../helpers/kube.js';
 import { quietly } from '../helpers/quiet.js';
 import { freePort } from '../helpers/net.js';
-import { startMirror } from '../helpers/mirror.js';
+import { fromMirror, startMirror } from '../helpers/mirror.js';
 import { hasSquid, startSquid, type ForwardProxy } from '../helpers/proxy.js';
 import { startServer } from '../helpers/server.js';
 import { TEST_GO, toolchainFixture, type ToolchainFixture } from '../helpers/toolchain.js';
@@ -177,12 +177,7 @@ describeWith('go', hasCommand('go', ['version']), 'retries on a flaky mirror', (
       const run = await goShip(
         [
           'setup-go-cross',
-          '--with',
-          `go-version=${SEMVER}`,
-          '--with',
-          `go-download-base-url=${mirror.url}/dl`,
-          '--with',
-          'go-download-source=dl',
+          ...fromMirror(mirror),
           '--json',
           '--workspace',
           join(ROOT, 'examples', 'hello-svc'),

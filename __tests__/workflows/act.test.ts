@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { NODE24, ROOT, tempDir } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
 
@@ -80,11 +81,7 @@ describeWith(
         join(repo, '.gitignore'),
         'dist/*\n!/dist/\n!/dist/**\n/examples/hello-svc/dist/\ncoverage.out\n',
       );
-      const git = (...a: string[]) =>
-        execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...a], { cwd: repo });
-      git('init', '-q', '-b', 'main');
-      git('add', '-A');
-      git('commit', '-q', '-m', 'feat: hello');
+      testRepo(repo, { message: 'feat: hello' });
       // Node 24 first on PATH: act starts `node` for node24 actions.
       const nodeDir = join(repo, '..', 'node24');
       mkdirSync(nodeDir);

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir } from '../helpers/cli.js';
+import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
 
@@ -33,7 +34,7 @@ describeWith('go (to build actionlint)', hasCommand('go', ['version']), 'workflo
     const dir = join(project, '.github', 'workflows');
     mkdirSync(dir, { recursive: true });
     symlinkSync(join(ROOT, 'build-matrix'), join(project, 'build-matrix'));
-    execFileSync('git', ['init', '-q'], { cwd: project });
+    testRepo(project);
     const file = join(dir, 'bad.yml');
     writeFileSync(
       file,
