@@ -24,6 +24,7 @@ const ALLOWED_SIDEWAYS = new Set([
   'go->cache',
   'crossbuild->go',
   'release->go',
+  'deploy->go',
   'oci->release',
   'oci->crossbuild',
   'pipeline->host',

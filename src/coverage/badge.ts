@@ -16,7 +16,7 @@ const escape = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').rep
  * A flat "coverage | 81.2%" badge, the shields.io layout, as an SVG file a README can link to
  * (committed to a branch or published as an artifact): no third-party badge service sees the repo.
  */
-export function coverageBadge(label: string, value: string, color: string): string {
+function coverageBadge(label: string, value: string, color: string): string {
   const lw = textWidth(label) + 10;
   const vw = textWidth(value) + 10;
   const w = lw + vw;
@@ -34,7 +34,7 @@ export function coverageBadge(label: string, value: string, color: string): stri
 }
 
 /** Green when the total's gate passed, red when it failed; without a gate: green from 80%, yellow from 60%. */
-export function badgeColor(pct: number, gatePassed?: boolean): string {
+function badgeColor(pct: number, gatePassed?: boolean): string {
   if (gatePassed !== undefined) return gatePassed ? '#4c1' : '#e05d44';
   return pct >= 80 ? '#4c1' : pct >= 60 ? '#dfb317' : '#e05d44';
 }

@@ -40,7 +40,7 @@ export function parseBaseline(text: string, source: string): Baseline {
   };
 }
 
-export function readBaselineFile(path: string, label: string): Baseline | undefined {
+function readBaselineFile(path: string, label: string): Baseline | undefined {
   return existsSync(path) ? parseBaseline(readFileSync(path, 'utf8'), label) : undefined;
 }
 
@@ -65,7 +65,7 @@ interface Artifact {
  * alone would let it supply the baseline, so the run's head repository must be this repository
  * (`repositoryId`, from GITHUB_REPOSITORY_ID, when known). Undefined when there is none.
  */
-export async function readBaselineArtifact(
+async function readBaselineArtifact(
   client: GitHubClient,
   { owner, repo }: Repo,
   name: string,

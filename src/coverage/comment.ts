@@ -6,7 +6,7 @@ import { mdCode, mdText, Summary } from '../runner/summary.js';
 import * as workflow from '../runner/workflow.js';
 import type { Pct, ReportJson } from './report-json.js';
 
-export function commentMarker(workingDirectory: string): string {
+function commentMarker(workingDirectory: string): string {
   return `<!-- go-ship:coverage-gate ${workingDirectory} -->`;
 }
 
@@ -16,7 +16,7 @@ const MAX_ROWS = 15;
  * The sticky PR comment, rendered from the JSON report alone, so the fork-safe second workflow
  * (comment-from) writes exactly what the PR workflow would have.
  */
-export function renderComment(r: ReportJson, runUrl?: string): string {
+function renderComment(r: ReportJson, runUrl?: string): string {
   const gate = (name: string) => {
     const g = r.gates.find((x) => x.name === name);
     return g ? `${g.passed ? '✅' : '❌'} ${g.rule}` : '';

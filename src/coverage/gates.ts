@@ -22,7 +22,7 @@ export interface GateResult {
   failure: string;
 }
 
-export const tenthsText = (tenths: number) => (tenths / 10).toFixed(1);
+const tenthsText = (tenths: number) => (tenths / 10).toFixed(1);
 
 export function thresholdGate(name: string, ratio: Ratio, tenths: number): GateResult {
   return {

@@ -32,7 +32,7 @@ function parseDiff(diff: string): Map<string, number[]> {
  * The diff between the merge base of `baseRef` and HEAD. A shallow clone is deepened (bounded)
  * until the merge base is there, so workflows need no `fetch-depth: 0`.
  */
-export async function changedLines(repo: string, baseRef: string): Promise<{ lines: Map<string, number[]>; base: string }> {
+async function changedLines(repo: string, baseRef: string): Promise<{ lines: Map<string, number[]>; base: string }> {
   const git = (args: string[], check = true) => runCommand('git', args, { cwd: repo, check });
   if ((await git(['rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`], false)).code !== 0) {
     const fetched = await git(['fetch', '--no-tags', '--depth=1', 'origin', baseRef.replace(/^origin\//, '')], false);
@@ -68,7 +68,7 @@ export type LineState = 'covered' | 'uncovered' | 'partial';
  * with statements sits on it: blank lines, comments, lone braces and declarations outside blocks do
  * not. A line whose code is in covered and uncovered blocks at once is partial.
  */
-export function lineCoverage(src: Buffer, blocks: Block[], lines: number[]): Map<number, LineState> {
+function lineCoverage(src: Buffer, blocks: Block[], lines: number[]): Map<number, LineState> {
   const wanted = new Set(lines);
   const states = new Map<number, { hit: boolean; miss: boolean }>();
   const inside = (b: Block, l: number, c: number) =>

@@ -52,7 +52,7 @@ const MAX_ENTRIES = 100_000;
  * words, and the fork's gates and verdict are discarded: the privileged job decides them again.
  * Anything malformed is refused with what was wrong.
  */
-export function readUntrustedReport(text: string, file: string): { report: ReportJson; dropped: number } {
+function readUntrustedReport(text: string, file: string): { report: ReportJson; dropped: number } {
   const bad = (what: string): never => {
     throw new UserError(
       `Input \`comment-from\`: ${file} is not a coverage-gate report (${what}). Upload coverage-gate's report-file, unchanged, in the pull request workflow.`,

@@ -46,7 +46,7 @@ export interface GoReleaserSettings {
 }
 
 /** The checksum algorithms GoReleaser offers that Node's crypto has (blake3 and crc32 it lacks or differ). */
-export const CHECKSUM_ALGORITHMS = {
+const CHECKSUM_ALGORITHMS = {
   sha256: 'sha256',
   sha512: 'sha512',
   sha1: 'sha1',
@@ -338,7 +338,7 @@ export function supportedTargets(targets: string[], dist: DistTarget[]): string[
  * The version GoReleaser would stamp: the tag's on a tag, else `snapshot.version_template` with
  * `.Version`/`.Tag` from the newest tag (0.0.0 without one).
  */
-export function goreleaserVersion(settings: GoReleaserSettings, spec: BuildSpec): string {
+function goreleaserVersion(settings: GoReleaserSettings, spec: BuildSpec): string {
   if (!spec.snapshot && spec.tag) return spec.tag.replace(/^v/, '');
   const tag = spec.tag || 'v0.0.0';
   const fields = templateFields({ ...spec, version: tag.replace(/^v/, ''), tag, snapshot: true });
@@ -365,7 +365,7 @@ export async function goreleaserBuild(settings: GoReleaserSettings, spec: BuildS
 }
 
 /** Each build's binary name (GoReleaser's `binary`, default the project name). */
-export function goreleaserBinaries(settings: GoReleaserSettings, spec: BuildSpec): string[] {
+function goreleaserBinaries(settings: GoReleaserSettings, spec: BuildSpec): string[] {
   return settings.builds.map((b, i) => {
     const name = renderTemplate(`${settings.file} builds[${i}].binary`, b.binary, templateFields(spec));
     if (!name || /[/\\]/.test(name))

@@ -67,7 +67,7 @@ export interface Manifest {
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** GoReleaser's default archive name: project_version_os_arch (plus the variant). */
-export function archiveBase(project: string, version: string, target: Target): string {
+function archiveBase(project: string, version: string, target: Target): string {
   return [project, version, target.goos, target.goarch, target.variant].filter(Boolean).join('_');
 }
 

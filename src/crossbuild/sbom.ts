@@ -31,7 +31,7 @@ export async function readBuildInfo(file: string): Promise<BuildInfo> {
 }
 
 /** A package URL for a Go module (purl spec, type golang): each path segment percent-encoded. */
-export function goPurl(path: string, version: string): string {
+function goPurl(path: string, version: string): string {
   return `pkg:golang/${path.split('/').map(encodeURIComponent).join('/')}@${encodeURIComponent(version)}`;
 }
 

@@ -3,18 +3,16 @@ import { formatDuration, log } from '../runner/log.js';
 import { sleep } from './checks.js';
 import { yamlDiff } from './diff.js';
 import { KubeError, type KubeClient } from './kubernetes-api.js';
-import {
-  COLORS,
-  type Color,
-  type ColorStatus,
-  type DeployState,
-  type HistoryEntry,
-  type LockAttempt,
-  type Release,
-  type RouteTiming,
-  type Target,
-  otherColor,
-  withRelease,
+import { COLORS, otherColor, withRelease } from './target.js';
+import type {
+  Color,
+  ColorStatus,
+  DeployState,
+  HistoryEntry,
+  LockAttempt,
+  Release,
+  RouteTiming,
+  Target,
 } from './target.js';
 
 const APP_LABEL = 'app.kubernetes.io/name';
@@ -60,7 +58,7 @@ interface RouteRecord {
 }
 
 /** Canary replicas of `total` for `percent` of the connections: at least 1, and at least 1 stable. */
-export function canaryReplicas(total: number, percent: number): number {
+function canaryReplicas(total: number, percent: number): number {
   return Math.min(total - 1, Math.max(1, Math.round((total * percent) / 100)));
 }
 

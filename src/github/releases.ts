@@ -23,7 +23,7 @@ export interface Release {
  * The release of a tag, drafts included: `GET /releases/tags/{tag}` does not see drafts, so the
  * list is searched (newest first, a few pages).
  */
-export async function findRelease(
+async function findRelease(
   client: GitHubClient,
   { owner, repo }: Repo,
   tag: string,

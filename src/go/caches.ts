@@ -75,7 +75,7 @@ function shortHash(s: string): string {
 }
 
 /** sha256 over each file's own sha256 and path, in path order (like hashFiles()). */
-export function hashFiles(root: string, files: string[]): string {
+function hashFiles(root: string, files: string[]): string {
   const h = createHash('sha256');
   for (const f of files)
     h.update(
@@ -86,7 +86,7 @@ export function hashFiles(root: string, files: string[]): string {
   return h.digest('hex');
 }
 
-export async function goCacheDirs(go: string, env: Record<string, string | undefined>) {
+async function goCacheDirs(go: string, env: Record<string, string | undefined>) {
   const r = await runCommand(go, ['env', '-json', 'GOMODCACHE', 'GOCACHE'], { env });
   return JSON.parse(r.stdout) as { GOMODCACHE: string; GOCACHE: string };
 }
@@ -111,7 +111,7 @@ export interface RestoreReport {
 }
 
 /** Restores each cache; a cache failure is a warning, never a failed step (as with actions/cache). */
-export async function restoreCaches(store: CacheStore, plans: CachePlan[]): Promise<RestoreReport> {
+async function restoreCaches(store: CacheStore, plans: CachePlan[]): Promise<RestoreReport> {
   const startedAt = Date.now();
   const c = await compression();
   const tmp = mkdtempSync(join(process.env.RUNNER_TEMP ?? '/tmp', 'go-ship-cache-'));

@@ -46,7 +46,7 @@ function parseApiDiff(text: string): ApiDiff {
  * The module's exported API at `previousTag` against the working tree, with apidiff's module mode.
  * The old version is checked out in a temporary worktree that is always removed.
  */
-export async function diffApi(git: Git, mod: GoModule, previousTag: string): Promise<ApiDiff> {
+async function diffApi(git: Git, mod: GoModule, previousTag: string): Promise<ApiDiff> {
   const apidiff = await apidiffBinary();
   const tmp = mkdtempSync(join(tmpdir(), 'go-ship-apidiff-'));
   const old = join(tmp, 'old');
