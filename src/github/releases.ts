@@ -9,7 +9,7 @@ export interface ReleaseAsset {
   browser_download_url: string;
 }
 
-export interface Release {
+export interface GitHubRelease {
   id: number;
   tag_name: string;
   draft: boolean;
@@ -27,15 +27,15 @@ async function findRelease(
   client: GitHubClient,
   { owner, repo }: Repo,
   tag: string,
-): Promise<Release | undefined> {
-  const all = await client.paginate<Release>(`/repos/${owner}/${repo}/releases`, 5);
+): Promise<GitHubRelease | undefined> {
+  const all = await client.paginate<GitHubRelease>(`/repos/${owner}/${repo}/releases`, 5);
   return all.find((r) => r.tag_name === tag);
 }
 
 export interface ReleaseResult {
   action: 'created' | 'exists';
   url: string;
-  release: Release;
+  release: GitHubRelease;
 }
 
 /**
@@ -51,16 +51,20 @@ export async function ensureRelease(
   const existing = await findRelease(client, repo, release.tag);
   if (existing) return { action: 'exists', url: existing.html_url, release: existing };
   try {
-    const { data } = await client.request<Release>('POST', `/repos/${repo.owner}/${repo.repo}/releases`, {
-      tag_name: release.tag,
-      name: release.tag,
-      body: release.body,
-      draft: release.draft ?? false,
-      prerelease: release.prerelease,
-      // A missing tag is created at the built commit, never at the default branch's head.
-      ...(release.commit ? { target_commitish: release.commit } : {}),
-      make_latest: release.prerelease ? 'false' : 'legacy',
-    });
+    const { data } = await client.request<GitHubRelease>(
+      'POST',
+      `/repos/${repo.owner}/${repo.repo}/releases`,
+      {
+        tag_name: release.tag,
+        name: release.tag,
+        body: release.body,
+        draft: release.draft ?? false,
+        prerelease: release.prerelease,
+        // A missing tag is created at the built commit, never at the default branch's head.
+        ...(release.commit ? { target_commitish: release.commit } : {}),
+        make_latest: release.prerelease ? 'false' : 'legacy',
+      },
+    );
     return { action: 'created', url: data.html_url, release: data };
   } catch (e) {
     if (!(e instanceof GitHubApiError) || e.status !== 422) throw e;
@@ -73,7 +77,7 @@ export async function ensureRelease(
 /** Uploads one asset to the release's upload URL (uploads.github.com on github.com). */
 export async function uploadAsset(
   client: GitHubClient,
-  release: Release,
+  release: GitHubRelease,
   name: string,
   data: Buffer,
 ): Promise<ReleaseAsset> {
@@ -97,12 +101,16 @@ export function assetBytes(client: GitHubClient, { owner, repo }: Repo, id: numb
 export async function publishDraft(
   client: GitHubClient,
   { owner, repo }: Repo,
-  release: Release,
-): Promise<Release> {
-  const { data } = await client.request<Release>('PATCH', `/repos/${owner}/${repo}/releases/${release.id}`, {
-    draft: false,
-    make_latest: release.prerelease ? 'false' : 'legacy',
-  });
+  release: GitHubRelease,
+): Promise<GitHubRelease> {
+  const { data } = await client.request<GitHubRelease>(
+    'PATCH',
+    `/repos/${owner}/${repo}/releases/${release.id}`,
+    {
+      draft: false,
+      make_latest: release.prerelease ? 'false' : 'legacy',
+    },
+  );
   return data;
 }
 

@@ -1,5 +1,5 @@
 import {
-  type Release,
+  type GitHubRelease,
   type ReleaseAsset,
   assetBytes,
   deleteAsset,
@@ -58,7 +58,7 @@ export async function attachAssets(
       draft: true,
       commit: o.commit || undefined,
     });
-    let release: Release = found.release;
+    let release: GitHubRelease = found.release;
     const assets: AttachedAsset[] = [];
     for (const file of files) {
       const name = basename(file);
