@@ -545,10 +545,7 @@ export class KubernetesTarget implements Target {
     const chart = this.chartObjects(color).filter((o) =>
       this.routedServices.some((r) => at(r, 'metadata', 'name') === at(o, 'metadata', 'name')),
     );
-    for (const svc of chart) {
-      if (!color) delete ((svc.spec as Obj).selector as Obj)[COLOR_LABEL];
-      await c.apply(await c.pathOf(svc, this.ns), svc);
-    }
+    for (const svc of chart) await c.apply(await c.pathOf(svc, this.ns), svc);
   }
 
   /**
