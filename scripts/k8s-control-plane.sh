@@ -181,6 +181,10 @@ curl -fsS --cacert "$pki/ca.crt" -H "Authorization: Bearer $admin_token" -H 'Con
   -X POST "$api/api/v1/nodes" -o /dev/null -d '{"apiVersion":"v1","kind":"Node","metadata":{"name":"kwok-node-0",
   "annotations":{"node.alpha.kubernetes.io/ttl":"0","kwok.x-k8s.io/node":"fake"},"labels":{"kubernetes.io/hostname":"kwok-node-0",
   "kubernetes.io/os":"linux","kubernetes.io/arch":"amd64","type":"kwok"}},"status":{"allocatable":{"cpu":"32","memory":"256Gi",
-  "pods":"110"},"capacity":{"cpu":"32","memory":"256Gi","pods":"110"}}}' 2>/dev/null || true
+  "pods":"1000"},"capacity":{"cpu":"32","memory":"256Gi","pods":"1000"}}}' 2>/dev/null || true
+# A node made by an older script had room for 110 pods only: the same room on every start.
+curl -fsS --cacert "$pki/ca.crt" -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/merge-patch+json' \
+  -X PATCH "$api/api/v1/nodes/kwok-node-0/status" -o /dev/null \
+  -d '{"status":{"allocatable":{"pods":"1000"},"capacity":{"pods":"1000"}}}' 2>/dev/null || true
 
 log "kube-apiserver $api ($("$bin/kube-apiserver" --version 2>/dev/null)); kubeconfigs: $state/admin.kubeconfig, $state/limited.kubeconfig"

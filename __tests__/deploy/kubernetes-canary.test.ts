@@ -4,6 +4,7 @@ import { describeWith } from '../helpers/components.js';
 import {
   adminClient,
   controlPlaneUp,
+  deleteApp,
   deployToKube as deploy,
   fakeTraffic,
   installGatewayApi,
@@ -128,6 +129,7 @@ describeWith(
         expect((await api.replicas('blue')).spec).toBe(0);
       } finally {
         await traffic.close();
+        await deleteApp(kube, ns, app);
       }
     }, 300_000);
 
@@ -202,6 +204,12 @@ describeWith(
         expect(await api.weights(app)).toEqual({ [`${app}-blue`]: 0, [`${app}-green`]: 100 });
       } finally {
         await traffic.close();
+        await deleteApp(kube, ns, app);
+        await kube.request(
+          'DELETE',
+          `/apis/gateway.networking.k8s.io/v1/namespaces/${ns}/httproutes/${app}`,
+          { allow404: true },
+        );
       }
     }, 300_000);
 
@@ -236,6 +244,7 @@ describeWith(
         );
       } finally {
         await traffic.close();
+        await deleteApp(kube, ns, app);
       }
     }, 300_000);
   },

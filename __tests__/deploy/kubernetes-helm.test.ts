@@ -11,6 +11,7 @@ import { goTool } from '../helpers/go-tools.js';
 import {
   adminClient,
   controlPlaneUp,
+  deleteApp,
   deployToKube,
   fakeTraffic,
   kubeTestImage as image,
@@ -127,6 +128,7 @@ describeWith(
         expect(await replicas('green')).toBe(0);
       } finally {
         await traffic.close();
+        await deleteApp(kube, ns, app);
       }
     }, 900_000);
 

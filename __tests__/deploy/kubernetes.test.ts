@@ -9,6 +9,7 @@ import {
   ADMIN_KUBECONFIG,
   adminClient,
   controlPlaneUp,
+  deleteApp,
   deployToKube,
   fakeTraffic,
   kubeTestImage as image,
@@ -59,7 +60,10 @@ describeWith(
         replicas: '2',
       };
     });
-    afterAll(async () => traffic?.close());
+    afterAll(async () => {
+      await traffic?.close();
+      await deleteApp(kube, ns, app); // and the lock test's `${app}-renew`
+    });
 
     test('first deploy: blue rolls out, the Service selects it, the Lease is released', async () => {
       const r = await deploy({ ...base, image: image('1.0.0') });

@@ -184,3 +184,21 @@ export async function installGatewayApi(client: KubeClient): Promise<void> {
   }
   throw new Error('the API server does not serve gateway.networking.k8s.io/v1 httproutes after 20 s');
 }
+
+/**
+ * Removes what a test deployed for `app` (its Deployments, Services and deploy Lease, all named
+ * `<app>…`), so the fake node's pods do not pile up across runs of a control plane that persists.
+ */
+export async function deleteApp(client: KubeClient, namespace: string, app: string): Promise<void> {
+  const kinds = [
+    `/apis/apps/v1/namespaces/${namespace}/deployments`,
+    `/api/v1/namespaces/${namespace}/services`,
+    `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+  ];
+  for (const path of kinds) {
+    const list = await client.get(path);
+    for (const item of (list?.items ?? []) as { metadata: { name: string } }[])
+      if (item.metadata.name === app || item.metadata.name.startsWith(`${app}-`))
+        await client.request('DELETE', `${path}/${item.metadata.name}`, { allow404: true, verb: 'delete' });
+  }
+}
