@@ -136,7 +136,7 @@ export class Engine {
   private routedAt = 0;
 
   constructor(
-    private config: DeployConfig,
+    private readonly config: DeployConfig,
     private readonly target: Target,
   ) {
     this.result = {
@@ -158,7 +158,7 @@ export class Engine {
           break;
         case 'deploy':
           checkLockHold(this.config);
-          await this.deploy();
+          await this.deploy(this.config.release!);
           break;
         case 'rollback':
           if (this.config.rollbackTo) await this.rollbackTo(this.config.rollbackTo);
@@ -248,9 +248,8 @@ export class Engine {
     ];
   }
 
-  private async deploy(): Promise<void> {
+  private async deploy(release: Release): Promise<void> {
     const c = this.config;
-    const release = c.release!;
     const seen = await this.phase('inspect', 60_000, () => this.target.read());
     this.result.plan = this.describePlan(seen, seen.live ? otherColor(seen.live) : 'blue', release);
     for (const line of this.result.plan) log.info(`  ${line}`);
@@ -326,7 +325,7 @@ export class Engine {
       }
       if (c.strategy === 'canary' && live) await this.canary(idle, live, release.version, s.previous);
       await this.switchAndVerify(idle, live, release.version, this.result.previousVersion);
-    });
+    }, release.image);
   }
 
   /**
@@ -375,17 +374,32 @@ export class Engine {
       if (seenIn) seenIn.failed = true;
       this.result.rolledBack = true;
       this.result.outcome = 'rolled-back';
-      await this.phase('back to stable', 60_000, () =>
-        this.target.route(live, { live, previous, version: this.result.previousVersion }),
-      );
-      this.result.rollbackMs = Date.now() - v.at;
-      this.result.live = live;
-      await this.phase(`stop ${to}`, 2 * c.drainMs + 90_000, () => this.retire(to));
+      let backMs = 0;
+      await this.backToStable(live, previous, this.result.previousVersion, to, () => {
+        backMs = this.result.rollbackMs = Date.now() - v.at;
+      });
       this.fail(
         undefined,
-        `${v.detail}. The canary stopped at ${percent}%: every request goes to ${live}${this.result.previousVersion ? ` (${this.result.previousVersion})` : ''} again ${formatDuration(this.result.rollbackMs)} after the failed check; ${to} was stopped.`,
+        `${v.detail}. The canary stopped at ${percent}%: every request goes to ${live}${this.result.previousVersion ? ` (${this.result.previousVersion})` : ''} again ${formatDuration(backMs)} after the failed check; ${to} was stopped.`,
       );
     }
+  }
+
+  /**
+   * Ends a canary: every new request to the stable colour (`live`), then the canary colour retired
+   * (drained and stopped). `routed` runs as soon as the traffic is back, before the retire.
+   */
+  private async backToStable(
+    live: Color,
+    previous: Color | undefined,
+    version: string | undefined,
+    canary: Color,
+    routed?: () => void,
+  ): Promise<void> {
+    await this.phase('back to stable', 60_000, () => this.target.route(live, { live, previous, version }));
+    routed?.();
+    this.result.live = live;
+    await this.phase(`stop ${canary}`, 2 * this.config.drainMs + 90_000, () => this.retire(canary));
   }
 
   /** Health (and version) checks on the colour directly, then the metric gate. Fails the phase, never switches. */
@@ -690,16 +704,10 @@ export class Engine {
     this.result.state = s;
     if (s.canary && s.live) {
       // A canary left at a step: every request back to the stable colour, the canary stopped.
-      const live = s.live;
-      this.result.version = s.colors[live].version;
-      await this.phase('back to stable', 60_000, () =>
-        this.target.route(live, { live, previous: s.previous, version: s.colors[live].version }),
-      );
-      this.routedAt = Date.now();
-      await this.phase(`stop ${s.canary.color}`, 2 * this.config.drainMs + 90_000, () =>
-        this.retire(s.canary!.color),
-      );
-      this.result.live = live;
+      this.result.version = s.colors[s.live].version;
+      await this.backToStable(s.live, s.previous, this.result.version, s.canary.color, () => {
+        this.routedAt = Date.now();
+      });
       this.result.rolledBack = true;
       this.result.outcome = 'switched';
       return;
@@ -739,10 +747,9 @@ export class Engine {
         }. Run action: status to see it.`,
       );
     log.info(`Rolling back to ${entry.version ?? entry.image}: ${entry.image}, live from ${entry.at}`);
-    this.config.release = { image: entry.image, version: entry.version };
     this.result.version = entry.version;
     checkLockHold(this.config);
-    await this.deploy();
+    await this.deploy({ image: entry.image, version: entry.version });
     this.result.rolledBack = this.result.outcome === 'switched' || this.result.rolledBack;
   }
 
@@ -778,13 +785,13 @@ export class Engine {
   }
 
   /** Holds the target's lock around `fn`, waiting up to lock-timeout for another deploy to finish. */
-  private async locked(fn: () => Promise<void>): Promise<void> {
+  private async locked(fn: () => Promise<void>, image = this.config.release?.image): Promise<void> {
     const c = this.config;
     const lock = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
       const until = Date.now() + c.lockTimeoutMs;
       let told = false;
       for (;;) {
-        const a = await this.target.tryLock(c.holder, c.lockTtlMs, c.release?.image);
+        const a = await this.target.tryLock(c.holder, c.lockTtlMs, image);
         if (a.acquired) return a;
         if (Date.now() >= until)
           throw new UserError(

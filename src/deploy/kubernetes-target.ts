@@ -5,6 +5,7 @@ import { yamlDiff } from './diff.js';
 import { KubeError, type KubeClient } from './kubernetes-api.js';
 import { COLORS, otherColor, withRelease } from './target.js';
 import type {
+  CanaryStep,
   Color,
   ColorStatus,
   DeployState,
@@ -49,12 +50,12 @@ export interface KubernetesTargetOptions {
 
 /** What the Service <app> records about the route, in its annotations. */
 interface RouteRecord {
-  live?: string;
-  previous?: string;
+  live?: Color;
+  previous?: Color;
   version?: string;
   switchedAt?: string;
   history: HistoryEntry[];
-  canary?: { color: Color; percent: number };
+  canary?: CanaryStep;
 }
 
 /** Canary replicas of `total` for `percent` of the connections: at least 1, and at least 1 stable. */
@@ -117,14 +118,12 @@ export class KubernetesTarget implements Target {
       const d = await this.opts.client.get(this.deploymentPath(color));
       colors[color] = d ? statusOf(color, d) : { color, state: 'absent' };
     }
-    const svc = await this.opts.client.get(this.servicePath(this.opts.app));
-    const rec = routeRecord(svc);
-    const live = rec.live as Color | undefined;
+    const rec = await this.routeNow();
     const lease = await this.opts.client.get(this.leasePath);
     const holder = at(lease, 'spec', 'holderIdentity') as string | undefined;
     return {
-      live: live && COLORS.includes(live) ? live : undefined,
-      previous: (rec.previous as Color) || undefined,
+      live: rec.live,
+      previous: rec.previous,
       switchedAt: rec.switchedAt,
       history: rec.history,
       canary: rec.canary,
@@ -390,7 +389,7 @@ export class KubernetesTarget implements Target {
       before: await c.get(this.servicePath(preview)),
       after: await c.apply(this.servicePath(preview), this.service(preview, color), true),
     });
-    const live = (await this.read()).live;
+    const live = (await this.routeNow()).live;
     for (const obj of this.chartObjects(live ?? color)) {
       const path = await c.pathOf(obj, this.ns);
       out.push({
@@ -413,7 +412,7 @@ export class KubernetesTarget implements Target {
     if (this.opts.httpRoute) await this.routeRules();
     if (this.opts.objects?.length) {
       // The chart's other objects as they are; its Services that select the app stay on the live colour.
-      const live = (await this.read()).live;
+      const live = (await this.routeNow()).live;
       const objects = this.chartObjects(live ?? color);
       for (const obj of objects) await c.apply(await c.pathOf(obj, this.ns), obj);
       log.info(
@@ -484,7 +483,7 @@ export class KubernetesTarget implements Target {
    */
   async route(color: Color, state: { live: Color; previous?: Color; version?: string }): Promise<void> {
     const c = this.opts.client;
-    const rec = routeRecord(await c.get(this.servicePath(this.opts.app)));
+    const rec = await this.routeNow();
     const promoted = rec.canary?.color === color;
     const byReplicas = !this.opts.httpRoute;
     if (byReplicas && promoted) await this.scaleTo(color, this.opts.replicas);
@@ -514,8 +513,7 @@ export class KubernetesTarget implements Target {
     percent: number,
     state: { live: Color; previous?: Color; version?: string },
   ): Promise<RouteTiming> {
-    const c = this.opts.client;
-    const rec = routeRecord(await c.get(this.servicePath(this.opts.app)));
+    const rec = await this.routeNow();
     const record = { ...rec, live: state.live, previous: state.previous, canary: { color: canary, percent } };
     if (this.opts.httpRoute) {
       await this.setWeights({ [canary]: percent, [state.live]: 100 - percent } as Record<Color, number>);
@@ -536,6 +534,11 @@ export class KubernetesTarget implements Target {
         `The canary step ${percent}% runs as ${note}: with replicas ${total} the split is only as fine as ${(100 / total).toFixed(1)}%. Raise replicas, or route by weights with http-route (Gateway API).`,
       );
     return { note };
+  }
+
+  /** What the Service <app> records now. */
+  private async routeNow(): Promise<RouteRecord> {
+    return routeRecord(await this.opts.client.get(this.servicePath(this.opts.app)));
   }
 
   /** The Service <app> (and the chart's Services that select the app) pointing at `color`, or both when undefined. */
@@ -641,7 +644,10 @@ export class KubernetesTarget implements Target {
 /** The route state kept in the Service <app>'s annotations. */
 function routeRecord(svc: Obj | undefined): RouteRecord {
   const ann = (at(svc, 'metadata', 'annotations') ?? {}) as Record<string, string>;
-  const live = at(svc, 'spec', 'selector', COLOR_LABEL) as string | undefined;
+  // The selector names the live colour, except during a canary split by replicas (both colours).
+  const live = (at(svc, 'spec', 'selector', COLOR_LABEL) as string | undefined) ?? ann[`${A}live`];
+  const color = (c: string | undefined) =>
+    (COLORS as readonly string[]).includes(c ?? '') ? (c as Color) : undefined;
   let history: HistoryEntry[] = [];
   try {
     const parsed = JSON.parse(ann[`${A}history`] || '[]') as unknown;
@@ -651,8 +657,8 @@ function routeRecord(svc: Obj | undefined): RouteRecord {
   }
   const canary = /^(blue|green):(\d+)$/.exec(ann[`${A}canary`] ?? '');
   return {
-    live: live ?? (ann[`${A}live`] || undefined),
-    previous: ann[`${A}previous`] || undefined,
+    live: color(live),
+    previous: color(ann[`${A}previous`]),
     version: ann[`${A}version`] || undefined,
     switchedAt: ann[`${A}switched-at`] || undefined,
     history,

@@ -5,7 +5,7 @@ import { readTar, tar } from '../archive/archive.js';
 import { runCommand, type CommandResult } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
-import type { Color, HistoryEntry } from './target.js';
+import type { CanaryStep, Color, HistoryEntry } from './target.js';
 
 /** What the upstream file records besides the route: the deploy state lives next to the traffic it describes. */
 export interface RouteState {
@@ -14,7 +14,7 @@ export interface RouteState {
   version?: string;
   switchedAt: string;
   /** During a canary: the colour that takes `percent` of new requests beside the live one. */
-  canary?: { color: Color; percent: number };
+  canary?: CanaryStep;
   /** The releases that took the traffic, oldest first (for rollback to any of them). */
   history?: HistoryEntry[];
 }

@@ -52,11 +52,17 @@ export function withRelease(history: HistoryEntry[], entry: HistoryEntry): Histo
   return [...history, entry].slice(-HISTORY_LENGTH);
 }
 
+/** A canary left at a step: the new colour and its share of new requests. */
+export interface CanaryStep {
+  color: Color;
+  percent: number;
+}
+
 export interface DeployState {
   /** Releases that took the traffic, oldest first (nginx upstream file; Kubernetes Service annotation). */
   history?: HistoryEntry[];
-  /** A canary left at a step (auto-promote false): the new colour and its share of new requests. */
-  canary?: { color: Color; percent: number };
+  /** A canary left at a step (auto-promote false). */
+  canary?: CanaryStep;
   live?: Color;
   previous?: Color;
   switchedAt?: string;
