@@ -133,6 +133,34 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect((await semverTag(v1.work)).outputs).toMatchObject({ tag: 'v2.0.0', created: 'true' });
   }, 60_000);
 
+  test('a release history of bot dependency updates (bodies quoting feat! and feat lines) and fixes is a patch, as maintainers released it', async () => {
+    const fixture = (name: string) =>
+      readFileSync(join(import.meta.dirname, '../fixtures/commits', name), 'utf8');
+    const r = repository('example.com/lib/v2');
+    r.commit('feat: a');
+    r.tag('v2.3.0');
+    const history = [
+      `chore(deps): bump github.com/spf13/cobra from 1.8.1 to 1.9.0 (#801)\n\n${fixture('dependabot-squash.txt')}`,
+      `build(deps): bump golang.org/x/net from 0.30.0 to 0.33.0 (#812)\n\n${fixture('dependabot-pr-body.txt')}`,
+      `fix(deps): update module github.com/prometheus/client_golang to v1.21.0 (#815)\n\n${fixture('renovate-pr-body.txt')}`,
+      'fix: a nil map in the handler (#820)',
+    ];
+    for (const message of history) r.commit(message);
+    const run = await semverTag(r.work);
+    expect(run.code).toBe(0);
+    expect(run.outputs).toMatchObject({ tag: 'v2.3.1', bump: 'patch', 'previous-tag': 'v2.3.0' });
+    expect(run.outputs.changelog).not.toContain('a breaking change in client_golang');
+    expect(run.outputs.changelog).not.toContain('quoted release notes');
+
+    // Only dependency updates, and a team that releases them as patches (bump-rules with a scope).
+    r.commit(
+      `chore(deps): bump github.com/spf13/cobra from 1.9.0 to 1.9.1 (#830)\n\n${fixture('dependabot-squash.txt')}`,
+    );
+    expect((await semverTag(r.work, ['dry-run=true'])).outputs).toMatchObject({ bump: 'none' });
+    const deps = await semverTag(r.work, ['bump-rules=chore(deps): patch']);
+    expect(deps.outputs).toMatchObject({ tag: 'v2.3.2', bump: 'patch' });
+  }, 60_000);
+
   test('nested modules: dir/vX.Y.Z tags, each module counts only its own commits', async () => {
     const r = repository();
     r.write('tools/go.mod', 'module example.com/lib/tools\n\ngo 1.22\n');

@@ -1,4 +1,6 @@
-import { decideCommit, DEFAULT_RULES } from '../../src/release/commits.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decideCommit, DEFAULT_RULES, isDependencyUpdate, parseRules } from '../../src/release/commits.js';
 import { renderChangelog } from '../../src/release/changelog.js';
 import { modulePathOf } from '../../src/release/module.js';
 import { bumpVersion, compareVersions, formatVersion, parseVersion } from '../../src/release/semver.js';
@@ -82,6 +84,79 @@ describe('conventional commits', () => {
         'a'.repeat(40) +
         '))\n',
     );
+  });
+});
+
+describe('dependency updates and quoted text count for what they are', () => {
+  const body = (name: string) => readFileSync(join(import.meta.dirname, '../fixtures/commits', name), 'utf8');
+  const decide = (subject: string, text = '', rules = DEFAULT_RULES) =>
+    decideCommit({ sha: 'b'.repeat(40), subject, body: text }, rules, 'patch');
+  // Subjects as Dependabot and Renovate write them, with the bodies they write (release notes of the
+  // dependency quoted inside, with `feat:` and `feat!:` lines that are not this repository's).
+  test.each([
+    ['chore(deps): bump github.com/spf13/cobra from 1.8.1 to 1.9.0', 'dependabot-squash.txt', 'none'],
+    ['build(deps): bump golang.org/x/net from 0.30.0 to 0.33.0 (#812)', 'dependabot-pr-body.txt', 'none'],
+    ['Bump golang.org/x/net from 0.30.0 to 0.33.0 (#812)', 'dependabot-pr-body.txt', 'patch'],
+    ['Bump the go-deps group with 3 updates', 'dependabot-pr-body.txt', 'patch'],
+    [
+      'fix(deps): update module github.com/prometheus/client_golang to v1.21.0',
+      'renovate-pr-body.txt',
+      'patch',
+    ],
+    [
+      'chore(deps): update module github.com/prometheus/client_golang to v1.21.0 (#77)',
+      'renovate-pr-body.txt',
+      'none',
+    ],
+    ['Update module github.com/prometheus/client_golang to v1.21.0', 'renovate-pr-body.txt', 'patch'],
+  ])('%j (body %s) asks for %s, whatever the body quotes', (subject, file, bump) => {
+    const d = decide(subject, body(file));
+    expect(isDependencyUpdate(d.commit)).toBe(true);
+    expect(d.bump).toBe(bump);
+    expect(d.changes.every((c) => !c.breaking)).toBe(true);
+  });
+  test('a dependency update body with a subject that is no bot subject is still known by its body', () => {
+    expect(
+      isDependencyUpdate({ sha: 'c', subject: 'Go deps (#3)', body: body('dependabot-squash.txt') }),
+    ).toBe(true);
+  });
+  test.each([
+    ['feat: x', '> feat!: quoted from an upstream changelog', 'minor'],
+    ['fix: x', '```\nfeat!: in a code block\n```', 'patch'],
+    [
+      'fix: x',
+      '<details>\n<summary>notes</summary>\n\nfeat!: inside details\n</details>\n* feat: ours (after it)',
+      'minor',
+    ],
+    ['fix: x', '<blockquote><p>feat!: one line</p></blockquote>', 'patch'],
+    ['Squash (#9)', '* fix: a\n> BREAKING CHANGE: quoted\n* feat: b', 'minor'],
+  ])('%j with body %j asks for %s (quoted lines are not ours)', (subject, text, bump) => {
+    expect(decide(subject, text).bump).toBe(bump);
+  });
+  test("a person's squash that lists a bot commit among its own keeps its feat lines", () => {
+    const d = decide(
+      'feat: the new flag (#40)',
+      '* feat: the new flag\n* chore(deps): bump x from 1 to 2\n* feat!: drop v1 API',
+    );
+    expect(d.bump).toBe('major');
+  });
+  test('bump-rules take a scope: chore(deps) releases a patch, other chores none', () => {
+    const rules = parseRules(['chore(deps): patch']);
+    expect(
+      decide('chore(deps): bump golang.org/x/net from 0.30.0 to 0.33.0', body('dependabot-squash.txt'), rules)
+        .bump,
+    ).toBe('patch');
+    expect(decide('chore: tidy', '', rules).bump).toBe('none');
+    expect(decide('chore(ci): tidy', '', rules).bump).toBe('none');
+  });
+  test.each(['chore(deps: patch', 'chore(deps) patch', 'chore(deps): tiny'])(
+    'bump-rules %j is refused by name',
+    (line) => {
+      expect(() => parseRules([line])).toThrow(/bump-rules.*type\(scope\): bump/s);
+    },
+  );
+  test('a type that is a property of every object is not a rule', () => {
+    expect(decide('constructor: x').bump).toBe('patch');
   });
 });
 
