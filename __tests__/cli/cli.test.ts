@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRunResult } from '../../src/host/local-runner.js';
 import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
@@ -186,4 +186,34 @@ describe('go-ship CLI refuses bad invocations clearly', () => {
     expect(run.stderr).toContain(`--workspace ${dir} does not exist.`);
     mkdirSync(dir);
   });
+});
+
+describe('--help answers with help and does nothing else', () => {
+  // A Go module with a main package and a Dockerfile: what init would write files for, and what the
+  // pipeline would build, were --help not honoured first.
+  const workspace = () => {
+    const { dir } = testRepo(tempDir('help'), { message: 'init' });
+    writeFileSync(join(dir, 'go.mod'), 'module example.com/svc\n\ngo 1.22\n');
+    writeFileSync(join(dir, 'main.go'), 'package main\n\nfunc main() {}\n');
+    return dir;
+  };
+  const entries = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: false }).sort();
+  test.each([
+    [['init', '--help'], 'go-ship init'],
+    [['init', '--workspace', '.', '-h'], 'go-ship init'],
+    [['pipeline', '--help'], 'go-ship pipeline'],
+    [['pipeline', '--with', 'event=push', '--help'], 'go-ship pipeline'],
+    [['list', '--help'], 'go-ship list'],
+    [['docs', '--help'], 'go-ship docs'],
+    [['version', '--help'], 'go-ship version'],
+    [['setup-go-cross', '--help'], 'Inputs'],
+  ])('go-ship %j prints help, exit 0, and writes nothing', async (args, expected) => {
+    const dir = workspace();
+    const before = entries(dir);
+    const run = await goShip(args, { cwd: dir });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(expected);
+    expect(run.stdout).not.toMatch(/✔|✖/);
+    expect(entries(dir)).toEqual(before);
+  }, 60_000);
 });

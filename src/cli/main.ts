@@ -36,6 +36,24 @@ After --, COMMAND runs between the action's main and post steps, in the workspac
 action exported (e.g. \`go-ship setup-go-cross -- go build ./...\`: Go installed, caches restored
 before the build and saved after it).`;
 
+/** Help for the commands that are not actions, taken from the usage text so the two never differ. */
+const COMMAND_HELP: Record<string, string> = Object.fromEntries(
+  (['list', 'pipeline', 'init', 'docs'] as const).map((command) => {
+    const lines = USAGE.split('\n');
+    const start = lines.findIndex((l) => l.trimStart().startsWith(`go-ship ${command}`));
+    let end = start + 1;
+    while (end < lines.length && lines[end].startsWith(' ') && !lines[end].trimStart().startsWith('go-ship '))
+      end++;
+    const text = lines
+      .slice(start, end)
+      .map((l) => l.replace(/^ {7}/, ''))
+      .join('\n');
+    return [command, `Usage: ${text.replace(/^Usage: /, '').trimStart()}`];
+  }),
+);
+COMMAND_HELP.version = 'Usage: go-ship version     the version of this go-ship';
+COMMAND_HELP['--version'] = COMMAND_HELP.version;
+
 export interface CliArgs {
   action?: string;
   with: Record<string, string>;
@@ -149,6 +167,13 @@ export async function main(argv: string[]): Promise<number> {
   if (!args.action) {
     process.stdout.write(`${USAGE}\n`);
     return args.help ? 0 : 2;
+  }
+  // `--help` answers with help and does nothing else, whatever the command (init writes files, pipeline
+  // runs stages: neither may start on a request for help).
+  if (args.help && Object.hasOwn(COMMAND_HELP, args.action)) {
+    const extra = args.action === 'pipeline' ? `\n${describeAction(root, style)}` : '';
+    process.stdout.write(`${COMMAND_HELP[args.action]}\n${extra}`);
+    return 0;
   }
   if (args.action === 'list') {
     for (const a of listActions(root)) {
