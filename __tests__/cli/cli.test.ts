@@ -207,13 +207,17 @@ describe('--help answers with help and does nothing else', () => {
     [['docs', '--help'], 'go-ship docs'],
     [['version', '--help'], 'go-ship version'],
     [['setup-go-cross', '--help'], 'Inputs'],
-  ])('go-ship %j prints help, exit 0, and writes nothing', async (args, expected) => {
-    const dir = workspace();
-    const before = entries(dir);
-    const run = await goShip(args, { cwd: dir });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toContain(expected);
-    expect(run.stdout).not.toMatch(/✔|✖/);
-    expect(entries(dir)).toEqual(before);
-  }, 60_000);
+  ])(
+    'go-ship %j prints help, exit 0, and writes nothing',
+    async (args, expected) => {
+      const dir = workspace();
+      const before = entries(dir);
+      const run = await goShip(args, { cwd: dir });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain(expected);
+      expect(run.stdout).not.toMatch(/✔|✖/);
+      expect(entries(dir)).toEqual(before);
+    },
+    60_000,
+  );
 });
