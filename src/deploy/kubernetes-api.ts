@@ -166,6 +166,24 @@ export class KubeError extends UserError {
   }
 }
 
+const KUBE_ATTEMPTS = 4;
+const CONNECTION_LOST = new Set(['EPIPE', 'ECONNRESET', 'ETIMEDOUT', 'ECONNABORTED']);
+
+/**
+ * What real clients (client-go, Node's own guidance on keep-alive) send again: a request written to a
+ * kept-alive socket the server had just closed never reached it, whatever its method; an idempotent
+ * request (GET, PUT, DELETE, a server-side apply) may be sent again after any lost connection.
+ */
+function retryable(
+  method: string,
+  contentType: string | undefined,
+  e: { code?: string; reusedSocket?: boolean },
+) {
+  if (!e.code || !CONNECTION_LOST.has(e.code)) return false;
+  if (e.reusedSocket && (e.code === 'ECONNRESET' || e.code === 'EPIPE')) return true;
+  return ['GET', 'HEAD', 'PUT', 'DELETE'].includes(method) || contentType === 'application/apply-patch+yaml';
+}
+
 /** A small Kubernetes REST client: JSON, server-side apply with a field manager, errors that say what to fix. */
 export class KubeClient {
   private tunnelAgent?: Agent;
@@ -222,43 +240,59 @@ export class KubeClient {
     }
     if (this.conn.token) headers.Authorization = `Bearer ${this.conn.token}`;
     const send = url.protocol === 'https:' ? request : httpRequest;
-    const res = await new Promise<KubeStatus>((resolvePromise, reject) => {
-      const req = send(
-        url,
-        {
-          method,
-          headers,
-          ca: this.conn.ca,
-          cert: this.conn.cert,
-          key: this.conn.key,
-          rejectUnauthorized: !this.conn.insecure,
-          agent: this.agent(url),
-          timeout: 30_000,
-        },
-        (r) => {
-          const chunks: Buffer[] = [];
-          r.on('data', (b: Buffer) => chunks.push(b));
-          r.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: Record<string, unknown> = {};
-            try {
-              body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-            } catch {
-              body = { message: text.slice(0, 300) };
-            }
-            resolvePromise({ status: r.statusCode ?? 0, body });
-          });
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('no answer in 30s')));
-      req.on('error', reject);
-      if (data) req.write(data);
-      req.end();
-    }).catch((e: NodeJS.ErrnoException) => {
-      throw new UserError(
-        `Cannot reach the Kubernetes API server at ${this.conn.server} (${e.code ?? e.message}), context \`${this.conn.context}\` from ${this.conn.source}. Check the kubeconfig's server address and that the runner can reach it.`,
-      );
-    });
+    const once = () =>
+      new Promise<KubeStatus>((resolvePromise, reject) => {
+        const req = send(
+          url,
+          {
+            method,
+            headers,
+            ca: this.conn.ca,
+            cert: this.conn.cert,
+            key: this.conn.key,
+            rejectUnauthorized: !this.conn.insecure,
+            agent: this.agent(url),
+            timeout: 30_000,
+          },
+          (r) => {
+            const chunks: Buffer[] = [];
+            r.on('data', (b: Buffer) => chunks.push(b));
+            r.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let body: Record<string, unknown> = {};
+              try {
+                body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+              } catch {
+                body = { message: text.slice(0, 300) };
+              }
+              resolvePromise({ status: r.statusCode ?? 0, body });
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('no answer in 30s')));
+        req.on('error', (e: NodeJS.ErrnoException & { reusedSocket?: boolean }) => {
+          e.reusedSocket = req.reusedSocket;
+          reject(e);
+        });
+        if (data) req.write(data);
+        req.end();
+      });
+    let res: KubeStatus | undefined;
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await once();
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException & { reusedSocket?: boolean };
+        if (attempt < KUBE_ATTEMPTS && retryable(method, opts.contentType, e)) {
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+          continue;
+        }
+        throw new UserError(
+          `Cannot reach the Kubernetes API server at ${this.conn.server} (${e.code ?? e.message}${attempt > 1 ? `, after ${attempt} attempts` : ''}) for ${method} ${path.split('?')[0]}, context \`${this.conn.context}\` from ${this.conn.source}. Check the kubeconfig's server address and that the runner can reach it.`,
+          { cause: e },
+        );
+      }
+    }
     if (res.status >= 200 && res.status < 300) return res;
     if (res.status === 404 && opts.allow404) return res;
     const message = String(res.body.message ?? `HTTP ${res.status}`);
