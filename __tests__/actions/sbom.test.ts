@@ -1,10 +1,13 @@
 import { Spec, Validation } from '@cyclonedx/cyclonedx-library';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAction, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { greetApp } from '../helpers/go-modules.js';
+import { toolchainFixture } from '../helpers/toolchain.js';
+import { testRepo } from '../helpers/git.js';
+import { parseBuildInfo } from '../../src/crossbuild/sbom.js';
 
 // build-matrix `sbom: true`: a CycloneDX 1.6 SBOM per archive from the binaries' own build
 // information, checked by CycloneDX's own validator (@cyclonedx/cyclonedx-library, the official
@@ -135,6 +138,56 @@ describeWith(
       const again = await build();
       expect(again.code).toBe(0);
       expect(readFileSync(sboms[0].path, 'utf8')).toBe(text);
+    }, 300_000);
+
+    test('build information read from go version -m text equals its -json form (deps, a replacement, quoted build settings)', async () => {
+      const root = tempDir('buildinfo');
+      const { dir, env: goEnv } = await greetApp(root, 'infoapp');
+      mkdirSync(join(root, 'greet-fork'));
+      writeFileSync(join(root, 'greet-fork', 'go.mod'), 'module example.com/greet\n\ngo 1.22\n');
+      writeFileSync(
+        join(root, 'greet-fork', 'greet.go'),
+        'package greet\n\nfunc Hello() string { return "hi" }\n',
+      );
+      sh('go', ['mod', 'edit', '-replace', `example.com/greet=${join(root, 'greet-fork')}`], dir, goEnv);
+      const bin = join(root, 'infoapp.bin');
+      sh(
+        'go',
+        ['build', '-tags', 'netgo osusergo', '-ldflags', `-X 'main.note=a b="q"' -s`, '-o', bin, '.'],
+        dir,
+        goEnv,
+      );
+      const text = sh('go', ['version', '-m', bin], dir);
+      expect(text).toMatch(/\tbuild\t-ldflags="/); // the quoted form is really exercised
+      expect(parseBuildInfo(text, bin)).toEqual(JSON.parse(sh('go', ['version', '-m', '-json', bin], dir)));
+    }, 120_000);
+
+    test('a go 1.19 module with Go 1.19 on PATH gets its SBOM (go version -m -json is 1.23+)', async () => {
+      const root = tempDir('sbom119');
+      const { dir } = testRepo(join(root, 'oldapp'), {
+        files: {
+          'go.mod': 'module example.com/oldapp\n\ngo 1.19\n',
+          'main.go': 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n',
+          '.gitignore': '/dist/\n',
+        },
+      });
+      const go119 = await toolchainFixture('go1.19.13');
+      const goroot = join(root, 'go1.19');
+      mkdirSync(goroot);
+      sh('tar', ['-xzf', go119.tarGz, '-C', goroot, '--strip-components=1'], root);
+      const r = await runAction('build-matrix', {
+        workspace: dir,
+        with: ['targets=linux/amd64', 'version=0.1.0', 'sbom=true'],
+        env: { PATH: `${join(goroot, 'bin')}:${process.env.PATH}`, GOTOOLCHAIN: 'local', GOFLAGS: '' },
+      });
+      expect(r.stderr + r.stdout).not.toContain('flag provided but not defined');
+      expect(r.stderr).not.toMatch(/error/i);
+      expect(r.code).toBe(0);
+      const [sbom] = JSON.parse(r.outputs.sboms) as { path: string }[];
+      const bom = JSON.parse(readFileSync(sbom.path, 'utf8')) as Bom;
+      expect(bom.metadata.component.name).toBe('oldapp_0.1.0_linux_amd64.tar.gz');
+      expect(JSON.stringify(bom)).toContain('go1.19.13');
+      expect(JSON.stringify(bom)).toContain('example.com/oldapp');
     }, 300_000);
   },
 );

@@ -3,7 +3,7 @@ import { UserError } from '../runner/errors.js';
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 
-/** A module as `go version -m -json` reports it (`debug/buildinfo.Module`). */
+/** A module as `go version -m` reports it (`debug/buildinfo.Module`, the names of its `-json` form). */
 export interface BuildModule {
   Path: string;
   Version: string;
@@ -11,7 +11,7 @@ export interface BuildModule {
   Replace?: BuildModule;
 }
 
-/** What a Go binary records about its own build: `go version -m -json`, i.e. `debug/buildinfo.BuildInfo`. */
+/** What a Go binary records about its own build: `go version -m`, i.e. `debug/buildinfo.BuildInfo`. */
 export interface BuildInfo {
   GoVersion: string;
   Path: string;
@@ -20,14 +20,105 @@ export interface BuildInfo {
   Settings?: { Key: string; Value?: string }[];
 }
 
-/** The binary's build information, read by the Go toolchain itself (`go version -m -json`). */
+/**
+ * The binary's build information, read by the Go toolchain itself. `go version -m` prints it as text
+ * in every Go a module may pin (the `-json` form needs Go 1.23, and the pipeline installs the Go that
+ * go.mod names, 1.19 included), so the text form is read: the same fields `-json` gives.
+ */
 export async function readBuildInfo(file: string): Promise<BuildInfo> {
-  const r = await runCommand('go', ['version', '-m', '-json', file], { check: false });
+  const r = await runCommand('go', ['version', '-m', file], { check: false });
   if (r.code !== 0)
     throw new UserError(
-      `go version -m -json ${basename(file)} failed: ${(r.stderr || r.stdout).trim()}. The SBOM needs Go 1.23 or later on PATH (setup-go-cross).`,
+      `go version -m ${basename(file)} failed: ${(r.stderr || r.stdout).trim()}. It needs a Go toolchain on PATH (setup-go-cross).`,
     );
-  return JSON.parse(r.stdout) as BuildInfo;
+  return parseBuildInfo(r.stdout, file);
+}
+
+/**
+ * `go version -m`'s text (debug/buildinfo's String, after the `file: goX` line): tab-separated
+ * `path`, `mod`, `dep` lines, `=>` for the replacement of the line before, and `build key=value` with
+ * keys and values in Go quoted form when they hold spaces, quotes or `=`.
+ */
+export function parseBuildInfo(text: string, file: string): BuildInfo {
+  const lines = text.split('\n');
+  const head = /^.*?: (go\S+|devel .*)$/.exec(lines[0] ?? '');
+  if (!head)
+    throw new UserError(
+      `${basename(file)} has no Go build information (go version -m printed \`${(lines[0] ?? '').slice(0, 120)}\`).`,
+    );
+  const info: BuildInfo = { GoVersion: head[1], Path: '', Main: { Path: '', Version: '' } };
+  let last: BuildModule | undefined;
+  const mod = (f: string[]): BuildModule => ({
+    Path: f[1],
+    Version: f[2] ?? '',
+    ...(f[3] ? { Sum: f[3] } : {}),
+  });
+  for (const line of lines.slice(1)) {
+    if (!line.startsWith('\t')) continue;
+    const f = line.slice(1).split('\t');
+    switch (f[0]) {
+      case 'path':
+        info.Path = f[1] ?? '';
+        break;
+      case 'mod':
+        info.Main = last = mod(f);
+        break;
+      case 'dep':
+        last = mod(f);
+        (info.Deps ??= []).push(last);
+        break;
+      case '=>':
+        if (last) last.Replace = mod(f);
+        break;
+      case 'build': {
+        const setting = f.slice(1).join('\t');
+        const [key, rest] = goUnquotePrefix(setting, '=');
+        const value = goUnquotePrefix(rest.slice(1), '')[0];
+        // As -json: an empty value is left out (`CGO_CFLAGS=`).
+        (info.Settings ??= []).push(value ? { Key: key, Value: value } : { Key: key });
+        break;
+      }
+    }
+  }
+  return info;
+}
+
+/** Reads a Go-quoted string (strconv.Quote) or plain text up to `stop`; returns it and the rest. */
+function goUnquotePrefix(s: string, stop: string): [string, string] {
+  if (!s.startsWith('"')) {
+    const at = stop ? s.indexOf(stop) : -1;
+    return at < 0 ? [s, ''] : [s.slice(0, at), s.slice(at)];
+  }
+  let out = '';
+  let i = 1;
+  for (; i < s.length && s[i] !== '"'; i++) {
+    if (s[i] !== '\\') {
+      out += s[i];
+      continue;
+    }
+    const c = s[++i];
+    const simple: Record<string, string> = {
+      n: '\n',
+      t: '\t',
+      r: '\r',
+      '"': '"',
+      '\\': '\\',
+      a: '\x07',
+      b: '\b',
+      f: '\f',
+      v: '\v',
+    };
+    if (c in simple) out += simple[c];
+    else if (c === 'x') {
+      out += String.fromCharCode(parseInt(s.slice(i + 1, i + 3), 16));
+      i += 2;
+    } else if (c === 'u' || c === 'U') {
+      const n = c === 'u' ? 4 : 8;
+      out += String.fromCodePoint(parseInt(s.slice(i + 1, i + 1 + n), 16));
+      i += n;
+    } else out += c;
+  }
+  return [out, s.slice(i + 1)];
 }
 
 /** A package URL for a Go module (purl spec, type golang): each path segment percent-encoded. */
