@@ -456,7 +456,7 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     r.commit('feat: a');
     const rule = await semverTag(r.work, ['bump-rules=feat: huge']);
     expect(rule.stderr).toContain(
-      'Input `bump-rules` got `feat: huge`; it accepts lines `type: bump` where bump is major, minor, patch, none',
+      'Input `bump-rules` got `feat: huge`; it accepts lines `type: bump` or `type(scope): bump` where bump is major, minor, patch, none',
     );
     const init = await semverTag(r.work, ['initial-version=1.0']);
     expect(init.stderr).toContain('Input `initial-version` got `1.0`; it accepts a stable Go module version');
