@@ -514,6 +514,23 @@ describeWith(
       });
       const storage = api.calls.filter((c) => c.path.startsWith('/storage/'));
       expect(storage).toEqual([{ method: 'GET', path: '/storage/12.zip', auth: undefined }]);
+
+      // A damaged artifact (truncated, or its deflate data broken) is the uploading run's, not a go-ship bug.
+      const good = zip(baselineJson(500, 1000));
+      const flipped = Buffer.from(good);
+      flipped[55] ^= 0xff; // inside the deflated data of the only entry (after its 30 + 20 byte header)
+      for (const [id, bytes] of [
+        [21, good.subarray(0, good.length - 30)],
+        [22, flipped],
+      ] as const) {
+        api.artifacts.length = 0;
+        api.artifacts.push({ ...art(id, 'main', '2026-11-09T00:00:00Z', false, 1), zip: bytes });
+        const bad = await gate(['baseline=artifact:coverage-baseline', 'comment=false'], prEnv());
+        expect(bad.code).toBe(1);
+        expect(bad.stderr).toContain(`The baseline artifact coverage-baseline (id ${id}) cannot be read`);
+        expect(bad.stderr).toContain("Re-run the base branch's coverage-gate job");
+        expect(bad.stderr).not.toContain('go-ship bug');
+      }
     }, 120_000);
 
     test('a badge with the -func total', async () => {

@@ -289,7 +289,8 @@ describeWith(
           `builder-image=${builder}`,
           'binary=hello-svc',
         ],
-        env,
+        // SOURCE_DATE_EPOCH stamps the image as it stamps build-matrix's archives (not the commit time).
+        { ...env, SOURCE_DATE_EPOCH: '1700000000' },
       );
       expect(r.code).toBe(0);
       expect(r.summary).toContain('Generated Dockerfile');
@@ -301,6 +302,7 @@ describeWith(
       const arm = skopeoInspect(`${image}:2.0.0`, { config: 'arm64' });
       expect(arm).toMatchObject({ architecture: 'arm64', config: { User: '65532:65532' } });
       expect(arm.config.Labels['org.opencontainers.image.version']).toBe('2.0.0');
+      expect(arm.config.Labels['org.opencontainers.image.created']).toBe('2023-11-14T22:13:20Z');
       expect(await versionOf(`${image}:2.0.0`)).toMatchObject({ version: '2.0.0' });
     }, 600_000);
 

@@ -491,6 +491,11 @@ describeWith('git', hasCommand('git'), 'semver-tag with the GitHub API', () => {
         labels: [{ name: 'release:major' }],
       },
     ]);
+    // A GITHUB_REPOSITORY the job set wrongly is the user's to fix, named as such.
+    const malformed = await semverTag(r.work, ['dry-run=true'], { ...env(), GITHUB_REPOSITORY: 'o/r/extra' });
+    expect(malformed.code).toBe(1);
+    expect(malformed.stderr).toContain('GITHUB_REPOSITORY is `o/r/extra`; it must be owner/repo');
+    expect(malformed.stderr).not.toContain('go-ship bug');
     // v2 needs /v2; use a v0 module to see the label win over `fix`.
     const dry = await semverTag(r.work, ['dry-run=true', 'major-zero-breaking=major'], env());
     expect(dry.code).toBe(1);

@@ -179,10 +179,10 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
     test("go.mod's toolchain line is honoured and the reason is shown", async () => {
       const ws = tempDir('gomod');
       writeFileSync(join(ws, 'go.mod'), `module example.com/x\n\ngo 1.21\n\ntoolchain ${TEST_GO}\n`);
-      const run = await goShip(
-        ['setup-go-cross', '--json', '--workspace', ws, '--with', 'pin-toolchain=true'],
-        { env: { RUNNER_TOOL_CACHE: toolCache } },
-      );
+      // pin-toolchain's default exports GOTOOLCHAIN=local, as actions/setup-go does (docs/migration.md).
+      const run = await goShip(['setup-go-cross', '--json', '--workspace', ws], {
+        env: { RUNNER_TOOL_CACHE: toolCache },
+      });
       const result = JSON.parse(run.stdout);
       expect(result.outputs['go-version']).toBe(SEMVER);
       expect(run.stderr).toContain(
@@ -190,6 +190,11 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       );
       expect(result.summary).toContain("go.mod's toolchain line asks for");
       expect(result.exportedEnv.GOTOOLCHAIN).toBe('local');
+      const unpinned = await goShip(
+        ['setup-go-cross', '--json', '--workspace', ws, '--with', 'pin-toolchain=false'],
+        { env: { RUNNER_TOOL_CACHE: toolCache } },
+      );
+      expect(JSON.parse(unpinned.stdout).exportedEnv.GOTOOLCHAIN).toBeUndefined();
     });
   });
 

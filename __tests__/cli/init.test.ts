@@ -109,7 +109,7 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     expect(r.code).toBe(0);
     const config = validate(dir);
     expect(config['build-matrix']).toEqual({
-      targets: 'linux/amd64\nlinux/arm64\ndarwin/arm64\nwindows/amd64',
+      targets: 'linux/amd64\nlinux/arm64\ndarwin/amd64\ndarwin/arm64\nwindows/amd64',
     });
     expect(config['docker-multistage']).toBeUndefined();
     expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain('#   image: ghcr.io/OWNER/REPO');

@@ -1,3 +1,4 @@
+import { DEFAULT_TARGETS } from '../go/targets.js';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
@@ -28,7 +29,6 @@ export interface RepoFacts {
   defaultBranch: string;
 }
 
-const DEFAULT_TARGETS = ['linux/amd64', 'linux/arm64', 'darwin/arm64', 'windows/amd64'];
 const INIT_FILES = [
   '.go-ship.yml',
   '.github/workflows/go-ship-pr.yml',

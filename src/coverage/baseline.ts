@@ -88,11 +88,28 @@ async function readBaselineArtifact(
     .sort((a, b) => b.created_at.localeCompare(a.created_at))[0];
   if (!found) return undefined;
   const zip = await client.download(`/repos/${owner}/${repo}/actions/artifacts/${found.id}/zip`);
-  const entry = readZip(zip, `artifact ${name}`).find((e) => e.name.endsWith('.json'));
+  // The artifact is data from another run: a damaged one is that run's (or the storage's) fault.
+  const unreadable = (e: unknown) =>
+    new UserError(
+      `The baseline artifact ${name} (id ${found.id}) cannot be read: ${(e as Error).message}. Re-run the base branch's coverage-gate job to upload it again, or delete that artifact.`,
+      { cause: e },
+    );
+  let entry: ReturnType<typeof readZip>[number] | undefined;
+  try {
+    entry = readZip(zip, `artifact ${name}`).find((e) => e.name.endsWith('.json'));
+  } catch (e) {
+    throw unreadable(e);
+  }
   if (!entry) throw new UserError(`The baseline artifact ${name} (id ${found.id}) holds no .json file; upload coverage-gate's report-file under that name.`);
   const sha = found.workflow_run?.head_sha;
+  let text: string;
+  try {
+    text = entry.read().toString('utf8');
+  } catch (e) {
+    throw unreadable(e);
+  }
   return parseBaseline(
-    entry.read().toString('utf8'),
+    text,
     `artifact ${name} (run ${found.workflow_run?.id ?? '?'}${sha ? `, commit ${sha.slice(0, 7)}` : ''})`,
   );
 }

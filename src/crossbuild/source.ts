@@ -1,3 +1,4 @@
+import { headCommit } from '../runner/git.js';
 import { runCommand } from '../runner/command.js';
 import { basename } from 'node:path';
 
@@ -24,10 +25,7 @@ export async function readSource(
   given: { version?: string; project?: string },
 ): Promise<Source> {
   const git = (args: string[]) => runCommand('git', args, { cwd: dir, check: false });
-  const head = await git(['log', '-1', '--format=%H %h %ct']);
-  const [commit = '', shortCommit = '', time = ''] = head.code === 0 ? head.stdout.trim().split(' ') : [];
-  const epoch = process.env.SOURCE_DATE_EPOCH;
-  const commitTime = epoch && /^\d+$/.test(epoch) ? Number(epoch) : Number(time || 0);
+  const { sha: commit, shortSha: shortCommit, time: commitTime } = await headCommit(dir);
   const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
   const described = d.code === 0 ? d.stdout.trim() : '';
   const last = await git(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*']);

@@ -1,3 +1,4 @@
+import { UserError } from '../runner/errors.js';
 import { readFileSync } from 'node:fs';
 import { request } from '../runner/http.js';
 import { log } from '../runner/log.js';
@@ -95,9 +96,15 @@ export class GitHubClient {
 
   /** GITHUB_API_URL and GITHUB_REPOSITORY as the runner sets them. */
   static fromEnv(token: string, env = process.env): { client: GitHubClient; repo: Repo } {
-    const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/');
-    if (!owner || !repo)
-      throw new Error(`GITHUB_REPOSITORY is \`${env.GITHUB_REPOSITORY ?? ''}\`; expected owner/repo.`);
+    const m = /^([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))\/([A-Za-z0-9._-]{1,100})$/.exec(
+      env.GITHUB_REPOSITORY ?? '',
+    );
+    // The runner always sets owner/repo; anything else was set by the job (env:) or the machine.
+    if (!m || m[2] === '.' || m[2] === '..')
+      throw new UserError(
+        `GITHUB_REPOSITORY is \`${(env.GITHUB_REPOSITORY ?? '').slice(0, 120)}\`; it must be owner/repo as the runner sets it (e.g. \`octo-org/hello\`). Remove the job's own GITHUB_REPOSITORY setting, or set it to owner/repo outside GitHub.`,
+      );
+    const [, owner, repo] = m;
     return { client: new GitHubClient(token, env.GITHUB_API_URL || undefined), repo: { owner, repo } };
   }
 

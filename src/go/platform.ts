@@ -1,4 +1,4 @@
-import { inputError } from '../runner/errors.js';
+import { inputError, UserError } from '../runner/errors.js';
 
 /** The machine a toolchain runs on, in Node's names (tool-cache folders) and Go's (archives). */
 export interface HostPlatform {
@@ -30,7 +30,10 @@ export function hostPlatform(architecture?: string): HostPlatform {
   const a = Object.hasOwn(ARCH, arch) ? ARCH[arch] : undefined;
   if (!a) throw inputError('architecture', arch, Object.keys(ARCH).join(', '));
   const goos = OS[process.platform];
-  if (!goos) throw new Error(`Unsupported runner OS ${process.platform}`);
+  if (!goos)
+    throw new UserError(
+      `This runner's operating system is \`${process.platform}\`; go-ship runs on ${Object.keys(OS).join(', ')} runners. Use a Linux, macOS or Windows runner (runs-on: ubuntu-latest).`,
+    );
   return { cacheArch: a.cacheArch, goos, goarch: a.goarch };
 }
 

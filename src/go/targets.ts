@@ -126,3 +126,12 @@ function makeTarget(d: DistTarget, variant?: string): Target {
     cgoSupported: d.CgoSupported,
   };
 }
+
+/** The targets a build gets when none are named: build-matrix's default and what `go-ship init` writes. */
+export const DEFAULT_TARGETS = [
+  'linux/amd64',
+  'linux/arm64',
+  'darwin/amd64',
+  'darwin/arm64',
+  'windows/amd64',
+];

@@ -1,3 +1,4 @@
+import { DEFAULT_TARGETS } from '../../go/targets.js';
 import { type BuildFlags, templateFields } from '../../crossbuild/build.js';
 import { type GoReleaserSettings, readGoReleaserConfig } from '../../crossbuild/goreleaser.js';
 import { type Reach, dbUrl } from '../../crossbuild/vulncheck.js';
@@ -10,14 +11,6 @@ import * as workflow from '../../runner/workflow.js';
 import { DEFAULT_SIGNATURE, DEFAULT_SIGN_ARGS, type SignSpec, fillSignTemplate } from '../../release/sign.js';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-
-export const DEFAULT_TARGETS = [
-  'linux/amd64',
-  'linux/arm64',
-  'darwin/amd64',
-  'darwin/arm64',
-  'windows/amd64',
-];
 
 const DEFAULT_LDFLAGS =
   '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';

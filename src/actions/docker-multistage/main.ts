@@ -5,7 +5,7 @@ import { type Platform, pushAppImages } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
 import { type ImageAttestations, attestImage } from '../../oci/attest.js';
 import { writeSummary } from '../../runner/action.js';
-import { runCommand } from '../../runner/command.js';
+import { headCommit } from '../../runner/git.js';
 import { inputError } from '../../runner/errors.js';
 import { log } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
@@ -136,11 +136,4 @@ function setAttestationOutputs(a: ImageAttestations): void {
   log.info(
     `Attached ${[a.sboms.length ? `${a.sboms.length} SBOM(s)` : '', a.provenance ? 'a provenance statement' : ''].filter(Boolean).join(' and ')} to the image as OCI artifacts (read them with \`oras discover\`)`,
   );
-}
-
-/** HEAD's commit and time (for `created`), from git; empty and 0 outside a checkout. */
-async function headCommit(dir: string): Promise<{ sha: string; time: number }> {
-  const r = await runCommand('git', ['log', '-1', '--format=%H %ct'], { cwd: dir, check: false });
-  const [sha = '', time = '0'] = r.code === 0 ? r.stdout.trim().split(' ') : [];
-  return { sha, time: Number(time) };
 }

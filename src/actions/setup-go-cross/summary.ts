@@ -34,7 +34,7 @@ export function installSummary(
               ],
             ]),
         ['GOROOT', r.goroot],
-        ['GOTOOLCHAIN', config.pinToolchain ? 'local (pin-toolchain: true)' : 'left as is'],
+        ['GOTOOLCHAIN', config.pinToolchain ? 'local (pin-toolchain)' : 'left as is (pin-toolchain: false)'],
       ],
     );
   if (r.notes.length) s.list(r.notes);
