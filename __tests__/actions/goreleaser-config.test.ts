@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readTar } from '../../src/archive/archive.js';
 import { readZip } from '../../src/archive/zip-reader.js';
@@ -186,5 +186,112 @@ describeWith('go', hasCommand('go', ['version']), 'build-matrix with a .goreleas
     expect(unused).toHaveLength(1);
     expect(unused[0]).toContain('.goreleaser.yaml: go-ship does not act on `changelog`, `release`, `nfpms`.');
     expect(existsSync(join(dir, 'out', 'manifest.json'))).toBe(true);
+  }, 900_000);
+
+  // The shape of real configs that go-ship refused or misread before (field report #28): one build
+  // per OS, `main` as a file, a per-target binary name, top-level env, git template fields,
+  // wrap_in_directory and files with dst/strip_parent. GoReleaser itself runs on the same commit.
+  test('one build per OS, main as a file, per-target binary names, top-level env, git fields and archive layout: the same as GoReleaser', async () => {
+    const ldflags =
+      '-s -w -X main.version={{.Version}} -X main.branch={{ .Branch }} -X main.prev={{ .PreviousTag }} -X main.mod={{ .ModulePath }} -X main.summary={{ .Summary }} -X main.state={{ .GitTreeState }} -X main.nightly={{ if .IsNightly }}yes{{ else }}no{{ end }} -X main.dirty={{ .IsGitDirty }} -X main.goos={{ .Runtime.Goos }}';
+    const build = (id: string, goos: string, goarch: string) => `  - id: ${id}
+    main: ./main.go
+    binary: "hello-{{ .Os }}-{{ .Arch }}"
+    goos: [${goos}]
+    goarch: [${goarch}]
+    ldflags: ["${ldflags}"]
+    flags: [-trimpath]
+    mod_timestamp: "{{ .CommitTimestamp }}"
+`;
+    const config = `version: 2
+project_name: hello
+env: [CGO_ENABLED=0]
+builds:
+${build('linux', 'linux', 'amd64, arm64')}${build('darwin', 'darwin', 'arm64')}archives:
+  - wrap_in_directory: true
+    files:
+      - src: docs/*.md
+        dst: documentation
+        strip_parent: true
+      - LICENSE
+snapshot:
+  version_template: "{{ incpatch .Version }}-next"
+`;
+    const root = tempDir('goreleaser-real');
+    const { dir, git } = testRepo(join(root, 'hello'), {
+      files: {
+        'go.mod': 'module example.com/hello\n\ngo 1.22\n',
+        'main.go':
+          'package main\n\nimport "fmt"\n\nvar version, branch, prev, mod, summary, state, nightly, dirty, goos string\n\nfunc main() { fmt.Println(version, branch, prev, mod, summary, state, nightly, dirty, goos) }\n',
+        'docs/guide.md': '# guide\n',
+        'docs/faq.md': '# faq\n',
+        LICENSE: 'MIT\n',
+        '.gitignore': '/dist/\n/out/\n',
+        '.goreleaser.yaml': config,
+      },
+      message: 'feat: hello',
+      origin: true,
+    });
+    git('tag', 'v1.2.0');
+    git('commit', '-q', '--allow-empty', '-m', 'feat: more');
+    git('tag', 'v1.3.0');
+    git('commit', '-q', '--allow-empty', '-m', 'fix: after the tag');
+    const env = { GOFLAGS: '', GOTOOLCHAIN: 'local' };
+    const gr = spawnSync(
+      goTool(...GORELEASER),
+      ['release', '--snapshot', '--clean', '--skip=publish', '--parallelism', '2'],
+      { cwd: dir, encoding: 'utf8', env: { ...process.env, ...env } },
+    );
+    expect({ status: gr.status, log: gr.status ? gr.stderr.slice(-3000) : '' }).toEqual({
+      status: 0,
+      log: '',
+    });
+
+    const r = await runAction('build-matrix', {
+      workspace: dir,
+      with: { 'goreleaser-config': '.goreleaser.yaml', 'output-dir': 'out', parallelism: '2' },
+      processEnv: env,
+    });
+    expect({ code: r.code, log: r.code ? r.stderr.slice(-3000) : '' }).toEqual({ code: 0, log: '' });
+    expect(r.stderr).not.toContain('does not act on');
+
+    const archives = (d: string) =>
+      readdirSync(d)
+        .filter((f) => f.endsWith('.tar.gz'))
+        .sort();
+    expect(archives(join(dir, 'out'))).toEqual([
+      'hello_1.3.1-next_darwin_arm64.tar.gz',
+      'hello_1.3.1-next_linux_amd64.tar.gz',
+      'hello_1.3.1-next_linux_arm64.tar.gz',
+    ]);
+    expect(archives(join(dir, 'out'))).toEqual(archives(join(dir, 'dist')));
+    const entries = (file: string) => readTar(execFileSync('gzip', ['-dc', file], { maxBuffer: 1 << 28 }));
+    for (const archive of archives(join(dir, 'out'))) {
+      const ours = entries(join(dir, 'out', archive));
+      const theirs = entries(join(dir, 'dist', archive));
+      const top = archive.replace(/\.tar\.gz$/, '');
+      const [, os, arch] = /_(\w+)_(\w+)\.tar\.gz$/.exec(archive)!;
+      // Wrapped in a directory named like the archive; docs under documentation/ without docs/.
+      expect([...ours.keys()].sort()).toEqual(
+        [
+          `${top}/LICENSE`,
+          `${top}/documentation/faq.md`,
+          `${top}/documentation/guide.md`,
+          `${top}/hello-${os}-${arch}`,
+        ].sort(),
+      );
+      expect([...ours.keys()].sort()).toEqual([...theirs.keys()].filter((k) => !k.endsWith('/')).sort());
+      const bin = `${top}/hello-${os}-${arch}`;
+      expect({ archive, same: ours.get(bin)!.equals(theirs.get(bin)!) }).toEqual({ archive, same: true });
+    }
+    // The git fields really reached the binary (and equal GoReleaser's, since the bytes are equal).
+    const native = entries(join(dir, 'out', 'hello_1.3.1-next_linux_amd64.tar.gz')).get(
+      'hello_1.3.1-next_linux_amd64/hello-linux-amd64',
+    )!;
+    const bin = join(root, 'native');
+    writeFileSync(bin, native, { mode: 0o755 });
+    expect(execFileSync(bin, { encoding: 'utf8' }).trim()).toMatch(
+      /^1\.3\.1-next main v1\.2\.0 example\.com\/hello v1\.3\.0-1-g[0-9a-f]+ clean no false linux$/,
+    );
   }, 900_000);
 });

@@ -27,7 +27,8 @@ test("GoReleaser's defaults: linux/darwin/windows × amd64/arm64/386 with defaul
   ]);
   expect(s.archive).toMatchObject({ format: 'tar.gz', overrides: {} });
   expect(s.archive.nameTemplate).toContain('{{ .ProjectName }}_{{ .Version }}_{{ .Os }}_{{ .Arch }}');
-  expect(s.builds).toEqual([{ main: '.', binary: '{{ .ProjectName }}' }]);
+  expect(s.builds).toEqual([{ main: '.', binary: '{{ .ProjectName }}', targets: s.targets }]);
+  expect(s.cgo).toBeUndefined(); // no CGO_ENABLED: Go decides, as in GoReleaser
   expect(s.checksum).toEqual({
     nameTemplate: '{{ .ProjectName }}_{{ .Version }}_checksums.txt',
     algorithm: 'sha256',
@@ -46,7 +47,6 @@ builds:
     goarch: [arm, amd64]
     goarm: ["6", "7"]
     ignore: [{ goos: linux, goarch: arm, goarm: "6" }]
-    hooks: { post: ["echo hi"] }
     flags: [-trimpath, -tags=netgo, -mod=readonly]
     env: [CGO_ENABLED=0, GOPRIVATE=example.com]
 archives:
@@ -67,7 +67,69 @@ dockers: [{ image_templates: ["x"] }]
     env: { GOPRIVATE: 'example.com' },
     cgo: false,
   });
-  expect(s.unused).toEqual(['builds[0].hooks', 'archives[0].wrap_in_directory', 'dockers']);
+  expect(s.unused).toEqual(['dockers']);
+  expect(s.archive.wrapInDirectory).toBe('{{ .ArchiveName }}');
+});
+
+test('keys that change what is built are applied: top-level env, main as a file, one build per OS, files dst/strip_parent', () => {
+  const s = readGoReleaserConfig(
+    config(
+      'real.yaml',
+      `version: 2
+env: [GOFLAGS=-tags=netgo, CGO_ENABLED=0]
+builds:
+  - id: linux
+    main: ./cmd/hello/main.go
+    binary: hello
+    goos: [linux]
+    goarch: [amd64, arm64]
+    env: [GOPRIVATE=example.com]
+  - id: darwin
+    main: ./cmd/hello/main.go
+    binary: hello
+    goos: [darwin]
+    goarch: [arm64]
+    env: [GOPRIVATE=example.com]
+archives:
+  - wrap_in_directory: "{{ .ProjectName }}"
+    files:
+      - src: docs/*.md
+        dst: documentation
+        strip_parent: true
+      - LICENSE
+`,
+    ),
+    'real.yaml',
+  );
+  expect(s.env).toEqual({ GOFLAGS: '-tags=netgo', GOPRIVATE: 'example.com' });
+  expect(s.cgo).toBe(false);
+  expect(s.builds).toEqual([
+    {
+      main: './cmd/hello/main.go',
+      binary: 'hello',
+      targets: ['linux/amd64/v1', 'linux/arm64/v8.0', 'darwin/arm64/v8.0'],
+    },
+  ]);
+  expect(s.targets).toEqual(['linux/amd64/v1', 'linux/arm64/v8.0', 'darwin/arm64/v8.0']);
+  expect(s.archive.files).toEqual([
+    { src: 'docs/*.md', dst: 'documentation', stripParent: true },
+    { src: 'LICENSE' },
+  ]);
+  expect(s.archive.wrapInDirectory).toBe('{{ .ProjectName }}');
+  expect(s.unused).toEqual([]);
+  // Two main packages on different OSes: each built for its own targets, the run for their union.
+  const two = readGoReleaserConfig(
+    config(
+      'two.yaml',
+      'builds:\n  - { main: ./a, binary: a, goos: [linux], goarch: [amd64] }\n  - { main: ./b, binary: b, goos: [windows], goarch: [amd64] }\n',
+    ),
+    'two.yaml',
+  );
+  expect(two.builds.map((b) => [b.binary, b.targets])).toEqual([
+    ['a', ['linux/amd64/v1']],
+    ['b', ['windows/amd64/v1']],
+  ]);
+  expect(two.targets).toEqual(['linux/amd64/v1', 'windows/amd64/v1']);
 });
 
 test('what go-ship cannot do the same way is refused by name, with the way out', () => {
@@ -89,6 +151,17 @@ test('what go-ship cannot do the same way is refused by name, with the way out',
     'go-ship always stamps the commit time',
   );
   expect(refuse('- a list\n')).toThrow('is not a GoReleaser configuration');
+  expect(refuse('includes: [{ from_file: { path: ./build.yaml } }]\n')).toThrow(
+    '`includes` pulls settings from other files, which go-ship does not follow',
+  );
+  expect(refuse('builds: "oops"\n')).toThrow(/`builds`/);
+  expect(refuse('builds: [{ hooks: { post: ["upx {{ .Path }}"] } }]\n')).toThrow(
+    '`builds[0].hooks` changes what is built (build hooks',
+  );
+  expect(refuse('upx: [{ enabled: true }]\n')).toThrow('`upx` changes what is built');
+  expect(refuse('archives: [{ files: [{ src: x, info: { mode: 0o644 } }] }]\n')).toThrow(
+    'archives[0].files[0].info',
+  );
 });
 
 test('goreleaser-config: a missing file and an input that the file decides are refused by name', () => {
@@ -100,8 +173,15 @@ test('goreleaser-config: a missing file and an input that the file decides are r
     /Input `goreleaser-config` got `nope.yaml`; it accepts a GoReleaser configuration file.*There is no/,
   );
   config('.goreleaser.yaml', 'version: 2\nproject_name: p\n');
-  expect(read({ 'goreleaser-config': '.goreleaser.yaml', targets: 'linux/amd64', ldflags: '-s' })).toThrow(
-    '`targets`, `ldflags` are set too; set them in .goreleaser.yaml instead, or remove goreleaser-config',
+  expect(read({ 'goreleaser-config': '.goreleaser.yaml', tags: 'netgo', ldflags: '-s' })).toThrow(
+    '`ldflags`, `tags` are set too; set them in .goreleaser.yaml instead, or remove goreleaser-config',
+  );
+  // targets beside the file: some of its targets (a shard of the release fan-out), never others.
+  expect(
+    read({ 'goreleaser-config': '.goreleaser.yaml', targets: 'linux/amd64,darwin/arm64' })().targets,
+  ).toEqual(['linux/amd64/v1', 'darwin/arm64/v8.0']);
+  expect(read({ 'goreleaser-config': '.goreleaser.yaml', targets: 'linux/riscv64' })).toThrow(
+    'Input `targets` got `linux/riscv64`, which .goreleaser.yaml does not build',
   );
   const c = read({ 'goreleaser-config': '.goreleaser.yaml' })();
   expect({ project: c.projectName, strip: c.strip, archive: c.archive }).toEqual({

@@ -3,6 +3,7 @@ import { join, relative, sep } from 'node:path';
 import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
+import type { GitFacts } from './source.js';
 import { sha256 } from './manifest.js';
 import { DEFAULT_VARIANTS, renderTemplate, type TemplateFields } from './template.js';
 
@@ -11,14 +12,23 @@ export interface MainPackage {
   pattern: string;
   importPath: string;
   binary: string;
+  /** Its own name per target, when the name is a template of the target (`hello-{{ .Os }}`). */
+  binaryFor?: (target: Target) => string;
+  /** The targets it is built for, when not every target of the run (GoReleaser builds per OS). */
+  targets?: string[];
 }
+
+/** The packages built for `target`. */
+export const packagesFor = (packages: MainPackage[], target: Target) =>
+  packages.filter((p) => !p.targets || p.targets.includes(target.name));
 
 /** How every binary is built: the flags a user sets (build-matrix's inputs of the same names). */
 export interface BuildFlags {
   ldflags: string;
   tags: string[];
   env: Record<string, string>;
-  cgo: boolean;
+  /** CGO_ENABLED; undefined leaves it to Go (a GoReleaser config that does not set it). */
+  cgo?: boolean;
   trimpath: boolean;
   strip: boolean;
   /** Other `go build` flags, as they are (a GoReleaser config's `flags`: -mod=readonly, -buildvcs=false). */
@@ -39,6 +49,10 @@ export interface BuildSpec extends BuildFlags {
   project?: string;
   tag?: string;
   snapshot?: boolean;
+  /** GoReleaser's git fields (`.Branch`, `.PreviousTag`, `.Summary`, ...). */
+  git?: GitFacts;
+  /** The run builds one target: GoReleaser's `.IsSingleTarget`. */
+  singleTarget?: boolean;
 }
 
 export interface BuiltBinary {
@@ -100,7 +114,10 @@ export async function resolvePackages(
     );
   const out = listed.map(([, importPath], i) => ({
     pattern: patterns[Math.min(i, patterns.length - 1)],
-    importPath,
+    // A `.go` file (GoReleaser's `main: ./main.go`) is go's command-line-arguments package: built by
+    // naming the file, as `go build ./main.go` does.
+    importPath:
+      importPath === 'command-line-arguments' ? patterns[Math.min(i, patterns.length - 1)] : importPath,
     binary: binaryName || binaryNameOf(importPath),
   }));
   const dup = out.find((p, i) => out.findIndex((q) => q.binary === p.binary) !== i);
@@ -171,7 +188,34 @@ export function templateFields(spec: BuildSpec, target?: Target): TemplateFields
     Mips: of('mips', 'mipsle', 'mips64', 'mips64le'),
     Ppc64: of('ppc64', 'ppc64le'),
     Riscv64: of('riscv64'),
+    // The rest of GoReleaser OSS's documented fields (customization/templates). `.Now` is the commit
+    // time too, not the clock: a template that prints it keeps the build reproducible.
+    IsRelease: !(spec.snapshot ?? false),
+    IsNightly: false,
+    IsDraft: false,
+    IsSingleTarget: spec.singleTarget ?? false,
+    IsGitDirty: spec.git?.dirty ?? false,
+    IsGitClean: !(spec.git?.dirty ?? false),
+    GitTreeState: spec.git?.dirty ? 'dirty' : 'clean',
+    Branch: spec.git?.branch ?? '',
+    PreviousTag: spec.git?.previousTag ?? '',
+    Summary: spec.git?.summary ?? '',
+    GitURL: spec.git?.url ?? '',
+    TagSubject: spec.git?.tagSubject ?? '',
+    TagContents: spec.git?.tagContents ?? '',
+    TagBody: spec.git?.tagBody ?? '',
+    ModulePath: spec.git?.modulePath ?? '',
+    Now: date,
+    Runtime: {
+      Goos: process.platform === 'win32' ? 'windows' : process.platform,
+      Goarch: goarchOf(process.arch),
+    },
   };
+}
+
+/** Node's process.arch in Go's spelling (`.Runtime.Goarch`). */
+function goarchOf(arch: string): string {
+  return ({ x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64' } as Record<string, string>)[arch] ?? arch;
 }
 
 const envFields = (env: Record<string, string | undefined>) =>
@@ -195,7 +239,11 @@ function buildCommand(spec: BuildSpec, target: Target, pkg: MainPackage, file: s
     ...(spec.flags ?? []).map((f) => renderTemplate('flags', f, templateFields(spec, target))),
     pkg.importPath,
   ];
-  const env = { ...spec.env, ...target.env, CGO_ENABLED: spec.cgo ? '1' : '0' };
+  const env = {
+    ...spec.env,
+    ...target.env,
+    ...(spec.cgo === undefined ? {} : { CGO_ENABLED: spec.cgo ? '1' : '0' }),
+  };
   return { args, env };
 }
 
@@ -211,7 +259,9 @@ export async function buildAll(
   parallelism: number,
   onDone: (result: BuiltBinary | BuildFailure, done: number, total: number) => void,
 ): Promise<{ built: BuiltBinary[]; failed: BuildFailure[] }> {
-  const jobs = targets.flatMap((target) => spec.packages.map((pkg) => ({ target, pkg })));
+  const jobs = targets.flatMap((target) =>
+    packagesFor(spec.packages, target).map((pkg) => ({ target, pkg })),
+  );
   const built: BuiltBinary[] = [];
   const failed: BuildFailure[] = [];
   let next = 0;
@@ -219,7 +269,7 @@ export async function buildAll(
   const worker = async () => {
     while (next < jobs.length) {
       const { target, pkg } = jobs[next++];
-      const name = `${pkg.binary}${target.goos === 'windows' ? '.exe' : ''}`;
+      const name = `${pkg.binaryFor?.(target) ?? pkg.binary}${target.goos === 'windows' ? '.exe' : ''}`;
       const dir = join(outDir, target.id);
       mkdirSync(dir, { recursive: true });
       const file = join(dir, name);

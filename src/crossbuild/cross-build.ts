@@ -2,7 +2,7 @@ import type { Target } from '../go/targets.js';
 import { UserError } from '../runner/errors.js';
 import { formatBytes, formatDuration, log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
-import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll } from './build.js';
+import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll, packagesFor } from './build.js';
 import { type ArchiveNaming, type Artifact, packageTarget, sha256 } from './manifest.js';
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
 import { type Reach, type VulnFinding, scanBinaries, vulnGate } from './vulncheck.js';
@@ -43,7 +43,7 @@ export async function crossBuild(
     outputDir: string;
   },
 ): Promise<CrossBuild> {
-  const perTarget = spec.packages.length;
+  const perTarget = (t: Target) => packagesFor(spec.packages, t).length;
   // Binaries are built outside the checkout: a new file in the work tree would mark the next
   // binary's VCS stamp as modified.
   const scratch = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-build-'));
@@ -51,7 +51,7 @@ export async function crossBuild(
     const ready = new Map<Target, BuiltBinary[]>();
     const archiving = new Map<Target, ReturnType<typeof packageTarget>>();
     const started = Date.now();
-    const total = targets.length * perTarget;
+    const total = targets.reduce((n, t) => n + perTarget(t), 0);
     let finished = 0;
     const stopBeat = log.heartbeat(
       5_000,
@@ -64,7 +64,7 @@ export async function crossBuild(
       if (!('sha256' in r)) return;
       const bins = [...(ready.get(r.target) ?? []), r];
       ready.set(r.target, bins);
-      if (bins.length === perTarget) {
+      if (bins.length === perTarget(r.target)) {
         const p = packageTarget(
           bins.sort((a, b) => a.name.localeCompare(b.name)),
           opts.extras,

@@ -1,10 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { join, posix } from 'node:path';
+import { findFiles } from '../runner/glob.js';
 import { parse } from 'yaml';
 import { runCommand, splitCommandLine } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
-import type { DistTarget } from '../go/targets.js';
+import type { DistTarget, Target } from '../go/targets.js';
 import { type BuildSpec, resolvePackages, templateFields } from './build.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat, type ArchiveNaming, type ChecksumSpec } from './manifest.js';
 import { DEFAULT_VARIANTS, renderTemplate } from './template.js';
@@ -20,22 +22,29 @@ import { DEFAULT_VARIANTS, renderTemplate } from './template.js';
 export interface GoReleaserSettings {
   file: string;
   projectName?: string;
-  /** One per build: the main package and its binary name (a template). */
-  builds: { main: string; binary: string }[];
+  /**
+   * One per build: the main package, its binary name (a template, which may name the target) and
+   * the targets it builds for (builds that differ only in goos/goarch are built for their own, as
+   * GoReleaser builds each; the run's targets are their union).
+   */
+  builds: { main: string; binary: string; targets: string[] }[];
   ldflags: string;
   /** `go build` flags other than -trimpath and -tags, passed as they are. */
   flags: string[];
   trimpath: boolean;
   tags: string[];
   env: Record<string, string>;
-  cgo: boolean;
+  /** CGO_ENABLED from the build's env; undefined when the file does not set it (Go decides, as in GoReleaser). */
+  cgo?: boolean;
   /** goos/goarch[/variant] in GoReleaser's order, before `go tool dist list` drops what Go lacks. */
   targets: string[];
   archive: {
     format: ArchiveFormat;
     overrides: Record<string, ArchiveFormat>;
     nameTemplate: string;
-    files: string[];
+    files: ArchiveFile[];
+    /** A top directory inside each archive (a template; `{{ .ArchiveName }}` for `true`), '' for none. */
+    wrapInDirectory: string;
   };
   checksum: { nameTemplate: string; algorithm: ChecksumAlgorithm; disable: boolean };
   /** before.hooks, templates still to render (GoReleaser splits them like a shell, runs no shell). */
@@ -43,6 +52,13 @@ export interface GoReleaserSettings {
   snapshotVersionTemplate: string;
   /** Keys of the file go-ship does not act on, as paths (`brews`, `builds[0].hooks`). */
   unused: string[];
+}
+
+/** An `archives[].files` entry: a glob, and where its matches go (`dst`, `strip_parent`). */
+export interface ArchiveFile {
+  src: string;
+  dst?: string;
+  stripParent?: boolean;
 }
 
 /** The checksum algorithms GoReleaser offers that Node's crypto has (blake3 and crc32 it lacks or differ). */
@@ -125,6 +141,14 @@ class Reader {
     return this.bad(path, v, 'a list of strings');
   }
 
+  /** A list (of mappings or strings) visited item by item; anything else is refused by name. */
+  items(path: string): unknown[] | undefined {
+    const v = this.visit(path);
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) return this.bad(path, v, 'a list');
+    return v;
+  }
+
   bad(path: string, v: unknown, wants: string): never {
     throw new UserError(
       `${this.file}: \`${path}\` is ${JSON.stringify(v)}; go-ship reads it as ${wants}, as GoReleaser does.`,
@@ -170,14 +194,21 @@ function fromYaml(r: Reader): GoReleaserSettings {
     r.bad('version', version, 'GoReleaser configuration version 2 (or 1, the same keys here)');
   const projectName = r.str('project_name') || undefined;
   r.str('dist'); // GoReleaser's own output directory: go-ship writes to output-dir
-  const builds = ((r.visit('builds') as unknown[] | undefined) ?? [{}])
+  // A key that changes what is built is applied or refused, never skipped with a warning.
+  if (r.take('includes') !== undefined)
+    throw new UserError(
+      `${r.file}: \`includes\` pulls settings from other files, which go-ship does not follow; what they hold (builds, archives) would be silently left out. Copy the included sections into ${r.file}, or run build-matrix without goreleaser-config.`,
+    );
+  // Top-level env applies to every build and hook; a build's own env wins (GoReleaser appends it after).
+  const globalEnv = envOf(r, 'env');
+  const builds = (r.items('builds') ?? [{}])
     .map((_, i) => `builds[${i}]`)
     .filter((b) => r.str(`${b}.skip`) !== 'true');
   if (!builds.length)
     throw new UserError(`${r.file}: every build has \`skip: true\`; there is nothing to build.`);
-  const shared = builds.map((b) => buildOf(r, b));
-  // go-ship builds every package with one set of flags for one set of targets, as most configs do.
-  for (const key of ['ldflags', 'flags', 'tags', 'env', 'targets'] as const)
+  const shared = builds.map((b) => buildOf(r, b, globalEnv));
+  // go-ship builds every package with one set of flags, as most configs do; targets may differ.
+  for (const key of ['ldflags', 'flags', 'tags', 'env'] as const)
     for (const [i, b] of shared.entries())
       if (JSON.stringify(b[key]) !== JSON.stringify(shared[0][key]))
         throw new UserError(
@@ -189,10 +220,19 @@ function fromYaml(r: Reader): GoReleaserSettings {
     ...flags.filter((f) => f.startsWith('-tags=')).flatMap((f) => f.slice(6).split(',')),
   ];
   const env = { ...shared[0].env };
-  const cgo = env.CGO_ENABLED === '1';
+  const cgo = env.CGO_ENABLED === undefined ? undefined : env.CGO_ENABLED === '1';
   delete env.CGO_ENABLED;
+  // Builds of one main package and binary for different OSes (one build per OS) are one build
+  // over the union of their targets.
+  const merged: { main: string; binary: string; targets: string[] }[] = [];
+  for (const b of shared) {
+    const same = merged.find((m) => m.main === b.main && m.binary === b.binary);
+    if (same) same.targets.push(...b.targets.filter((t) => !same.targets.includes(t)));
+    else merged.push({ main: b.main, binary: b.binary, targets: [...b.targets] });
+  }
+  const targets = [...new Set(merged.flatMap((b) => b.targets))];
 
-  const archives = (r.visit('archives') as unknown[] | undefined) ?? [{}];
+  const archives = r.items('archives') ?? [{}];
   if (archives.length > 1)
     throw new UserError(
       `${r.file}: \`archives\` has ${archives.length} entries; go-ship writes one archive per target. Keep one (per-OS formats go in format_overrides).`,
@@ -213,34 +253,49 @@ function fromYaml(r: Reader): GoReleaserSettings {
   };
   const format = formatOf(a) ?? 'tar.gz';
   const overrides: Record<string, ArchiveFormat> = {};
-  ((r.visit(`${a}.format_overrides`) as unknown[] | undefined) ?? []).forEach((_, i) => {
+  (r.items(`${a}.format_overrides`) ?? []).forEach((_, i) => {
     const o = `${a}.format_overrides[${i}]`;
     overrides[r.str(`${o}.goos`)] = formatOf(o) ?? format;
   });
-  const files = ((r.visit(`${a}.files`) as unknown[] | undefined) ?? []).map((f, i) =>
-    typeof f === 'string' ? r.str(`${a}.files[${i}]`) : r.str(`${a}.files[${i}].src`),
-  );
+  const files = (r.items(`${a}.files`) ?? []).map((f, i): ArchiveFile => {
+    if (typeof f === 'string') return { src: r.str(`${a}.files[${i}]`) };
+    const at = `${a}.files[${i}]`;
+    if (r.take(`${at}.info`) !== undefined)
+      r.bad(
+        `${at}.info`,
+        r.take(`${at}.info`),
+        'nothing: go-ship stamps every file with the commit time and its own mode',
+      );
+    return {
+      src: r.str(`${at}.src`),
+      dst: r.str(`${at}.dst`) || undefined,
+      stripParent: r.str(`${at}.strip_parent`) === 'true',
+    };
+  });
+  const wrap = r.str(`${a}.wrap_in_directory`);
   const algorithm = r.str('checksum.algorithm', 'sha256');
   if (!(algorithm in CHECKSUM_ALGORITHMS))
     r.bad('checksum.algorithm', algorithm, `one of ${Object.keys(CHECKSUM_ALGORITHMS).join(', ')}`);
   return {
     file: r.file,
     projectName,
-    builds: shared.map((b) => ({ main: b.main, binary: b.binary })),
+    builds: merged,
     ldflags: shared[0].ldflags,
     flags: flags.filter((f) => f !== '-trimpath' && !f.startsWith('-tags=')),
     trimpath: flags.includes('-trimpath'),
     tags,
     env,
     cgo,
-    targets: shared[0].targets,
+    targets,
     archive: {
       format,
       overrides,
       nameTemplate:
         r.str(`${a}.name_template`) ||
         `{{ ${format === 'none' ? '.Binary' : '.ProjectName'} }}_${NAME_SUFFIX}`,
-      files: files.length ? files : DEFAULT_FILES,
+      files: files.length ? files : DEFAULT_FILES.map((src) => ({ src })),
+      // true: a directory named like the archive; a string: that name (a template); '' or false: none.
+      wrapInDirectory: wrap === 'true' ? '{{ .ArchiveName }}' : wrap === 'false' ? '' : wrap,
     },
     checksum: {
       nameTemplate: r.str('checksum.name_template', '{{ .ProjectName }}_{{ .Version }}_checksums.txt'),
@@ -249,11 +304,47 @@ function fromYaml(r: Reader): GoReleaserSettings {
     },
     hooks: r.list('before.hooks'),
     snapshotVersionTemplate: r.str('snapshot.version_template', '{{ .Version }}-SNAPSHOT-{{ .ShortCommit }}'),
-    unused: r.unused(),
+    unused: outputNeutral(r),
   };
 }
 
-function buildOf(r: Reader, b: string) {
+/** `KEY=value` items of an env list. */
+function envOf(r: Reader, path: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const line of r.list(path)) {
+    const eq = line.indexOf('=');
+    if (eq < 1) r.bad(path, line, '`KEY=value` items');
+    env[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return env;
+}
+
+/**
+ * Keys that change the binaries or archives GoReleaser writes, which go-ship does not apply: refused
+ * by name (a release that silently differs from GoReleaser's is worse than one that does not start).
+ */
+const CHANGES_OUTPUT: [RegExp, string][] = [
+  [/^builds\[\d+\]\.hooks/, 'build hooks (a post hook such as upx or codesign changes the binary)'],
+  [/^builds\[\d+\]\.overrides/, 'per-target overrides'],
+  [/^builds\[\d+\]\.(buildmode|command|tool|gobinary)$/, 'another go command or build mode'],
+  [/^archives\[\d+\]\.(ids|builds|strip_binary_directory|builds_info|meta)$/, 'a different archive content'],
+  [/^(upx|universal_binaries)$/, 'binaries go-ship does not make'],
+];
+
+/** The unread keys, once none of them changes what is built. */
+function outputNeutral(r: Reader): string[] {
+  const unused = r.unused();
+  for (const key of unused) {
+    const hit = CHANGES_OUTPUT.find(([re]) => re.test(key));
+    if (hit)
+      throw new UserError(
+        `${r.file}: \`${key}\` changes what is built (${hit[1]}), and go-ship does not apply it. Remove it to build with go-ship, or keep releasing this project with GoReleaser.`,
+      );
+  }
+  return unused;
+}
+
+function buildOf(r: Reader, b: string, globalEnv: Record<string, string>) {
   const builder = r.str(`${b}.builder`, 'go');
   if (builder !== 'go') r.bad(`${b}.builder`, builder, '`go` (go-ship builds Go)');
   r.str(`${b}.id`); // names the build for other sections; go-ship has one build per package
@@ -271,18 +362,20 @@ function buildOf(r: Reader, b: string) {
       modTimestamp,
       '`{{ .CommitTimestamp }}` (go-ship always stamps the commit time, for reproducible archives)',
     );
-  const env: Record<string, string> = {};
-  for (const line of r.list(`${b}.env`)) {
-    const eq = line.indexOf('=');
-    if (eq < 1) r.bad(`${b}.env`, line, '`KEY=value` items');
-    env[line.slice(0, eq)] = line.slice(eq + 1);
-  }
+  const env = { ...globalEnv, ...envOf(r, `${b}.env`) };
   const ldflags = r.list(`${b}.ldflags`);
   return {
+    // `main` may be a file (`./cmd/x/main.go`, as GoReleaser documents): built as that file list.
     main: r.str(`${b}.main`, '.'),
     binary: r.str(`${b}.binary`, '{{ .ProjectName }}'),
     ldflags: ldflags.length ? ldflags.join(' ') : DEFAULT_LDFLAGS,
-    flags: r.list(`${b}.flags`),
+    flags: [
+      ...r.list(`${b}.flags`),
+      ...['gcflags', 'asmflags']
+        .map((k) => [k, r.list(`${b}.${k}`)] as const)
+        .filter(([, v]) => v.length)
+        .map(([k, v]) => `-${k}=${v.join(' ')}`),
+    ],
     tags: r.list(`${b}.tags`),
     env,
     targets: targetsOf(r, b),
@@ -298,7 +391,7 @@ function targetsOf(r: Reader, b: string): string[] {
   };
   const goos = list('goos', ['linux', 'darwin', 'windows']);
   const goarch = list('goarch', ['amd64', 'arm64', '386']);
-  const ignore = ((r.visit(`${b}.ignore`) as unknown[] | undefined) ?? []).map((_, i) => {
+  const ignore = (r.items(`${b}.ignore`) ?? []).map((_, i) => {
     const p = `${b}.ignore[${i}]`;
     return {
       goos: r.str(`${p}.goos`),
@@ -353,27 +446,108 @@ function goreleaserVersion(settings: GoReleaserSettings, spec: BuildSpec): strin
  * Fills `spec` from the config once the source is known: the version (unless given), each build's
  * main package and binary name; warns once about the keys go-ship does not act on.
  */
-export async function goreleaserBuild(settings: GoReleaserSettings, spec: BuildSpec, setVersion: boolean) {
+export async function goreleaserBuild(
+  settings: GoReleaserSettings,
+  spec: BuildSpec,
+  setVersion: boolean,
+  targets: Target[],
+) {
   if (setVersion) spec.version = goreleaserVersion(settings, spec);
-  const names = goreleaserBinaries(settings, spec);
-  for (const [i, b] of settings.builds.entries())
-    spec.packages.push(...(await resolvePackages(spec.dir, [b.main], names[i])));
+  const everywhere = (b: GoReleaserSettings['builds'][number]) =>
+    targets.every((t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)));
+  for (const [i, b] of settings.builds.entries()) {
+    const naming = goreleaserBinary(settings, spec, i, targets);
+    const [pkg] = await resolvePackages(spec.dir, [b.main], naming.name);
+    spec.packages.push({
+      ...pkg,
+      ...(naming.perTarget ? { binaryFor: naming.perTarget } : {}),
+      ...(everywhere(b)
+        ? {}
+        : {
+            targets: targets
+              .filter((t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)))
+              .map((t) => t.name),
+          }),
+    });
+  }
+  if (settings.cgo === undefined)
+    workflow.notice(
+      `${settings.file} sets no CGO_ENABLED, so, as with GoReleaser, Go decides: cgo is on for a build on the runner's own OS and architecture when a C compiler is there (a binary that links libc), off for cross builds. Add \`CGO_ENABLED=0\` to env for static binaries everywhere.`,
+    );
   if (settings.unused.length)
     workflow.warning(
-      `${settings.file}: go-ship does not act on ${settings.unused.map((k) => `\`${k}\``).join(', ')}. Everything else in it is applied as GoReleaser would.`,
+      `${settings.file}: go-ship does not act on ${settings.unused.map((k) => `\`${k}\``).join(', ')}. They do not change the binaries or archives; everything that does is applied as GoReleaser would.`,
     );
 }
 
-/** Each build's binary name (GoReleaser's `binary`, default the project name). */
-function goreleaserBinaries(settings: GoReleaserSettings, spec: BuildSpec): string[] {
-  return settings.builds.map((b, i) => {
-    const name = renderTemplate(`${settings.file} builds[${i}].binary`, b.binary, templateFields(spec));
+/**
+ * The `targets` input beside a config: a subset of the config's targets (a shard of the release
+ * fan-out gets `targets: ${{ matrix.targets }}`). A target the config does not build is refused by name.
+ */
+export function targetsFromConfig(settings: GoReleaserSettings, given: string[]): string[] {
+  const known = new Map(settings.targets.map((t) => [withDefaultVariant(t), t]));
+  const picked = given
+    .flatMap((g) => g.split(','))
+    .map((g) => g.trim())
+    .filter(Boolean);
+  const missing = picked.filter((g) => !known.has(withDefaultVariant(g)));
+  if (missing.length)
+    throw new UserError(
+      `Input \`targets\` got ${missing.map((m) => `\`${m}\``).join(', ')}, which ${settings.file} does not build; with goreleaser-config it accepts some of the file's targets (${settings.targets.join(', ')}), e.g. a shard's \`\${{ matrix.targets }}\`. Leave it empty to build them all.`,
+    );
+  return picked.map((g) => known.get(withDefaultVariant(g))!);
+}
+
+const withDefaultVariant = (name: string) => {
+  const [os, arch, variant] = name.split('/');
+  return variant || !DEFAULT_VARIANTS[arch] ? name : `${os}/${arch}/${DEFAULT_VARIANTS[arch]}`;
+};
+
+/**
+ * A build's binary name (GoReleaser's `binary`, default the project name). A template that names the
+ * target (`hello-{{ .Os }}-{{ .Arch }}`) is rendered per target, as GoReleaser renders it per build.
+ */
+function goreleaserBinary(
+  settings: GoReleaserSettings,
+  spec: BuildSpec,
+  i: number,
+  targets: Target[],
+): { name: string; perTarget?: (t: Target) => string } {
+  const render = (t?: Target) => {
+    const name = renderTemplate(
+      `${settings.file} builds[${i}].binary`,
+      settings.builds[i].binary,
+      templateFields(spec, t),
+    );
     if (!name || /[/\\]/.test(name))
       throw new UserError(
-        `${settings.file}: builds[${i}].binary renders to \`${name}\`; go-ship needs a file name without a directory.`,
+        `${settings.file}: builds[${i}].binary renders to \`${name}\`${t ? ` for ${t.name}` : ''}; go-ship needs a file name without a directory.`,
       );
     return name;
-  });
+  };
+  const names = new Map(targets.map((t) => [t.name, render(t)]));
+  if (new Set(names.values()).size <= 1) return { name: names.values().next().value ?? render() };
+  return { name: names.get(targets[0].name)!, perTarget: (t) => names.get(t.name) ?? render(t) };
+}
+
+/**
+ * The files `archives[].files` puts beside the binaries: each glob's matches at their own path, or
+ * under `dst` (without their directories with `strip_parent`), as GoReleaser lays them out.
+ */
+export function goreleaserFiles(settings: GoReleaserSettings, dir: string): { name: string; data: Buffer }[] {
+  const out = new Map<string, Buffer>();
+  for (const [i, f] of settings.archive.files.entries()) {
+    const dst = (f.dst ?? '').replace(/^\.?\/+|\/+$/g, '');
+    if (dst.startsWith('/') || dst.split('/').includes('..'))
+      throw new UserError(
+        `${settings.file}: archives[0].files[${i}].dst is \`${f.dst}\`; it must be a path inside the archive, without \`..\`.`,
+      );
+    for (const found of findFiles(dir, [f.src])) {
+      const name = [dst, f.stripParent ? posix.basename(found) : found].filter(Boolean).join('/');
+      out.set(name, readFileSync(join(dir, found)));
+    }
+  }
+  return [...out].map(([name, data]) => ({ name, data }));
 }
 
 /** Archives as the config names them: format_overrides by GOOS, name_template per target. */
@@ -386,6 +560,13 @@ export function goreleaserNaming(settings: GoReleaserSettings, spec: BuildSpec):
         ...templateFields(spec, t),
         Binary: binary,
       }),
+    directory: (t, base) =>
+      archive.wrapInDirectory
+        ? renderTemplate(`${settings.file} archives.wrap_in_directory`, archive.wrapInDirectory, {
+            ...templateFields(spec, t),
+            ArchiveName: base,
+          })
+        : '',
   };
 }
 

@@ -25,6 +25,8 @@ export interface ArchiveNaming {
   format(target: Target): ArchiveFormat;
   /** `binary` is the one binary's name (without .exe), for bare binaries. */
   base(target: Target, binary: string): string;
+  /** The top directory every entry goes under (GoReleaser's wrap_in_directory), '' or absent for none. */
+  directory?(target: Target, base: string): string;
 }
 
 /**
@@ -106,9 +108,15 @@ export async function packageTarget(
       files,
     };
   }
+  const top = naming.directory?.(target, base) ?? '';
+  if (top && (top.startsWith('/') || top.split('/').includes('..')))
+    throw new UserError(
+      `The archive directory (wrap_in_directory) renders to \`${top}\`; it must be a relative name without \`..\`.`,
+    );
+  const inside = (name: string) => (top ? `${top.replace(/\/+$/, '')}/${name}` : name);
   const entries: ArchiveEntry[] = [
-    ...binaries.map((b) => ({ name: b.name, data: readFileSync(b.file), executable: true })),
-    ...extras.map((e) => ({ ...e, executable: false })),
+    ...binaries.map((b) => ({ name: inside(b.name), data: readFileSync(b.file), executable: true })),
+    ...extras.map((e) => ({ ...e, name: inside(e.name), executable: false })),
   ];
   const data = await archiveBytes(format, entries, mtime);
   const name = `${base}.${format}`;

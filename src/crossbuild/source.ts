@@ -14,6 +14,26 @@ export interface Source {
   tag: string;
   /** HEAD is not exactly at a version tag: GoReleaser calls such a build a snapshot. */
   snapshot: boolean;
+  /** What GoReleaser's templates know of the checkout (its internal/git context), for the same fields. */
+  git: GitFacts;
+}
+
+/** GoReleaser's git template fields, as its own git calls read them. */
+export interface GitFacts {
+  branch: string;
+  /** The release tag before `tag` ('' without one). */
+  previousTag: string;
+  /** `git describe --tags --dirty --always`. */
+  summary: string;
+  /** The origin's URL, without credentials. */
+  url: string;
+  dirty: boolean;
+  /** The tag's annotation: its first line, the whole message, the rest after the subject. */
+  tagSubject: string;
+  tagContents: string;
+  tagBody: string;
+  /** The main module's path (`go list -m`). */
+  modulePath: string;
 }
 
 /**
@@ -32,10 +52,11 @@ export async function readSource(
   const tag = last.code === 0 ? last.stdout.trim() : '';
   const version =
     given.version ?? (/^v\d/.test(described) ? described.slice(1) : `0.0.0-${described || 'dev'}`);
+  const m = await runCommand('go', ['list', '-m'], { cwd: dir, check: false });
+  const modulePath = m.code === 0 ? m.stdout.trim().split('\n')[0] : '';
   let project = given.project;
   if (!project) {
-    const m = await runCommand('go', ['list', '-m'], { cwd: dir, check: false });
-    const mod = m.code === 0 ? m.stdout.trim().split('\n')[0] : basename(dir);
+    const mod = modulePath || basename(dir);
     // The module path's last element that is not a /vN suffix, as GoReleaser names the project.
     project =
       mod
@@ -43,5 +64,39 @@ export async function readSource(
         .filter((p) => !/^v[2-9]\d*$/.test(p))
         .at(-1) ?? 'project';
   }
-  return { version, commit, shortCommit, commitTime, project, tag, snapshot: !tag || described !== tag };
+  const out = async (args: string[]) => {
+    const r = await git(args);
+    return r.code === 0 ? r.stdout.trim() : '';
+  };
+  const previous = tag
+    ? await out(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', `${tag}^`])
+    : '';
+  const contents = tag ? await out(['tag', '-l', '--format=%(contents)', tag]) : '';
+  const [subject = '', ...body] = contents.split('\n');
+  const facts: GitFacts = {
+    branch: await out(['rev-parse', '--abbrev-ref', 'HEAD']),
+    previousTag: previous,
+    summary: described,
+    url: stripCredentials(await out(['remote', 'get-url', 'origin'])),
+    dirty: described.endsWith('-dirty'),
+    tagSubject: subject,
+    tagContents: contents,
+    tagBody: body.join('\n').trim(),
+    modulePath,
+  };
+  return {
+    version,
+    commit,
+    shortCommit,
+    commitTime,
+    project,
+    tag,
+    snapshot: !tag || described !== tag,
+    git: facts,
+  };
+}
+
+/** A remote URL as it may be shown: `https://user:token@host/x` loses `user:token@`. */
+function stripCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }

@@ -1,6 +1,10 @@
 import { DEFAULT_TARGETS } from '../../go/targets.js';
 import { type BuildFlags, templateFields } from '../../crossbuild/build.js';
-import { type GoReleaserSettings, readGoReleaserConfig } from '../../crossbuild/goreleaser.js';
+import {
+  type GoReleaserSettings,
+  readGoReleaserConfig,
+  targetsFromConfig,
+} from '../../crossbuild/goreleaser.js';
 import { type Reach, dbUrl } from '../../crossbuild/vulncheck.js';
 import { type ArchiveFormat } from '../../crossbuild/manifest.js';
 import { existsSync } from 'node:fs';
@@ -115,7 +119,7 @@ const TEMPLATE_CHECK = {
 };
 
 /** Inputs a GoReleaser config replaces; setting one beside it would leave two answers to one question. */
-const FROM_GORELEASER = ['targets', 'binary-name', 'ldflags', 'tags', 'env', 'extra-files', 'project-name'];
+const FROM_GORELEASER = ['binary-name', 'ldflags', 'tags', 'env', 'extra-files', 'project-name'];
 
 /**
  * `goreleaser-config`: the file decides what is built and how it is named (its builds, archives and
@@ -141,10 +145,12 @@ function withGoReleaser(config: Config, inputs: Inputs, file: string): Config {
     );
   const gr = readGoReleaserConfig(path, file);
   renderTemplate(`${file} ldflags`, gr.ldflags, templateFields({ ...TEMPLATE_CHECK, env: gr.env }));
+  // `targets` beside the file picks some of its targets: a shard of go-ship's release fan-out.
+  const given = inputs.optional('targets') === undefined ? undefined : config.targets;
   return {
     ...config,
     goreleaser: gr,
-    targets: gr.targets,
+    targets: given ? targetsFromConfig(gr, given) : gr.targets,
     packages: gr.builds.map((b) => b.main),
     ldflags: gr.ldflags,
     flags: gr.flags,
@@ -154,7 +160,7 @@ function withGoReleaser(config: Config, inputs: Inputs, file: string): Config {
     trimpath: gr.trimpath,
     strip: false,
     archive: gr.archive.format,
-    extraFiles: gr.archive.files,
+    extraFiles: gr.archive.files.map((f) => f.src),
     checksums: !gr.checksum.disable,
     projectName: gr.projectName,
   };

@@ -1,6 +1,7 @@
 import { type BuildSpec, resolvePackages } from '../../crossbuild/build.js';
 import {
   goreleaserBuild,
+  goreleaserFiles,
   goreleaserChecksums,
   goreleaserNaming,
   runHooks,
@@ -39,7 +40,7 @@ export async function run(): Promise<void> {
 
 async function plan(config: Config): Promise<void> {
   const targets = await targetsOf(config);
-  const shards = planShards(targets, config.shards, config.cgo);
+  const shards = planShards(targets, config.shards, config.cgo ?? false);
   workflow.setOutput('matrix', JSON.stringify({ include: shards }));
   log.info(
     `${targets.length} targets in ${shards.length} shard(s): ${shards.map((s) => `[${s.shard}] ${s.targets}`).join('  ')}`,
@@ -58,8 +59,9 @@ async function build(config: Config): Promise<void> {
     dir: config.workspace,
     packages: [],
     shortCommit: src.shortCommit ?? '',
+    singleTarget: targets.length === 1,
   };
-  if (gr) await goreleaserBuild(gr, spec, !config.version);
+  if (gr) await goreleaserBuild(gr, spec, !config.version, targets);
   else spec.packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
@@ -75,10 +77,11 @@ async function build(config: Config): Promise<void> {
   log.info(
     `Building ${spec.packages.map((p) => p.binary).join(', ')} ${spec.version} for ${targets.length} target(s), ${Math.min(config.parallelism, targets.length * spec.packages.length)} at a time`,
   );
-  const extras = findFiles(
-    config.workspace,
-    config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*'],
-  ).map((name) => ({ name, data: readFileSync(join(config.workspace, name)) }));
+  const extras = gr
+    ? goreleaserFiles(gr, config.workspace)
+    : findFiles(config.workspace, config.extraFiles.length ? config.extraFiles : ['README*', 'LICENSE*']).map(
+        (name) => ({ name, data: readFileSync(join(config.workspace, name)) }),
+      );
   const result = await crossBuild(spec, targets, {
     ...config,
     archive: gr ? goreleaserNaming(gr, spec) : defaultNaming(config.archive, src.project, spec.version),

@@ -60,7 +60,7 @@ export function buildSummary(
           ]
         : []),
       `commit ${src.commit.slice(0, 7) || '(not a git checkout)'}, build date ${new Date(src.commitTime * 1000).toISOString()} (the commit time)`,
-      `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
+      `flags: ${[config.trimpath ? '-trimpath' : '', config.strip ? '-s -w' : '', config.cgo === undefined ? "CGO_ENABLED=Go's default" : `CGO_ENABLED=${config.cgo ? 1 : 0}`].filter(Boolean).join(' ')}`,
     ]);
   if (vulnerabilities?.length)
     s.heading(`govulncheck: ${vulnerabilities.length} known vulnerabilities below the gate`, 3).table(
