@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
@@ -8,7 +8,7 @@ import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
-import { goreleaserTargets } from '../../src/cli/init.js';
+import { dockerfileKind } from '../../src/cli/init.js';
 
 const WORKFLOWS = [
   '.github/workflows/go-ship-pr.yml',
@@ -39,24 +39,27 @@ function validate(dir: string) {
   return readProjectConfig(join(dir, '.go-ship.yml'), actionsIn(ROOT));
 }
 
-describe("init's reading of .goreleaser.yaml builds", () => {
-  test('goos x goarch minus ignore; GoReleaser defaults when a list is absent; darwin/386 never', () => {
-    expect(
-      goreleaserTargets(
-        'builds:\n  - goos: [linux, darwin]\n    goarch: [amd64, arm64]\n    ignore:\n      - goos: darwin\n        goarch: amd64\n',
-      ),
-    ).toEqual(['linux/amd64', 'linux/arm64', 'darwin/arm64']);
-    expect(goreleaserTargets('builds:\n  - main: ./cmd/x\n')).toEqual([
-      'linux/386',
-      'linux/amd64',
-      'linux/arm64',
-      'darwin/amd64',
-      'darwin/arm64',
-      'windows/386',
-      'windows/amd64',
-      'windows/arm64',
-    ]);
-    expect(goreleaserTargets('project_name: x\n')).toBeUndefined();
+describe('what a Dockerfile is for', () => {
+  test.each([
+    [
+      'FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN CGO_ENABLED=0 go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\nENTRYPOINT ["/app"]\n',
+      'build',
+    ],
+    [
+      'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\nCMD ["go", "test", "-race", "./..."]\n',
+      'test-runner',
+    ],
+    [
+      'FROM golang:1.22\nCOPY . .\nRUN go build ./... && \\\n  go vet ./...\nCMD go test ./...\n',
+      'test-runner',
+    ],
+    [
+      'FROM gcr.io/distroless/static\nARG TARGETPLATFORM\nCOPY $TARGETPLATFORM/hello /usr/bin/hello\nENTRYPOINT ["/usr/bin/hello"]\n',
+      'packaging',
+    ],
+    ['FROM alpine\nCOPY hello /usr/bin/hello\nENTRYPOINT ["/usr/bin/hello"]\n', 'packaging'],
+  ])('%j is %s', (text, kind) => {
+    expect(dockerfileKind(text)).toBe(kind);
   });
 });
 
@@ -77,14 +80,16 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     expect(r.stdout).toContain('2 main package(s), tests in 1 of 3 packages, .goreleaser.yaml');
     for (const f of ['.go-ship.yml', ...WORKFLOWS]) expect(r.stdout).toContain(`wrote ${f}`);
     const config = validate(dir);
+    // build-matrix builds from the GoReleaser file (its one main package, its names); the image runs
+    // the binary that build makes (GoReleaser's default binary name: the project's).
     expect(config).toEqual({
-      'build-matrix': {
-        targets: 'linux/amd64\nlinux/arm64\ndarwin/arm64',
-        packages: './cmd/alpha\n./cmd/beta',
-      },
+      'build-matrix': { 'goreleaser-config': '.goreleaser.yaml' },
       'coverage-gate': { 'threshold-patch': '80' },
-      'docker-multistage': { image: 'ghcr.io/acme/multi-bin', binary: 'alpha' },
+      'docker-multistage': { image: 'ghcr.io/acme/multi-bin', binary: 'multibin' },
     });
+    expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain(
+      '.goreleaser.yaml: build-matrix builds from it (main ./cmd/alpha; 3 targets: linux/amd64/v1, linux/arm64/v8.0, darwin/arm64/v8.0)',
+    );
     const release = readFileSync(join(dir, '.github/workflows/go-ship-release.yml'), 'utf8');
     expect(release).toContain('uses: org/go-ship/.github/workflows/go-ship-release.yml@v1');
     expect(release).toContain('image: ghcr.io/acme/multi-bin');
@@ -137,3 +142,160 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     expect(none.stderr).toContain(`${empty} has no go.mod: go-ship init sets up a Go module's repository.`);
   }, 300_000);
 });
+
+/**
+ * Repositories shaped like the ones go-ship init broke on (field report #28): what init writes must
+ * pass the repository's own first pull request, run through the CLI as the pr workflow runs it.
+ */
+describeWith(
+  'go and git',
+  hasCommand('go', ['version']) && hasCommand('git'),
+  'go-ship init, then the first pull request',
+  () => {
+    type Stages = { stage: string; status: string; detail: string; outputs: Record<string, string> }[];
+    const MAIN = (name: string) => `package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("${name}") }\n`;
+    const TEST =
+      'package lib\n\nimport "testing"\n\nfunc TestOne(t *testing.T) {\n\tif One() != 1 {\n\t\tt.Fatal("one")\n\t}\n}\n';
+    /** A committed repository from files, `go-ship init` run in it, and the result committed. */
+    async function initRepo(name: string, files: Record<string, string>) {
+      const r = testRepo(join(tempDir('init-pr'), name), {
+        files: {
+          'go.mod': `module github.com/acme/${name}\n\ngo 1.22\n`,
+          'lib/lib.go': 'package lib\n\nfunc One() int { return 1 }\n',
+          'lib/lib_test.go': TEST,
+          '.gitignore': '/dist/\n*.out\ncoverage-report.json\n',
+          ...files,
+        },
+        message: 'feat: first',
+      });
+      r.git('remote', 'add', 'origin', `https://github.com/acme/${name}.git`);
+      const init = await goShip(['init', '--workspace', r.dir]);
+      expect({ code: init.code, stderr: init.stderr }).toEqual({ code: 0, stderr: '' });
+      r.git('add', '-A');
+      r.git('commit', '-qm', 'ci: go-ship init');
+      return { ...r, init, text: readFileSync(join(r.dir, '.go-ship.yml'), 'utf8') };
+    }
+    /** The pull request's stages (setup, test, coverage, build) through `go-ship pipeline`. */
+    async function firstPullRequest(dir: string) {
+      const run = await goShip([
+        'pipeline',
+        '--workspace',
+        dir,
+        '--with',
+        'event=pull_request',
+        '--with',
+        'skip=setup',
+        '--json',
+      ]);
+      const stages = (JSON.parse(run.stdout || '{"stages":[]}') as { stages: Stages }).stages;
+      expect({
+        code: run.code,
+        failed: stages.filter((x) => x.status === 'failed'),
+        log: run.code ? run.stderr.slice(-2000) : '',
+      }).toEqual({
+        code: 0,
+        failed: [],
+        log: '',
+      });
+      return Object.fromEntries(stages.map((x) => [x.stage, x]));
+    }
+
+    test('a GoReleaser config with many goos/goarch and ignores (some pairs Go lacks): build-matrix builds from it, and only what Go has', async () => {
+      const r = await initRepo('manyarch', {
+        'main.go': MAIN('manyarch'),
+        '.goreleaser.yaml': `version: 2
+builds:
+  - env: [CGO_ENABLED=0]
+    goos: [linux, darwin, windows]
+    goarch: [amd64, arm64, arm, loong64]
+    goarm: ["6", "7"]
+    ignore:
+      - { goos: linux, goarch: arm, goarm: "6" }
+`,
+      });
+      expect(r.text).toContain('  goreleaser-config: .goreleaser.yaml');
+      expect(r.text).not.toContain('darwin/arm/');
+      expect(r.text).not.toMatch(/windows\/loong64/);
+      const stages = await firstPullRequest(r.dir);
+      const built = (JSON.parse(stages.build.outputs.artifacts) as { target: string }[]).map((a) => a.target);
+      // 15 targets (arm twice, for goarm 6 and 7), 1 ignored, 6 that Go lacks (darwin/arm, windows/arm, loong64 off linux).
+      expect(built).toEqual([
+        'linux/amd64/v1',
+        'linux/arm64/v8.0',
+        'linux/arm/7',
+        'linux/loong64',
+        'darwin/amd64/v1',
+        'darwin/arm64/v8.0',
+        'windows/amd64/v1',
+        'windows/arm64/v8.0',
+      ]);
+      expect(built.filter((t) => t.startsWith('darwin/arm/') || t.startsWith('windows/loong64'))).toEqual([]);
+    }, 600_000);
+
+    test('one build per OS: every OS is built, not only the first', async () => {
+      const r = await initRepo('perpos', {
+        'main.go': MAIN('perpos'),
+        '.goreleaser.yaml': `version: 2
+builds:
+  - id: linux
+    env: [CGO_ENABLED=0]
+    goos: [linux]
+    goarch: [amd64, arm64]
+  - id: darwin
+    env: [CGO_ENABLED=0]
+    goos: [darwin]
+    goarch: [arm64]
+  - id: windows
+    env: [CGO_ENABLED=0]
+    goos: [windows]
+    goarch: [amd64]
+`,
+      });
+      const stages = await firstPullRequest(r.dir);
+      expect(
+        (JSON.parse(stages.build.outputs.artifacts) as { target: string }[]).map((a) => a.target),
+      ).toEqual(['linux/amd64/v1', 'linux/arm64/v8.0', 'darwin/arm64/v8.0', 'windows/amd64/v1']);
+    }, 600_000);
+
+    test('three main packages of which the config builds one, a test-runner Dockerfile and a GoReleaser release workflow', async () => {
+      const r = await initRepo('threemain', {
+        'cmd/server/main.go': MAIN('server'),
+        'cmd/release-helper/main.go': MAIN('release-helper'),
+        'internal/testhelper/main.go': MAIN('testhelper'),
+        Dockerfile: 'FROM golang:1.22\nWORKDIR /src\nCOPY . .\nCMD ["go", "test", "./..."]\n',
+        '.goreleaser.yaml':
+          'version: 2\nbuilds:\n  - main: ./cmd/server\n    binary: server\n    env: [CGO_ENABLED=0]\n    goos: [linux]\n    goarch: [amd64]\n',
+        '.github/workflows/release.yml':
+          'on: { push: { tags: ["v*"] } }\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: goreleaser/goreleaser-action@v6\n        with: { args: release --clean }\n',
+      });
+      expect(parse(r.text)['docker-multistage']).toEqual({
+        image: 'ghcr.io/acme/threemain',
+        binary: 'server',
+      });
+      expect(r.text).toContain('a Dockerfile that runs tests, not the service');
+      // No second release process beside the repository's own; said in the file and on the terminal.
+      expect(existsSync(join(r.dir, '.github/workflows/go-ship-release.yml'))).toBe(false);
+      expect(r.init.stdout).toContain(
+        'not written: .github/workflows/go-ship-release.yml (.github/workflows/release.yml already releases',
+      );
+      expect(r.text).toContain('a release process of its own in .github/workflows/release.yml');
+      const stages = await firstPullRequest(r.dir);
+      const [archive] = JSON.parse(stages.build.outputs.artifacts) as { path: string }[];
+      const listed = spawnSync('tar', ['-tzf', archive.path], { encoding: 'utf8' }).stdout.split('\n');
+      expect(listed.filter((n) => ['server', 'release-helper', 'testhelper'].includes(n))).toEqual([
+        'server',
+      ]);
+    }, 600_000);
+
+    test('a library: the first pull request tests and gates coverage; the build stage is skipped, not failed', async () => {
+      const r = await initRepo('justlib', {});
+      const stages = await firstPullRequest(r.dir);
+      expect(stages.test.status).toBe('passed');
+      expect(stages.coverage.status).toBe('passed');
+      expect(stages.build).toMatchObject({
+        status: 'skipped',
+        detail: 'no main package (a library: nothing to build)',
+      });
+    }, 600_000);
+  },
+);

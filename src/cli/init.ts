@@ -1,7 +1,9 @@
-import { DEFAULT_TARGETS } from '../go/targets.js';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { DEFAULT_TARGETS, distList } from '../go/targets.js';
+import { templateFields } from '../crossbuild/build.js';
+import { type GoReleaserSettings, readGoReleaserConfig, supportedTargets } from '../crossbuild/goreleaser.js';
+import { renderTemplate } from '../crossbuild/template.js';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { parse } from 'yaml';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { modulePathOf } from '../release/module.js';
@@ -21,12 +23,29 @@ export interface RepoFacts {
   testedPackages: number;
   packages: number;
   dockerfile: boolean;
-  /** Targets from .goreleaser.yaml's first build (goos x goarch minus ignore), when there is one. */
-  goreleaserTargets?: string[];
+  /** What the Dockerfile does: builds the service (`build`), runs tests, or packages a prebuilt binary. */
+  dockerfileKind?: DockerfileKind;
+  /** The repository's .goreleaser.yaml as build-matrix reads it, or why build-matrix refuses it. */
+  goreleaser?: GoReleaserFacts;
   goreleaserFile?: string;
+  /** Workflows of the repository's own that already release (GoReleaser, semantic-release, ...). */
+  releaseWorkflows: string[];
   /** `ghcr.io/owner/repo` from a GitHub origin remote, lower case as registries require. */
   image?: string;
   defaultBranch: string;
+}
+
+export type DockerfileKind = 'build' | 'test-runner' | 'packaging';
+
+export interface GoReleaserFacts {
+  file: string;
+  /** Targets its builds make that this Go has (`go tool dist list`), in GoReleaser's spelling. */
+  targets: string[];
+  /** Its builds' main packages, and the binary an image should run (the first build's). */
+  mains: string[];
+  binary?: string;
+  /** Set when build-matrix cannot use the file: the reason, as build-matrix would say it. */
+  refused?: string;
 }
 
 const INIT_FILES = [
@@ -72,6 +91,7 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
     .sort();
 
   const goreleaserFile = ['.goreleaser.yaml', '.goreleaser.yml'].find((f) => existsSync(join(dir, f)));
+  const dockerfile = existsSync(join(dir, 'Dockerfile'));
   return {
     dir,
     module,
@@ -79,35 +99,93 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
     mains,
     testedPackages: rows.filter(([, , t, x]) => Number(t) + Number(x) > 0).length,
     packages: rows.length,
-    dockerfile: existsSync(join(dir, 'Dockerfile')),
+    dockerfile,
+    dockerfileKind: dockerfile ? dockerfileKind(readFileSync(join(dir, 'Dockerfile'), 'utf8')) : undefined,
     goreleaserFile,
-    goreleaserTargets: goreleaserFile
-      ? goreleaserTargets(readFileSync(join(dir, goreleaserFile), 'utf8'))
-      : undefined,
+    goreleaser: goreleaserFile ? await goreleaserFacts(dir, goreleaserFile, module) : undefined,
+    releaseWorkflows: releaseWorkflows(dir),
     image: await imageFromOrigin(dir),
     defaultBranch: await defaultBranch(dir),
   };
 }
 
-/** goos x goarch of the first build, minus its `ignore` pairs (GoReleaser's defaults when absent). */
-export function goreleaserTargets(text: string): string[] | undefined {
-  let doc: {
-    builds?: { goos?: string[]; goarch?: string[]; ignore?: { goos?: string; goarch?: string }[] }[];
-  };
+/**
+ * The .goreleaser.yaml read by the same code build-matrix runs (so init never writes a config that
+ * build-matrix refuses), its targets checked against `go tool dist list` as the build will be.
+ */
+export async function goreleaserFacts(dir: string, file: string, module: string): Promise<GoReleaserFacts> {
+  let settings: GoReleaserSettings;
   try {
-    doc = parse(text) ?? {};
-  } catch {
-    return undefined;
+    settings = readGoReleaserConfig(join(dir, file), file);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    return { file, targets: [], mains: [], refused: e.message };
   }
-  const build = doc.builds?.[0];
-  if (!build) return undefined;
-  const goos = build.goos ?? ['linux', 'darwin', 'windows'];
-  const goarch = build.goarch ?? ['386', 'amd64', 'arm64'];
-  const ignored = (os: string, arch: string) =>
-    (build.ignore ?? []).some((i) => (!i.goos || i.goos === os) && (!i.goarch || i.goarch === arch));
-  // GoReleaser never builds darwin/386 (Go dropped it); it skips such pairs silently.
-  const valid = (os: string, arch: string) => !(os === 'darwin' && arch === '386');
-  return goos.flatMap((os) => goarch.filter((a) => valid(os, a) && !ignored(os, a)).map((a) => `${os}/${a}`));
+  const project = settings.projectName ?? basenameOf(module);
+  let binary: string | undefined;
+  try {
+    binary = renderTemplate(`${file} builds[0].binary`, settings.builds[0].binary, {
+      ...templateFields({ ...TEMPLATE_SPEC, project }, undefined),
+    });
+  } catch {
+    binary = undefined; // a name that needs the target or the version: the image step asks for it
+  }
+  return {
+    file,
+    targets: supportedTargets(settings.targets, await distList()),
+    mains: [...new Set(settings.builds.map((b) => b.main))],
+    binary: binary && !/[/\\]/.test(binary) ? binary : undefined,
+  };
+}
+
+/** A build spec for rendering a binary name before anything is built. */
+const TEMPLATE_SPEC = {
+  dir: '',
+  packages: [],
+  ldflags: '',
+  tags: [],
+  env: {},
+  trimpath: false,
+  strip: false,
+  version: '0.0.0',
+  commit: '',
+  shortCommit: '',
+  commitTime: 0,
+};
+
+/**
+ * What a Dockerfile is for. Only one that compiles the service is the release image's recipe: a
+ * test runner (`go test` as its command) or a packaging file that copies a binary built elsewhere
+ * (GoReleaser's `dockers`, `COPY $TARGETPLATFORM/app`) would ship the wrong thing as `mode: dockerfile`.
+ */
+export function dockerfileKind(text: string): DockerfileKind {
+  const lines = text
+    .replace(/\\\r?\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const builds = lines.some((l) => /^RUN\b.*\bgo\s+(build|install)\b/i.test(l));
+  const lastFrom = lines.map((l) => /^FROM\b/i.test(l)).lastIndexOf(true);
+  const last = lines.slice(lastFrom);
+  const command = last.filter((l) => /^(CMD|ENTRYPOINT)\b/i.test(l)).join(' ');
+  if (/\bgo\b.*\btest\b/.test(command) || (!builds && lines.some((l) => /^RUN\b.*\bgo\s+test\b/i.test(l))))
+    return 'test-runner';
+  return builds ? 'build' : 'packaging';
+}
+
+/** Workflows that already release this repository, which a second release process would race. */
+function releaseWorkflows(dir: string): string[] {
+  const folder = join(dir, '.github', 'workflows');
+  if (!existsSync(folder)) return [];
+  return readdirSync(folder)
+    .filter((f) => /\.ya?ml$/.test(f) && !INIT_FILES.includes(`.github/workflows/${f}`))
+    .filter((f) =>
+      /goreleaser\/goreleaser-action|\bgoreleaser\s+release\b|semantic-release|release-please-action|go-semantic-release/.test(
+        readFileSync(join(folder, f), 'utf8'),
+      ),
+    )
+    .map((f) => `.github/workflows/${f}`)
+    .sort();
 }
 
 async function imageFromOrigin(dir: string): Promise<string | undefined> {
@@ -131,15 +209,35 @@ async function defaultBranch(dir: string): Promise<string> {
 
 /** The files init writes, by path relative to the repository. */
 export function initFiles(f: RepoFacts): { path: string; text: string }[] {
-  const targets = f.goreleaserTargets?.length ? f.goreleaserTargets : DEFAULT_TARGETS;
+  const gr = f.goreleaser && !f.goreleaser.refused ? f.goreleaser : undefined;
+  const mains = gr ? gr.mains : f.mains;
+  const releasesElsewhere = f.releaseWorkflows.length > 0;
+  const dockerfileNote: Record<DockerfileKind, string> = {
+    build: 'a Dockerfile that builds the service (the release image is built from it)',
+    'test-runner':
+      'a Dockerfile that runs tests, not the service: the image is built from the release binaries instead',
+    packaging:
+      'a Dockerfile that copies a binary built elsewhere (GoReleaser packaging): the image is built from the release binaries instead',
+  };
   const found = [
     `module ${f.module}${f.goVersion ? ` (go ${f.goVersion})` : ''}`,
     f.mains.length
       ? `main packages ${f.mains.join(', ')}`
       : 'no main package (a library: tags and releases, no binaries)',
     `tests in ${f.testedPackages} of ${f.packages} packages`,
-    f.dockerfile ? 'a Dockerfile' : 'no Dockerfile',
-    ...(f.goreleaserFile ? [`${f.goreleaserFile} (targets taken from its first build)`] : []),
+    f.dockerfileKind ? dockerfileNote[f.dockerfileKind] : 'no Dockerfile',
+    ...(gr
+      ? [
+          `${gr.file}: build-matrix builds from it (main ${gr.mains.join(', ')}; ${gr.targets.length} targets: ${gr.targets.join(', ')})`,
+        ]
+      : f.goreleaser
+        ? [`${f.goreleaser.file}, not used by build-matrix: ${f.goreleaser.refused!.split('\n')[0]}`]
+        : []),
+    ...(releasesElsewhere
+      ? [
+          `a release process of its own in ${f.releaseWorkflows.join(', ')}: go-ship-release.yml is not written, so the repository keeps one way to release. Remove that workflow and run \`go-ship init --force\` to release with go-ship.`,
+        ]
+      : []),
   ];
   const config: string[] = [
     '# yaml-language-server: $schema=https://raw.githubusercontent.com/org/go-ship/v1/schema/go-ship.schema.json',
@@ -151,8 +249,12 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
   if (f.mains.length) {
     config.push(
       'build-matrix:',
-      `  targets: [${targets.join(', ')}]`,
-      ...(f.mains.length === 1 && f.mains[0] === '.' ? [] : [`  packages: [${f.mains.join(', ')}]`]),
+      ...(gr
+        ? [`  goreleaser-config: ${gr.file} # its builds, targets, archive names and checksums`]
+        : [
+            `  targets: [${DEFAULT_TARGETS.join(', ')}]`,
+            ...(mains.length === 1 && mains[0] === '.' ? [] : [`  packages: [${mains.join(', ')}]`]),
+          ]),
     );
   }
   config.push('coverage-gate:');
@@ -169,16 +271,24 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
       '  annotate: true',
     );
   if (f.mains.length) {
+    // The binary the image runs: the GoReleaser config's first build's, else the command named after
+    // the module (`.` or `cmd/<name>`), else the first main package.
+    const named = basenameOf(f.module);
+    const binary = gr
+      ? gr.binary
+      : mains.length > 1
+        ? mains.includes('.')
+          ? named
+          : basenameOf(mains.find((m) => basenameOf(m) === named) ?? mains[0])
+        : undefined;
     // Without an image name the section stays a comment: the release pushes no image until it is set.
     const section = [
       'docker-multistage:',
       `  image: ${f.image ?? 'ghcr.io/OWNER/REPO'}`,
-      ...(f.dockerfile ? ['  mode: dockerfile # the Dockerfile in this repository builds the image'] : []),
-      ...(f.mains.length > 1
-        ? [
-            `  binary: ${f.mains[0] === '.' ? basenameOf(f.module) : basenameOf(f.mains[0])} # the image runs one of the binaries`,
-          ]
+      ...(f.dockerfileKind === 'build'
+        ? ['  mode: dockerfile # the Dockerfile in this repository builds the image']
         : []),
+      ...(binary && (mains.length > 1 || gr) ? [`  binary: ${binary} # the binary the image runs`] : []),
     ];
     if (f.image) config.push(...section);
     else
@@ -261,7 +371,7 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
     { path: INIT_FILES[0], text: `${config.join('\n')}\n` },
     { path: INIT_FILES[1], text: `${pr.join('\n')}\n` },
     { path: INIT_FILES[2], text: `${comment.join('\n')}\n` },
-    { path: INIT_FILES[3], text: `${release.join('\n')}\n` },
+    ...(releasesElsewhere ? [] : [{ path: INIT_FILES[3], text: `${release.join('\n')}\n` }]),
   ];
 }
 

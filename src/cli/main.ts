@@ -358,6 +358,14 @@ async function init(args: CliArgs, style: ReturnType<typeof makeStyle>): Promise
     `${style.bold('go-ship init')} in ${dir}: module ${facts.module}, ${facts.mains.length} main package(s), tests in ${facts.testedPackages} of ${facts.packages} packages${facts.dockerfile ? ', a Dockerfile' : ''}${facts.goreleaserFile ? `, ${facts.goreleaserFile}` : ''}\n`,
   );
   for (const f of written) process.stdout.write(`  wrote ${f}\n`);
+  if (facts.releaseWorkflows.length)
+    process.stdout.write(
+      `  not written: .github/workflows/go-ship-release.yml (${facts.releaseWorkflows.join(', ')} already releases this repository; remove it and run \`go-ship init --force\` to release with go-ship)\n`,
+    );
+  if (facts.goreleaser?.refused)
+    process.stdout.write(
+      `  ${facts.goreleaser.file} is not used by build-matrix: ${facts.goreleaser.refused}\n`,
+    );
   process.stdout.write(
     `Next: review .go-ship.yml, replace org/go-ship with the go-ship repository you use (pin it by commit SHA if your policy asks), commit, and open a pull request.\n`,
   );

@@ -133,7 +133,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
         ? 'turned off'
         : results.some((r) => r.status === 'failed')
           ? 'an earlier stage failed'
-          : record.skipWhy?.(ctx);
+          : await record.skipWhy?.(ctx);
     let result: StageResult;
     if (skipped) result = { stage, status: 'skipped', detail: skipped, outputs: {}, summary: '', ms: 0 };
     else {

@@ -46,7 +46,7 @@ export interface StageRun {
 export interface StageRecord {
   events: readonly PipelineEvent[];
   /** Why the stage does not run in this project (checked after the event, `skip` and earlier failures). */
-  skipWhy?(ctx: StageContext): string | undefined;
+  skipWhy?(ctx: StageContext): string | undefined | Promise<string | undefined>;
   run(ctx: StageContext): Promise<StageRun>;
   /** Its line in the summary table, from its outputs, when it passed. */
   describe(outputs: Record<string, string>): string;
@@ -109,6 +109,14 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   },
   build: {
     events: BOTH,
+    // A library builds no binaries: every pull request of one would fail here otherwise.
+    async skipWhy(ctx) {
+      const b = ctx.config['build-matrix'];
+      if (b?.packages || b?.['goreleaser-config']) return undefined;
+      return (await mainPackages(ctx.workspace)).length
+        ? undefined
+        : 'no main package (a library: nothing to build)';
+    },
     async run(ctx) {
       // Without `packages` in .go-ship.yml, build the module's main packages (`cmd/app` included),
       // as a person would after `go list ./...`; build-matrix's own default is `.`.
