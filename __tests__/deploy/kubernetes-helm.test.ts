@@ -132,6 +132,53 @@ describeWith(
       }
     }, 900_000);
 
+    test("helm create's autoscaler (autoscaling.enabled) scales the live colour, follows each switch and the rollback", async () => {
+      const app = `web-hpa-${randomBytes(3).toString('hex')}`;
+      writeFileSync(
+        join(work, 'values-hpa.yaml'),
+        'autoscaling:\n  enabled: true\n  minReplicas: 3\n  maxReplicas: 5\n  targetCPUUtilizationPercentage: 80\n',
+      );
+      const traffic = await fakeTraffic(kube, ns, app);
+      const base = {
+        target: 'kubernetes',
+        app,
+        chart: 'web',
+        values: 'values-hpa.yaml',
+        url: traffic.url,
+        'preview-url': traffic.previewUrl,
+        'health-path': '/healthz',
+        'health-interval': '200ms',
+        'verify-seconds': '1',
+        'ready-timeout': '60s',
+        'keep-old': '0',
+        drain: '1s',
+      };
+      const scaled = async () => {
+        const hpa = (await kube.get(
+          `/apis/autoscaling/v2/namespaces/${ns}/horizontalpodautoscalers/${app}`,
+        )) as Obj;
+        return ((hpa.spec as Obj).scaleTargetRef as Obj).name;
+      };
+      try {
+        const first = await deploy({ ...base, image: image('1.0.0') });
+        expect(first.code).toBe(0);
+        // The chart's Deployment (which go-ship never creates) is not what the autoscaler scales.
+        expect(await scaled()).toBe(`${app}-blue`);
+        // The chart sets no replicas when autoscaled: a colour starts at the HPA's minimum.
+        const blue = (await kube.get(`/apis/apps/v1/namespaces/${ns}/deployments/${app}-blue`)) as Obj;
+        expect((blue.spec as Obj).replicas).toBe(3);
+        const second = await deploy({ ...base, image: image('1.1.0') });
+        expect(second.code).toBe(0);
+        expect(await scaled()).toBe(`${app}-green`);
+        const back = await deploy({ ...base, action: 'rollback' });
+        expect(back.code).toBe(0);
+        expect(await scaled()).toBe(`${app}-blue`);
+      } finally {
+        await traffic.close();
+        await deleteApp(kube, ns, app);
+      }
+    }, 900_000);
+
     test('a chart with several Deployments needs `deployment`; one with none is refused by name', async () => {
       const app = `multi-${randomBytes(3).toString('hex')}`;
       const chart = join(work, 'web');

@@ -186,7 +186,7 @@ export async function installGatewayApi(client: KubeClient): Promise<void> {
 }
 
 /**
- * Removes what a test deployed for `app` (its Deployments, Services and deploy Lease, all named
+ * Removes what a test deployed for `app` (its Deployments, Services, autoscalers and deploy Lease, all named
  * `<app>…`), so the fake node's pods do not pile up across runs of a control plane that persists.
  */
 export async function deleteApp(client: KubeClient, namespace: string, app: string): Promise<void> {
@@ -194,6 +194,7 @@ export async function deleteApp(client: KubeClient, namespace: string, app: stri
     `/apis/apps/v1/namespaces/${namespace}/deployments`,
     `/api/v1/namespaces/${namespace}/services`,
     `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases`,
+    `/apis/autoscaling/v2/namespaces/${namespace}/horizontalpodautoscalers`,
   ];
   for (const path of kinds) {
     const list = await client.get(path);

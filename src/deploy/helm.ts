@@ -91,3 +91,16 @@ export function pickDeployment(objects: Obj[], chart: string, name?: string): Ch
   }
   return { deployment, objects: objects.filter((o) => o !== deployment) };
 }
+
+/**
+ * The chart's HorizontalPodAutoscalers that scale `deployment` (helm create's, with
+ * autoscaling.enabled): go-ship points them at the live colour, since the chart's Deployment itself
+ * is never created.
+ */
+export function autoscalersOf(objects: Obj[], deployment: Obj): Obj[] {
+  const name = (deployment.metadata as Obj | undefined)?.name;
+  return objects.filter((o) => {
+    const ref = (o.spec as { scaleTargetRef?: { kind?: string; name?: string } } | undefined)?.scaleTargetRef;
+    return o.kind === 'HorizontalPodAutoscaler' && ref?.kind === 'Deployment' && ref.name === name;
+  });
+}

@@ -1,3 +1,4 @@
+import { autoscalersOf } from './helm.js';
 import { UserError } from '../runner/errors.js';
 import { formatDuration, log } from '../runner/log.js';
 import { sleep } from './checks.js';
@@ -356,9 +357,13 @@ export class KubernetesTarget implements Target {
     );
   }
 
-  /** The chart's objects as they are, except its routed Services with `color` added to their selector. */
+  /**
+   * The chart's objects as they are, except its routed Services with `color` added to their selector
+   * and its autoscalers pointed at the `color` Deployment (the chart's own is never created).
+   */
   private chartObjects(color: Color | undefined): Obj[] {
     const routed = new Set(this.routedServices);
+    const scalers = new Set(this.autoscalers);
     const own = this.chartOwnService;
     return (this.opts.objects ?? [])
       .filter((o) => o !== own)
@@ -366,8 +371,14 @@ export class KubernetesTarget implements Target {
         const obj = structuredClone(o);
         (obj.metadata as Obj).namespace ??= this.ns;
         if (routed.has(o) && color) ((obj.spec as Obj).selector as Obj)[COLOR_LABEL] = color;
+        if (scalers.has(o) && color)
+          ((obj.spec as Obj).scaleTargetRef as Obj).name = `${this.opts.app}-${color}`;
         return obj;
       });
+  }
+
+  private get autoscalers(): Obj[] {
+    return this.opts.manifest ? autoscalersOf(this.opts.objects ?? [], this.opts.manifest) : [];
   }
 
   /** What a deploy would change, as the API server would store it (server-side dry run), per object. */
@@ -545,10 +556,17 @@ export class KubernetesTarget implements Target {
   private async writeRoute(color: Color | undefined, rec: RouteRecord): Promise<void> {
     const c = this.opts.client;
     await c.apply(this.servicePath(this.opts.app), this.service(this.opts.app, color, annotationsOf(rec)));
-    const chart = this.chartObjects(color).filter((o) =>
-      this.routedServices.some((r) => at(r, 'metadata', 'name') === at(o, 'metadata', 'name')),
-    );
-    for (const svc of chart) await c.apply(await c.pathOf(svc, this.ns), svc);
+    // The chart's routed Services follow the route (both colours during a canary split by replicas);
+    // its autoscalers follow the live colour (the stable one until a canary is promoted).
+    const named = (list: Obj[], objects: Obj[]) =>
+      objects.filter((o) =>
+        list.some((r) => r.kind === o.kind && at(r, 'metadata', 'name') === at(o, 'metadata', 'name')),
+      );
+    const chart = [
+      ...named(this.routedServices, this.chartObjects(color)),
+      ...named(this.autoscalers, this.chartObjects(color ?? rec.live)),
+    ];
+    for (const obj of chart) await c.apply(await c.pathOf(obj, this.ns), obj);
   }
 
   /**

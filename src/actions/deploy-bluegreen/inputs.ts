@@ -3,7 +3,7 @@ import { DockerTarget, holderName } from '../../deploy/docker-target.js';
 import { type DeployAction, type DeployConfig } from '../../deploy/engine.js';
 import { KubeClient, kubeconfigPath, loadKubeconfig } from '../../deploy/kubernetes-api.js';
 import { KubernetesTarget } from '../../deploy/kubernetes-target.js';
-import { pickDeployment, renderChart } from '../../deploy/helm.js';
+import { autoscalersOf, pickDeployment, renderChart } from '../../deploy/helm.js';
 import { ContainerNginx, LocalNginx, NginxRouter } from '../../deploy/nginx.js';
 import { type MetricGate, parseThreshold } from '../../deploy/prometheus.js';
 import { type Target } from '../../deploy/target.js';
@@ -359,7 +359,11 @@ async function kubernetesTarget(
       throw new UserError(
         `Input \`chart\`: the chart's Deployment ${String((manifest.metadata as { name?: string }).name)} has no spec.selector.matchLabels; go-ship selects its pods by them plus the colour.`,
       );
-    replicas ??= spec.replicas;
+    // An autoscaled chart leaves replicas to its HPA: a new colour starts at the HPA's minimum.
+    const hpaMin = autoscalersOf(objects, manifest).map(
+      (h) => (h.spec as { minReplicas?: number }).minReplicas,
+    )[0];
+    replicas ??= spec.replicas ?? hpaMin;
     if (!config.release) {
       // The chart's own image (from its values), as the version it reports.
       const containers = ((manifest.spec as { template?: { spec?: { containers?: { image?: string }[] } } })
