@@ -19,6 +19,8 @@ export interface BenchReport {
   /** Ratios to print: [label, numerator series, denominator series]. */
   ratios: [string, string, string][];
   goal?: string;
+  /** A table of counts (not times) printed instead of, or after, the timings. */
+  table?: string;
 }
 
 export function median(xs: number[]): number {
@@ -77,13 +79,18 @@ export function formatReport(r: BenchReport, command: string): string {
     '',
     r.setup,
     '',
-    '| what | runs | median | min | max |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...r.series.map(
-      (s) =>
-        `| ${s.name.replace(/\|/g, '\\|')} | ${s.samples.length} | ${fmt(median(s.samples))} | ${fmt(Math.min(...s.samples))} | ${fmt(Math.max(...s.samples))} |`,
-    ),
-    '',
+    ...(r.series.length
+      ? [
+          '| what | runs | median | min | max |',
+          '| --- | ---: | ---: | ---: | ---: |',
+          ...r.series.map(
+            (s) =>
+              `| ${s.name.replace(/\|/g, '\\|')} | ${s.samples.length} | ${fmt(median(s.samples))} | ${fmt(Math.min(...s.samples))} | ${fmt(Math.max(...s.samples))} |`,
+          ),
+          '',
+        ]
+      : []),
+    ...(r.table ? [r.table, ''] : []),
     ...r.ratios.map(
       ([label, a, b]) =>
         `- ${label}: **${(median(byName.get(a)!.samples) / median(byName.get(b)!.samples)).toFixed(2)}x** (median ${a} / median ${b})`,

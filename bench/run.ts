@@ -7,6 +7,7 @@ import { formatReport, record, type BenchReport } from './harness.js';
 const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'cold-start': async (runs) => (await import('./cold-start.js')).bench(runs),
   'setup-go-cross': async (runs) => (await import('./setup-go-cross.js')).bench(runs),
+  'cache-budget': async (runs) => (await import('./cache-budget.js')).bench(runs),
   'coverage-gate': async (runs) => (await import('./coverage-gate.js')).bench(runs),
   'semver-tag': async (runs) => (await import('./semver-tag.js')).bench(runs),
   'build-matrix': async (runs) => (await import('./build-matrix.js')).bench(runs),

@@ -57,7 +57,12 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
 
   // One home, emptied before each run: a fresh runner has the same paths and empty caches.
   const home = tempDir('cache-home');
-  async function ciRun(sha: string, buildFlags: string[] = [], env: Record<string, string> = {}) {
+  async function ciRun(
+    sha: string,
+    buildFlags: string[] = [],
+    env: Record<string, string> = {},
+    extra: string[] = [],
+  ) {
     await runCommand('chmod', ['-R', 'u+w', home]);
     rmSync(home, { recursive: true, force: true });
     mkdirSync(home);
@@ -75,6 +80,7 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
         'targets=linux/amd64',
         '--env',
         `GITHUB_SHA=${sha}`,
+        ...extra,
         '--',
         'go',
         'build',
@@ -174,6 +180,49 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
     expect(after.compiles).toBe(0);
     const old = await ciRun('e'.repeat(40));
     expect(old.compiles).toBeGreaterThan(0);
+  }, 900_000);
+
+  // Field report: with the commit in the build cache key, every run on every branch saved an entry
+  // and the repository's cache budget evicted the default branch's. Only the default branch saves.
+  test('cache-save default-branch: pull requests and other branches restore and save nothing; the default branch saves', async () => {
+    const event = join(tempDir('cache-event'), 'event.json');
+    writeFileSync(event, JSON.stringify({ repository: { default_branch: 'main' } }));
+    const on = (name: string, ref: string, more: string[] = []) => [
+      '--env',
+      `GITHUB_EVENT_NAME=${name}`,
+      '--env',
+      `GITHUB_REF=${ref}`,
+      '--env',
+      `GITHUB_EVENT_PATH=${event}`,
+      ...more,
+    ];
+    const entries = () => service.entries.filter((e) => e.finalized).length;
+    const before = entries();
+    const pr = await ciRun('1'.repeat(40), [], {}, on('pull_request', 'refs/pull/7/merge'));
+    expect(pr.code).toBe(0);
+    expect(pr.result.outputs['build-cache-key']).not.toBe(''); // restored from the default branch's
+    expect(pr.log).toMatch(
+      /build cache \S+111111111111: not saved: cache-save: default-branch, and this run \(pull_request on refs\/pull\/7\/merge\) is not on main/,
+    );
+    const branch = await ciRun(
+      '2'.repeat(40),
+      ['-trimpath', '-ldflags=-s'],
+      {},
+      on('push', 'refs/heads/feature/x'),
+    );
+    expect(branch.compiles).toBeGreaterThan(0); // its build changed the cache, and still nothing is saved
+    expect(entries()).toBe(before);
+    const main = await ciRun('3'.repeat(40), ['-trimpath', '-ldflags=-s'], {}, on('push', 'refs/heads/main'));
+    expect(main.log).toMatch(/build cache \S+333333333333: saved/);
+    expect(entries()).toBe(before + 1);
+    const always = await ciRun(
+      '4'.repeat(40),
+      ['-ldflags=-w'],
+      {},
+      on('pull_request', 'refs/pull/8/merge', ['--with', 'cache-save=always']),
+    );
+    expect(always.log).toMatch(/build cache \S+444444444444: saved/);
+    expect(entries()).toBe(before + 2);
   }, 900_000);
 
   // Untrusted input: a crafted entry with `./cache -> /elsewhere` left the link in GOMODCACHE, and

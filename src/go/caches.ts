@@ -108,6 +108,31 @@ export interface CacheState extends CachePlan {
 export interface RestoreReport {
   startedAt: number;
   caches: CacheState[];
+  /** Why this run restores but does not save (`cache-save`), when it does not. */
+  restoreOnly?: string;
+}
+
+/** When the post step saves: `default-branch` (the default), `always`, or `never`. */
+export const CACHE_SAVE = ['default-branch', 'always', 'never'] as const;
+export type CacheSave = (typeof CACHE_SAVE)[number];
+
+/**
+ * Why a run only restores, or undefined when it saves. The build cache's key carries the commit, so
+ * a save from every pull request and branch fills the repository's cache budget (10 GB on GitHub)
+ * with entries nobody restores, and evicts the default branch's, which every run restores from.
+ * With `default-branch`, runs on the default branch save and every other run restores from them.
+ * Without a known default branch (outside GitHub: the CLI, GitLab with GO_SHIP_CACHE_DIR) it saves.
+ */
+export function restoreOnlyReason(
+  mode: CacheSave,
+  run: { event?: string; ref?: string; defaultBranch?: string },
+): string | undefined {
+  if (mode === 'always') return undefined;
+  if (mode === 'never') return 'cache-save: never';
+  if (!run.defaultBranch) return undefined;
+  if (run.ref === `refs/heads/${run.defaultBranch}` && !run.event?.startsWith('pull_request'))
+    return undefined;
+  return `cache-save: default-branch, and this run (${run.event ?? 'an event'} on ${run.ref || 'no ref'}) is not on ${run.defaultBranch}: it restores the default branch's caches and saves none`;
 }
 
 /** Restores each cache; a cache failure is a warning, never a failed step (as with actions/cache). */
@@ -243,6 +268,10 @@ export async function saveCaches(store: CacheStore, report: RestoreReport): Prom
       const r: SaveResult = { kind: c.kind, key: c.key, saved: false, reason: '', bytes: 0, ms: 0 };
       results.push(r);
       try {
+        if (report.restoreOnly) {
+          r.reason = `not saved: ${report.restoreOnly}`;
+          continue;
+        }
         if (c.matchedKey === c.key) {
           r.reason = 'restored from this exact key; entries are immutable';
           continue;
@@ -301,6 +330,7 @@ export async function restoreGoCaches(
   dependencyPath: { patterns: string[]; explicit: boolean },
   install: { goroot: string; goVersion: string; goos: string; goarch: string },
   targets: string[],
+  restoreOnly?: string,
 ): Promise<CacheOutcome> {
   const store = selectStore();
   if (!store) {
@@ -329,5 +359,7 @@ export async function restoreGoCaches(
     },
     await goCacheDirs(join(install.goroot, 'bin', 'go'), { GOTOOLCHAIN: 'local', GOROOT: install.goroot }),
   );
-  return { report: await restoreCaches(store, plans) };
+  const report = await restoreCaches(store, plans);
+  if (restoreOnly) log.info(`Caches are restored, not saved: ${restoreOnly}.`);
+  return { report: restoreOnly ? { ...report, restoreOnly } : report };
 }

@@ -1,3 +1,4 @@
+import { CACHE_SAVE, type CacheSave } from '../../go/caches.js';
 import { type DownloadSource } from '../../go/installer.js';
 import { DEFAULT_DOWNLOAD_BASE_URL } from '../../go/listing.js';
 import { type HostPlatform, hostPlatform } from '../../go/platform.js';
@@ -22,6 +23,8 @@ export interface Config {
   tempDir: string;
   workspace: string;
   cache: boolean;
+  /** When the post step saves the caches (restoreOnlyReason). */
+  cacheSave: CacheSave;
   /** Globs for the files whose hash keys the module cache; explicit ones must match something. */
   cacheDependencyPath: { patterns: string[]; explicit: boolean };
 }
@@ -66,6 +69,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     tempDir,
     workspace,
     cache: inputs.boolean('cache'),
+    cacheSave: inputs.oneOf('cache-save', CACHE_SAVE) ?? 'default-branch',
     cacheDependencyPath: cacheDependencyPath(inputs),
   };
 }

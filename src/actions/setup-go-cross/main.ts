@@ -1,5 +1,6 @@
 import { selectStore } from '../../cache/store.js';
-import { type RestoreReport, restoreGoCaches, saveCaches } from '../../go/caches.js';
+import { type RestoreReport, restoreGoCaches, restoreOnlyReason, saveCaches } from '../../go/caches.js';
+import { eventPayload } from '../../github/rest.js';
 import { installGo } from '../../go/installer.js';
 import { distList, parseTargets } from '../../go/targets.js';
 import { ToolCache } from '../../go/toolcache.js';
@@ -52,6 +53,12 @@ export async function run(): Promise<void> {
           config.cacheDependencyPath,
           { goroot: result.goroot, goVersion: result.version.semver, ...config.platform },
           targets.map((t) => t.name),
+          restoreOnlyReason(config.cacheSave, {
+            event: process.env.GITHUB_EVENT_NAME,
+            ref: process.env.GITHUB_REF,
+            defaultBranch: (eventPayload().repository as { default_branch?: string } | undefined)
+              ?.default_branch,
+          }),
         ),
       )
     : { skipped: 'cache: false' };
