@@ -177,6 +177,49 @@ describeWith(
       expect(readdirSync(merger)).not.toContain('merged3');
     }, 600_000);
 
+    // Untrusted input (#29 item 1): a shard's manifest is another job's data. Its paths and names
+    // never lead outside the shard or the output folder, and a malformed field is a clear error.
+    test('a shard manifest never steers the merge outside its folders: traversal, a planted project, null fields', async () => {
+      const merger = cloneOf(hello);
+      const outside = tempDir('merge-outside');
+      writeFileSync(join(outside, 'secret.txt'), 'keep');
+      const shard = join(merger, 'shards', 'build-1');
+      cpSync(join(hello, 'dist'), shard, { recursive: true });
+      const original = JSON.parse(readFileSync(join(shard, 'manifest.json'), 'utf8'));
+      // A decoy with the name the traversal ends in, so a check by basename alone would pass.
+      writeFileSync(join(shard, 'secret.txt'), 'decoy');
+      const decoy = {
+        ...original.artifacts[0],
+        path: relative(shard, join(outside, 'secret.txt')),
+        size: 5,
+        sha256: createHash('sha256').update('decoy').digest('hex'),
+      };
+      const cases: [Record<string, unknown>, RegExp][] = [
+        [
+          { artifacts: [...original.artifacts, decoy] },
+          /artifacts\[\d\]\.path is "\.\.\/.*secret\.txt"; it must be a file name/,
+        ],
+        [
+          { project: relative(join(merger, 'dist'), join(outside, 'pwn')) },
+          /`project` is "\.\.\/.*pwn"; it must be a file name/,
+        ],
+        [
+          { artifacts: [{ ...original.artifacts[0], path: null }] },
+          /artifacts\[0\]\.path is null; it must be a file name/,
+        ],
+        [{ targets: null }, /`targets` is null; it must be a list of target names/],
+      ];
+      for (const [i, [change, message]] of cases.entries()) {
+        writeFileSync(join(shard, 'manifest.json'), JSON.stringify({ ...original, ...change }));
+        const r = await buildMatrix(merger, ['mode=merge', `output-dir=merged-${i}`]);
+        expect({ i, code: r.code, bug: /go-ship bug/.test(r.stderr) }).toEqual({ i, code: 1, bug: false });
+        expect(r.stderr).toMatch(message);
+        expect(readdirSync(merger)).not.toContain(`merged-${i}`);
+      }
+      expect(readdirSync(outside)).toEqual(['secret.txt']);
+      expect(readFileSync(join(outside, 'secret.txt'), 'utf8')).toBe('keep');
+    }, 600_000);
+
     test("merge-artifacts: the shards' uploads come back through @actions/artifact, digest-checked, and merge to the single build's checksums", async () => {
       const service = await startArtifactService();
       const run = (dir: string, job: string, withs: string[]) =>

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
+import { fileNameOf, joinInside } from '../runner/paths.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
 import { compressTar, gzipBytes, tar, zip, type ArchiveEntry } from '../archive/archive.js';
@@ -185,10 +186,29 @@ export function readVerifiedManifest(dir: string): Manifest {
   } catch (e) {
     throw new UserError(`${file} is not JSON (${(e as Error).message}).`);
   }
-  if (m.schema !== 'go-ship/build-manifest@1' || !Array.isArray(m.artifacts))
-    throw new UserError(`${file} is not a build-matrix manifest (schema \`${String(m.schema)}\`).`);
-  for (const a of m.artifacts) {
-    const path = join(dir, basename(a.path));
+  if (!m || typeof m !== 'object' || m.schema !== 'go-ship/build-manifest@1' || !Array.isArray(m.artifacts))
+    throw new UserError(`${file} is not a build-matrix manifest (schema \`${String(m?.schema)}\`).`);
+  // Every field that names a file or goes into one is data from another job: checked here, once.
+  const bad = (field: string, wants: string) =>
+    new UserError(
+      `${file}: \`${field}\` is ${JSON.stringify((m as unknown as Record<string, unknown>)[field] ?? null)?.slice(0, 120)}; ${wants}. The shard's artifact was not written by build-matrix; rebuild the shard.`,
+    );
+  fileNameOf(m.project, `${file}: \`project\``);
+  fileNameOf(m.version, `${file}: \`version\``);
+  if (typeof m.commit !== 'string') throw bad('commit', 'it must be a commit hash');
+  if (typeof m.commitTime !== 'number') throw bad('commitTime', 'it must be a Unix time');
+  if (!Array.isArray(m.targets) || !m.targets.every((t) => typeof t === 'string'))
+    throw bad('targets', 'it must be a list of target names');
+  for (const [i, a] of m.artifacts.entries()) {
+    if (!a || typeof a !== 'object' || typeof a.sha256 !== 'string' || typeof a.size !== 'number')
+      throw new UserError(
+        `${file}: artifacts[${i}] is not a build-matrix artifact (path, sha256, size). Rebuild the shard.`,
+      );
+    const path = joinInside(
+      dir,
+      fileNameOf(a.path, `${file}: artifacts[${i}].path`),
+      `${file}: artifacts[${i}].path`,
+    );
     if (!existsSync(path))
       throw new UserError(
         `Shard ${m.shard ?? dir}: ${a.path} is listed in its manifest but missing from ${dir}.`,

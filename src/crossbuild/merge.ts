@@ -1,3 +1,4 @@
+import { joinInside } from '../runner/paths.js';
 import { downloadArtifacts, uploadArtifact } from '../github/artifacts.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { findDirsHolding } from '../runner/glob.js';
@@ -58,7 +59,10 @@ export function mergeShards(
     .flatMap((s) => s.manifest.artifacts)
     .sort((a, b) => order.indexOf(a.target) - order.indexOf(b.target));
   const files = shards.flatMap(({ dir, manifest }) =>
-    manifest.artifacts.map((a) => ({ name: a.path, data: readFileSync(join(dir, a.path)) })),
+    manifest.artifacts.map((a) => ({
+      name: a.path,
+      data: readFileSync(joinInside(dir, a.path, `shard ${dir} artifact`)),
+    })),
   );
   const manifest: Manifest = {
     schema: 'go-ship/build-manifest@1',

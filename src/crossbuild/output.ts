@@ -1,3 +1,4 @@
+import { joinInside } from '../runner/paths.js';
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
 import type { BuildFlags } from './build.js';
@@ -74,10 +75,12 @@ export function writeOutput(
     // Bare binaries (archive: none) must run as they are; a shard's artifact download loses modes.
     const executable = new Set(manifest.artifacts.filter((a) => a.kind === 'binary').map((a) => a.path));
     for (const f of files)
-      writeFileSync(join(dir, f.name), f.data, { mode: executable.has(f.name) ? 0o755 : 0o644 });
+      writeFileSync(joinInside(dir, f.name, 'An output file name'), f.data, {
+        mode: executable.has(f.name) ? 0o755 : 0o644,
+      });
     let checksumsFile: string | undefined;
     if (checksums) {
-      checksumsFile = join(dir, checksums.name);
+      checksumsFile = joinInside(dir, checksums.name, 'The checksums file name');
       const bytes = new Map(files.map((f) => [f.name, f.data]));
       writeFileSync(checksumsFile, checksumsText(manifest.artifacts, checksums.algorithm, bytes));
     }
@@ -86,6 +89,7 @@ export function writeOutput(
   } catch (e) {
     // A full disk or a vanished directory: leave no half-written output behind.
     rmSync(dir, { recursive: true, force: true });
+    if (e instanceof UserError) throw e;
     throw new UserError(
       `Writing ${dir} failed (${(e as Error).message}); nothing was left there. Free disk space or choose another output-dir.`,
     );

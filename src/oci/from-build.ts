@@ -1,3 +1,4 @@
+import { joinInside } from '../runner/paths.js';
 import { readTarGz } from '../archive/archive.js';
 import { type Artifact, readVerifiedManifest, releaseFiles, sha256 } from '../crossbuild/manifest.js';
 import { UserError, inputError } from '../runner/errors.js';
@@ -50,7 +51,7 @@ export function imageBinaries(
       throw new UserError(
         `${a.path} is not a tar.gz; docker-multistage takes binaries out of build-matrix's tar.gz archives (or bare binaries). Build the linux targets as tar.gz (in a .goreleaser.yaml: a format_overrides entry for linux).`,
       );
-    const data = readFileSync(join(from, a.path));
+    const data = readFileSync(joinInside(from, a.path, `${from}/manifest.json artifact path`));
     const binary = a.kind === 'binary' ? data : readTarGz(data).find((f) => f.name === name)?.data;
     if (!binary || sha256(binary) !== entry.sha256)
       throw new UserError(
