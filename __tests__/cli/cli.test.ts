@@ -87,6 +87,19 @@ describe('go-ship CLI terminal output', () => {
     expect(run.stdout).toContain('succeeded');
   });
 
+  test("a child's text with terminal escapes and C1 controls is shown inert, not obeyed", async () => {
+    const run = await goShip([
+      FIXTURE,
+      '--with',
+      'greeting=hi',
+      '--with',
+      'mode=\u001b[2J\u001b]0;pwned\u0007\u0085x',
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).not.toMatch(/[\u001b\u0007\u0085]/);
+    expect(run.stdout).toContain('mode=\\u{001b}[2J\\u{001b}]0;pwned\\u{0007}\\u{0085}x');
+  });
+
   test.each([
     ['Node 20', NODE20],
     ['Node 24', NODE24],

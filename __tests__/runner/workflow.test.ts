@@ -101,6 +101,30 @@ test('an output value with delimiter-like lines and workflow commands reads back
   expect(parseKeyValueFile(readFileSync(file, 'utf8'))).toEqual({ changelog: evil, version: '1.0.0' });
 });
 
+describe('one rule for outside text in the log (#29 item 6)', () => {
+  test('NEL, the other C1 controls, line separators and ESC never start a command or reach a terminal raw', async () => {
+    const { stdout } = await capture(() => {
+      workflow.info('\u0085::error::from a file name');
+      workflow.info('ok\u2028::warning::after a line separator');
+      workflow.info('\u2029\u0085  ::notice::both');
+      workflow.info('\u001b[2J\u001b]0;title\u0007 cleared');
+      workflow.info('tabs\tand\r\nnewlines stay');
+    });
+    const lines = stdout.split('\n');
+    expect(lines.filter((l) => /^\s*::/u.test(l.replace(/[\u0085\u2028\u2029]/g, '')))).toEqual([]);
+    expect(stdout).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(lines).toEqual([
+      '\\u{0085}::error::from a file name',
+      'ok\\u{2028}::warning::after a line separator',
+      '\\u{2029}\\u{0085}  ::notice::both',
+      '\\u{001b}[2J\\u{001b}]0;title\\u{0007} cleared',
+      'tabs\tand\r',
+      'newlines stay',
+      '',
+    ]);
+  });
+});
+
 describe("relaying a child go-ship action's lines (the pipeline's stages)", () => {
   test('masks, annotations and groups pass up as commands; anything else is plain text', async () => {
     const { stdout } = await capture(() => {

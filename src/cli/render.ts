@@ -1,3 +1,4 @@
+import { inertText } from '../runner/text.js';
 /**
  * Terminal rendering for the go-ship CLI: the runner's workflow commands (::group::, ::warning::,
  * ::add-mask::) and the Markdown job summary, as a person reading a terminal would want them.
@@ -29,9 +30,10 @@ export class CommandRenderer {
   /** Returns the line to print, or undefined for lines the runner would not show. */
   render(raw: string): string | undefined {
     const cmd = /^::([a-z-]+)(?: ([^:]*))?::(.*)$/.exec(raw);
-    if (!cmd) return this.indent(this.mask(raw));
+    // What a child prints may carry a file name or test output: no escape sequence reaches the terminal.
+    if (!cmd) return this.indent(inertText(this.mask(raw)));
     const [, name, props, data] = cmd;
-    const text = this.mask(unescapeData(data));
+    const text = inertText(this.mask(unescapeData(data)));
     switch (name) {
       case 'add-mask':
         if (text.length > 0) this.masks.push(unescapeData(data));
@@ -51,7 +53,7 @@ export class CommandRenderer {
       case 'debug':
         return this.debug ? this.indent(this.style.dim(`debug: ${text}`)) : undefined;
       default:
-        return this.indent(this.mask(raw));
+        return this.indent(inertText(this.mask(raw)));
     }
   }
 

@@ -1,3 +1,4 @@
+import { inertText } from './text.js';
 import * as core from '@actions/core';
 import { EOL } from 'node:os';
 
@@ -33,7 +34,10 @@ export function setSecret(secret: string): void {
  * anywhere in a line (the old syntax). A zero-width space breaks both; the line reads the same.
  */
 function neutralise(text: string): string {
-  return text.replace(/(^|[\r\n])([^\S\r\n]*)::/g, '$1$2:\u200b:').replace(/##\[/g, '#\u200b#[');
+  // Control characters first (inertText): then no line can begin with `::` behind any whitespace.
+  return inertText(text)
+    .replace(/(^|[\r\n])([^\S\r\n]*)::/g, '$1$2:\u200b:')
+    .replace(/##\[/g, '#\u200b#[');
 }
 
 export function info(message: string): void {
