@@ -67,12 +67,12 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
       expect(cacheEntries(toolCache)).toEqual([`${SEMVER}/x64`, `${SEMVER}/x64.complete`]);
     });
 
-    test('puts Go on PATH and exports GOROOT/GOPATH; GOTOOLCHAIN is left alone unless asked', async () => {
+    test('puts Go on PATH and exports GOROOT/GOPATH; GOTOOLCHAIN=local by default, as actions/setup-go', async () => {
       const goroot = first.result.outputs['go-root'];
       expect(first.result.addedPath).toContain(join(goroot, 'bin'));
       expect(first.result.exportedEnv.GOROOT).toBe(goroot);
       expect(first.result.exportedEnv.GOPATH).toBeTruthy();
-      expect(first.result.exportedEnv.GOTOOLCHAIN).toBeUndefined();
+      expect(first.result.exportedEnv.GOTOOLCHAIN).toBe('local');
     });
 
     test('the installed go reports the version', async () => {

@@ -96,6 +96,7 @@ describe('go-ship CLI terminal output', () => {
       'mode=\u001b[2J\u001b]0;pwned\u0007\u0085x',
     ]);
     expect(run.code).toBe(0);
+    // eslint-disable-next-line no-control-regex -- the test looks for control characters
     expect(run.stdout).not.toMatch(/[\u001b\u0007\u0085]/);
     expect(run.stdout).toContain('mode=\\u{001b}[2J\\u{001b}]0;pwned\\u{0007}\\u{0085}x');
   });

@@ -112,6 +112,7 @@ describe('one rule for outside text in the log (#29 item 6)', () => {
     });
     const lines = stdout.split('\n');
     expect(lines.filter((l) => /^\s*::/u.test(l.replace(/[\u0085\u2028\u2029]/g, '')))).toEqual([]);
+    // eslint-disable-next-line no-control-regex -- the test looks for control characters
     expect(stdout).not.toMatch(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/);
     expect(lines).toEqual([
       '\\u{0085}::error::from a file name',
