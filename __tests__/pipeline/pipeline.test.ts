@@ -299,3 +299,74 @@ describeWith(
     }, 300_000);
   },
 );
+
+// Untrusted input (#29 item 3): the user's tests, every dependency's init and a GoReleaser hook run
+// with an allow-listed environment, never the root action's inputs, tokens or runtime token.
+describeWith(
+  'go and git',
+  hasCommand('go', ['version']) && hasCommand('git'),
+  'the root action keeps its secrets from go test and hooks',
+  () => {
+    test('go test and a before hook see no input, token or runtime token; test-env passes a named variable', () => {
+      const mod = join(tempDir('pipeline-env'), 'envmod');
+      const dump = (file: string) =>
+        `package main\n\nimport (\n\t"os"\n\t"strings"\n)\n\nfunc main() { _ = os.WriteFile(${JSON.stringify(file)}, []byte(strings.Join(os.Environ(), "\\n")), 0o644) }\n`;
+      const seenTest = join(mod, '..', 'test-env.txt');
+      const seenHook = join(mod, '..', 'hook-env.txt');
+      testRepo(mod, {
+        files: {
+          'go.mod': 'module example.com/envmod\n\ngo 1.22\n',
+          'main.go': 'package main\n\nfunc main() {}\n',
+          'env_test.go': `package main\n\nimport (\n\t"os"\n\t"strings"\n\t"testing"\n)\n\nfunc TestEnv(t *testing.T) {\n\t_ = os.WriteFile(${JSON.stringify(seenTest)}, []byte(strings.Join(os.Environ(), "\\n")), 0o644)\n}\n`,
+          'internal/dumpenv/main.go': dump(seenHook),
+          '.goreleaser.yaml':
+            'version: 2\nbefore:\n  hooks: [go run ./internal/dumpenv]\nbuilds:\n  - env: [CGO_ENABLED=0]\n    goos: [linux]\n    goarch: [amd64]\n',
+          '.go-ship.yml': 'build-matrix:\n  goreleaser-config: .goreleaser.yaml\n',
+          '.gitignore': '/dist/\n*.out\n',
+        },
+        message: 'feat: env',
+      });
+      const dir = tempDir('pipeline-env-files');
+      const [output, summary] = [join(dir, 'output'), join(dir, 'summary')];
+      writeFileSync(output, '');
+      writeFileSync(summary, '');
+      const secrets = {
+        'INPUT_GITHUB-TOKEN': 'ghs_input_token_value',
+        'INPUT_REGISTRY-PASSWORD': 'registry-password-value',
+        INPUT_KUBECONFIG: 'kubeconfig-value',
+        ACTIONS_RUNTIME_TOKEN: 'runtime-token-value',
+        GITHUB_TOKEN: 'ghs_env_token_value',
+      };
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline', 'index.js')], {
+        env: {
+          ...process.env,
+          ...secrets,
+          GITHUB_WORKSPACE: mod,
+          INPUT_SKIP: 'setup',
+          INPUT_EVENT: 'pull_request',
+          'INPUT_TEST-ENV': 'DATABASE_URL',
+          DATABASE_URL: 'postgres://db.test/app',
+          GITHUB_OUTPUT: output,
+          GITHUB_STEP_SUMMARY: summary,
+        },
+        encoding: 'utf8',
+      });
+      expect({ status: r.status, log: r.status ? (r.stdout + r.stderr).slice(-2500) : '' }).toEqual({
+        status: 0,
+        log: '',
+      });
+      const test = readFileSync(seenTest, 'utf8');
+      const hook = readFileSync(seenHook, 'utf8');
+      for (const value of Object.values(secrets)) {
+        expect(test).not.toContain(value);
+        expect(hook).not.toContain(value);
+      }
+      expect(test.split('\n').filter((l) => /^(INPUT_|ACTIONS_)/.test(l))).toEqual([]);
+      expect(hook.split('\n').filter((l) => /^(INPUT_|ACTIONS_)/.test(l))).toEqual([]);
+      expect(test).toContain('DATABASE_URL=postgres://db.test/app');
+      expect(hook).not.toContain('DATABASE_URL');
+      expect(test).toMatch(/^PATH=/m);
+      expect(test).toMatch(/^HOME=/m);
+    }, 300_000);
+  },
+);

@@ -307,7 +307,7 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
       `go-ship pipeline takes --with ${PIPELINE_INPUTS.map((k) => `${k}=...`).join(', ')}; not ${unknown.join(', ')}.`,
     );
   // The same reading as the root action's inputs; outside a workflow the event defaults to a check.
-  const { workspace, event, skip } = pipelineRequest(
+  const { workspace, event, skip, passEnv } = pipelineRequest(
     new Inputs(Object.fromEntries(Object.entries(args.with).map(([k, v]) => [Inputs.envName(k), v]))),
     resolve(args.workspace ?? process.cwd()),
     'pull_request',
@@ -319,6 +319,7 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
     workspace,
     event,
     skip,
+    passEnv,
     env: args.env,
     node: args.node,
     // Outside GitHub the secrets come from the environment (CI variables), never from the command line.

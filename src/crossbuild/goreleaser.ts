@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { findFiles } from '../runner/glob.js';
 import { parse } from 'yaml';
+import { childEnv } from '../runner/child-env.js';
 import { runCommand, splitCommandLine } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
@@ -594,9 +595,14 @@ export async function runHooks(settings: GoReleaserSettings, dir: string, spec: 
     const [file, ...args] = splitCommandLine(line);
     if (!file) continue;
     log.info(`before hook: ${line}`);
-    const r = await runCommand(file, args, { cwd: dir, env: spec.env, check: false, echo: true }).catch(
-      (e: Error) => ({ code: -1, stdout: '', stderr: e.message }),
-    );
+    // A hook is the repository's command: it gets the build's env, never the step's inputs or tokens.
+    const r = await runCommand(file, args, {
+      cwd: dir,
+      env: childEnv(spec.env),
+      inheritEnv: false,
+      check: false,
+      echo: true,
+    }).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
     if (r.code !== 0)
       throw new UserError(
         `${settings.file}: before.hooks[${i}] \`${line}\` failed (exit ${r.code}); nothing was built.\n${(r.stderr || r.stdout).trim().split('\n').slice(-10).join('\n')}`,

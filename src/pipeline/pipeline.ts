@@ -43,6 +43,8 @@ export interface PipelineOptions {
   secrets?: PipelineSecrets;
   onLine?: (line: string, stage: string, phase: StepPhase | 'run') => void;
   onStage?: (stage: string, state: 'start' | StageResult) => void;
+  /** Variables the tests may see besides childEnv's allow-list (`test-env`). */
+  passEnv?: string[];
   /** The stages in order; default every stage in STAGES with its record. Tests add example stages here. */
   stages?: readonly (readonly [string, StageRecord])[];
 }
@@ -58,7 +60,7 @@ function parseStages(input: string, what: string): Set<Stage> {
 }
 
 /** The inputs `pipelineRequest` reads: the root action's and `go-ship pipeline --with`'s. */
-export const PIPELINE_INPUTS = ['event', 'skip', 'working-directory'];
+export const PIPELINE_INPUTS = ['event', 'skip', 'working-directory', 'test-env'];
 
 /**
  * The inputs the root action and `go-ship pipeline` share, read the same way for both: `event`
@@ -68,7 +70,7 @@ export function pipelineRequest(
   inputs: Inputs,
   base: string,
   defaultEvent: PipelineEvent,
-): { workspace: string; event: PipelineEvent; skip: Set<Stage> } {
+): { workspace: string; event: PipelineEvent; skip: Set<Stage>; passEnv: string[] } {
   const given = inputs.optional('event');
   if (given && given !== 'push' && given !== 'pull_request')
     throw inputError(
@@ -81,7 +83,21 @@ export function pipelineRequest(
     workspace: resolve(base, inputs.optional('working-directory') ?? '.'),
     event: (given as PipelineEvent | undefined) ?? defaultEvent,
     skip: parseStages(inputs.string('skip'), 'Input `skip`'),
+    passEnv: testEnv(inputs.list('test-env')),
   };
+}
+
+/** `test-env`: names of variables (never values) the tests may see besides childEnv's allow-list. */
+function testEnv(names: string[]): string[] {
+  for (const n of names)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) || /^(INPUT_|ACTIONS_)|TOKEN|PASSWORD|SECRET/i.test(n))
+      throw inputError(
+        'test-env',
+        n,
+        'names of variables the tests need (e.g. `DATABASE_URL`), not inputs, runtime tokens or secrets',
+        "A test that needs a secret gets it from the job's env under its own name, named here.",
+      );
+  return names;
 }
 
 /**
@@ -112,6 +128,7 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
       version: outputsOf('tag').version ?? '',
       outputsOf,
       env: stageEnv,
+      passEnv: opts.passEnv ?? [],
       line: (text, phase = 'run') => opts.onLine?.(text, stage, phase),
       action: async (name, withs) => {
         const r = await runLocalAction({

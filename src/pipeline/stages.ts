@@ -1,5 +1,6 @@
 import { mainPackages } from '../crossbuild/build.js';
 import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
+import { childEnv } from '../runner/child-env.js';
 import { runCommand } from '../runner/command.js';
 import type { ProjectConfig } from '../runner/project-config.js';
 
@@ -27,6 +28,8 @@ export interface StageContext {
   action(name: string, withs: Record<string, string>): Promise<LocalRunResult>;
   /** The environment later steps see (what earlier stages exported, PATH included). */
   env(): Record<string, string>;
+  /** Variables the user's tests may see besides childEnv's allow-list (the root action's `test-env`). */
+  passEnv: string[];
   line(text: string, phase?: StepPhase | 'run'): void;
 }
 
@@ -72,9 +75,11 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   test: {
     events: BOTH,
     async run(ctx) {
+      // The user's tests and every dependency's init run here: no secret, input or runtime token.
       const t = await runCommand('go', ['test', '-covermode=atomic', '-coverprofile=coverage.out', './...'], {
         cwd: ctx.workspace,
-        env: ctx.env(),
+        env: childEnv(ctx.env(), ctx.passEnv),
+        inheritEnv: false,
         check: false,
       });
       for (const line of (t.stdout + t.stderr).split('\n').filter(Boolean)) ctx.line(line);

@@ -6,6 +6,8 @@ export interface CommandOptions {
   cwd?: string;
   /** Merged over process.env; a key set to undefined is removed from the child's environment. */
   env?: Record<string, string | undefined>;
+  /** false: `env` is the whole environment (childEnv builds one for the user's code), not merged. */
+  inheritEnv?: boolean;
   /** Kill the command (and everything it started) after this long. Default: 30 minutes. */
   timeoutMs?: number;
   /** Written to the command's stdin, which is then closed. */
@@ -54,7 +56,7 @@ export function runCommand(
   opts: CommandOptions = {},
 ): Promise<CommandResult> {
   const display = [file, ...args].map(quoteForDisplay).join(' ');
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  const env: NodeJS.ProcessEnv = opts.inheritEnv === false ? {} : { ...process.env };
   for (const [k, v] of Object.entries(opts.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;

@@ -19,7 +19,7 @@ function eventOf(name: string | undefined): PipelineEvent {
  */
 export async function run(): Promise<void> {
   const inputs = new Inputs();
-  const { workspace, event, skip } = pipelineRequest(
+  const { workspace, event, skip, passEnv } = pipelineRequest(
     inputs,
     process.env.GITHUB_WORKSPACE ?? process.cwd(),
     eventOf(process.env.GITHUB_EVENT_NAME),
@@ -50,6 +50,7 @@ export async function run(): Promise<void> {
     workspace,
     event,
     skip,
+    passEnv,
     env: context,
     onStage: (stage, state) => {
       if (state === 'start') workflow.info(`▶ ${stage}`);
