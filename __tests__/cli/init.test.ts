@@ -58,6 +58,12 @@ describe('what a Dockerfile is for', () => {
       'packaging',
     ],
     ['FROM alpine\nCOPY hello /usr/bin/hello\nENTRYPOINT ["/usr/bin/hello"]\n', 'packaging'],
+    // fzf's: builds with make, runs its Ruby test suite.
+    [
+      'FROM ruby:3\nRUN apt-get install -y golang\nCOPY . /fzf\nRUN cd /fzf && make install\nCMD ["bash", "-ic", "ruby /fzf/test/runner.rb"]\n',
+      'test-runner',
+    ],
+    ['FROM debian\nCOPY . /src\nRUN cd /src && make\nCMD ["/src/app"]\n', 'other'],
   ])('%j is %s', (text, kind) => {
     expect(dockerfileKind(text)).toBe(kind);
   });

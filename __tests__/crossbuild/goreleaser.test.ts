@@ -159,6 +159,16 @@ test('what go-ship cannot do the same way is refused by name, with the way out',
     '`builds[0].hooks` changes what is built (build hooks',
   );
   expect(refuse('upx: [{ enabled: true }]\n')).toThrow('`upx` changes what is built');
+  // fzf's config names its one build in archives[].ids: that selects nothing out, so it is read.
+  expect(
+    readGoReleaserConfig(
+      config('ids.yaml', 'builds: [{ id: fzf }]\narchives: [{ ids: [fzf] }]\n'),
+      'ids.yaml',
+    ).unused,
+  ).toEqual([]);
+  expect(refuse('builds: [{ id: a, main: ./a }, { id: b, main: ./b }]\narchives: [{ ids: [a] }]\n')).toThrow(
+    '`archives[0].ids` (a) leaves builds out of the archive (b)',
+  );
   expect(refuse('archives: [{ files: [{ src: x, info: { mode: 0o644 } }] }]\n')).toThrow(
     'archives[0].files[0].info',
   );

@@ -35,7 +35,7 @@ export interface RepoFacts {
   defaultBranch: string;
 }
 
-export type DockerfileKind = 'build' | 'test-runner' | 'packaging';
+export type DockerfileKind = 'build' | 'test-runner' | 'packaging' | 'other';
 
 export interface GoReleaserFacts {
   file: string;
@@ -168,9 +168,15 @@ export function dockerfileKind(text: string): DockerfileKind {
   const lastFrom = lines.map((l) => /^FROM\b/i.test(l)).lastIndexOf(true);
   const last = lines.slice(lastFrom);
   const command = last.filter((l) => /^(CMD|ENTRYPOINT)\b/i.test(l)).join(' ');
-  if (/\bgo\b.*\btest\b/.test(command) || (!builds && lines.some((l) => /^RUN\b.*\bgo\s+test\b/i.test(l))))
+  if (
+    /\btests?\b|\brspec\b|\bpytest\b/i.test(command) ||
+    (!builds && lines.some((l) => /^RUN\b.*\bgo\s+test\b/i.test(l)))
+  )
     return 'test-runner';
-  return builds ? 'build' : 'packaging';
+  if (builds) return 'build';
+  // A binary copied in from the build context (GoReleaser's dockers, `COPY $TARGETPLATFORM/app`).
+  const copies = lines.some((l) => /^COPY\b(?!.*--from)/i.test(l) && !/^COPY\s+(\.|\.\/)\s/i.test(l));
+  return copies ? 'packaging' : 'other';
 }
 
 /** Workflows that already release this repository, which a second release process would race. */
@@ -218,6 +224,8 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
       'a Dockerfile that runs tests, not the service: the image is built from the release binaries instead',
     packaging:
       'a Dockerfile that copies a binary built elsewhere (GoReleaser packaging): the image is built from the release binaries instead',
+    other:
+      'a Dockerfile that does not compile the service (no go build): the image is built from the release binaries instead',
   };
   const found = [
     `module ${f.module}${f.goVersion ? ` (go ${f.goVersion})` : ''}`,

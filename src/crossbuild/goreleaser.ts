@@ -274,6 +274,15 @@ function fromYaml(r: Reader): GoReleaserSettings {
     };
   });
   const wrap = r.str(`${a}.wrap_in_directory`);
+  // `ids` (or the older `builds`) that name every build select nothing out: the archive holds them all.
+  const ids = builds.map((b, i) => r.str(`${b}.id`) || (builds.length === 1 ? projectName || '' : `#${i}`));
+  for (const key of ['ids', 'builds']) {
+    const picked = r.list(`${a}.${key}`);
+    if (picked.length && !ids.every((id) => picked.includes(id)))
+      throw new UserError(
+        `${r.file}: \`${a}.${key}\` (${picked.join(', ')}) leaves builds out of the archive (${ids.filter((id) => !picked.includes(id)).join(', ')}); go-ship puts every build in each archive. Remove ${key}, or keep releasing this project with GoReleaser.`,
+      );
+  }
   const algorithm = r.str('checksum.algorithm', 'sha256');
   if (!(algorithm in CHECKSUM_ALGORITHMS))
     r.bad('checksum.algorithm', algorithm, `one of ${Object.keys(CHECKSUM_ALGORITHMS).join(', ')}`);
@@ -328,7 +337,7 @@ const CHANGES_OUTPUT: [RegExp, string][] = [
   [/^builds\[\d+\]\.hooks/, 'build hooks (a post hook such as upx or codesign changes the binary)'],
   [/^builds\[\d+\]\.overrides/, 'per-target overrides'],
   [/^builds\[\d+\]\.(buildmode|command|tool|gobinary)$/, 'another go command or build mode'],
-  [/^archives\[\d+\]\.(ids|builds|strip_binary_directory|builds_info|meta)$/, 'a different archive content'],
+  [/^archives\[\d+\]\.(strip_binary_directory|builds_info|meta)$/, 'a different archive content'],
   [/^(upx|universal_binaries)$/, 'binaries go-ship does not make'],
 ];
 
