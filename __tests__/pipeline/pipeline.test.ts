@@ -191,7 +191,7 @@ describeWith(
       expect(e.stderr).toContain(eventError);
       const unknown = await pipeline(['stage=build']);
       expect(unknown.stderr).toContain(
-        'go-ship pipeline takes --with event=..., skip=..., working-directory=...; not stage.',
+        'go-ship pipeline takes --with event=..., skip=..., working-directory=..., test-env=...; not stage.',
       );
       for (const [input, message] of [
         [{ INPUT_SKIP: 'lint' }, stageError],

@@ -16,7 +16,7 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
        go-ship <action> --help     inputs and outputs of one action
        go-ship list                the actions in this go-ship
        go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--with working-directory=DIR]
-                        [--workspace DIR] [--json]
+                        [--with test-env=NAME,...] [--workspace DIR] [--json]
          (secrets from the environment: GITHUB_TOKEN, GO_SHIP_REGISTRY_USERNAME, GO_SHIP_REGISTRY_PASSWORD, GO_SHIP_KUBECONFIG)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
