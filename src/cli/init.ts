@@ -1,5 +1,5 @@
 import { DEFAULT_TARGETS, distList } from '../go/targets.js';
-import { templateFields } from '../crossbuild/build.js';
+import { templateFields, UNBUILT_SPEC } from '../crossbuild/build.js';
 import { type GoReleaserSettings, readGoReleaserConfig, supportedTargets } from '../crossbuild/goreleaser.js';
 import { renderTemplate } from '../crossbuild/template.js';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -124,9 +124,11 @@ export async function goreleaserFacts(dir: string, file: string, module: string)
   const project = settings.projectName ?? basenameOf(module);
   let binary: string | undefined;
   try {
-    binary = renderTemplate(`${file} builds[0].binary`, settings.builds[0].binary, {
-      ...templateFields({ ...TEMPLATE_SPEC, project }, undefined),
-    });
+    binary = renderTemplate(
+      `${file} builds[0].binary`,
+      settings.builds[0].binary,
+      templateFields({ ...UNBUILT_SPEC, project }),
+    );
   } catch {
     binary = undefined; // a name that needs the target or the version: the image step asks for it
   }
@@ -137,21 +139,6 @@ export async function goreleaserFacts(dir: string, file: string, module: string)
     binary: binary && !/[/\\]/.test(binary) ? binary : undefined,
   };
 }
-
-/** A build spec for rendering a binary name before anything is built. */
-const TEMPLATE_SPEC = {
-  dir: '',
-  packages: [],
-  ldflags: '',
-  tags: [],
-  env: {},
-  trimpath: false,
-  strip: false,
-  version: '0.0.0',
-  commit: '',
-  shortCommit: '',
-  commitTime: 0,
-};
 
 /**
  * What a Dockerfile is for. Only one that compiles the service is the release image's recipe: a

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { readZip } from '../archive/zip-reader.js';
 import { UserError } from '../runner/errors.js';
-import { GitHubApiError, GitHubClient, type Repo, eventPayload } from '../github/rest.js';
+import { GitHubApiError, GitHubClient, type Repo } from '../github/rest.js';
 import * as workflow from '../runner/workflow.js';
 import { relative } from 'node:path';
 import { formatPercent, percent, type Ratio } from './report.js';
@@ -150,7 +150,7 @@ export async function findBaseline(
     const inside = relative(o.workspace, spec.path);
     return readBaselineFile(spec.path, inside.startsWith('..') ? spec.path : inside) ?? missing(`no file ${spec.path}`);
   }
-  const payload = eventPayload();
+  const payload = workflow.eventPayload();
   const branch =
     process.env.GITHUB_BASE_REF || (payload.repository as { default_branch?: string } | undefined)?.default_branch;
   if (!branch) return missing('neither a pull request base branch nor the default branch is known');

@@ -1,5 +1,5 @@
 import { upsertStickyComment } from '../github/comments.js';
-import { GitHubApiError, GitHubClient, eventPayload, repositoryUrl } from '../github/rest.js';
+import { GitHubApiError, GitHubClient, repositoryUrl } from '../github/rest.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import { mdCode, mdText, Summary } from '../runner/summary.js';
@@ -144,7 +144,7 @@ export async function postCommentFrom(json: ReportJson, token: string): Promise<
   }
   if (!token)
     throw new UserError('Input `github-token` is empty; comment-from needs a token with `pull-requests: write`.');
-  const run = eventPayload().workflow_run as { head_sha?: string } | undefined;
+  const run = workflow.eventPayload().workflow_run as { head_sha?: string } | undefined;
   if (!run?.head_sha)
     throw new UserError(
       'comment-from runs in a `workflow_run` workflow (on: workflow_run, types: [completed]): the event has no workflow_run head commit to check the report against, so nothing was posted.',

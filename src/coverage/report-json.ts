@@ -1,4 +1,5 @@
-import { eventPayload, pullRequestOf } from '../github/rest.js';
+import { eventPayload } from '../runner/workflow.js';
+import { pullRequestOf } from '../github/rest.js';
 import { UserError } from '../runner/errors.js';
 import { type Baseline, formatDelta } from './baseline.js';
 import { type GateResult, type Thresholds, evaluate, thresholdGate } from './gates.js';

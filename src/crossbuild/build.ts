@@ -55,6 +55,22 @@ export interface BuildSpec extends BuildFlags {
   singleTarget?: boolean;
 }
 
+/** A spec with every template field set, for checking and rendering templates before anything is built. */
+export const UNBUILT_SPEC: BuildSpec = {
+  dir: '',
+  packages: [],
+  ldflags: '',
+  tags: [],
+  env: {},
+  cgo: false,
+  trimpath: false,
+  strip: false,
+  version: '0.0.0',
+  commit: '',
+  shortCommit: '',
+  commitTime: 0,
+};
+
 export interface BuiltBinary {
   target: Target;
   pkg: MainPackage;

@@ -463,21 +463,16 @@ export async function goreleaserBuild(
   targets: Target[],
 ) {
   if (setVersion) spec.version = goreleaserVersion(settings, spec);
-  const everywhere = (b: GoReleaserSettings['builds'][number]) =>
-    targets.every((t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)));
   for (const [i, b] of settings.builds.entries()) {
     const naming = goreleaserBinary(settings, spec, i, targets);
     const [pkg] = await resolvePackages(spec.dir, [b.main], naming.name);
+    const own = targets.filter(
+      (t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)),
+    );
     spec.packages.push({
       ...pkg,
       ...(naming.perTarget ? { binaryFor: naming.perTarget } : {}),
-      ...(everywhere(b)
-        ? {}
-        : {
-            targets: targets
-              .filter((t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)))
-              .map((t) => t.name),
-          }),
+      ...(own.length < targets.length ? { targets: own.map((t) => t.name) } : {}),
     });
   }
   if (settings.cgo === undefined)

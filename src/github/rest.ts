@@ -1,5 +1,4 @@
 import { UserError } from '../runner/errors.js';
-import { readFileSync } from 'node:fs';
 import { request } from '../runner/http.js';
 import { log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
@@ -184,16 +183,6 @@ export class GitHubClient {
       }
     }
     return all;
-  }
-}
-
-/** The event payload the runner wrote (GITHUB_EVENT_PATH), or {} outside a workflow. */
-export function eventPayload(env = process.env): Record<string, unknown> {
-  if (!env.GITHUB_EVENT_PATH) return {};
-  try {
-    return JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
   }
 }
 

@@ -1,4 +1,5 @@
-import { eventPayload, pullRequestOf, repositoryUrl } from '../github/rest.js';
+import { eventPayload } from '../runner/workflow.js';
+import { pullRequestOf, repositoryUrl } from '../github/rest.js';
 import { UserError } from '../runner/errors.js';
 import { registryCredentials } from './docker-config.js';
 import { type TagDecision, decideTags } from './image-tags.js';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { inertText } from './text.js';
 import * as core from '@actions/core';
 import { EOL } from 'node:os';
@@ -84,4 +85,17 @@ export const setFailed = (message: string): void => core.setFailed(message);
 export async function appendSummary(markdown: string): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return;
   await core.summary.addRaw(markdown, !markdown.endsWith('\n')).write();
+}
+
+/**
+ * The event payload the runner wrote (GITHUB_EVENT_PATH), or {} outside a workflow. Here, not beside
+ * the GitHub client, so an action that only reads its event (setup-go-cross) does not bundle Octokit.
+ */
+export function eventPayload(env = process.env): Record<string, unknown> {
+  if (!env.GITHUB_EVENT_PATH) return {};
+  try {
+    return JSON.parse(readFileSync(env.GITHUB_EVENT_PATH, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
 }

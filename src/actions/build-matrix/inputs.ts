@@ -1,5 +1,5 @@
 import { DEFAULT_TARGETS } from '../../go/targets.js';
-import { type BuildFlags, templateFields } from '../../crossbuild/build.js';
+import { type BuildFlags, templateFields, UNBUILT_SPEC } from '../../crossbuild/build.js';
 import {
   type GoReleaserSettings,
   readGoReleaserConfig,
@@ -63,7 +63,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
   const buildEnv = inputs.keyValues('env');
   // Fails early on an unknown template field, before anything is built.
-  renderTemplate('ldflags', ldflags, templateFields({ ...TEMPLATE_CHECK, env: buildEnv }));
+  renderTemplate('ldflags', ldflags, templateFields({ ...UNBUILT_SPEC, env: buildEnv }));
   const config: Config = {
     mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const) ?? 'build',
     workspace,
@@ -102,22 +102,6 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   return file ? withGoReleaser(config, inputs, file) : config;
 }
 
-/** A build spec with every template field set, to check ldflags before anything runs. */
-const TEMPLATE_CHECK = {
-  dir: '',
-  packages: [],
-  ldflags: '',
-  tags: [],
-  env: {},
-  cgo: false,
-  trimpath: false,
-  strip: false,
-  version: '0.0.0',
-  commit: '',
-  shortCommit: '',
-  commitTime: 0,
-};
-
 /** Inputs a GoReleaser config replaces; setting one beside it would leave two answers to one question. */
 const FROM_GORELEASER = ['binary-name', 'ldflags', 'tags', 'env', 'extra-files', 'project-name'];
 
@@ -144,7 +128,7 @@ function withGoReleaser(config: Config, inputs: Inputs, file: string): Config {
       `${both.map((n) => `\`${n}\``).join(', ')} ${both.length > 1 ? 'are' : 'is'} set too; set ${both.length > 1 ? 'them' : 'it'} in ${file} instead, or remove goreleaser-config.`,
     );
   const gr = readGoReleaserConfig(path, file);
-  renderTemplate(`${file} ldflags`, gr.ldflags, templateFields({ ...TEMPLATE_CHECK, env: gr.env }));
+  renderTemplate(`${file} ldflags`, gr.ldflags, templateFields({ ...UNBUILT_SPEC, env: gr.env }));
   // `targets` beside the file picks some of its targets: a shard of go-ship's release fan-out.
   const given = inputs.optional('targets') === undefined ? undefined : config.targets;
   return {

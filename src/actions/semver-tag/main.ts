@@ -1,4 +1,4 @@
-import { eventPayload, repositoryUrl } from '../../github/rest.js';
+import { repositoryUrl } from '../../github/rest.js';
 import { Git, deepenUntilTagged, fetchTags, scanTags } from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
@@ -103,6 +103,6 @@ export async function run(): Promise<void> {
 
 /** The repository's default branch from the event, else main and master. */
 function defaultBranches(): string[] {
-  const def = (eventPayload().repository as { default_branch?: string } | undefined)?.default_branch;
+  const def = (workflow.eventPayload().repository as { default_branch?: string } | undefined)?.default_branch;
   return def ? [def] : ['main', 'master'];
 }

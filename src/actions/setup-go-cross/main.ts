@@ -1,6 +1,5 @@
 import { selectStore } from '../../cache/store.js';
 import { type RestoreReport, restoreGoCaches, restoreOnlyReason, saveCaches } from '../../go/caches.js';
-import { eventPayload } from '../../github/rest.js';
 import { installGo } from '../../go/installer.js';
 import { distList, parseTargets } from '../../go/targets.js';
 import { ToolCache } from '../../go/toolcache.js';
@@ -56,7 +55,7 @@ export async function run(): Promise<void> {
           restoreOnlyReason(config.cacheSave, {
             event: process.env.GITHUB_EVENT_NAME,
             ref: process.env.GITHUB_REF,
-            defaultBranch: (eventPayload().repository as { default_branch?: string } | undefined)
+            defaultBranch: (workflow.eventPayload().repository as { default_branch?: string } | undefined)
               ?.default_branch,
           }),
         ),
