@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { compression, createArchive } from '../../src/archive/system-tar.js';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { runCommand } from '../../src/runner/command.js';
 import { goShip, tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
@@ -226,13 +226,34 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
   }, 900_000);
 
   // Untrusted input: a crafted entry with `./cache -> /elsewhere` left the link in GOMODCACHE, and
-  // the next `go mod download` wrote through it. Any branch's run can write a cache entry.
-  test('a poisoned modules cache entry is refused whole: no link lands, nothing is written through it', async () => {
+  // the next `go mod download` wrote through it. Any branch's run can write a cache entry. Round two
+  // (#29): a chain, `mod/up -> ..` then `mod/escape -> up/../<elsewhere>`, passed a check that
+  // resolved each target as text.
+  test.each([
+    [
+      'an absolute link',
+      (crafted: string, elsewhere: string) => {
+        symlinkSync(elsewhere, join(crafted, 'cache'));
+        return /holds a link `cache` -> `[^`]+` that points outside the cache/;
+      },
+    ],
+    [
+      'a chain of links',
+      (crafted: string, elsewhere: string) => {
+        mkdirSync(join(crafted, 'mod'));
+        symlinkSync('..', join(crafted, 'mod', 'up'));
+        // From the restored folder: `up` is the folder itself, `up/..` the folder above it.
+        const climb = relative(home, elsewhere);
+        symlinkSync(`up/../${climb}`, join(crafted, 'mod', 'escape'));
+        return /holds a link `mod\/escape` -> `up\/\.\.\/[^`]+` that points outside the cache/;
+      },
+    ],
+  ])('a poisoned modules cache entry (%s) is refused whole: no link lands, nothing is written through it', async (_name, plant) => {
     const crafted = tempDir('cache-crafted');
     const elsewhere = tempDir('cache-elsewhere');
     mkdirSync(join(crafted, 'github.com'), { recursive: true });
     writeFileSync(join(crafted, 'github.com', 'planted.txt'), 'x');
-    symlinkSync(elsewhere, join(crafted, 'cache'));
+    const why = plant(crafted, elsewhere);
     const file = join(tempDir('cache-crafted-tar'), 'entry.tar');
     await createArchive(crafted, file, { compression: await compression() });
     const poisoned = service.entries.filter((e) => e.finalized && e.key.startsWith('go-ship-mod-'));
@@ -240,14 +261,13 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
     for (const e of poisoned) await service.storage.write('cache', e.blob, readFileSync(file));
     const r = await ciRun('a'.repeat(40));
     expect(r.code).toBe(0);
-    expect(r.log).toMatch(
-      /The modules cache was not restored: The cache archive \S+ holds a link `cache` -> `[^`]+` that points outside the cache/,
-    );
+    expect(r.log).toMatch(/The modules cache was not restored: The cache archive \S+ /);
+    expect(r.log).toMatch(why);
     const modcache = join(home, 'gomodcache');
     expect(existsSync(join(modcache, 'github.com', 'planted.txt'))).toBe(false);
-    expect(lstatSync(join(modcache, 'cache'), { throwIfNoEntry: false })?.isSymbolicLink() ?? false).toBe(
-      false,
-    );
+    for (const link of ['cache', 'mod'])
+      expect(lstatSync(join(modcache, link), { throwIfNoEntry: false })?.isSymbolicLink() ?? false).toBe(false);
+    expect(existsSync(join(modcache, 'mod', 'escape'))).toBe(false);
     expect(readdirSync(elsewhere)).toEqual([]);
   }, 600_000);
 

@@ -59,6 +59,15 @@ for (const [tarName, tarBinary] of TARS)
         ['an absolute symlink', (d: string) => symlinkSync('/tmp', join(d, 'cache'))],
         ['a symlink that climbs out', (d: string) => symlinkSync('../../..', join(d, 'up'))],
         [
+          // Each target looks inside as text; followed as the kernel does, the second climbs out.
+          'a chain of symlinks',
+          (d: string) => {
+            mkdirSync(join(d, 'mod'));
+            symlinkSync('..', join(d, 'mod', 'up'));
+            symlinkSync('up/../etc', join(d, 'mod', 'escape'));
+          },
+        ],
+        [
           'a hard link',
           (d: string) => {
             writeFileSync(join(d, 'a'), 'x');

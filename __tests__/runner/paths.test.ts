@@ -1,6 +1,6 @@
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileNameOf, joinInside } from '../../src/runner/paths.js';
+import { fileNameOf, joinInside, resolveWithin } from '../../src/runner/paths.js';
 import { tempDir } from '../helpers/cli.js';
 
 test('joinInside: paths from data stay in their folder, links included', () => {
@@ -10,9 +10,14 @@ test('joinInside: paths from data stay in their folder, links included', () => {
   writeFileSync(join(base, 'sub', 'ok.txt'), 'x');
   symlinkSync(outside, join(base, 'escape'));
   symlinkSync(join(base, 'sub'), join(base, 'inner'));
+  symlinkSync('..', join(base, 'sub', 'up'));
+  symlinkSync('up/../..', join(base, 'sub', 'chain'));
+  symlinkSync('nowhere/../../..', join(base, 'dangling'));
   expect(joinInside(base, 'sub/ok.txt', 'a path')).toBe(join(base, 'sub', 'ok.txt'));
   expect(joinInside(base, 'new/file.txt', 'a path')).toBe(join(base, 'new', 'file.txt'));
   expect(joinInside(base, 'inner/ok.txt', 'a path')).toBe(join(base, 'inner', 'ok.txt'));
+  expect(joinInside(base, 'sub/up/sub/ok.txt', 'a path')).toBe(join(base, 'sub', 'up', 'sub', 'ok.txt'));
+  expect(resolveWithin(base, 'sub/up/sub/up/inner/ok.txt')).toBe(join(realpathSync(base), 'sub', 'ok.txt'));
   const refused: [string, RegExp][] = [
     ['../x', /leaves that folder/],
     ['sub/../../x', /leaves that folder/],
@@ -20,6 +25,10 @@ test('joinInside: paths from data stay in their folder, links included', () => {
     ['escape/passwd', /leads out of that folder through a link/],
     ['escape/new/deeper', /leads out of that folder through a link/],
     ['a\0b', /NUL byte/],
+    // As text `sub/x`; the kernel takes `up` to base, then `..` above it.
+    ['sub/up/../x', /leads out of that folder through a link/],
+    ['sub/chain/x', /leads out of that folder through a link/],
+    ['dangling/x', /leads out of that folder through a link/],
     ['', /is empty/],
   ];
   for (const [path, why] of refused) expect(() => joinInside(base, path, 'The entry')).toThrow(why);

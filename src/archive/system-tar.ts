@@ -8,13 +8,15 @@ import {
   mkdtempSync,
   readdirSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
+import { resolveWithin } from '../runner/paths.js';
 
 /**
  * Cache archives are tar files made by the system tar, compressed with zstd when it is on PATH
@@ -104,15 +106,17 @@ export async function extractArchive(dir: string, file: string, c: Compression):
 }
 
 /** The first entry that could reach outside `root` once in place, described; undefined if none. */
-function unsafeEntry(root: string): string | undefined {
+function unsafeEntry(staging: string): string | undefined {
+  const root = realpathSync(staging);
   const walk = (d: string): string | undefined => {
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = join(d, e.name);
       const rel = relative(root, p);
       if (e.isSymbolicLink()) {
         const target = readlinkSync(p);
-        const to = resolve(dirname(p), target);
-        if (isAbsolute(target) || (to !== root && !to.startsWith(root + sep)))
+        // Followed as the kernel will once in place: through the entry's other links, not as text.
+        const from = relative(root, dirname(p));
+        if (isAbsolute(target) || resolveWithin(root, from ? `${from}/${target}` : target) === undefined)
           return `a link \`${rel}\` -> \`${target}\` that points outside the cache`;
       } else if (e.isDirectory()) {
         const inner = walk(p);
