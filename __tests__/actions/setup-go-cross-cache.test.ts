@@ -248,28 +248,34 @@ describeWith('go (and its module proxy)', hasCommand('go', ['version']), 'setup-
         return /holds a link `mod\/escape` -> `up\/\.\.\/[^`]+` that points outside the cache/;
       },
     ],
-  ])('a poisoned modules cache entry (%s) is refused whole: no link lands, nothing is written through it', async (_name, plant) => {
-    const crafted = tempDir('cache-crafted');
-    const elsewhere = tempDir('cache-elsewhere');
-    mkdirSync(join(crafted, 'github.com'), { recursive: true });
-    writeFileSync(join(crafted, 'github.com', 'planted.txt'), 'x');
-    const why = plant(crafted, elsewhere);
-    const file = join(tempDir('cache-crafted-tar'), 'entry.tar');
-    await createArchive(crafted, file, { compression: await compression() });
-    const poisoned = service.entries.filter((e) => e.finalized && e.key.startsWith('go-ship-mod-'));
-    expect(poisoned.length).toBeGreaterThan(0);
-    for (const e of poisoned) await service.storage.write('cache', e.blob, readFileSync(file));
-    const r = await ciRun('a'.repeat(40));
-    expect(r.code).toBe(0);
-    expect(r.log).toMatch(/The modules cache was not restored: The cache archive \S+ /);
-    expect(r.log).toMatch(why);
-    const modcache = join(home, 'gomodcache');
-    expect(existsSync(join(modcache, 'github.com', 'planted.txt'))).toBe(false);
-    for (const link of ['cache', 'mod'])
-      expect(lstatSync(join(modcache, link), { throwIfNoEntry: false })?.isSymbolicLink() ?? false).toBe(false);
-    expect(existsSync(join(modcache, 'mod', 'escape'))).toBe(false);
-    expect(readdirSync(elsewhere)).toEqual([]);
-  }, 600_000);
+  ])(
+    'a poisoned modules cache entry (%s) is refused whole: no link lands, nothing is written through it',
+    async (_name, plant) => {
+      const crafted = tempDir('cache-crafted');
+      const elsewhere = tempDir('cache-elsewhere');
+      mkdirSync(join(crafted, 'github.com'), { recursive: true });
+      writeFileSync(join(crafted, 'github.com', 'planted.txt'), 'x');
+      const why = plant(crafted, elsewhere);
+      const file = join(tempDir('cache-crafted-tar'), 'entry.tar');
+      await createArchive(crafted, file, { compression: await compression() });
+      const poisoned = service.entries.filter((e) => e.finalized && e.key.startsWith('go-ship-mod-'));
+      expect(poisoned.length).toBeGreaterThan(0);
+      for (const e of poisoned) await service.storage.write('cache', e.blob, readFileSync(file));
+      const r = await ciRun('a'.repeat(40));
+      expect(r.code).toBe(0);
+      expect(r.log).toMatch(/The modules cache was not restored: The cache archive \S+ /);
+      expect(r.log).toMatch(why);
+      const modcache = join(home, 'gomodcache');
+      expect(existsSync(join(modcache, 'github.com', 'planted.txt'))).toBe(false);
+      for (const link of ['cache', 'mod'])
+        expect(lstatSync(join(modcache, link), { throwIfNoEntry: false })?.isSymbolicLink() ?? false).toBe(
+          false,
+        );
+      expect(existsSync(join(modcache, 'mod', 'escape'))).toBe(false);
+      expect(readdirSync(elsewhere)).toEqual([]);
+    },
+    600_000,
+  );
 
   test('a cache service failure is a warning; the step and the build still succeed', async () => {
     const broken = await startActionsCacheService({ fail: 'GetCacheEntryDownloadURL' });

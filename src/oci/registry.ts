@@ -32,6 +32,39 @@ export function parseImageRef(text: string, input = 'image'): ImageRef {
   return { registry: m[1], repository: m[2], tag: m[3] };
 }
 
+function isLoopback(host: string): boolean {
+  return /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(host);
+}
+
+/**
+ * The token service a Bearer challenge names, if go-ship may send the registry's credentials there:
+ * over HTTPS (plain HTTP only from a loopback registry to a loopback realm), on the registry's host,
+ * a host under it, or its parent domain (registry-1.docker.io -> auth.docker.io, registry.gitlab.com
+ * -> gitlab.com). A registry that names any other host is answered with an error, not the password.
+ */
+function realmOf(realm: string, registryHost: string): URL {
+  let url: URL;
+  try {
+    url = new URL(realm);
+  } catch {
+    throw new UserError(
+      `The registry ${registryHost} named a token service \`${realm.slice(0, 200)}\` that is not a URL.`,
+    );
+  }
+  const reg = new URL(`http://${registryHost}`).hostname;
+  const labels = reg.split('.');
+  const parent = labels.length > 2 && !/^[\d.]+$/.test(reg) ? labels.slice(1).join('.') : undefined;
+  const under = (h: string, d: string) => h === d || h.endsWith(`.${d}`);
+  const localPair = isLoopback(registryHost) && isLoopback(url.host);
+  const site = localPair || under(url.hostname, reg) || (parent !== undefined && under(url.hostname, parent));
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && localPair);
+  if (!site || !secure)
+    throw new UserError(
+      `The registry ${registryHost} asked go-ship to log in at \`${url.origin}\`, ${secure ? `which is not ${reg} or a host of its domain` : 'which is not HTTPS'}; the credentials were not sent there. go-ship, like docker login, gives a registry's password only to that registry and its own token service over HTTPS: check the image name's registry.`,
+    );
+  return url;
+}
+
 export interface Credentials {
   username?: string;
   password?: string;
@@ -52,8 +85,12 @@ export class Registry {
   ) {}
 
   private get base(): string {
-    const loopback = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(this.host);
-    return `${loopback ? 'http' : 'https'}://${this.host}`;
+    return `${isLoopback(this.host) ? 'http' : 'https'}://${this.host}`;
+  }
+
+  /** Credentials and tokens go to the registry's own origin only, never to an upload `Location` elsewhere. */
+  private ownOrigin(url: string): boolean {
+    return new URL(url).origin === new URL(this.base).origin;
   }
 
   /**
@@ -68,7 +105,7 @@ export class Registry {
   ): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.base}${path}`;
     const headers: Record<string, string> = { ...init.headers };
-    if (this.token) headers.authorization = this.token;
+    if (this.token && this.ownOrigin(url)) headers.authorization = this.token;
     let res: Response;
     try {
       res = await request(url, { method, headers, body: init.body, timeoutMs: this.timeoutMs, attempts: 4 });
@@ -78,7 +115,7 @@ export class Registry {
         `The registry ${this.host} did not answer ${method} ${path} (${why}). Check the image name's registry and that it is reachable from this runner${proxyFor(url) ? ` through the proxy ${proxyFor(url)} (HTTPS_PROXY / NO_PROXY)` : ''}.`,
       );
     }
-    if (res.status === 401 && retry) {
+    if (res.status === 401 && retry && this.ownOrigin(url)) {
       await this.authenticate(res.headers.get('www-authenticate') ?? '');
       return this.send(method, path, init, false);
     }
@@ -100,7 +137,7 @@ export class Registry {
     const params = Object.fromEntries([...challenge.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
     if (!params.realm)
       throw new UserError(`The registry ${this.host} sent a challenge go-ship cannot answer: ${challenge}`);
-    const url = new URL(params.realm);
+    const url = realmOf(params.realm, this.host);
     if (params.service) url.searchParams.set('service', params.service);
     if (params.scope) url.searchParams.set('scope', params.scope);
     const res = await request(url.toString(), { headers: { authorization: basic }, timeoutMs: 60_000 });

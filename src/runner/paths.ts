@@ -17,7 +17,10 @@ export function joinInside(base: string, path: string, what: string): string {
   const joined = resolve(base, path);
   if (!isWithin(resolve(base), joined)) throw refuse('leaves that folder');
   // Both the route as written and the normalised route opened below must stay inside.
-  if (resolveWithin(base, path) === undefined || resolveWithin(base, relative(resolve(base), joined)) === undefined)
+  if (
+    resolveWithin(base, path) === undefined ||
+    resolveWithin(base, relative(resolve(base), joined)) === undefined
+  )
     throw refuse('leads out of that folder through a link');
   return joined;
 }
