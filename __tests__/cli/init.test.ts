@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { parse } from 'yaml';
@@ -124,6 +132,48 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     });
     expect(config['docker-multistage']).toBeUndefined();
     expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain('#   image: ghcr.io/OWNER/REPO');
+  }, 300_000);
+
+  // Untrusted input (#29 item 5): a checkout is data. A planted `.go-ship.yml.go-ship-init` link was
+  // written through without --force, a linked `.github/workflows` was followed out of the checkout,
+  // and a dangling `.go-ship.yml` link counted as no file.
+  test('links planted in the checkout: nothing is written through them or outside it', async () => {
+    const lib = () => {
+      const dir = join(tempDir('init-links'), 'lib');
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'go.mod'), 'module example.com/lib\n\ngo 1.22\n');
+      writeFileSync(join(dir, 'lib.go'), 'package lib\n\nfunc One() int { return 1 }\n');
+      return dir;
+    };
+    const outside = tempDir('init-outside');
+    writeFileSync(join(outside, 'victim'), 'keep me\n');
+
+    const scratch = lib();
+    symlinkSync(join(outside, 'victim'), join(scratch, '.go-ship.yml.go-ship-init'));
+    expect((await goShip(['init', '--workspace', scratch])).code).toBe(0);
+    expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('keep me\n');
+    expect(readFileSync(join(scratch, '.go-ship.yml'), 'utf8')).toContain('coverage-gate');
+
+    const folder = lib();
+    mkdirSync(join(folder, '.github'));
+    symlinkSync(outside, join(folder, '.github', 'workflows'));
+    const out = await goShip(['init', '--workspace', folder, '--force']);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(
+      /go-ship init's folder for \.github\/workflows\/\S+ is `\.github\/workflows`, which leads out of that folder through a link/,
+    );
+    expect(readdirSync(outside)).toEqual(['victim']);
+    expect(existsSync(join(folder, '.go-ship.yml'))).toBe(false);
+
+    const dangling = lib();
+    symlinkSync(join(outside, 'created-by-init'), join(dangling, '.go-ship.yml'));
+    const again = await goShip(['init', '--workspace', dangling]);
+    expect(again.code).not.toBe(0);
+    expect(again.stderr).toContain('go-ship init would overwrite .go-ship.yml. Nothing was written.');
+    // With --force the link itself is replaced by a file; nothing lands where it pointed.
+    expect((await goShip(['init', '--workspace', dangling, '--force'])).code).toBe(0);
+    expect(lstatSync(join(dangling, '.go-ship.yml')).isFile()).toBe(true);
+    expect(readdirSync(outside)).toEqual(['victim']);
   }, 300_000);
 
   test('a library: no build or image, a release workflow that only tags; no go.mod is a clear error', async () => {

@@ -2,10 +2,20 @@ import { DEFAULT_TARGETS, distList } from '../go/targets.js';
 import { templateFields, UNBUILT_SPEC } from '../crossbuild/build.js';
 import { type GoReleaserSettings, readGoReleaserConfig, supportedTargets } from '../crossbuild/goreleaser.js';
 import { renderTemplate } from '../crossbuild/template.js';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
+import { joinInside } from '../runner/paths.js';
 import { modulePathOf } from '../release/module.js';
 
 /**
@@ -379,23 +389,33 @@ function basenameOf(p: string): string {
 
 /**
  * Writes the files, all or none: an existing one stops everything unless `force`. Each is written
- * beside its place and renamed in, so an interrupted init leaves no half-written file.
+ * beside its place and renamed in, so an interrupted init leaves no half-written file. The checkout
+ * is data: a link planted at a file's place counts as a file there (even one that points nowhere),
+ * the scratch file is created new at a random name (never opened through a link), the rename
+ * replaces a link rather than writing through it, and a linked folder may not lead out of `dir`.
  */
 export function writeInitFiles(
   dir: string,
   files: { path: string; text: string }[],
   force: boolean,
 ): string[] {
-  const existing = files.filter((f) => existsSync(join(dir, f.path))).map((f) => f.path);
+  // The folder must stay inside; the file's own place is replaced by the rename, link or not.
+  const targets = files.map((f) =>
+    join(joinInside(dir, dirname(f.path), `go-ship init's folder for ${f.path}`), basename(f.path)),
+  );
+  const existing = files
+    .filter((_f, i) => lstatSync(targets[i], { throwIfNoEntry: false }))
+    .map((f) => f.path);
   if (existing.length && !force)
     throw new UserError(
       `go-ship init would overwrite ${existing.join(', ')}. Nothing was written. Move them aside, or run \`go-ship init --force\` to replace them.`,
     );
-  for (const f of files) {
-    const target = join(dir, f.path);
+  files.forEach((f, i) => {
+    const target = targets[i];
     mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(`${target}.go-ship-init`, f.text);
-    renameSync(`${target}.go-ship-init`, target);
-  }
+    const scratch = `${target}.go-ship-init-${randomBytes(6).toString('hex')}`;
+    writeFileSync(scratch, f.text, { flag: 'wx' });
+    renameSync(scratch, target);
+  });
   return files.map((f) => f.path);
 }
