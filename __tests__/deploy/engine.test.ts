@@ -1,4 +1,6 @@
 import { DeployFailure, Engine, type DeployConfig, type DeployResult } from '../../src/deploy/engine.js';
+import { jest } from '@jest/globals';
+import { afterMs } from '../../src/deploy/checks.js';
 import { FakeTarget } from '../helpers/fake-target.js';
 import { quietly } from '../helpers/quiet.js';
 
@@ -298,4 +300,43 @@ describe('the deploy engine against a fake target', () => {
     const promoted = await quietly(() => new Engine(config(t, { action: 'promote' }), t).run());
     expect(promoted).toMatchObject({ outcome: 'switched', live: 'green', previous: 'blue' });
   });
+
+  // Untrusted/odd input (#29 item 7): only `deploy` was held to lock-ttl. A promote with keep-old 2h
+  // took a Docker lock that expired mid-run; `drain: 596h` made a phase deadline fire after 1 ms.
+  test.each([
+    ['promote', { keepOldMs: 2 * 3_600_000 }, /keep-old 120m30s/],
+    ['rollback', { keepOldMs: 2 * 3_600_000 }, /keep-old 120m30s/],
+    ['promote', { drainMs: 596 * 3_600_000, lockTtlMs: 596 * 3_600_000 }, /stop the old colour 71521m30s/],
+  ] as const)('%s is held to lock-ttl too: refused before the lock is taken', async (action, over, part) => {
+    await deploy(t, 'app:1');
+    await deploy(t, 'app:2', { autoPromote: false });
+    t.calls.length = 0;
+    const refused = await failure(
+      quietly(() => new Engine(config(t, { action, lockTtlMs: 3_600_000, ...over }), t).run()),
+    );
+    expect(refused.message).toMatch(/This deploy could hold the lock for up to/);
+    expect(refused.message).toMatch(part);
+    expect(t.calls).toEqual([]);
+  });
+});
+
+test('a deadline past the 24.8-day timer limit waits in pieces instead of firing at once', () => {
+  jest.useFakeTimers();
+  try {
+    let fired = 0;
+    afterMs(2 ** 31 + 5_000, () => fired++);
+    jest.advanceTimersByTime(2 ** 31 - 1);
+    expect(fired).toBe(0);
+    jest.advanceTimersByTime(5_000);
+    expect(fired).toBe(0);
+    jest.advanceTimersByTime(1);
+    expect(fired).toBe(1);
+    const cancel = afterMs(2 ** 32, () => fired++);
+    jest.advanceTimersByTime(2 ** 31);
+    cancel();
+    jest.advanceTimersByTime(2 ** 32);
+    expect(fired).toBe(1);
+  } finally {
+    jest.useRealTimers();
+  }
 });

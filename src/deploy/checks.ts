@@ -134,7 +134,26 @@ export interface CheckRecord {
   ms: number;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** The longest a single Node timer can wait; a longer delay fires after 1 ms instead. */
+const TIMER_MAX_MS = 2 ** 31 - 1;
+
+/**
+ * setTimeout for any delay: a deadline summed from long inputs (`2 × drain + 90 s` with drain 596h)
+ * passes Node's 24.8-day timer limit and would fire at once; it is waited in pieces. Returns a cancel.
+ */
+export function afterMs(ms: number, fn: () => void): () => void {
+  let timer: NodeJS.Timeout;
+  const arm = (left: number) => {
+    timer = setTimeout(
+      () => (left > TIMER_MAX_MS ? arm(left - TIMER_MAX_MS) : fn()),
+      Math.min(left, TIMER_MAX_MS),
+    );
+  };
+  arm(Math.max(0, ms));
+  return () => clearTimeout(timer);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => afterMs(ms, r));
 
 /**
  * Polls until `check.successes` answers in a row pass (and, with `version`, come from that version),

@@ -5,6 +5,7 @@ import {
   probe,
   record,
   sameVersion,
+  afterMs,
   sleep,
   versionOf,
   waitHealthy,
@@ -157,7 +158,6 @@ export class Engine {
           await this.status();
           break;
         case 'deploy':
-          checkLockHold(this.config);
           await this.deploy(this.config.release!);
           break;
         case 'rollback':
@@ -184,17 +184,13 @@ export class Engine {
     const p: Phase = { name, startMs: Date.now(), durationMs: 0 };
     this.result.phases.push(p);
     log.info(`▶ ${name}`);
-    let timer: NodeJS.Timeout | undefined;
+    let cancel: (() => void) | undefined;
     try {
       return await Promise.race([
         fn(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new PhaseTimeout(`Phase \`${name}\` did not finish within ${formatDuration(timeoutMs)}.`),
-              ),
-            timeoutMs,
+          cancel = afterMs(timeoutMs, () =>
+            reject(new PhaseTimeout(`Phase \`${name}\` did not finish within ${formatDuration(timeoutMs)}.`)),
           );
         }),
       ]);
@@ -202,7 +198,7 @@ export class Engine {
       p.failed = true;
       throw e;
     } finally {
-      clearTimeout(timer);
+      cancel?.();
       p.durationMs = Date.now() - p.startMs;
       log.info(`${p.failed ? '✗' : '✓'} ${name} (${formatDuration(p.durationMs)})`);
     }
@@ -748,7 +744,6 @@ export class Engine {
       );
     log.info(`Rolling back to ${entry.version ?? entry.image}: ${entry.image}, live from ${entry.at}`);
     this.result.version = entry.version;
-    checkLockHold(this.config);
     await this.deploy({ image: entry.image, version: entry.version });
     this.result.rolledBack = this.result.outcome === 'switched' || this.result.rolledBack;
   }
@@ -784,9 +779,14 @@ export class Engine {
     await this.switchAndVerify(idle, s.live, st.version, this.result.previousVersion);
   }
 
-  /** Holds the target's lock around `fn`, waiting up to lock-timeout for another deploy to finish. */
+  /**
+   * Holds the target's lock around `fn`, waiting up to lock-timeout for another deploy to finish.
+   * Every locked action (deploy, promote, rollback) is held to the same plan first: a promote with
+   * keep-old runs the same switch, verify, keep and stop phases a deploy does.
+   */
   private async locked(fn: () => Promise<void>, image = this.config.release?.image): Promise<void> {
     const c = this.config;
+    checkLockHold(c);
     const lock = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
       const until = Date.now() + c.lockTimeoutMs;
       let told = false;
