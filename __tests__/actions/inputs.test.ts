@@ -63,6 +63,25 @@ describe('build-matrix', () => {
       /Input `upload-artifact` got `a\/b`/,
     );
   });
+  test('output-dir under a file is refused as an input', () => {
+    expect(() => read('build-matrix', buildMatrix, { 'output-dir': 'go.mod/dist' })).toThrow(
+      /^Input `output-dir` got `go\.mod\/dist`; it accepts a folder path this step can write\. \S+go\.mod is a file/,
+    );
+  });
+  test.each([
+    ['go.mod', /go\.mod is a file\./],
+    ['../../../../../etc', /is outside the checkout/],
+    ['x'.repeat(300), /longer than the system allows/],
+  ])(
+    'working-directory %s is refused by name (it crashed as spawn ENOTDIR in the pipeline)',
+    (value, why) => {
+      const attempt = () => read('build-matrix', buildMatrix, { 'working-directory': value });
+      expect(attempt).toThrow(
+        /^Input `working-directory` got `[^`]+`; it accepts a directory in the checkout\./,
+      );
+      expect(attempt).toThrow(why);
+    },
+  );
   test('a missing working-directory is named', () => {
     expect(() => read('build-matrix', buildMatrix, { 'working-directory': 'nope' })).toThrow(
       /Input `working-directory` got `nope`/,
@@ -99,6 +118,11 @@ describe('semver-tag', () => {
     expect(c.remote).toBe('origin');
     expect(c.maxAttempts).toBe(5);
   });
+  test('an initial-version past 2^53 - 1 is refused, not rounded', () => {
+    expect(() => read('semver-tag', semverTag, { 'initial-version': 'v1.9007199254740993.0' })).toThrow(
+      /^Input `initial-version` got `v1\.9007199254740993\.0`/,
+    );
+  });
   test('a pre-release initial-version and a malformed prerelease-branches line are refused', () => {
     expect(() => read('semver-tag', semverTag, { 'initial-version': 'v1.0.0-rc.1' })).toThrow(
       /Input `initial-version` got `v1.0.0-rc.1`; it accepts a stable Go module version/,
@@ -134,5 +158,25 @@ describe('coverage-gate', () => {
       kind: 'file',
       path: join(workspace, 'base.json'),
     });
+  });
+  // Untrusted/odd input (#29 item 8): these crashed as "go-ship bug" (EEXIST, ENOTDIR, EISDIR) or
+  // hung in a recursive mkdir under /proc. Now each is an input error before any work.
+  test.each([
+    ['report-file', 'go.mod/report.json', /go\.mod is a file, so nothing can be made under it/],
+    ['report-file', '/proc/self/go-ship/report.json', /under the kernel's \/proc, \/sys or \/dev/],
+    ['report-file', 'svc', /svc is a folder/],
+    ['badge', '/proc/1/badge.svg', /under the kernel's \/proc, \/sys or \/dev/],
+    ['badge', 'go.mod/badge.svg', /go\.mod is a file/],
+  ])('%s %s is refused as an input: a file path this step can write', (name, value, why) => {
+    const attempt = () => read('coverage-gate', coverageGate, { [name]: value });
+    expect(attempt).toThrow(
+      `Input \`${name}\` got \`${value}\`; it accepts a file path this step can write.`,
+    );
+    expect(attempt).toThrow(why);
+  });
+  test.each(['comment-from', 'baseline'])('%s naming a folder is refused as an input, not EISDIR', (name) => {
+    expect(() => read('coverage-gate', coverageGate, { [name]: 'svc' })).toThrow(
+      `Input \`${name}\` got \`svc\`; it accepts a file path. ${join(workspace, 'svc')} is a folder.`,
+    );
   });
 });

@@ -133,6 +133,22 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect((await semverTag(v1.work)).outputs).toMatchObject({ tag: 'v2.0.0', created: 'true' });
   }, 60_000);
 
+  // Untrusted/odd input (#29 item 8): a tag past 2^53 was read as a JS number, and
+  // v1.9007199254740993.0 plus a fix came out as a lower version.
+  test('a tag with a number past 2^53 - 1 stops the release with a clear error; nothing is tagged', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.9007199254740993.0');
+    r.commit('fix: b');
+    const run = await semverTag(r.work);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      'The tag v1.9007199254740993.0 has a version number past 9007199254740991, more than go-ship counts exactly',
+    );
+    expect(run.stderr).not.toContain('go-ship bug');
+    expect(Object.keys(r.remoteTags())).toEqual(['v1.9007199254740993.0']);
+  }, 60_000);
+
   test('a release history of bot dependency updates (bodies quoting feat! and feat lines) and fixes is a patch, as maintainers released it', async () => {
     const fixture = (name: string) =>
       readFileSync(join(import.meta.dirname, '../fixtures/commits', name), 'utf8');

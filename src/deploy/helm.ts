@@ -34,7 +34,9 @@ export async function renderChart(o: {
     version: o.helmVersion ?? HELM_VERSION,
     // Only a Helm that was not asked for by version may come from PATH.
     probe: o.helmVersion ? ['version', '--short', '--client'] : ['version', '--short'],
-    expect: o.helmVersion ? new RegExp(`^${o.helmVersion.replace(/\./g, '\\.')}\\+`) : /^v[34]\./,
+    expect: o.helmVersion
+      ? new RegExp(`^${o.helmVersion.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\+`)
+      : /^v[34]\./,
     neededFor: 'Input `chart`',
     fix: 'render the chart yourself and pass its Deployment as `manifest`',
   });

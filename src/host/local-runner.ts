@@ -232,6 +232,27 @@ function runNode(
 }
 
 /** Runs a program without a shell, passing its output on line by line; resolves to its exit code. */
+/**
+ * Each input fits, but together with the environment they pass what the system hands a program
+ * (ARG_MAX, about 2 MiB on Linux): say so, with the biggest inputs, instead of `spawn E2BIG`.
+ */
+function tooBig(env: Record<string, string>): UserError {
+  const inputs = Object.entries(env)
+    .filter(([k]) => k.startsWith('INPUT_'))
+    .map(([k, v]) => [k.slice('INPUT_'.length).toLowerCase(), Buffer.byteLength(v)] as const)
+    .sort((a, b) => b[1] - a[1]);
+  const total = Object.entries(env).reduce(
+    (t, [k, v]) => t + Buffer.byteLength(k) + Buffer.byteLength(v) + 2,
+    0,
+  );
+  return new UserError(
+    `The inputs and environment add up to ${total.toLocaleString('en')} bytes, more than the system passes to a program (E2BIG). The biggest inputs: ${inputs
+      .slice(0, 3)
+      .map(([n, b]) => `\`${n}\` ${b.toLocaleString('en')} bytes`)
+      .join(', ')}. Put large values in files and pass their paths.`,
+  );
+}
+
 function runProgram(
   file: string,
   args: string[],
@@ -240,16 +261,21 @@ function runProgram(
   onLine: (line: string, stream: 'stdout' | 'stderr') => void,
 ): Promise<number> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let child: ReturnType<typeof spawn>;
+    try {
+      child = spawn(file, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      return reject((e as NodeJS.ErrnoException).code === 'E2BIG' ? tooBig(env) : e);
+    }
     for (const stream of ['stdout', 'stderr'] as const) {
       let pending = '';
-      child[stream].on('data', (b: Buffer) => {
+      child[stream]!.on('data', (b: Buffer) => {
         pending += b.toString('utf8');
         const lines = pending.split('\n');
         pending = lines.pop() ?? '';
         for (const line of lines) onLine(line, stream);
       });
-      child[stream].on('end', () => pending && onLine(pending, stream));
+      child[stream]!.on('end', () => pending && onLine(pending, stream));
     }
     child.on('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'ENOENT' ? new UserError(`\`${file}\` was not found on PATH (${env.PATH}).`) : e),

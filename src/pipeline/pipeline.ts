@@ -1,4 +1,4 @@
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { runLocalAction, type StepPhase } from '../host/local-runner.js';
 import {
   actionsIn,
@@ -80,7 +80,7 @@ export function pipelineRequest(
       'Leave it empty to follow the workflow event.',
     );
   return {
-    workspace: resolve(base, inputs.optional('working-directory') ?? '.'),
+    workspace: inputs.workingDirectory({ GITHUB_WORKSPACE: base }),
     event: (given as PipelineEvent | undefined) ?? defaultEvent,
     skip: parseStages(inputs.string('skip'), 'Input `skip`'),
     passEnv: testEnv(inputs.list('test-env')),

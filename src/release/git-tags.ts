@@ -4,7 +4,7 @@ import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import type { Commit } from './commits.js';
 import type { GoModule } from './module.js';
-import { parseVersion, type SemVer } from './semver.js';
+import { isOutOfRange, parseVersion, type SemVer } from './semver.js';
 
 /** git in one repository, always with an argument array. */
 export class Git {
@@ -70,6 +70,10 @@ export async function scanTags(git: Git, mod: Pick<GoModule, 'tagPrefix'>): Prom
       tags.push({ name, version, commit: peeled || object });
       continue;
     }
+    if (isOutOfRange(rest))
+      throw new UserError(
+        `The tag ${name} has a version number past ${Number.MAX_SAFE_INTEGER}, more than go-ship counts exactly, and Go takes it as this module's latest version, so no next version can follow it. If it was a mistake, delete it (git push origin :refs/tags/${name}, then git tag -d ${name}).`,
+      );
     if (/^\d+\.\d+/.test(rest)) ignored.push({ name, why: 'no `v` prefix; Go ignores it' });
     else if (/^v\d+\.\d+\.\d+\+/.test(rest))
       ignored.push({ name, why: 'build metadata (`+...`) is not allowed in a module version' });

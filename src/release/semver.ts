@@ -19,14 +19,22 @@ const NUM = '0|[1-9]\\d*';
 const IDENT = '[0-9A-Za-z-]+';
 const SEMVER = new RegExp(`^v(${NUM})\\.(${NUM})\\.(${NUM})(?:-(${IDENT}(?:\\.${IDENT})*))?$`);
 
+/** A version Go accepts whose major, minor or patch number is past 2^53 - 1, what go-ship counts exactly. */
+export function isOutOfRange(text: string): boolean {
+  const m = SEMVER.exec(text);
+  return !!m && [m[1], m[2], m[3]].some((n) => !Number.isSafeInteger(Number(n)));
+}
+
 /**
  * Parses `vX.Y.Z[-pre]` as semver.org and golang.org/x/mod/semver do: numeric identifiers without
  * leading zeros. Build metadata (`+...`, including `+incompatible`) is refused: a module tag never
- * carries it. Returns undefined for anything else.
+ * carries it. Returns undefined for anything else, and for numbers past 2^53 - 1 (see isOutOfRange).
  */
 export function parseVersion(text: string): SemVer | undefined {
   const m = SEMVER.exec(text);
   if (!m) return undefined;
+  // Past 2^53 a JS number is not exact (v1.9007199254740993.0 + a fix gave a lower version).
+  if ([m[1], m[2], m[3]].some((n) => !Number.isSafeInteger(Number(n)))) return undefined;
   const pre = m[4] ? m[4].split('.') : [];
   if (pre.some((p) => /^\d+$/.test(p) && p.length > 1 && p.startsWith('0'))) return undefined;
   return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre };
@@ -48,7 +56,7 @@ export function compareVersions(a: SemVer, b: SemVer): number {
     if (x === y) continue;
     const xn = /^\d+$/.test(x);
     const yn = /^\d+$/.test(y);
-    if (xn && yn) return Number(x) - Number(y);
+    if (xn && yn) return BigInt(x) < BigInt(y) ? -1 : 1;
     if (xn !== yn) return xn ? -1 : 1;
     return x < y ? -1 : 1;
   }

@@ -1,7 +1,8 @@
 import * as core from '@actions/core';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, existsSync, realpathSync, type Stats, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { inputError, UserError } from './errors.js';
+import { resolveWithin } from './paths.js';
 
 /**
  * Reads action inputs the way the Actions runner passes them: `INPUT_<NAME>` with spaces turned into
@@ -36,13 +37,62 @@ export class Inputs {
 
   /**
    * `working-directory` resolved against the workspace (GITHUB_WORKSPACE, else the current
-   * directory). It must exist: a typo fails here, naming the input, not later in a `go` or `git` call.
+   * directory). It must be a directory inside the checkout: a typo fails here, naming the input, not
+   * later as ENOTDIR in a `go` or `git` call, and a value cannot send the step outside the checkout.
    */
   workingDirectory(env: NodeJS.ProcessEnv = process.env): string {
-    const dir = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), this.optional('working-directory') ?? '.');
-    if (!existsSync(dir))
-      throw inputError('working-directory', this.string('working-directory'), 'a directory in the checkout');
+    const base = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
+    const given = this.optional('working-directory');
+    const dir = resolve(base, given ?? '.');
+    const refuse = (why?: string) =>
+      inputError('working-directory', given ?? '.', 'a directory in the checkout', why);
+    const rel = relative(base, dir);
+    if (rel.startsWith('..') || isAbsolute(rel) || resolveWithin(base, rel || '.') === undefined)
+      throw refuse(`${dir} is outside the checkout ${base}.`);
+    const st = statOf(dir, refuse);
+    if (!st) throw refuse();
+    if (!st.isDirectory()) throw refuse(`${dir} is a file.`);
     return dir;
+  }
+
+  /**
+   * A path this step writes (a report, a badge, an output folder), resolved against `base`. Checked
+   * before any work, so a bad one is an input error and not an EEXIST, ENOTDIR or a `mkdir -p` that
+   * never returns under /proc: the nearest existing folder on the way must be a writable folder
+   * outside the kernel's /proc, /sys and /dev, and the path itself, if it exists, of the right kind.
+   */
+  pathToWrite(name: string, base: string, kind: 'file' | 'folder', fallback?: string): string | undefined {
+    const given = this.optional(name);
+    const value = given ?? fallback;
+    if (value === undefined) return undefined;
+    const path = resolve(base, value);
+    const refuse = (why: string) =>
+      inputError(name, given ?? value, `a ${kind} path this step can write`, `${why}.`);
+    const there = statOf(path, refuse);
+    if (there && kind === 'file' && there.isDirectory()) throw refuse(`${path} is a folder`);
+    if (there && kind === 'folder' && !there.isDirectory()) throw refuse(`${path} is a file`);
+    let ancestor = there ? path : dirname(path);
+    while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+    if (!statSync(ancestor).isDirectory())
+      throw refuse(`${ancestor} is a file, so nothing can be made under it`);
+    if (/^\/(proc|sys|dev)(\/|$)/.test(realpathSync(ancestor)))
+      throw refuse(`${ancestor} is under the kernel's /proc, /sys or /dev`);
+    try {
+      accessSync(ancestor, constants.W_OK);
+    } catch {
+      throw refuse(`${ancestor} is not writable by this step`);
+    }
+    return path;
+  }
+
+  /** A file this step reads, resolved against `base`: a folder there is an input error, not EISDIR. */
+  fileToRead(name: string, base: string): string | undefined {
+    const value = this.optional(name);
+    if (value === undefined) return undefined;
+    const path = resolve(base, value);
+    const refuse = (why?: string) => inputError(name, value, 'a file path', why);
+    if (statOf(path, refuse)?.isDirectory()) throw refuse(`${path} is a folder.`);
+    return path;
   }
 
   /** YAML 1.2 core-schema booleans, exactly what @actions/core's getBooleanInput accepts. */
@@ -138,6 +188,20 @@ function describeRange(min?: number, max?: number): string {
 }
 
 /** setTimeout's limit (2^31-1 ms, about 24.8 days): a longer delay fires at once. */
+/** stat, or undefined where nothing is; a path the system cannot take (too long, a loop) is the input's fault. */
+function statOf(path: string, refuse: (why: string) => UserError): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENAMETOOLONG')
+      throw refuse('It is longer than the system allows (255 bytes a name, 4096 a path).');
+    if (code === 'ELOOP') throw refuse('Its links go round in a loop.');
+    if (code === 'EACCES') throw refuse('A folder on the way cannot be read by this step.');
+    throw e;
+  }
+}
+
 export const MAX_WAIT_MS = 2 ** 31 - 1;
 export const MAX_WAIT_TEXT = `${Math.floor(MAX_WAIT_MS / 3_600_000)}h`;
 

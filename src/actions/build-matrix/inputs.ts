@@ -81,7 +81,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     extraFiles: inputs.lines('extra-files'),
     checksums: inputs.boolean('checksums'),
     parallelism: inputs.int('parallelism', { min: 1, max: 64 }) ?? availableParallelism(),
-    outputDir: resolve(workspace, inputs.optional('output-dir') ?? 'dist'),
+    outputDir: inputs.pathToWrite('output-dir', workspace, 'folder', 'dist')!,
     projectName: inputs.optional('project-name'),
     shards: inputs.int('shards', { min: 1, max: 256 }) ?? 2,
     shard: inputs.optional('shard'),

@@ -1,7 +1,7 @@
 import { inputError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
 export interface Config {
@@ -75,7 +75,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   const baseline: Config['baseline'] = artifact
     ? { kind: 'artifact', name: artifact[1].trim() }
     : baselineText
-      ? { kind: 'file', path: resolve(workspace, baselineText) }
+      ? { kind: 'file', path: inputs.fileToRead('baseline', workspace)! }
       : undefined;
   const maxDrop = optThreshold('max-drop');
   if (maxDrop !== undefined && !baseline)
@@ -85,10 +85,6 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
       'a number of percentage points',
       'It compares with the base branch: set `baseline` too (a report-file path or `artifact:NAME`).',
     );
-  const optPath = (name: string) => {
-    const v = inputs.optional(name);
-    return v === undefined ? undefined : resolve(workspace, v);
-  };
   return {
     workspace,
     profiles: inputs.lines('profiles'),
@@ -102,15 +98,17 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     excludeGenerated: inputs.boolean('exclude-generated'),
     baseRef,
     annotate: inputs.boolean('annotate'),
-    reportFile: resolve(
+    reportFile: inputs.pathToWrite(
+      'report-file',
       workspace,
-      inputs.optional('report-file') ?? join(env.RUNNER_TEMP ?? workspace, 'coverage-report.json'),
-    ),
+      'file',
+      join(env.RUNNER_TEMP ?? workspace, 'coverage-report.json'),
+    )!,
     comment: inputs.boolean('comment'),
-    commentFrom: optPath('comment-from'),
+    commentFrom: inputs.fileToRead('comment-from', workspace),
     githubToken: inputs.optional('github-token') ?? '',
     baseline,
     maxDrop,
-    badge: optPath('badge'),
+    badge: inputs.pathToWrite('badge', workspace, 'file'),
   };
 }

@@ -233,6 +233,19 @@ function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeou
 }
 
 /** A chart directory or packaged chart (.tgz) in the workspace. */
+/** `helm-version` names a Helm release tag, the version `go install` builds and `helm version` prints. */
+function helmVersionOf(inputs: Inputs): string | undefined {
+  const v = inputs.optional('helm-version');
+  if (v !== undefined && !/^v3\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(v))
+    throw inputError(
+      'helm-version',
+      v,
+      'a Helm 3 release such as `v3.22.0`',
+      'It is the version of helm.sh/helm/v3 go-ship builds.',
+    );
+  return v;
+}
+
 function chartPath(chart: string, workspace: string): string {
   const p = resolve(workspace, chart);
   if (!existsSync(p))
@@ -346,7 +359,7 @@ async function kubernetesTarget(
         values: inputs.lines('values').map((v) => valuesPath(v, workspace)),
         release: app,
         namespace: conn.namespace,
-        helmVersion: inputs.optional('helm-version'),
+        helmVersion: helmVersionOf(inputs),
       }),
       chart,
       inputs.optional('deployment'),

@@ -79,7 +79,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     baseImage: inputs.optional('base-image')
       ? parseImageRef(inputs.string('base-image'), 'base-image')
       : undefined,
-    output: resolve(workspace, inputs.optional('output') ?? 'oci-image'),
+    output: inputs.pathToWrite('output', workspace, 'folder', 'oci-image')!,
     ...attestations(inputs, mode),
     startedAt: new Date(),
   };
