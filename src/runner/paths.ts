@@ -40,7 +40,7 @@ export function resolveWithin(base: string, path: string): string | undefined {
       if (part === '' || part === '.') continue;
       const next = part === '..' ? dirname(at) : join(at, part);
       if (!isWithin(root, next)) return undefined;
-      const st = part === '..' ? undefined : lstatSync(next, { throwIfNoEntry: false });
+      const st = part === '..' ? undefined : lstatOf(next);
       if (st?.isSymbolicLink()) {
         // 40 links deep is where the kernel gives up too (ELOOP).
         if (depth >= 40) return undefined;
@@ -68,6 +68,16 @@ export function fileNameOf(name: unknown, what: string): string {
       `${what} is ${JSON.stringify(name)?.slice(0, 200)}; it must be a file name (no folders, no \`..\`).`,
     );
   return name;
+}
+
+/** lstat, or undefined for what cannot be there (absent, under a file, a name too long to exist). */
+function lstatOf(path: string) {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENAMETOOLONG') return undefined;
+    throw e;
+  }
 }
 
 function isWithin(base: string, p: string): boolean {
