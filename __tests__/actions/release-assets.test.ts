@@ -33,7 +33,7 @@ describeWith(
       });
     const uploads = () => api.calls.filter((c) => c.method === 'POST' && c.path.startsWith('/uploads/'));
 
-    test('one runner: a draft made at the built commit, every asset attached, then published; a re-run uploads nothing; other bytes are replaced with a warning', async () => {
+    test('one runner: a draft made at the built commit, every asset attached, then published; a re-run uploads nothing; other bytes are refused on the published release and replaced in go-ship's draft', async () => {
       api = await startGitHubApi({ token: TOKEN });
       const { dir, git } = repo();
       const r = await build(dir, [TARGETS, 'release=v1.2.3']);
@@ -87,19 +87,51 @@ describeWith(
       ).toEqual(['kept', 'kept', 'kept']);
       expect(api.releases).toHaveLength(1);
 
-      // Another run left different bytes under one name: replaced, with a warning that says so.
+      // Untrusted input (#29 item 9): different bytes under one name on a published release were
+      // deleted before the replacement was up. People may have downloaded them: refused, untouched.
       const zip = api.releases[0].assets.find((a) => a.name.endsWith('.zip'))!;
       zip.data = Buffer.from('not the zip');
       zip.size = zip.data.length;
       zip.digest = `sha256:${createHash('sha256').update(zip.data).digest('hex')}`;
+      const callsBefore = api.calls.length;
       const third = await build(dir, [TARGETS, 'release=v1.2.3']);
-      expect(third.code).toBe(0);
+      expect(third.code).toBe(1);
       expect(third.stderr).toContain(
-        'Release v1.2.3 already has hello-svc_1.2.3_windows_amd64.zip with other bytes',
+        `Release v1.2.3 is published and already has hello-svc_1.2.3_windows_amd64.zip (${zip.digest}; this build: sha256:${sha256(join(dist, zip.name))}) with other bytes.`,
+      );
+      expect(third.stderr).toContain('nothing was changed');
+      const changes = api.calls.slice(callsBefore).filter((c) => c.method !== 'GET');
+      expect(changes).toEqual([]);
+      expect(api.releases[0].assets.find((a) => a.name === zip.name)!.data.toString()).toBe('not the zip');
+
+      // In go-ship's own draft (a run that failed before publishing), other bytes are replaced.
+      api.releases[0].draft = true;
+      const fourth = await build(dir, [TARGETS, 'release=v1.2.3']);
+      expect(fourth.code).toBe(0);
+      expect(fourth.stderr).toContain(
+        'Release v1.2.3 (a draft) already has hello-svc_1.2.3_windows_amd64.zip with other bytes',
       );
       expect(uploads()).toHaveLength(before + 1);
       const now = api.releases[0].assets.find((a) => a.name === zip.name)!;
       expect(now.digest).toBe(`sha256:${sha256(join(dist, zip.name))}`);
+      expect(api.releases[0].draft).toBe(false);
+    }, 300_000);
+
+    // Untrusted input (#29 item 9): a draft someone else made for the tag (release notes being
+    // written) was published by go-ship. Its assets are attached; publishing stays theirs.
+    test("someone else's draft gets the assets and stays a draft", async () => {
+      api = await startGitHubApi({ token: TOKEN });
+      const { dir } = repo();
+      await build(dir, [TARGETS, 'release=v1.2.3']);
+      const rel = api.releases[0];
+      Object.assign(rel, { draft: true, body: 'Notes a maintainer is still writing', assets: [] });
+      const r = await build(dir, [TARGETS, 'release=v1.2.3']);
+      expect(r.code).toBe(0);
+      expect(rel.assets).toHaveLength(3);
+      expect(rel.draft).toBe(true);
+      expect(r.stdout + r.stderr).toContain(
+        'Release v1.2.3 is a draft that go-ship did not make; its assets are attached and it stays a draft',
+      );
     }, 300_000);
 
     test('a server without asset digests: same bytes are recognised by downloading them', async () => {

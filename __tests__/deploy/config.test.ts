@@ -20,6 +20,11 @@ const ok = {
   'nginx-upstream-file': 'nginx/hello.conf',
 };
 
+test('host takes names, IPv4 and bracketed IPv6', async () => {
+  for (const host of ['127.0.0.1', 'app-1.internal', '[::1]'])
+    expect(((await config({ ...ok, host }).makeTarget()) as DockerTarget).opts.host).toBe(host);
+});
+
 test('defaults: a full plan from four inputs', async () => {
   const { config: c, makeTarget } = config(ok);
   const target = await makeTarget();
@@ -97,6 +102,15 @@ test.each([
     /Input `action` got `redeploy`; it accepts one of `deploy`, `rollback`, `promote`, `status`/,
   ],
   [{ network: 'overlay' }, /Input `network` got `overlay`; it accepts one of `bridge`, `host`/],
+  // Untrusted input (#29 item 9): both went into nginx's config as given, a `;` and a `}` included.
+  [
+    { 'nginx-upstream': 'x { server 10.0.0.1:80; } upstream y' },
+    /Input `nginx-upstream` got `x \{ server 10\.0\.0\.1:80; \} upstream y`; it accepts an upstream name/,
+  ],
+  [
+    { host: '127.0.0.1:80; server 10.0.0.1' },
+    /Input `host` got `127\.0\.0\.1:80; server 10\.0\.0\.1`; it accepts a host name or IP address/,
+  ],
 ])('bad input %j is refused with a message that names it', (bad, message) => {
   expect(() => config({ ...ok, ...bad })).toThrow(message);
 });

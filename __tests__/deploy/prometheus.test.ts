@@ -1,6 +1,7 @@
 import { evaluateGate, parseThreshold, type MetricGate } from '../../src/deploy/prometheus.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { freePort } from '../helpers/net.js';
+import { startServer } from '../helpers/server.js';
 import { startPrometheus, type TestPrometheus } from '../helpers/prometheus.js';
 
 test('thresholds: a comparison and a number, or a clear error naming the input', () => {
@@ -11,6 +12,36 @@ test('thresholds: a comparison and a number, or a clear error naming the input',
     /Input `threshold` got `0.05`; it accepts a comparison and a number, such as `< 0.05`/,
   );
   expect(() => parseThreshold('threshold', '=< 1')).toThrow(/threshold/);
+});
+
+// A server that answers like Prometheus but not with its shapes: `result: null` crashed as a go-ship bug.
+test.each([
+  ['vector', null],
+  ['vector', [{ metric: {} }, 7]],
+  ['matrix', [{ values: null }]],
+  ['scalar', null],
+])('a %s answer shaped %j is no data, not a crash', async (resultType, result) => {
+  const server = await startServer((_req, res) => {
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ status: 'success', data: { resultType, result } }));
+  });
+  try {
+    const g = await evaluateGate(
+      {
+        url: server.url,
+        query: 'up',
+        ...parseThreshold('threshold', '< 1'),
+        onNoData: 'fail',
+        timeoutMs: 5_000,
+      },
+      { COLOR: 'green', VERSION: '1' },
+    );
+    expect(g.passed).toBe(false);
+    expect(g.detail).toMatch(/: (no samples|NaN)\. A version without traffic/);
+  } finally {
+    await server.close();
+  }
 });
 
 describeWith(
@@ -73,6 +104,19 @@ describeWith(
         vars,
       );
       expect(orZero).toMatchObject({ passed: true, values: [0] });
+    });
+
+    // Untrusted input (#29 item 9): the version went into PromQL as it came. A version that closes
+    // the string and adds `or vector(0)` turned a failing gate into a passing one.
+    test('a version that tries to close the string stays inside it', async () => {
+      const steer = { COLOR: 'green', VERSION: '1.1.0"} * 0 or vector(0) or x{a="' };
+      const g = await evaluateGate(
+        gate('hello_error_ratio{color="${COLOR}",version="${VERSION}"}', '< 0.05'),
+        steer,
+      );
+      expect(g.passed).toBe(false);
+      expect(g.detail).toContain('version="1.1.0\\"} * 0 or vector(0) or x{a=\\""}');
+      expect(g.detail).toMatch(/: no samples\./);
     });
 
     test('a query Prometheus refuses and an unreachable Prometheus fail the gate with the reason', async () => {

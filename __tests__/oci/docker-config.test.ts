@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerConfigCredentials } from '../../src/oci/docker-config.js';
 import { tempDir } from '../helpers/cli.js';
@@ -46,5 +46,27 @@ describe('registry credentials from a Docker config, as the docker CLI files the
     await expect(dockerConfigCredentials('ghcr.io', { DOCKER_CONFIG: broken })).rejects.toThrow(
       /is not valid JSON/,
     );
+  });
+
+  // Untrusted input (#29 item 9): `credHelpers: {"ghcr.io": "../../planted"}` ran
+  // ./docker-credential-../../planted, a program from the checkout, with the registry name as input.
+  test('a helper name with a path is refused, and nothing is run', async () => {
+    const work = tempDir('helper-cwd');
+    mkdirSync(join(work, 'docker-credential-..'), { recursive: true });
+    const ran = join(work, 'ran');
+    writeFileSync(join(work, 'planted'), `#!/bin/sh\ntouch ${ran}\necho '{"Username":"u","Secret":"s"}'\n`, {
+      mode: 0o755,
+    });
+    const dir = configDir({ credHelpers: { 'ghcr.io': '../planted' } });
+    const cwd = process.cwd();
+    process.chdir(work);
+    try {
+      await expect(dockerConfigCredentials('ghcr.io', { DOCKER_CONFIG: dir })).rejects.toThrow(
+        /names the credential helper "\.\.\/planted", which is not a helper name/,
+      );
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(existsSync(ran)).toBe(false);
   });
 });

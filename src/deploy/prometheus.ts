@@ -66,7 +66,11 @@ export async function evaluateGate(
   gate: MetricGate,
   vars: { COLOR: string; VERSION: string },
 ): Promise<GateResult> {
-  const query = gate.query.replace(/\$\{(COLOR|VERSION)\}/g, (_, k: 'COLOR' | 'VERSION') => vars[k]);
+  // Filled in as the inside of a PromQL string (`version="${VERSION}"`): a version with `"` or `\\`
+  // cannot close the string and add matchers or operators of its own.
+  const query = gate.query.replace(/\$\{(COLOR|VERSION)\}/g, (_, k: 'COLOR' | 'VERSION') =>
+    promqlString(vars[k]),
+  );
   const url = `${gate.url.replace(/\/$/, '')}/api/v1/query?query=${encodeURIComponent(query)}`;
   const shown = `\`${query}\` ${gate.comparator} ${gate.threshold}`;
   let body: QueryResponse;
@@ -108,20 +112,34 @@ function fail(detail: string, values: number[] = []): GateResult {
   return { passed: false, detail, values };
 }
 
-/** Sample values of a vector, scalar or matrix (last point of each series) result. */
+/** The text of a PromQL (Go-syntax) string literal, without its quotes. */
+function promqlString(text: string): string {
+  return text
+    .replace(/[\\"'`]/g, '\\$&')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+}
+
+/**
+ * Sample values of a vector, scalar or matrix (last point of each series) result. The answer is
+ * data from a server: a shape that is not Prometheus's (`result: null`, a sample without a value)
+ * gives NaN or nothing, judged as no data, never a crash.
+ */
 function samples(data: QueryResponse['data']): number[] {
-  if (!data) return [];
+  if (!data || typeof data !== 'object') return [];
   const r = data.result;
-  const num = (pair: unknown): number => Number((pair as [number, string])[1]);
+  const num = (pair: unknown): number => (Array.isArray(pair) ? Number(pair[1]) : NaN);
+  const series = Array.isArray(r) ? (r as unknown[]).filter((x) => x && typeof x === 'object') : [];
   switch (data.resultType) {
     case 'scalar':
       return [num(r)];
     case 'vector':
-      return (r as { value: [number, string] }[]).map((s) => num(s.value));
+      return series.map((s) => num((s as { value?: unknown }).value));
     case 'matrix':
-      return (r as { values: [number, string][] }[])
-        .filter((s) => s.values.length)
-        .map((s) => num(s.values[s.values.length - 1]));
+      return series
+        .map((s) => (s as { values?: unknown }).values)
+        .filter((v): v is unknown[] => Array.isArray(v) && v.length > 0)
+        .map((v) => num(v[v.length - 1]));
     default:
       return [];
   }

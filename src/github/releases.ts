@@ -12,6 +12,7 @@ export interface ReleaseAsset {
 export interface GitHubRelease {
   id: number;
   tag_name: string;
+  body?: string | null;
   draft: boolean;
   prerelease: boolean;
   html_url: string;

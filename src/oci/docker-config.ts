@@ -79,6 +79,12 @@ async function fromHelper(
   server: string,
   file: string,
 ): Promise<DockerCredentials | undefined> {
+  // A name with `/` would run `docker-credential-../../x` relative to the workspace: only a plain
+  // program name, looked up on PATH as docker does for the helpers it ships.
+  if (typeof helper !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(helper))
+    throw new UserError(
+      `${file} names the credential helper ${JSON.stringify(helper).slice(0, 100)}, which is not a helper name (letters, digits, \`.\`, \`_\`, \`-\`; docker runs docker-credential-NAME from PATH). Fix credsStore / credHelpers, or pass username and password.`,
+    );
   const program = `docker-credential-${helper}`;
   const r = await runCommand(program, ['get'], { input: server, check: false, timeoutMs: 30_000 }).catch(
     (e: Error) => {

@@ -15,6 +15,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 
+/** Marks a draft as go-ship's (an HTML comment: not shown on the release page). */
+const DRAFT_MARK = '<!-- go-ship: this draft is published once every asset is attached -->';
+
 /** What happened to one file: uploaded new, kept (same name and bytes there), or replaced (other bytes). */
 export interface AttachedAsset {
   name: string;
@@ -35,9 +38,11 @@ export interface AttachResult {
 
 /**
  * Attaches files to the GitHub Release of `tag` the way GoReleaser's release pipe does, and safely
- * on re-runs: a file whose name and bytes are there already is kept (nothing uploaded), other bytes
- * replace it with a warning. A release that does not exist yet is created as a draft at `commit`;
- * a draft is published only after every asset is there, so nobody downloads a half-release.
+ * on re-runs: a file whose name and bytes are there already is kept (nothing uploaded); other bytes
+ * replace it in a draft, with a warning, and are refused on a published release (as GoReleaser does
+ * without replace_existing_artifacts). A release that does not exist yet is created as a draft at
+ * `commit`; go-ship's draft is published only after every asset is there, so nobody downloads a
+ * half-release, and someone else's draft is left a draft.
  */
 export async function attachAssets(
   token: string,
@@ -53,36 +58,54 @@ export async function attachAssets(
   try {
     const found = await ensureRelease(client, repo, {
       tag,
-      body: `Release ${tag}`,
+      body: `Release ${tag}\n\n${DRAFT_MARK}`,
       prerelease: o.prerelease,
       draft: true,
       commit: o.commit || undefined,
     });
     let release: GitHubRelease = found.release;
-    const assets: AttachedAsset[] = [];
+    // A draft go-ship made (now or in an earlier run of this release) is go-ship's to publish; one a
+    // person or another tool made (release notes being written) is theirs, and stays a draft.
+    const ours = release.draft && (found.action === 'created' || (release.body ?? '').includes(DRAFT_MARK));
+    const planned = [];
     for (const file of files) {
       const name = basename(file);
       const data = readFileSync(file);
       const sha = createHash('sha256').update(data).digest('hex');
       const there = release.assets.find((a) => a.name === name);
-      let state: AttachedAsset['state'] = 'uploaded';
+      const same = there ? await sameBytes(client, repo, there, data, sha) : false;
+      planned.push({ name, data, sha, there, same });
+    }
+    // Files people may have downloaded are not swapped: checked for every file before any change.
+    const differing = planned.filter((p) => p.there && !p.same);
+    if (!release.draft && differing.length)
+      throw new UserError(
+        `Release ${tag} is published and already has ${differing.map((p) => `${p.name} (${p.there!.digest ?? `${p.there!.size} bytes`}; this build: sha256:${p.sha})`).join(', ')} with other bytes. People may have downloaded those files, so go-ship does not replace them, and nothing was changed. go-ship's builds are reproducible: other bytes mean another commit, toolchain or flags. Release a new version, or delete those assets on GitHub and re-run if the published ones are wrong.`,
+      );
+    const assets: AttachedAsset[] = [];
+    for (const { name, data, sha, there, same } of planned) {
+      if (there && same) {
+        assets.push({ name, url: there.browser_download_url, size: there.size, state: 'kept' });
+        continue;
+      }
       if (there) {
-        if (await sameBytes(client, repo, there, data, sha)) {
-          assets.push({ name, url: there.browser_download_url, size: there.size, state: 'kept' });
-          continue;
-        }
+        // Only ever in a draft, which nobody downloads from.
         workflow.warning(
-          `Release ${tag} already has ${name} with other bytes (${there.digest ?? `${there.size} bytes`}); replacing it with this run's (sha256:${sha}).`,
+          `Release ${tag} (a draft) already has ${name} with other bytes (${there.digest ?? `${there.size} bytes`}); replacing it with this run's (sha256:${sha}).`,
         );
         await deleteAsset(client, repo, there.id);
-        state = 'replaced';
       }
+      const state: AttachedAsset['state'] = there ? 'replaced' : 'uploaded';
       const asset = await uploadAsset(client, release, name, data);
-      log.info(`  ${state === 'replaced' ? 'replaced' : 'uploaded'} ${name} (${formatBytes(data.length)})`);
+      log.info(`  ${state} ${name} (${formatBytes(data.length)})`);
       assets.push({ name, url: asset.browser_download_url, size: asset.size, state });
     }
-    const publishedNow = release.draft;
-    if (release.draft) release = await publishDraft(client, repo, release);
+    const publishedNow = ours;
+    if (ours) release = await publishDraft(client, repo, release);
+    else if (release.draft)
+      workflow.notice(
+        `Release ${tag} is a draft that go-ship did not make; its assets are attached and it stays a draft for whoever made it to publish.`,
+      );
     const count = (state: string) => assets.filter((a) => a.state === state).length;
     log.info(
       `Release ${tag}: ${count('uploaded')} uploaded, ${count('replaced')} replaced, ${count('kept')} already there${publishedNow ? '; published' : ''}: ${release.html_url}`,

@@ -214,14 +214,14 @@ function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeou
     ports,
     network: inputs.oneOf('network', ['bridge', 'host'] as const) ?? 'bridge',
     containerPort: port(inputs, 'container-port'),
-    host: inputs.string('host', { required: true }),
+    host: hostOf(inputs),
     env: inputs.keyValues('env'),
     args: inputs.lines('args'),
     pull: inputs.oneOf('pull', ['missing', 'always', 'never'] as const) ?? 'missing',
     pullTimeoutMs,
     router: new NginxRouter({
       upstreamFile: file('nginx-upstream-file', upstreamFile),
-      upstreamName: inputs.optional('nginx-upstream') ?? app,
+      upstreamName: upstreamNameOf(inputs, app),
       conf: nginxConf ? file('nginx-conf', nginxConf) : undefined,
       prefix: nginxPrefix ? file('nginx-prefix', nginxPrefix) : undefined,
       nginx,
@@ -232,7 +232,29 @@ function dockerTarget(inputs: Inputs, app: string, workspace: string, pullTimeou
   });
 }
 
-/** A chart directory or packaged chart (.tgz) in the workspace. */
+/**
+ * `host` goes into nginx's `server host:port;` and Docker's `--publish host:port:port`: a host name,
+ * an IPv4 address or a bracketed IPv6 one, nothing that could end the line and add directives.
+ */
+function hostOf(inputs: Inputs): string {
+  const v = inputs.string('host', { required: true });
+  if (
+    !/^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$|^\[[0-9A-Fa-f:.]+\]$/.test(
+      v,
+    )
+  )
+    throw inputError('host', v, 'a host name or IP address where the colours are reached, e.g. `127.0.0.1`');
+  return v;
+}
+
+/** `nginx-upstream` is written as `upstream NAME {`: one word, as nginx names it. */
+function upstreamNameOf(inputs: Inputs, app: string): string {
+  const v = inputs.optional('nginx-upstream') ?? app;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(v))
+    throw inputError('nginx-upstream', v, 'an upstream name: letters, digits, `_`, `.` and `-`');
+  return v;
+}
+
 /** `helm-version` names a Helm release tag, the version `go install` builds and `helm version` prints. */
 function helmVersionOf(inputs: Inputs): string | undefined {
   const v = inputs.optional('helm-version');
@@ -246,6 +268,7 @@ function helmVersionOf(inputs: Inputs): string | undefined {
   return v;
 }
 
+/** A chart directory or packaged chart (.tgz) in the workspace. */
 function chartPath(chart: string, workspace: string): string {
   const p = resolve(workspace, chart);
   if (!existsSync(p))
