@@ -33,7 +33,7 @@ describeWith(
       });
     const uploads = () => api.calls.filter((c) => c.method === 'POST' && c.path.startsWith('/uploads/'));
 
-    test('one runner: a draft made at the built commit, every asset attached, then published; a re-run uploads nothing; other bytes are refused on the published release and replaced in go-ship's draft', async () => {
+    test("one runner: a draft made at the built commit, every asset attached, then published; a re-run uploads nothing; other bytes are refused on the published release and replaced in go-ship's draft", async () => {
       api = await startGitHubApi({ token: TOKEN });
       const { dir, git } = repo();
       const r = await build(dir, [TARGETS, 'release=v1.2.3']);
