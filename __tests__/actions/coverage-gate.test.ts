@@ -424,7 +424,25 @@ describeWith(
         expect(body).toContain('❌ ≥ 99.0%');
         for (const evil of ['Approved', 'evil.example', '@org', '<b>', '+99', '100.0%'])
           expect(body).not.toContain(evil);
-        expect(body).toContain('compared with the base branch: 50.0%');
+        // #29 item 9: the fork's own baseline figure (50.0%) was shown as the base branch's.
+        expect(body).not.toContain('compared with');
+
+        // This job's own baseline (its input, not the report's) gives the delta and max-drop.
+        const trusted = join(tempDir('cov-trusted'), 'base.json');
+        writeFileSync(
+          trusted,
+          JSON.stringify({
+            schema: 'go-ship/coverage-report@1',
+            commit: 'b'.repeat(40),
+            totalFunc: { covered: 999, total: 1000 },
+            packages: [],
+          }),
+        );
+        const judged = await gate([`comment-from=${report}`, `baseline=${trusted}`, 'max-drop=1'], env);
+        expect(JSON.parse(judged.stdout).outputs.passed).toBe('false');
+        const again = api.comments.get(7)!.at(-1)!.body;
+        expect(again).toContain(`compared with ${trusted}: 99.9%`);
+        expect(again).toMatch(/❌[^\n]*≤ 1\.0 below 99\.9%/);
       } finally {
         rmSync(join(dir, '.go-ship.yml'));
       }

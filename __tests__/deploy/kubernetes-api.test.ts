@@ -1,5 +1,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { KubeClient } from '../../src/deploy/kubernetes-api.js';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
+import { tempDir } from '../helpers/cli.js';
 
 /**
  * A loopback API server on raw sockets, so the test decides exactly when a kept-alive connection dies:
@@ -111,4 +114,56 @@ test('a server that never answers is given up after a few attempts, naming them'
   } finally {
     await s.close();
   }
+});
+
+// Untrusted input (#29 item 9): a proxy-url password was printed in an error, and an exec plugin's
+// env and args (where cloud keys and tokens go) were neither masked nor kept out of messages.
+describe('secrets in a kubeconfig', () => {
+  const written: string[] = [];
+  const capture = async <T>(fn: () => Promise<T>): Promise<T> => {
+    const write = process.stdout.write;
+    process.stdout.write = ((s: string) => written.push(String(s)) > 0) as typeof process.stdout.write;
+    try {
+      return await fn();
+    } finally {
+      process.stdout.write = write;
+    }
+  };
+  const kubeconfig = (user: string, cluster = '') => {
+    const dir = tempDir('kc-secrets');
+    const file = join(dir, 'config');
+    writeFileSync(
+      file,
+      `clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"${cluster}}}]\nusers: [{name: u, user: ${user}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    );
+    return file;
+  };
+
+  test('a proxy-url password is masked and left out of the error', async () => {
+    const file = kubeconfig('{token: tok-123456}', ', proxy-url: "socks5://me:pr0xy-Secret@10.0.0.1:1080"');
+    const conn = await capture(() => loadKubeconfig(file));
+    expect(written.join('')).toContain('::add-mask::pr0xy-Secret');
+    const client = new KubeClient(conn);
+    await expect(client.request('GET', '/version')).rejects.toThrow(
+      'has proxy-url `socks5://10.0.0.1:1080`; go-ship supports http:// and https:// proxies',
+    );
+    await expect(client.request('GET', '/version')).rejects.not.toThrow(/pr0xy-Secret/);
+  });
+
+  test("an exec plugin's env values are masked; its args never appear in an error", async () => {
+    const file = kubeconfig(
+      '{exec: {command: "false", args: ["--token=arg-Secret-1"], env: [{name: CLOUD_KEY, value: "env-Secret-1"}]}}',
+    );
+    const failed = await capture(() => loadKubeconfig(file)).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(written.join('')).toContain('::add-mask::env-Secret-1');
+    expect(failed?.message).toMatch(/^The kubeconfig's exec plugin `false \(1 argument\)` failed/);
+    expect(failed?.message).not.toContain('arg-Secret-1');
+    const missing = kubeconfig('{exec: {command: "no-such-plugin-xyz", args: ["--token=arg-Secret-2"]}}');
+    await expect(capture(() => loadKubeconfig(missing))).rejects.toThrow(
+      "The kubeconfig's exec plugin `no-such-plugin-xyz (1 argument)` could not be run",
+    );
+  });
 });

@@ -2,7 +2,7 @@ import { eventPayload } from '../runner/workflow.js';
 import { pullRequestOf } from '../github/rest.js';
 import { UserError } from '../runner/errors.js';
 import { type Baseline, formatDelta } from './baseline.js';
-import { type GateResult, type Thresholds, evaluate, thresholdGate } from './gates.js';
+import { type GateResult, type Thresholds, evaluate, maxDropGate, thresholdGate } from './gates.js';
 import { type PatchResult, uncoveredRanges } from './patch.js';
 import { type CoverageReport, type Ratio, formatRatio } from './report.js';
 import { existsSync, readFileSync } from 'node:fs';
@@ -253,6 +253,7 @@ export function toReportJson(
 export function judgeUntrustedReport(
   file: string,
   thresholds: Thresholds & { thresholdPatch?: number },
+  trusted: { baseline?: Baseline; maxDrop?: number } = {},
 ): { json: ReportJson; dropped: number } {
   if (!existsSync(file))
     throw new UserError(
@@ -263,6 +264,16 @@ export function judgeUntrustedReport(
   const gates = evaluate(thresholds, json, (f) => f);
   if (json.patch && thresholds.thresholdPatch !== undefined)
     gates.push(thresholdGate('patch', json.patch, thresholds.thresholdPatch));
+  // The fork's own baseline figure is a number it chose: never shown as the base branch's. Only
+  // this job's baseline (its `baseline` input, found with its token) gives the delta and max-drop.
+  json.baseline = trusted.baseline && {
+    source: trusted.baseline.source,
+    commit: trusted.baseline.commit,
+    totalFunc: { ...trusted.baseline.totalFunc, percent: formatRatio(trusted.baseline.totalFunc) },
+    delta: formatDelta(json.totalFunc, trusted.baseline.totalFunc),
+  };
+  if (trusted.baseline && trusted.maxDrop !== undefined)
+    gates.push(maxDropGate(json.totalFunc, trusted.baseline, trusted.maxDrop));
   json.gates = gates.map((g) => ({
     name: g.name,
     ratio: { ...g.ratio, percent: formatRatio(g.ratio) },

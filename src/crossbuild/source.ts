@@ -1,5 +1,6 @@
 import { headCommit } from '../runner/git.js';
 import { runCommand } from '../runner/command.js';
+import { withoutCredentials } from '../runner/text.js';
 import { basename } from 'node:path';
 
 /** What a build stamps into binaries and names archives after. */
@@ -77,7 +78,7 @@ export async function readSource(
     branch: await out(['rev-parse', '--abbrev-ref', 'HEAD']),
     previousTag: previous,
     summary: described,
-    url: stripCredentials(await out(['remote', 'get-url', 'origin'])),
+    url: withoutCredentials(await out(['remote', 'get-url', 'origin'])),
     dirty: described.endsWith('-dirty'),
     tagSubject: subject,
     tagContents: contents,
@@ -94,9 +95,4 @@ export async function readSource(
     snapshot: !tag || described !== tag,
     git: facts,
   };
-}
-
-/** A remote URL as it may be shown: `https://user:token@host/x` loses `user:token@`. */
-function stripCredentials(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
 }

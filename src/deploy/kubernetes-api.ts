@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
+import { withoutCredentials } from '../runner/text.js';
 import { log } from '../runner/log.js';
 
 /** What a kubeconfig's current context resolves to. Secrets in it are masked as soon as they are read. */
@@ -109,6 +110,12 @@ export async function loadKubeconfig(
       `The kubeconfig's user \`${ctx.user}\` uses an auth-provider, which current Kubernetes clients no longer support. Use a token, a client certificate or an exec plugin.`,
     );
   if (conn.token) log.mask(conn.token);
+  // A proxy-url may carry `user:password@`: masked, and never shown (errors print it without).
+  const proxyAuth = conn.proxyUrl ? URL.parse(conn.proxyUrl) : undefined;
+  if (proxyAuth?.password) {
+    log.mask(proxyAuth.password);
+    log.mask(decodeURIComponent(proxyAuth.password));
+  }
   if (conn.key) log.mask(conn.key.toString('utf8'));
   if (conn.insecure)
     log.warning(
@@ -126,12 +133,21 @@ interface ExecConfig {
 /** Runs the kubeconfig's exec plugin (argument array, no shell) and takes the token of its ExecCredential. */
 async function execCredential(exec: ExecConfig): Promise<string> {
   const env: Record<string, string> = {};
-  for (const e of exec.env ?? []) env[e.name] = e.value;
-  const r = await runCommand(exec.command, exec.args ?? [], { env, timeoutMs: 60_000, check: false });
-  if (r.code !== 0)
+  // The plugin's env often carries a secret (a cloud key); its args may too (`--token=...`). Env
+  // values are masked, and the plugin is named by its command only, never with its arguments.
+  for (const e of exec.env ?? []) {
+    env[e.name] = e.value;
+    if (typeof e.value === 'string' && e.value.length >= 6) log.mask(e.value);
+  }
+  const args = exec.args ?? [];
+  const shown = `${exec.command}${args.length ? ` (${args.length} argument${args.length === 1 ? '' : 's'})` : ''}`;
+  const r = await runCommand(exec.command, args, { env, timeoutMs: 60_000, check: false }).catch(() => {
     throw new UserError(
-      `The kubeconfig's exec plugin \`${r.display}\` failed: ${(r.stderr || r.stdout).trim()}`,
+      `The kubeconfig's exec plugin \`${shown}\` could not be run: \`${exec.command}\` is not on PATH. Install it on the runner, or give the kubeconfig a token.`,
     );
+  });
+  if (r.code !== 0)
+    throw new UserError(`The kubeconfig's exec plugin \`${shown}\` failed: ${(r.stderr || r.stdout).trim()}`);
   try {
     const token = (JSON.parse(r.stdout) as { status?: { token?: string } }).status?.token;
     if (token) return token;
@@ -139,7 +155,7 @@ async function execCredential(exec: ExecConfig): Promise<string> {
     // fall through
   }
   throw new UserError(
-    `The kubeconfig's exec plugin \`${r.display}\` did not print an ExecCredential with status.token.`,
+    `The kubeconfig's exec plugin \`${shown}\` did not print an ExecCredential with status.token.`,
   );
 }
 
@@ -202,7 +218,7 @@ export class KubeClient {
     const p = URL.parse(proxy);
     if (!p || !/^https?:$/.test(p.protocol))
       throw new UserError(
-        `The kubeconfig's cluster for context \`${this.conn.context}\` has proxy-url \`${proxy}\`; go-ship supports http:// and https:// proxies (not socks5).`,
+        `The kubeconfig's cluster for context \`${this.conn.context}\` has proxy-url \`${withoutCredentials(proxy)}\`; go-ship supports http:// and https:// proxies (not socks5).`,
       );
     const proxyOpts = {
       host: p.hostname,

@@ -12,3 +12,8 @@ export function inertText(text: string): string {
     c === '\r' ? '\r' : `\\u{${c.charCodeAt(0).toString(16).padStart(4, '0')}}`,
   );
 }
+
+/** A URL as it may be shown: `https://user:token@host/x` loses `user:token@`. */
+export function withoutCredentials(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}

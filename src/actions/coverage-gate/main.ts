@@ -58,7 +58,14 @@ export async function run(): Promise<void> {
  * judged again by this job's thresholds, from a workflow_run workflow with a write token.
  */
 async function commentFrom(config: Config, file: string): Promise<void> {
-  const { json, dropped } = judgeUntrustedReport(file, config);
+  const baseline = config.baseline
+    ? await findBaseline(config.baseline, {
+        workspace: config.workspace,
+        token: config.githubToken,
+        judgesDrop: config.maxDrop !== undefined,
+      })
+    : undefined;
+  const { json, dropped } = judgeUntrustedReport(file, config, { baseline, maxDrop: config.maxDrop });
   if (dropped)
     workflow.warning(`comment-from: ${dropped} name(s) in the report are not plain paths and were left out.`);
   setOutputs(json, file);
