@@ -82,7 +82,8 @@ export class Summary {
     if (!phases.length) return this;
     const t0 = Math.min(...phases.map((p) => p.startMs));
     const lines = phases.map((p, i) => {
-      const name = p.name.replace(/[:#;]/g, ' ');
+      // Mermaid's own syntax characters and anything that could end the fence become blanks.
+      const name = p.name.replace(/[^\w .()/+-]/g, ' ');
       const tag = p.failed ? 'crit, ' : '';
       return `  ${name} : ${tag}p${i}, ${Math.round(p.startMs - t0)}, ${Math.max(1, Math.round(p.durationMs))}ms`;
     });
@@ -136,7 +137,10 @@ function oneLine(text: string, max: number): string {
 }
 
 function escapeCell(cell: Cell): string {
-  return String(cell).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  // A pipe mdText already escaped stays `\|`: escaping it again would make `\\|`, which ends the cell.
+  return String(cell)
+    .replace(/(?<!\\)\|/g, '\\|')
+    .replace(/\r?\n/g, '<br>');
 }
 
 function escapeHtml(text: string): string {

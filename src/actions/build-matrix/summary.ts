@@ -4,7 +4,7 @@ import type { Shard } from '../../crossbuild/merge.js';
 import type { Source } from '../../crossbuild/source.js';
 import type { AttachResult } from '../../release/assets.js';
 import { formatBytes, formatDuration } from '../../runner/log.js';
-import { Summary, mdCode } from '../../runner/summary.js';
+import { Summary, mdCode, mdText } from '../../runner/summary.js';
 import type { Config } from './inputs.js';
 import { relative } from 'node:path';
 
@@ -77,15 +77,18 @@ export function buildSummary(
   return s;
 }
 
+/** The shards' manifests are outside text (a fork's shard could write one): made inert. */
 export function mergeSummary(manifest: Manifest, shards: Shard[], workspace: string): Summary {
-  return new Summary().heading(`build-matrix merge: ${manifest.project} ${manifest.version}`).table(
-    ['shard', 'targets', 'files'],
-    shards.map(({ dir, manifest: m }) => [
-      m.shard ?? relative(workspace, dir),
-      m.targets.join(', '),
-      m.artifacts.map((a) => `${a.path} (${formatBytes(a.size)})`).join('<br>'),
-    ]),
-  );
+  return new Summary()
+    .heading(`build-matrix merge: ${mdText(manifest.project)} ${mdText(manifest.version)}`)
+    .table(
+      ['shard', 'targets', 'files'],
+      shards.map(({ dir, manifest: m }) => [
+        mdText(m.shard ?? relative(workspace, dir)),
+        mdText(m.targets.join(', ')),
+        m.artifacts.map((a) => `${mdCode(a.path)} (${formatBytes(a.size)})`).join('<br>'),
+      ]),
+    );
 }
 
 /** The release section: each asset and what happened to it (uploaded, kept, replaced). */

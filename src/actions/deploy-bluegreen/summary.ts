@@ -1,7 +1,7 @@
 import type { DeployConfig, DeployResult } from '../../deploy/engine.js';
 import { COLORS } from '../../deploy/target.js';
 import { formatDuration } from '../../runner/log.js';
-import { Summary } from '../../runner/summary.js';
+import { Summary, mdCode, mdText } from '../../runner/summary.js';
 
 const HEADLINE: Record<DeployResult['outcome'], string> = {
   switched: '✅ switched',
@@ -13,15 +13,21 @@ const HEADLINE: Record<DeployResult['outcome'], string> = {
   planned: '📝 dry run: nothing was changed',
 };
 
-/** The step summary: outcome, the key figures, a timeline of phases and every check with its result. */
+/**
+ * The step summary: outcome, the key figures, a timeline of phases and every check with its result.
+ * Versions, images, the lock's holder and the state come from the target (labels, annotations, the
+ * upstream file) and check details from Prometheus and the app: outside text, made inert.
+ */
 export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
   const s = new Summary();
   const what =
-    r.action === 'deploy' && config.release ? ` ${config.release.version ?? config.release.image}` : '';
-  s.heading(`deploy-bluegreen: ${config.app}${what} (${r.action})`);
+    r.action === 'deploy' && config.release
+      ? ` ${mdText(config.release.version ?? config.release.image)}`
+      : '';
+  s.heading(`deploy-bluegreen: ${mdText(config.app)}${what} (${r.action})`);
   const live = r.live ? `**${r.live}**` : 'nothing';
   s.paragraph(
-    `${HEADLINE[r.outcome]}. Live: ${live}${r.previous ? `; previous: ${r.previous}` : ''}.${r.error ? `\n\n> ${r.error.split('\n')[0]}` : ''}`,
+    `${HEADLINE[r.outcome]}. Live: ${live}${r.previous ? `; previous: ${r.previous}` : ''}.${r.error ? `\n\n> ${mdText(r.error.split('\n')[0], 1000)}` : ''}`,
   );
   const figures: [string, string][] = [];
   if (r.mixedWindowMs !== undefined)
@@ -36,15 +42,15 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
     : 0;
   if (total) figures.push(['Total', formatDuration(total)]);
   if (figures.length) s.table(['Figure', 'Value'], figures, ['left', 'right']);
-  if (r.plan.length) s.details('Plan', r.plan.map((l) => `- ${l}`).join('\n'));
+  if (r.plan.length) s.details('Plan', r.plan.map((l) => `- ${mdText(l, 1000)}`).join('\n'));
   if (r.diff) s.heading('Server-side dry run', 3).code(r.diff, 'diff');
   if (r.phases.length) {
     s.table(
       ['Phase', 'Took', 'Result'],
       r.phases.map((p) => [
-        p.name,
+        mdText(p.name),
         formatDuration(p.durationMs),
-        `${p.failed ? '❌' : '✅'}${p.note ? ` ${p.note}` : ''}`,
+        `${p.failed ? '❌' : '✅'}${p.note ? ` ${mdText(p.note)}` : ''}`,
       ]),
       ['left', 'right', 'left'],
     );
@@ -53,7 +59,13 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
   if (r.checks.length)
     s.table(
       ['Phase', 'Check', 'Target', 'Attempts', 'Result'],
-      r.checks.map((c) => [c.phase, c.what, c.url, c.attempts, `${c.passed ? '✅' : '❌'} ${c.detail}`]),
+      r.checks.map((c) => [
+        mdText(c.phase),
+        mdText(c.what),
+        mdCode(c.url),
+        c.attempts,
+        `${c.passed ? '✅' : '❌'} ${mdText(c.detail, 500)}`,
+      ]),
       ['left', 'left', 'left', 'right', 'left'],
     );
   if (r.state) {
@@ -63,10 +75,10 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
         const st = r.state!.colors[c];
         return [
           `${c}${r.state!.live === c ? ' (live)' : ''}`,
-          st.state,
-          st.version ?? '',
-          st.image ?? '',
-          st.deployedAt ?? '',
+          mdText(st.state),
+          st.version ? mdCode(st.version) : '',
+          st.image ? mdCode(st.image) : '',
+          mdText(st.deployedAt ?? ''),
         ];
       }),
     );
@@ -74,7 +86,9 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
       s.heading('Release history (newest first)', 3);
       s.table(
         ['Version', 'Image', 'Took the traffic'],
-        [...r.state.history].reverse().map((h) => [h.version ?? '', h.image, h.at]),
+        [...r.state.history]
+          .reverse()
+          .map((h) => [h.version ? mdCode(h.version) : '', mdCode(h.image), mdText(h.at)]),
       );
       s.paragraph(
         '`action: rollback` with `to: <version>` deploys any of them again through the same checks.',
@@ -82,7 +96,7 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
     }
     if (r.state.lock)
       s.paragraph(
-        `🔒 Locked by ${r.state.lock.holder} since ${r.state.lock.since} (expires ${r.state.lock.expires}).`,
+        `🔒 Locked by ${mdText(r.state.lock.holder)} since ${mdText(r.state.lock.since)} (expires ${mdText(r.state.lock.expires)}).`,
       );
   }
   return s;
