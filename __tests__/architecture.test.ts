@@ -71,3 +71,24 @@ test('imports point down (or sideways only where the document says), so there ar
     .map(([from, to, file]) => `${file}: ${from} -> ${to}`);
   expect(wrong).toEqual([]);
 });
+
+// #29: one way to join a path that comes from data. A manifest's, a config's or an entry's `.path`
+// (or `.project`) joined with path.join or path.resolve is how `../../outside` got out before.
+test('paths from data are joined only through joinInside', () => {
+  const offenders: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (p.endsWith('.ts') && !p.endsWith(join('runner', 'paths.ts')))
+        readFileSync(p, 'utf8')
+          .split('\n')
+          .forEach((line, i) => {
+            if (/\b(join|resolve)\([^)]*\b\w+\.(path|project)\b/.test(line) && !line.includes('joinInside('))
+              offenders.push(`${relative(ROOT, p)}:${i + 1}: ${line.trim()}`);
+          });
+    }
+  };
+  walk(join(ROOT, 'src'));
+  expect(offenders).toEqual([]);
+});

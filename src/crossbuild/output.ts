@@ -125,7 +125,7 @@ export function outputsOf(
     artifacts: JSON.stringify(
       releaseFiles(manifest.artifacts).map((a) => ({
         target: a.target,
-        path: join(dir, a.path),
+        path: joinInside(dir, a.path, 'A manifest artifact path'),
         sha256: a.sha256,
         size: a.size,
       })),
@@ -133,7 +133,11 @@ export function outputsOf(
     sboms: JSON.stringify(
       manifest.artifacts
         .filter((a) => a.kind === 'sbom')
-        .map((a) => ({ describes: a.describes, path: join(dir, a.path), sha256: a.sha256 })),
+        .map((a) => ({
+          describes: a.describes,
+          path: joinInside(dir, a.path, 'A manifest artifact path'),
+          sha256: a.sha256,
+        })),
     ),
     'checksums-file': checksumsFile ?? '',
     version: manifest.version,
