@@ -4,7 +4,7 @@ import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
 import type { GitFacts } from './source.js';
-import { sha256 } from './manifest.js';
+import { sha256 } from '../runner/digest.js';
 import { DEFAULT_VARIANTS, renderTemplate, type TemplateFields } from './template.js';
 
 export interface MainPackage {

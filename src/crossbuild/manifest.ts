@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { sha256 } from '../runner/digest.js';
 import { fileNameOf, joinInside } from '../runner/paths.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
@@ -67,7 +68,6 @@ export interface Manifest {
   artifacts: Artifact[];
 }
 
-export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
 /** GoReleaser's default archive name: project_version_os_arch (plus the variant). */
 function archiveBase(project: string, version: string, target: Target): string {

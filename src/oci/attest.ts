@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sha256 } from '../crossbuild/manifest.js';
+import { sha256 } from '../runner/digest.js';
 import { statementOf } from '../crossbuild/provenance.js';
 import { cycloneDx, readBuildInfo } from '../crossbuild/sbom.js';
 import type { BuiltBinary } from './from-build.js';

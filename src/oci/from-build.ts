@@ -1,6 +1,7 @@
 import { joinInside } from '../runner/paths.js';
 import { readTarGz } from '../archive/archive.js';
-import { type Artifact, readVerifiedManifest, releaseFiles, sha256 } from '../crossbuild/manifest.js';
+import { type Artifact, readVerifiedManifest, releaseFiles } from '../crossbuild/manifest.js';
+import { sha256 } from '../runner/digest.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { type AppImage, caBundle, platformOf, readBaseImage } from './image.js';
 import { type ImageRef, Registry } from './registry.js';

@@ -2,7 +2,7 @@ import type { PlatformBuild } from '../../oci/dockerfile.js';
 import type { BuiltBinary } from '../../oci/from-build.js';
 import type { TagDecision } from '../../oci/image-tags.js';
 import type { PushedImage } from '../../oci/image.js';
-import { sha256 } from '../../crossbuild/manifest.js';
+import { sha256 } from '../../runner/digest.js';
 import { formatBytes } from '../../runner/log.js';
 import { Summary } from '../../runner/summary.js';
 
