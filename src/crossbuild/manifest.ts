@@ -68,7 +68,6 @@ export interface Manifest {
   artifacts: Artifact[];
 }
 
-
 /** GoReleaser's default archive name: project_version_os_arch (plus the variant). */
 function archiveBase(project: string, version: string, target: Target): string {
   return [project, version, target.goos, target.goarch, target.variant].filter(Boolean).join('_');
