@@ -1,22 +1,31 @@
 // Bundles each action (src/actions/<name>/index.ts) and the CLI (src/cli/index.ts) with ncc into
 // dist/<name>/index.js. CI rebuilds and fails when the committed dist/ differs.
-// `node scripts/bundle.mjs [names...]`; `--stale` bundles only those whose sources.sha256 differs.
+// `node scripts/bundle.mjs [names...]`; `--stale` bundles only those whose sources.sha256 differs;
+// `--check` bundles nothing and exits 1, naming them, when any is stale.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sourcesHash } from './sources-hash.mjs';
+import { bundleEntries, bundleHash, staleBundles } from './sources-hash.mjs';
 
-const entries = readdirSync('src/actions')
-  .filter((name) => existsSync(join('src/actions', name, 'index.ts')))
-  .map((name) => [name, join('src/actions', name, 'index.ts')]);
-entries.push(['cli', 'src/cli/index.ts']);
+if (process.argv.includes('--check')) {
+  const old = staleBundles();
+  if (old.length) {
+    console.error(
+      `dist/ is older than the sources for ${old.join(', ')}: run \`node scripts/bundle.mjs --stale\` (npm test does).`,
+    );
+    process.exit(1);
+  }
+  process.exit(0);
+}
 
+const entries = bundleEntries();
 const stale = process.argv.includes('--stale');
 const only = process.argv.slice(2).filter((a) => a !== '--stale');
-const hash = sourcesHash();
+const outdated = stale ? new Set(staleBundles()) : undefined;
 const stamp = (name) => join('dist', name, 'sources.sha256');
-const current = (name) => existsSync(stamp(name)) && readFileSync(stamp(name), 'utf8').trim() === hash;
-const todo = entries.filter(([name]) => (!only.length || only.includes(name)) && !(stale && current(name)));
+const todo = entries.filter(
+  ([name]) => (!only.length || only.includes(name)) && (!outdated || outdated.has(name)),
+);
 if (stale && todo.length)
   console.log(`dist/ is older than the sources; bundling ${todo.map(([n]) => n).join(', ')} first`);
 for (const [name, entry] of todo) {
@@ -40,7 +49,7 @@ for (const [name, entry] of todo) {
     ],
     { stdio: 'inherit' },
   );
-  writeFileSync(stamp(name), `${hash}\n`);
+  writeFileSync(stamp(name), `${bundleHash(entry)}\n`);
   const size = statSync(join(out, 'index.js')).size;
   console.log(`${name.padEnd(20)} ${(size / 1e6).toFixed(2)} MB  ${Date.now() - started} ms`);
 }

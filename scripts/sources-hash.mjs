@@ -1,30 +1,63 @@
-// What a bundle is made from: every file under src/, the lockfile, tsconfig.json and the bundler
-// script. bundle.mjs writes this hash beside each bundle (dist/<name>/sources.sha256); `npm test`
-// re-bundles when it differs, so the tests never run a dist/ older than the sources.
+// What a bundle is made from: the files its entry reaches through relative imports (every kind the
+// TypeScript compiler sees: static, type-only, side-effect, re-export, dynamic), the lockfile,
+// tsconfig.json and the bundler scripts. bundle.mjs writes this hash beside each bundle
+// (dist/<name>/sources.sha256), so a change to one file restamps only the bundles that include it;
+// `npm test` re-bundles what is stale, and every test that runs a bundle refuses a stale one.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
 
-function* files(dir) {
-  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* files(p);
-    else yield p;
-  }
+/** Every bundle: [name, entry], the actions under src/actions and the CLI. */
+export function bundleEntries(root = '.') {
+  const entries = readdirSync(join(root, 'src/actions'))
+    .filter((name) => existsSync(join(root, 'src/actions', name, 'index.ts')))
+    .sort()
+    .map((name) => [name, join('src/actions', name, 'index.ts')]);
+  entries.push(['cli', 'src/cli/index.ts']);
+  return entries;
 }
 
-export function sourcesHash(root = '.') {
+/** The source files `entry` reaches, sorted, relative to `root`. */
+export function moduleGraph(entry, root = '.') {
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    if (!file.endsWith('.ts')) return;
+    for (const { fileName } of ts.preProcessFile(readFileSync(file, 'utf8'), true, true).importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = resolve(dirname(file), fileName).replace(/\.js$/, '.ts');
+      if (existsSync(target)) visit(target);
+    }
+  };
+  visit(resolve(root, entry));
+  return [...seen].map((f) => relative(root, f)).sort();
+}
+
+export function bundleHash(entry, root = '.') {
   const h = createHash('sha256');
   const inputs = [
-    ...files(join(root, 'src')),
-    join(root, 'package-lock.json'),
-    join(root, 'tsconfig.json'),
-    join(root, 'scripts', 'bundle.mjs'),
+    ...moduleGraph(entry, root),
+    'package-lock.json',
+    'tsconfig.json',
+    join('scripts', 'bundle.mjs'),
+    join('scripts', 'sources-hash.mjs'),
   ];
   for (const f of inputs) {
-    h.update(`${relative(root, f)}\0`);
-    h.update(readFileSync(f));
+    h.update(`${f}\0`);
+    h.update(readFileSync(join(root, f)));
     h.update('\0');
   }
   return h.digest('hex');
+}
+
+/** The bundles whose stamp is not their sources' hash. */
+export function staleBundles(root = '.') {
+  return bundleEntries(root)
+    .filter(([name, entry]) => {
+      const stamp = join(root, 'dist', name, 'sources.sha256');
+      return !existsSync(stamp) || readFileSync(stamp, 'utf8').trim() !== bundleHash(entry, root);
+    })
+    .map(([name]) => name);
 }

@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { updateReadme } from '../../src/host/action-docs.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';
-import { NODE20, NODE24, ROOT } from '../helpers/cli.js';
+import { assertBundlesFresh, NODE20, NODE24, ROOT } from '../helpers/cli.js';
+
+// The bundles are run under both Nodes: a stale one would test old code.
+beforeAll(() => assertBundlesFresh());
 
 const actions = readdirSync(ROOT).filter((d) => existsSync(join(ROOT, d, 'action.yml')));
 

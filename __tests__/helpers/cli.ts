@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
@@ -25,6 +25,23 @@ export interface CliRun {
   stderr: string;
 }
 
+let freshness: string | undefined;
+/**
+ * Tests run the committed bundles, as GitHub does: a bundle older than its sources would test old
+ * code, so the first run in a test file checks every stamp (`bundle.mjs --check`) and fails with the
+ * command to run, whether jest was started by `npm test` (which bundles first) or directly.
+ */
+export function assertBundlesFresh(): void {
+  freshness ??= (() => {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--check'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+    return r.status === 0 ? '' : (r.stderr || r.stdout || 'bundle.mjs --check failed').trim();
+  })();
+  if (freshness) throw new Error(freshness);
+}
+
 /**
  * Runs the committed CLI bundle (bin/go-ship.js) the way a user would, without a shell. Asynchronous,
  * so loopback servers in the test process keep answering while the action runs.
@@ -33,6 +50,7 @@ export function goShip(
   args: string[],
   opts: { env?: Record<string, string>; cwd?: string; node?: string } = {},
 ): Promise<CliRun> {
+  assertBundlesFresh();
   return new Promise((resolve, reject) => {
     const child = spawn(opts.node ?? process.execPath, [join(ROOT, 'bin', 'go-ship.js'), ...args], {
       cwd: opts.cwd ?? ROOT,

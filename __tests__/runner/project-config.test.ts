@@ -7,7 +7,7 @@ import {
   projectSchema,
   readProjectConfig,
 } from '../../src/runner/project-config.js';
-import { goShip, ROOT, tempDir } from '../helpers/cli.js';
+import { assertBundlesFresh, goShip, ROOT, tempDir } from '../helpers/cli.js';
 
 const actions = actionsIn(ROOT);
 
@@ -120,6 +120,7 @@ describe('through the bundles', () => {
         .filter(([, s]) => s.default !== undefined && !s.default.includes('${{'))
         .map(([n, s]) => [`INPUT_${n.toUpperCase()}`, s.default!]),
     );
+    assertBundlesFresh();
     const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'build-matrix', 'index.js')], {
       env: { ...process.env, ...defaults, INPUT_MODE: 'plan', GITHUB_WORKSPACE: dir, GITHUB_OUTPUT: outputs },
       encoding: 'utf8',

@@ -1,7 +1,10 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { NODE24, ROOT, tempDir } from '../helpers/cli.js';
+import { assertBundlesFresh, NODE24, ROOT, tempDir } from '../helpers/cli.js';
+
+// act runs the committed bundles: a stale one would test old code.
+beforeAll(() => assertBundlesFresh());
 import { testRepo } from '../helpers/git.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { goTool } from '../helpers/go-tools.js';
