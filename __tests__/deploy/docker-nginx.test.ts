@@ -265,7 +265,7 @@ describeWith(
         version: '1.1.0',
         outcome: 'status',
       });
-      expect(s.summary).toMatch(/\| green \(live\) \| running \| 1\.1\.0 \|/);
+      expect(s.summary).toMatch(/\| green \(live\) \| running \| `1\.1\.0` \|/);
       expect(s.summary).toMatch(/\| blue \| stopped \| 1\.0\.0 \|/);
     });
 
@@ -556,7 +556,7 @@ describeWith(
       expect(r.summary).toMatch(/\| ready \|/);
 
       const s = await deploy({ app, action: 'status', 'nginx-upstream-file': nginx.upstreamFile });
-      const rows = [...s.summary.matchAll(/^\| (\d+\.\d+\.\d+) \| (\S+) \| \S+ \|$/gm)].map((m) => m[1]);
+      const rows = [...s.summary.matchAll(/^\| `(\d+\.\d+\.\d+)` \| `(\S+)` \| \S+ \|$/gm)].map((m) => m[1]);
       expect(rows.slice(0, 4)).toEqual(['1.0.0', '1.2.0', '1.1.0', '1.0.0']);
       const unknown = await deploy({ ...base, action: 'rollback', to: '0.9.0' });
       expect(unknown.code).not.toBe(0);

@@ -40,6 +40,16 @@ export interface ReleaseResult {
 }
 
 /**
+ * Marks a draft as go-ship's (an HTML comment: not shown on the release page). semver-tag's
+ * `create-release: draft` and build-matrix's `release` make drafts with it; build-matrix publishes
+ * only a draft that carries it, and leaves one a person or another tool made to them.
+ */
+export const DRAFT_MARK = '<!-- go-ship: this draft is published once every asset is attached -->';
+
+/** A draft go-ship made (it carries DRAFT_MARK). */
+export const isGoShipDraft = (r: GitHubRelease): boolean => r.draft && (r.body ?? '').includes(DRAFT_MARK);
+
+/**
  * A GitHub Release for a tag, created when there is none (a draft when asked: build-matrix
  * publishes it once its assets are attached). A release that exists for the tag (a re-run, or the
  * API answering 422 `already_exists` to a concurrent create) is left as it is and reported.
@@ -58,7 +68,7 @@ export async function ensureRelease(
       {
         tag_name: release.tag,
         name: release.tag,
-        body: release.body,
+        body: release.draft ? `${release.body}\n\n${DRAFT_MARK}` : release.body,
         draft: release.draft ?? false,
         prerelease: release.prerelease,
         // A missing tag is created at the built commit, never at the default branch's head.

@@ -4,6 +4,7 @@ import {
   assetBytes,
   deleteAsset,
   ensureRelease,
+  isGoShipDraft,
   publishDraft,
   uploadAsset,
 } from '../github/releases.js';
@@ -14,9 +15,6 @@ import * as workflow from '../runner/workflow.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
-
-/** Marks a draft as go-ship's (an HTML comment: not shown on the release page). */
-const DRAFT_MARK = '<!-- go-ship: this draft is published once every asset is attached -->';
 
 /** What happened to one file: uploaded new, kept (same name and bytes there), or replaced (other bytes). */
 export interface AttachedAsset {
@@ -58,7 +56,7 @@ export async function attachAssets(
   try {
     const found = await ensureRelease(client, repo, {
       tag,
-      body: `Release ${tag}\n\n${DRAFT_MARK}`,
+      body: `Release ${tag}`,
       prerelease: o.prerelease,
       draft: true,
       commit: o.commit || undefined,
@@ -66,7 +64,7 @@ export async function attachAssets(
     let release: GitHubRelease = found.release;
     // A draft go-ship made (now or in an earlier run of this release) is go-ship's to publish; one a
     // person or another tool made (release notes being written) is theirs, and stays a draft.
-    const ours = release.draft && (found.action === 'created' || (release.body ?? '').includes(DRAFT_MARK));
+    const ours = release.draft && (found.action === 'created' || isGoShipDraft(release));
     const planned = [];
     for (const file of files) {
       const name = basename(file);
