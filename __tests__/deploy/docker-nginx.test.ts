@@ -266,7 +266,7 @@ describeWith(
         outcome: 'status',
       });
       expect(s.summary).toMatch(/\| green \(live\) \| running \| `1\.1\.0` \|/);
-      expect(s.summary).toMatch(/\| blue \| stopped \| 1\.0\.0 \|/);
+      expect(s.summary).toMatch(/\| blue \| stopped \| `1\.0\.0` \|/);
     });
 
     test('the metric gate: a bad number before the switch keeps traffic; after it, switches back', async () => {
