@@ -21,15 +21,11 @@ export interface ArchiveEntry {
 }
 
 /**
- * Archives that depend on nothing but their entries and one timestamp: entries sorted by name, modes
- * 0755/0644, owner 0:0 with no user or group names, every mtime = the commit time, and a gzip header
- * without a timestamp or file name. The same commit built anywhere gives the same bytes.
+ * A tar that depends on nothing but its entries and one timestamp: entries sorted by name, modes
+ * 0755/0644, owner 0:0 with no user or group names, every mtime = the commit time (gzipBytes adds a
+ * header without a timestamp or file name). The same commit built anywhere gives the same bytes. An
+ * image layer's diff_id is its sha256.
  */
-export async function tarGz(entries: ArchiveEntry[], mtime: number): Promise<Buffer> {
-  return gzipBytes(tar(entries, mtime));
-}
-
-/** The uncompressed tar (an image layer's diff_id is its sha256). */
 export function tar(entries: ArchiveEntry[], mtime: number): Buffer {
   const blocks: Buffer[] = [];
   for (const e of sorted(entries)) {
@@ -124,7 +120,7 @@ function dosTime(unix: number): { time: number; date: number } {
   };
 }
 
-/** A zip (deflate) with the same rules as tarGz: sorted, fixed times, Unix modes in the external attributes. */
+/** A zip (deflate) with the same rules as tar: sorted, fixed times, Unix modes in the external attributes. */
 export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffer> {
   const { time, date } = dosTime(mtime);
   const local: Buffer[] = [];

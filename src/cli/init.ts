@@ -123,7 +123,7 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
  * The .goreleaser.yaml read by the same code build-matrix runs (so init never writes a config that
  * build-matrix refuses), its targets checked against `go tool dist list` as the build will be.
  */
-export async function goreleaserFacts(dir: string, file: string, module: string): Promise<GoReleaserFacts> {
+async function goreleaserFacts(dir: string, file: string, module: string): Promise<GoReleaserFacts> {
   let settings: GoReleaserSettings;
   try {
     settings = readGoReleaserConfig(join(dir, file), file);

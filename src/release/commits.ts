@@ -96,7 +96,7 @@ export function isDependencyUpdate(commit: Commit): boolean {
  * `<blockquote>` and `<details>` blocks, fenced code), which is how PR and squash bodies carry
  * release notes, logs and examples.
  */
-export function ownBodyLines(body: string): string[] {
+function ownBodyLines(body: string): string[] {
   const own: string[] = [];
   let fence: string | undefined;
   let html = 0;
