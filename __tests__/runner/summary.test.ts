@@ -1,4 +1,4 @@
-import { Summary } from '../../src/runner/summary.js';
+import { Summary, mdCode, mdText } from '../../src/runner/summary.js';
 
 describe('Summary', () => {
   test('tables escape pipes and newlines and keep alignment markers', () => {
@@ -51,4 +51,16 @@ describe('Summary', () => {
     );
     expect(new Summary().isEmpty()).toBe(true);
   });
+});
+
+// #29: one rule for outside text. Markdown escaping alone left ESC and the C1 controls (U+0085 is a
+// line break to the runner) in summaries and comments, which the CLI also prints to a terminal.
+test('mdText and mdCode make control characters inert, as log lines do', () => {
+  const hostile = 'a\u001b[31mred\u0085::error::x\u2028b';
+  for (const md of [mdText(hostile), mdCode(hostile)]) {
+    // eslint-disable-next-line no-control-regex
+    expect(md).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
+    expect(md).toContain('\\u{001b}');
+    expect(md).toContain('\\u{0085}');
+  }
 });

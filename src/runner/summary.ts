@@ -1,3 +1,5 @@
+import { inertText } from './text.js';
+
 /**
  * Builds a job summary in GitHub-flavoured Markdown. GitHub renders the tables and mermaid charts in
  * the run's summary page; the go-ship CLI renders the same text for a terminal.
@@ -131,9 +133,9 @@ export function mdCode(text: string, max = 300): string {
   return `${fence}${pad}${clipped}${pad}${fence}`;
 }
 
-/** At most `max` characters, on one line. */
+/** At most `max` characters, on one line, control characters inert (the rule logs and the terminal use too). */
 function oneLine(text: string, max: number): string {
-  return (text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\r\n]+/g, ' ');
+  return inertText((text.length > max ? `${text.slice(0, max)}…` : text).replace(/[\r\n]+/g, ' '));
 }
 
 function escapeCell(cell: Cell): string {
