@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { updateReadme } from '../../src/host/action-docs.js';
+import { STAGES } from '../../src/pipeline/stages.js';
 import { readActionMetadata } from '../../src/runner/action-metadata.js';
 import { assertBundlesFresh, NODE20, NODE24, ROOT } from '../helpers/cli.js';
 
@@ -71,4 +72,6 @@ test('the root action (uses: org/go-ship@v1) runs dist/pipeline and the top-leve
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   expect(updateReadme(readme, meta)).toBe(readme);
   expect(readme).toContain('| `skip` | no |');
+  // The stage list is said once (src/pipeline/stages.ts); `go-ship docs` writes it into action.yml.
+  expect(meta.inputs.skip.description).toContain(`(stages are ${STAGES.join(', ')})`);
 });

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PIPELINE_INPUTS, pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
+import { STAGES } from '../pipeline/stages.js';
 import { Inputs } from '../runner/inputs.js';
 import { updateReadme } from '../host/action-docs.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
@@ -274,6 +275,12 @@ function describeAction(actionDir: string, style: ReturnType<typeof makeStyle>):
 
 /** Maintainers' command: regenerates the interface tables in every action README from action.yml. */
 function writeDocs(root: string): number {
+  // The stage list is said once, in src/pipeline/stages.ts: the root action's `skip` text follows it.
+  const rootActionPath = join(root, 'action.yml');
+  const rootAction = readFileSync(rootActionPath, 'utf8');
+  const listed = rootAction.replace(/\(stages are [^)]*\)/, `(stages are ${STAGES.join(', ')})`);
+  if (listed !== rootAction) writeFileSync(rootActionPath, listed);
+  process.stdout.write(`action.yml (the stage list) ${listed === rootAction ? 'up to date' : 'updated'}\n`);
   for (const a of listActions(root)) {
     const readmePath = join(root, a, 'README.md');
     const readme = existsSync(readmePath) ? readFileSync(readmePath, 'utf8') : '';
