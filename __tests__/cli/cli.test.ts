@@ -1,7 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LocalRunResult } from '../../src/host/local-runner.js';
-import { goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
+import { assertBundlesFresh, goShip, NODE20, NODE24, ROOT, tempDir, type CliRun } from '../helpers/cli.js';
 import { testRepo } from '../helpers/git.js';
 
 const FIXTURE = join(ROOT, '__tests__', 'fixtures', 'contract-action');
@@ -234,4 +235,18 @@ describe('--help answers with help and does nothing else', () => {
     },
     60_000,
   );
+});
+
+// `go-ship docs | head -1` crashed with an unhandled EPIPE stack once head had its line.
+test('a reader that closes the pipe early ends go-ship quietly, with no EPIPE stack', () => {
+  assertBundlesFresh();
+  const r = spawnSync(
+    'sh',
+    ['-c', `"${process.execPath}" "${join(ROOT, 'bin', 'go-ship.js')}" list | true`],
+    {
+      encoding: 'utf8',
+    },
+  );
+  expect(r.stderr).not.toMatch(/EPIPE|Unhandled 'error' event/);
+  expect(r.status).toBe(0);
 });
