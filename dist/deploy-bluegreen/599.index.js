@@ -27,6 +27,12 @@ var errors = __webpack_require__(5507);
 
 
 
+/**
+ * Whether an input holds a secret. action.yml is the one place that says so: the description starts
+ * with `Secret.` (the runner's schema has no key for it, and the README shows it). `.go-ship.yml`
+ * refuses every such input, and the schema leaves them out.
+ */
+const action_metadata_isSecretInput = (spec) => /^Secret\./.test(spec?.description?.trim() ?? '');
 /** Reads an action.yml the way the runner does: defaults are strings, inputs and outputs optional. */
 function readActionMetadata(file) {
     let doc;
@@ -141,16 +147,14 @@ function readProjectConfig(file, actions) {
                 const near = suggest(key, Object.keys(meta.inputs), 1)[0];
                 throw new errors/* UserError */.y(`${file}: \`${section}\` has no input \`${key}\`.${near ? ` Did you mean \`${near}\`?` : ''} Its inputs: ${Object.keys(meta.inputs).join(', ')}.`);
             }
-            if (SECRET_INPUTS.has(key))
+            if (action_metadata_isSecretInput(meta.inputs[key]))
                 throw new errors/* UserError */.y(`${file}: \`${section}.${key}\` holds a secret, and a committed file is readable by everyone who can read the repository. Remove it and pass it from the workflow's secrets as an input instead: \`with: ${ROOT_SECRET_INPUT[key] ?? key}: \${{ secrets.NAME }}\`${ROOT_SECRET_INPUT[key] ? ' on the root action (or the same input on the action itself)' : ''}.`);
             out[section][key] = asInput(file, `${section}.${key}`, value);
         }
     }
     return out;
 }
-/** Inputs that hold secrets: never read from `.go-ship.yml`. */
-const SECRET_INPUTS = new Set(['password', 'github-token', 'kubeconfig', 'token']);
-/** What the root action calls them. */
+/** What the root action calls an action's secret inputs, where its name differs or it passes them on. */
 const ROOT_SECRET_INPUT = {
     password: 'registry-password',
     'github-token': 'github-token',
@@ -210,7 +214,7 @@ function projectSchema(actions) {
                 type: 'object',
                 additionalProperties: false,
                 properties: Object.fromEntries(Object.entries(meta.inputs)
-                    .filter(([input]) => !SECRET_INPUTS.has(input))
+                    .filter(([, spec]) => !isSecretInput(spec))
                     .map(([input, spec]) => [
                     input,
                     {

@@ -17,6 +17,13 @@ export interface ActionMetadata {
   runs: { using: string; main: string; pre?: string; post?: string; 'post-if'?: string };
 }
 
+/**
+ * Whether an input holds a secret. action.yml is the one place that says so: the description starts
+ * with `Secret.` (the runner's schema has no key for it, and the README shows it). `.go-ship.yml`
+ * refuses every such input, and the schema leaves them out.
+ */
+export const isSecretInput = (spec: InputSpec | undefined): boolean => /^Secret\./.test(spec?.description?.trim() ?? '');
+
 /** Reads an action.yml the way the runner does: defaults are strings, inputs and outputs optional. */
 export function readActionMetadata(file: string): ActionMetadata {
   let doc: unknown;

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { readActionMetadata, type ActionMetadata } from './action-metadata.js';
+import { isSecretInput, readActionMetadata, type ActionMetadata } from './action-metadata.js';
 import { UserError } from './errors.js';
 import { Inputs } from './inputs.js';
 import { suggest } from './suggest.js';
@@ -60,7 +60,7 @@ export function readProjectConfig(file: string, actions: Record<string, ActionMe
           `${file}: \`${section}\` has no input \`${key}\`.${near ? ` Did you mean \`${near}\`?` : ''} Its inputs: ${Object.keys(meta.inputs).join(', ')}.`,
         );
       }
-      if (SECRET_INPUTS.has(key))
+      if (isSecretInput(meta.inputs[key]))
         throw new UserError(
           `${file}: \`${section}.${key}\` holds a secret, and a committed file is readable by everyone who can read the repository. Remove it and pass it from the workflow's secrets as an input instead: \`with: ${ROOT_SECRET_INPUT[key] ?? key}: \${{ secrets.NAME }}\`${ROOT_SECRET_INPUT[key] ? ' on the root action (or the same input on the action itself)' : ''}.`,
         );
@@ -70,9 +70,7 @@ export function readProjectConfig(file: string, actions: Record<string, ActionMe
   return out;
 }
 
-/** Inputs that hold secrets: never read from `.go-ship.yml`. */
-const SECRET_INPUTS = new Set(['password', 'github-token', 'kubeconfig', 'token']);
-/** What the root action calls them. */
+/** What the root action calls an action's secret inputs, where its name differs or it passes them on. */
 const ROOT_SECRET_INPUT: Record<string, string> = {
   password: 'registry-password',
   'github-token': 'github-token',
@@ -142,7 +140,7 @@ export function projectSchema(actions: Record<string, ActionMetadata>): Record<s
           additionalProperties: false,
           properties: Object.fromEntries(
             Object.entries(meta.inputs)
-              .filter(([input]) => !SECRET_INPUTS.has(input))
+              .filter(([, spec]) => !isSecretInput(spec))
               .map(([input, spec]) => [
                 input,
                 {
