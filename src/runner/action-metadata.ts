@@ -22,7 +22,8 @@ export interface ActionMetadata {
  * with `Secret.` (the runner's schema has no key for it, and the README shows it). `.go-ship.yml`
  * refuses every such input, and the schema leaves them out.
  */
-export const isSecretInput = (spec: InputSpec | undefined): boolean => /^Secret\./.test(spec?.description?.trim() ?? '');
+export const isSecretInput = (spec: InputSpec | undefined): boolean =>
+  /^Secret\./.test(spec?.description?.trim() ?? '');
 
 /** Reads an action.yml the way the runner does: defaults are strings, inputs and outputs optional. */
 export function readActionMetadata(file: string): ActionMetadata {
