@@ -54,9 +54,14 @@ describe('registry credentials from a Docker config, as the docker CLI files the
     const work = tempDir('helper-cwd');
     mkdirSync(join(work, 'docker-credential-..'), { recursive: true });
     const ran = join(work, 'ran');
-    writeFileSync(join(work, 'planted'), `#!/bin/sh\ntouch ${ran}\necho '{"Username":"u","Secret":"s"}'\n`, {
-      mode: 0o755,
-    });
+    // `docker-credential-../planted` is the file `planted` in a folder named `docker-credential-..`.
+    writeFileSync(
+      join(work, 'docker-credential-..', 'planted'),
+      `#!/bin/sh\ntouch ${ran}\necho '{"Username":"u","Secret":"s"}'\n`,
+      {
+        mode: 0o755,
+      },
+    );
     const dir = configDir({ credHelpers: { 'ghcr.io': '../planted' } });
     const cwd = process.cwd();
     process.chdir(work);
