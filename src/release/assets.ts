@@ -64,7 +64,7 @@ export async function attachAssets(
     let release: GitHubRelease = found.release;
     // A draft go-ship made (now or in an earlier run of this release) is go-ship's to publish; one a
     // person or another tool made (release notes being written) is theirs, and stays a draft.
-    const ours = release.draft && (found.action === 'created' || isGoShipDraft(release));
+    const ours = isGoShipDraft(release);
     const planned = [];
     for (const file of files) {
       const name = basename(file);

@@ -47,7 +47,8 @@ export class Inputs {
     const refuse = (why?: string) =>
       inputError('working-directory', given ?? '.', 'a directory in the checkout', why);
     const rel = relative(base, dir);
-    if (rel.startsWith('..') || isAbsolute(rel) || resolveWithin(base, rel || '.') === undefined)
+    // resolveWithin refuses any step outside, `..` included; an absolute rel is another drive.
+    if (isAbsolute(rel) || resolveWithin(base, rel || '.') === undefined)
       throw refuse(`${dir} is outside the checkout ${base}.`);
     const st = statOf(dir, refuse);
     if (!st) throw refuse();

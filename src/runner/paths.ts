@@ -48,11 +48,11 @@ export function resolveWithin(base: string, path: string): string | undefined {
         // An absolute target is judged by where the kernel takes it (the folders above `base` may
         // be links themselves); one that leads nowhere cannot be judged, and is refused.
         const reached = isAbsolute(target)
-          ? existsSync(next) && isWithin(root, realpathSync(next))
+          ? existsSync(next)
             ? realpathSync(next)
             : undefined
           : follow(at, target, depth + 1);
-        if (reached === undefined) return undefined;
+        if (reached === undefined || !isWithin(root, reached)) return undefined;
         at = reached;
       } else at = next;
     }

@@ -1,5 +1,5 @@
 import { writeBadge } from '../../coverage/badge.js';
-import { findBaseline, formatDelta } from '../../coverage/baseline.js';
+import { type Baseline, findBaseline, formatDelta } from '../../coverage/baseline.js';
 import { type Excluded, collectCoverage } from '../../coverage/collect.js';
 import { postComment, postCommentFrom } from '../../coverage/comment.js';
 import { evaluate, maxDropGate, thresholdGate } from '../../coverage/gates.js';
@@ -27,13 +27,7 @@ export async function run(): Promise<void> {
   if (patch && config.thresholdPatch !== undefined)
     gates.push(thresholdGate('patch', patch.ratio, config.thresholdPatch));
   if (patch && config.annotate) annotate(patch);
-  const baseline = config.baseline
-    ? await findBaseline(config.baseline, {
-        workspace: config.workspace,
-        token: config.githubToken,
-        judgesDrop: config.maxDrop !== undefined,
-      })
-    : undefined;
+  const baseline = await baselineOf(config);
   if (baseline && config.maxDrop !== undefined)
     gates.push(maxDropGate(report.totalFunc, baseline, config.maxDrop));
 
@@ -58,18 +52,22 @@ export async function run(): Promise<void> {
  * judged again by this job's thresholds, from a workflow_run workflow with a write token.
  */
 async function commentFrom(config: Config, file: string): Promise<void> {
-  const baseline = config.baseline
-    ? await findBaseline(config.baseline, {
-        workspace: config.workspace,
-        token: config.githubToken,
-        judgesDrop: config.maxDrop !== undefined,
-      })
-    : undefined;
+  const baseline = await baselineOf(config);
   const { json, dropped } = judgeUntrustedReport(file, config, { baseline, maxDrop: config.maxDrop });
   if (dropped)
     workflow.warning(`comment-from: ${dropped} name(s) in the report are not plain paths and were left out.`);
   setOutputs(json, file);
   await postCommentFrom(json, config.githubToken);
+}
+
+/** The base branch's figures this job was given (its `baseline` input), found with its own token. */
+function baselineOf(config: Config): Promise<Baseline | undefined> {
+  if (!config.baseline) return Promise.resolve(undefined);
+  return findBaseline(config.baseline, {
+    workspace: config.workspace,
+    token: config.githubToken,
+    judgesDrop: config.maxDrop !== undefined,
+  });
 }
 
 /** What the figures are, said exactly: after exclusions they are not go tool cover's any more. */
