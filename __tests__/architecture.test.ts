@@ -35,6 +35,8 @@ test('the layout check catches each kind of violation planted in a copy of src/'
   plant('deploy/checks.ts', "export * from '../actions/deploy-bluegreen/inputs.js';");
   plant('coverage/report.ts', "import 'tunnel';");
   plant('go/targets.ts', "import type { Manifest } from '../crossbuild/manifest.js';");
+  plant('deploy/engine.ts', "import type { DockerTarget } from './targets/docker/target.js';");
+  plant('deploy/targets/docker/index.ts', "import { kubeconfigPath } from '../kubernetes/api.js';");
   const found = layoutViolations(copy, LAYOUT);
   const expected = [
     /^runner\/log\.ts: runner \(floor 1\) imports cli \(floor 5\) above it/,
@@ -44,6 +46,8 @@ test('the layout check catches each kind of violation planted in a copy of src/'
     /^deploy\/checks\.ts: deploy \(floor 3\) imports actions \(floor 4\) above it/,
     /^coverage\/report\.ts: imports package tunnel, not listed for coverage/,
     /^go\/targets\.ts: go -> crossbuild on one floor is not in the table/,
+    /^deploy\/engine\.ts: the deploy engine's side imports a target/,
+    /^deploy\/targets\/docker\/index\.ts: one deploy target imports another/,
   ];
   for (const e of expected) expect(found.filter((v) => e.test(v))).toHaveLength(1);
   // An import up a floor also closes a cycle through the files below it; nothing else is reported.

@@ -1,9 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readActionMetadata } from '../../src/runner/action-metadata.js';
+import { APP_INPUTS, TARGETS } from '../../src/deploy/targets/index.js';
 import { post } from '../../src/actions/deploy-bluegreen/main.js';
-import { getInputs, versionFromImage } from '../../src/actions/deploy-bluegreen/inputs.js';
-import { DockerTarget } from '../../src/deploy/docker-target.js';
+import { getInputs } from '../../src/actions/deploy-bluegreen/inputs.js';
+import { versionFromImage } from '../../src/deploy/target.js';
+import { DockerTarget } from '../../src/deploy/targets/docker/target.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { actionInputs } from '../helpers/inputs.js';
 
@@ -19,6 +22,8 @@ const ok = {
   url: 'http://127.0.0.1:8080/',
   'nginx-upstream-file': 'nginx/hello.conf',
 };
+/** `ok` for target kubernetes: the nginx upstream file is the Docker target's. */
+const k8sBase = { app: ok.app, image: ok.image, url: ok.url };
 
 test('host takes names, IPv4 and bracketed IPv6', async () => {
   for (const host of ['127.0.0.1', 'app-1.internal', '[::1]'])
@@ -141,7 +146,7 @@ test('kubernetes: a kubeconfig input is written 0600 for the step, its token mas
   process.env.GITHUB_STATE = stateFile;
   try {
     const { makeTarget } = config(
-      { ...ok, target: 'kubernetes', kubeconfig: Buffer.from(kubeconfig).toString('base64') },
+      { ...k8sBase, target: 'kubernetes', kubeconfig: Buffer.from(kubeconfig).toString('base64') },
       { RUNNER_TEMP: tmp },
     );
     const target = await makeTarget();
@@ -183,7 +188,7 @@ test('kubernetes: canary, chart and http-route inputs are refused by name when t
     'clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n',
   );
   writeFileSync(join(tmp, 'deployment.yaml'), 'kind: Deployment\n');
-  const k8s = { ...ok, target: 'kubernetes' };
+  const k8s = { ...k8sBase, target: 'kubernetes' };
   const refused = (withs: Record<string, string>) =>
     config({ ...k8s, ...withs }, { KUBECONFIG: kubeconfig, GITHUB_WORKSPACE: tmp }).makeTarget();
   await expect(refused({ strategy: 'canary', replicas: '1' })).rejects.toThrow(
@@ -216,4 +221,50 @@ test('a deploy that could hold the lock longer than lock-ttl is refused with the
   );
   expect(() => checkLockHold(config({ ...ok, 'keep-old': '2h', 'lock-ttl': '3h' }).config)).not.toThrow();
   expect(() => checkLockHold(config(ok).config)).not.toThrow();
+});
+
+// #30: Docker inputs given with target: kubernetes were silently ignored.
+test("one target's inputs given to another are refused by name; its defaults are not", () => {
+  expect(() => config({ ...ok, target: 'kubernetes', kubeconfig: 'x' })).toThrow(
+    'Input `nginx-upstream-file` got `nginx/hello.conf`; it accepts nothing with target: kubernetes; only target `docker` reads it. Remove it, or set target to `docker`.',
+  );
+  expect(() => config({ ...ok, 'service-port': '8000' })).toThrow(
+    'Input `service-port` got `8000`; it accepts nothing with target: docker; only target `kubernetes` reads it.',
+  );
+  // The runner passes action.yml's defaults for every input; a default is not a choice.
+  expect(() => config({ ...ok, 'service-port': '80', replicas: '' })).not.toThrow();
+  expect(() => config({ ...ok, target: 'lambda' })).toThrow(
+    'Input `target` got `lambda`; it accepts one of `docker`, `kubernetes`',
+  );
+});
+
+test('every deploy-bluegreen input is read by the action or claimed by a target, and each target reads only what it claims', () => {
+  const root = join(import.meta.dirname, '..', '..');
+  const declared = Object.keys(readActionMetadata(join(root, 'deploy-bluegreen', 'action.yml')).inputs);
+  // Any declared input's name quoted in a folder's code is read there (through inputs.x, or a helper such as ms()).
+  const reads = (dir: string) =>
+    new Set(
+      readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && f !== 'defaults.ts')
+        .flatMap((f) =>
+          [...readFileSync(join(dir, f), 'utf8').matchAll(/'([a-z][a-z-]*)'/g)].map((m) => m[1]),
+        )
+        .filter((n) => declared.includes(n)),
+    );
+  const shared = new Set([...reads(join(root, 'src', 'actions', 'deploy-bluegreen')), ...APP_INPUTS]);
+  const claimed = new Set(TARGETS.flatMap((t) => t.inputs));
+  for (const t of TARGETS) {
+    const own = reads(join(root, 'src', 'deploy', 'targets', t.name));
+    expect({
+      target: t.name,
+      unclaimed: [...own].filter((n) => !t.inputs.includes(n) && !shared.has(n)),
+    }).toEqual({
+      target: t.name,
+      unclaimed: [],
+    });
+    expect(t.inputs.filter((n) => !declared.includes(n))).toEqual([]);
+    // A claimed input is the target's alone: the shared code does not read it too.
+    expect(t.inputs.filter((n) => shared.has(n))).toEqual([]);
+  }
+  expect(declared.filter((n) => !shared.has(n) && !claimed.has(n) && n !== 'target')).toEqual([]);
 });

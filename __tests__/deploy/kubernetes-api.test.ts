@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/targets/kubernetes/api.js';
 import { tempDir } from '../helpers/cli.js';
 
 /**

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { KubeClient } from '../../src/deploy/kubernetes-api.js';
+import type { KubeClient } from '../../src/deploy/targets/kubernetes/api.js';
 import { describeWith } from '../helpers/components.js';
 import {
   adminClient,

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeClient } from '../../src/deploy/kubernetes-api.js';
-import { KubernetesTarget } from '../../src/deploy/kubernetes-target.js';
+import type { KubeClient } from '../../src/deploy/targets/kubernetes/api.js';
+import { KubernetesTarget } from '../../src/deploy/targets/kubernetes/target.js';
 import { tempDir } from '../helpers/cli.js';
 import { describeWith } from '../helpers/components.js';
 import {

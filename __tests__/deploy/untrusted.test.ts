@@ -6,8 +6,8 @@ import { renderSummary } from '../../src/actions/deploy-bluegreen/summary.js';
 import type { Manifest } from '../../src/crossbuild/manifest.js';
 import type { Shard } from '../../src/crossbuild/merge.js';
 import type { DeployConfig, DeployResult } from '../../src/deploy/engine.js';
-import { loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
-import { LocalNginx } from '../../src/deploy/nginx.js';
+import { loadKubeconfig } from '../../src/deploy/targets/kubernetes/api.js';
+import { LocalNginx } from '../../src/deploy/routers/nginx.js';
 import { tempDir } from '../helpers/cli.js';
 
 // The upstream file was written through `.<PID>.go-ship-upstream.tmp`: a link planted at that

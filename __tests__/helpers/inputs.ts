@@ -13,8 +13,9 @@ export function actionInputs(
   env: Record<string, string> = {},
 ): { inputs: Inputs; env: Record<string, string> } {
   const all: Record<string, string> = { ...env };
+  const defaults: Record<string, string> = {};
   for (const [name, spec] of Object.entries(readActionMetadata(join(ROOT, action, 'action.yml')).inputs))
-    if (spec.default !== undefined) all[Inputs.envName(name)] = String(spec.default);
+    if (spec.default !== undefined) all[Inputs.envName(name)] = defaults[name] = String(spec.default);
   for (const [k, v] of Object.entries(withs)) all[Inputs.envName(k)] = v;
-  return { inputs: new Inputs(all), env: all };
+  return { inputs: new Inputs(all, defaults), env: all };
 }

@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/targets/kubernetes/api.js';
 import { runAction } from './cli.js';
 import { freePort } from './net.js';
 

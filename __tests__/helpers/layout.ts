@@ -57,10 +57,15 @@ function* sources(dir: string): Generator<string> {
   }
 }
 
-/** The folder a file belongs to, and for actions which one. */
-function unitOf(srcRoot: string, file: string): { folder: string; action?: string } {
-  const [folder, second] = relative(srcRoot, file).split(sep);
-  return folder === 'actions' ? { folder, action: second } : { folder };
+/**
+ * The folder a file belongs to, for actions which one, and for src/deploy/ whether it is a target
+ * plugin (`targets/<name>/`), the targets' registry (`targets/*.ts`), or the engine's side.
+ */
+function unitOf(srcRoot: string, file: string): { folder: string; action?: string; target?: string } {
+  const [folder, second, third, fourth] = relative(srcRoot, file).split(sep);
+  if (folder === 'actions') return { folder, action: second };
+  if (folder === 'deploy' && second === 'targets') return { folder, target: fourth ? third : '(registry)' };
+  return { folder };
 }
 
 /**
@@ -98,6 +103,24 @@ export function layoutViolations(srcRoot: string, layout: Layout): string[] {
       const [f, t] = [layout.floors[from.folder], layout.floors[to.folder]];
       if (from.folder === to.folder) {
         if (from.action !== to.action) out.push(`${name}: one action imports another (${spec})`);
+        // The engine sees only the Target port; a target is its own folder, built by the registry.
+        else if (to.target && !from.target)
+          out.push(`${name}: the deploy engine's side imports a target (${spec}); it sees only target.ts`);
+        else if (
+          from.target &&
+          to.target &&
+          from.target !== to.target &&
+          to.target !== '(registry)' &&
+          from.target !== '(registry)'
+        )
+          out.push(`${name}: one deploy target imports another (${spec})`);
+        else if (
+          from.target &&
+          from.target !== '(registry)' &&
+          to.target === '(registry)' &&
+          !/plugin\.ts$/.test(target)
+        )
+          out.push(`${name}: a deploy target imports the registry of targets (${spec})`);
       } else if (t > f)
         out.push(`${name}: ${from.folder} (floor ${f}) imports ${to.folder} (floor ${t}) above it (${spec})`);
       else if (t === f && !layout.sideways.has(`${from.folder}->${to.folder}`))

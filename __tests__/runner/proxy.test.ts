@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { KubeClient, loadKubeconfig } from '../../src/deploy/kubernetes-api.js';
+import { KubeClient, loadKubeconfig } from '../../src/deploy/targets/kubernetes/api.js';
 import { ActionsCacheStore } from '../../src/cache/store.js';
 import { GitHubClient } from '../../src/github/rest.js';
 import { httpGetText } from '../../src/runner/http.js';

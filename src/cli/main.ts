@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { PIPELINE_INPUTS, pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
 import { STAGES } from '../pipeline/stages.js';
 import { Inputs } from '../runner/inputs.js';
-import { updateReadme } from '../host/action-docs.js';
+import { defaultsModule, updateReadme } from '../host/action-docs.js';
+import { DEFAULTS as PIPELINE_DEFAULTS } from '../actions/pipeline/defaults.js';
 import { readActionMetadata } from '../runner/action-metadata.js';
 import { UserError } from '../runner/errors.js';
 import { actionsIn, projectSchema } from '../runner/project-config.js';
@@ -289,6 +290,16 @@ function writeDocs(root: string): number {
     if (updated !== readme) writeFileSync(readmePath, updated);
     process.stdout.write(`${a}/README.md ${updated === readme ? 'up to date' : 'updated'}\n`);
   }
+  // action.yml's defaults as each action's module (the root action's is src/actions/pipeline/).
+  for (const [a, dir] of [...listActions(root).map((a) => [a, a]), ['action.yml', 'pipeline']]) {
+    const yml = a === 'action.yml' ? a : `${a}/action.yml`;
+    const file = join(root, 'src', 'actions', dir, 'defaults.ts');
+    if (!existsSync(dirname(file))) continue;
+    const text = defaultsModule(readActionMetadata(join(root, yml)), yml);
+    const old = existsSync(file) ? readFileSync(file, 'utf8') : '';
+    if (text !== old) writeFileSync(file, text);
+    process.stdout.write(`src/actions/${dir}/defaults.ts ${text === old ? 'up to date' : 'updated'}\n`);
+  }
   // The root action (uses: org/go-ship@v1) is documented in the top-level README.
   const rootReadme = readFileSync(join(root, 'README.md'), 'utf8');
   const rootUpdated = updateReadme(rootReadme, readActionMetadata(join(root, 'action.yml')));
@@ -315,7 +326,10 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
     );
   // The same reading as the root action's inputs; outside a workflow the event defaults to a check.
   const { workspace, event, skip, passEnv } = pipelineRequest(
-    new Inputs(Object.fromEntries(Object.entries(args.with).map(([k, v]) => [Inputs.envName(k), v]))),
+    new Inputs(
+      Object.fromEntries(Object.entries(args.with).map(([k, v]) => [Inputs.envName(k), v])),
+      PIPELINE_DEFAULTS,
+    ),
     resolve(args.workspace ?? process.cwd()),
     'pull_request',
   );

@@ -1,3 +1,5 @@
+import { hostname } from 'node:os';
+
 /**
  * What the deploy engine needs from a place that runs two colours of an app and routes traffic to
  * one of them. The state (which colour is live, what each runs, who holds the lock) lives on the
@@ -79,11 +81,14 @@ export type LockAttempt =
     }
   | { acquired: false; held: LockInfo };
 
-export interface Target {
-  describe(): string;
-  read(): Promise<DeployState>;
-  /** Takes the lock atomically on the target, or says who holds it. An expired lock is broken. */
-  tryLock(holder: string, ttlMs: number, image?: string): Promise<LockAttempt>;
+/**
+ * The target, split by concern so each part can be reused: the runtime runs the two colours
+ * (containers, pods, systemd services), the router sends new requests to one of them and records
+ * the route state beside the traffic it describes (nginx's upstream file, a Service), and the lock
+ * says who is deploying. The engine sees only `Target`, the three together; a target may build
+ * itself from parts (the Docker target is a Docker runtime behind `NginxRouting`).
+ */
+export interface Runtime {
   /** Makes the release runnable on the target (pulls the image). */
   prepare(release: Release): Promise<void>;
   /** Whether a colour already runs exactly this release (same image content). */
@@ -96,25 +101,53 @@ export interface Target {
   crashed(color: Color): Promise<string | undefined>;
   /** Base URL that reaches the colour directly, bypassing the router. */
   endpoint(color: Color): string;
-  /** Moves all new traffic to the colour and records the state. */
-  route(
-    color: Color,
-    state: { live: Color; previous?: Color; version?: string },
-  ): Promise<RouteTiming | void>;
-  /**
-   * Canary: `percent` of new requests to `canary`, the rest to the live colour, with the same
-   * graceful switch as `route`. Targets without it support blue-green only.
-   */
-  weigh?(
-    canary: Color,
-    percent: number,
-    state: { live: Color; previous?: Color; version?: string },
-  ): Promise<RouteTiming | void>;
-  /** Undoes the very first route (nothing was live before it). */
-  unroute(snapshot: unknown): Promise<void>;
-  routeSnapshot(): Promise<unknown>;
   /** SIGTERM, up to `drainMs` to finish in-flight requests, then stopped (kept for rollback). */
   stop(color: Color, drainMs: number): Promise<void>;
   /** For dry-run: what the target would change, as the target itself reports it (e.g. a server-side diff). */
   dryRunDiff?(color: Color, release: Release): Promise<string>;
+}
+
+/** What the router is told with every switch, and records beside the route. */
+export interface RouteUpdate {
+  live: Color;
+  previous?: Color;
+  version?: string;
+}
+
+export interface Router {
+  /** Moves all new traffic to the colour and records the state. */
+  route(color: Color, state: RouteUpdate): Promise<RouteTiming | void>;
+  /**
+   * Canary: `percent` of new requests to `canary`, the rest to the live colour, with the same
+   * graceful switch as `route`. Routers without it support blue-green only.
+   */
+  weigh?(canary: Color, percent: number, state: RouteUpdate): Promise<RouteTiming | void>;
+  /** Undoes the very first route (nothing was live before it). */
+  unroute(snapshot: unknown): Promise<void>;
+  routeSnapshot(): Promise<unknown>;
+}
+
+export interface DeployLock {
+  /** Takes the lock atomically on the target, or says who holds it. An expired lock is broken. */
+  tryLock(holder: string, ttlMs: number, image?: string): Promise<LockAttempt>;
+}
+
+export interface Target extends Runtime, Router, DeployLock {
+  describe(): string;
+  /** The whole state, read from the target itself: colours, route, lock, history. */
+  read(): Promise<DeployState>;
+}
+
+/** Who is deploying, for the lock and the container labels: the workflow run when there is one. */
+export function holderName(env = process.env): string {
+  if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY)
+    return `${env.GITHUB_REPOSITORY} run ${env.GITHUB_RUN_ID}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ''}`;
+  return `${env.USER ?? 'someone'}@${hostname()} pid ${process.pid}`;
+}
+
+/** A tag that names a version (`1.2.3`, `v1.2.3-rc.1`): what the new version will report. */
+export function versionFromImage(image: string): string | undefined {
+  const last = image.split('@')[0].split('/').at(-1) ?? '';
+  const tag = last.includes(':') ? last.slice(last.indexOf(':') + 1) : undefined;
+  return tag && /^v?\d+(\.\d+){0,2}([-+][\w.-]+)?$/.test(tag) ? tag.replace(/^v/, '') : undefined;
 }

@@ -44,3 +44,28 @@ export function updateReadme(readme: string, meta: ActionMetadata): string | und
   if (a < 0 || b < a) return undefined;
   return readme.slice(0, a) + interfaceTables(meta) + readme.slice(b + END.length);
 }
+
+/**
+ * `src/actions/<action>/defaults.ts`: action.yml's literal defaults as a module, so `Inputs` can tell
+ * a value the user chose from the default the runner passes, and no parser repeats a default by
+ * hand. Expressions (`${{ github.token }}`) are the runner's to evaluate and are left out.
+ */
+export function defaultsModule(meta: ActionMetadata, actionYml: string): string {
+  const key = (k: string) => (/^[A-Za-z_$][\w$]*$/.test(k) ? k : `'${k}'`);
+  const str = (v: string) =>
+    v.includes("'") && !v.includes('"')
+      ? JSON.stringify(v)
+      : `'${JSON.stringify(v).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+  const entries = Object.entries(meta.inputs).filter(
+    ([, spec]) => spec.default !== undefined && spec.default !== '' && !spec.default.includes('${{'),
+  );
+  return [
+    `// Written by \`node bin/go-ship.js docs\` from ${actionYml}; change that file, not this one.`,
+    '',
+    '/** The defaults the runner fills in for inputs a workflow leaves out. */',
+    `export const DEFAULTS: Readonly<Record<string, string>> = {${entries.length ? '' : '};'}`,
+    ...entries.map(([k, spec]) => `  ${key(k)}: ${str(spec.default!)},`),
+    ...(entries.length ? ['};'] : []),
+    '',
+  ].join('\n');
+}

@@ -8,9 +8,14 @@ import { resolveWithin } from './paths.js';
  * Reads action inputs the way the Actions runner passes them: `INPUT_<NAME>` with spaces turned into
  * underscores and the name upper-cased (dashes stay). The runner fills in action.yml defaults before
  * the action starts, so a parser never repeats a default; an empty value means "not given".
+ * `defaults` are the same action.yml defaults (each action's generated `defaults.ts`): an input left
+ * empty reads as its default, and `isSet` tells a value the user chose from the default.
  */
 export class Inputs {
-  constructor(private readonly env: NodeJS.ProcessEnv = process.env) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    private readonly defaults: Readonly<Record<string, string>> = {},
+  ) {}
 
   static envName(name: string): string {
     return `INPUT_${name.replace(/ /g, '_').toUpperCase()}`;
@@ -18,15 +23,24 @@ export class Inputs {
 
   /** The trimmed value, or '' when absent. `required` fails with the input's name. */
   string(name: string, opts: { required?: boolean } = {}): string {
-    // The job's own inputs through @actions/core; an explicit env (the CLI, tests) is read the same way.
-    const value =
-      this.env === process.env ? core.getInput(name) : (this.env[Inputs.envName(name)] ?? '').trim();
+    const value = this.raw(name) || (this.defaults[name] ?? '');
     if (opts.required && value === '') {
       throw new UserError(
         `Input \`${name}\` is required but was not given. Set it under \`with:\` (or \`--with ${name}=...\` in the go-ship CLI).`,
       );
     }
     return value;
+  }
+
+  private raw(name: string): string {
+    // The job's own inputs through @actions/core; an explicit env (the CLI, tests) is read the same way.
+    return this.env === process.env ? core.getInput(name) : (this.env[Inputs.envName(name)] ?? '').trim();
+  }
+
+  /** Whether the input holds something other than action.yml's default (which the runner passes when it is not given). */
+  isSet(name: string): boolean {
+    const value = this.raw(name);
+    return value !== '' && value !== (this.defaults[name] ?? '');
   }
 
   /** The value or undefined when empty: for inputs whose absence means "work it out". */
@@ -131,6 +145,8 @@ export class Inputs {
     return ms;
   }
 
+  oneOf<T extends string>(name: string, allowed: readonly T[], opts: { required: true }): T;
+  oneOf<T extends string>(name: string, allowed: readonly T[], opts?: { required?: boolean }): T | undefined;
   oneOf<T extends string>(
     name: string,
     allowed: readonly T[],

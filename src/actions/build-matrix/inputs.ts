@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { renderTemplate } from '../../crossbuild/template.js';
 import { inputError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 import * as workflow from '../../runner/workflow.js';
 import { DEFAULT_SIGNATURE, DEFAULT_SIGN_ARGS, type SignSpec, fillSignTemplate } from '../../release/sign.js';
 import { availableParallelism } from 'node:os';
@@ -57,7 +58,7 @@ export interface Config extends BuildFlags {
   goreleaser?: GoReleaserSettings;
 }
 
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
+export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
   const targets = inputs.list('targets');
   const ldflags = inputs.optional('ldflags') ?? DEFAULT_LDFLAGS;
@@ -65,7 +66,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   // Fails early on an unknown template field, before anything is built.
   renderTemplate('ldflags', ldflags, templateFields({ ...UNBUILT_SPEC, env: buildEnv }));
   const config: Config = {
-    mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const) ?? 'build',
+    mode: inputs.oneOf('mode', ['build', 'plan', 'merge'] as const, { required: true }),
     workspace,
     targets: targets.length ? targets : DEFAULT_TARGETS,
     packages: inputs.lines('packages').length ? inputs.lines('packages') : ['.'],
@@ -77,13 +78,15 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     trimpath: inputs.boolean('trimpath'),
     strip: inputs.boolean('strip'),
     version: inputs.optional('version')?.replace(/^v(?=\d)/, ''),
-    archive: inputs.oneOf('archive', ['tar.gz', 'tar.xz', 'tar.zst', 'zip', 'none'] as const) ?? 'tar.gz',
+    archive: inputs.oneOf('archive', ['tar.gz', 'tar.xz', 'tar.zst', 'zip', 'none'] as const, {
+      required: true,
+    }),
     extraFiles: inputs.lines('extra-files'),
     checksums: inputs.boolean('checksums'),
     parallelism: inputs.int('parallelism', { min: 1, max: 64 }) ?? availableParallelism(),
     outputDir: inputs.pathToWrite('output-dir', workspace, 'folder', 'dist')!,
     projectName: inputs.optional('project-name'),
-    shards: inputs.int('shards', { min: 1, max: 256 }) ?? 2,
+    shards: inputs.int('shards', { required: true, min: 1, max: 256 })!,
     shard: inputs.optional('shard'),
     mergeFrom: inputs.lines('merge-from'),
     mergeArtifacts: inputs.lines('merge-artifacts'),
@@ -191,11 +194,11 @@ function artifactName(value: string | undefined, shard: string | undefined): str
 
 /** `sign` and its command, checked before anything is built: templates, shards, a checksums file to sign. */
 function signSpec(inputs: Inputs, shard: string | undefined, checksums: boolean): SignSpec {
-  const what = inputs.oneOf('sign', ['none', 'checksum', 'all'] as const) ?? 'none';
+  const what = inputs.oneOf('sign', ['none', 'checksum', 'all'] as const, { required: true });
   const args = inputs.lines('sign-args');
   const spec: SignSpec = {
     what,
-    cmd: inputs.optional('sign-cmd') ?? 'gpg',
+    cmd: inputs.string('sign-cmd'),
     args: args.length ? args : DEFAULT_SIGN_ARGS,
     signature: inputs.optional('sign-signature') ?? DEFAULT_SIGNATURE,
     stdin: inputs.optional('sign-stdin'),
@@ -223,11 +226,13 @@ function signSpec(inputs: Inputs, shard: string | undefined, checksums: boolean)
 
 /** `vulncheck`: off, or the weakest reach that fails the build; the database as a URL. */
 function vulncheckOf(inputs: Inputs, workspace: string): Config['vulncheck'] {
-  const failOn = inputs.oneOf('vulncheck', ['off', 'symbol', 'package', 'module'] as const) ?? 'off';
+  const failOn = inputs.oneOf('vulncheck', ['off', 'symbol', 'package', 'module'] as const, {
+    required: true,
+  });
   if (failOn === 'off') return undefined;
   return {
     failOn: failOn as Reach,
-    db: dbUrl(inputs.optional('vulncheck-db') ?? 'https://vuln.go.dev', workspace),
+    db: dbUrl(inputs.string('vulncheck-db'), workspace),
   };
 }
 

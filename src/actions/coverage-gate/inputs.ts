@@ -1,6 +1,7 @@
 import { inputError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 import { join } from 'node:path';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
@@ -37,7 +38,7 @@ function threshold(name: string, value: string): number {
   return Math.round(Number(value) * 10);
 }
 
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
+export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
   const optThreshold = (name: string) => {
     const v = inputs.optional(name);

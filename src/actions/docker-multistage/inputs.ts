@@ -2,6 +2,7 @@ import { isValidTag } from '../../oci/image-tags.js';
 import { type ImageRef, parseImageRef } from '../../oci/registry.js';
 import { inputError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 import * as workflow from '../../runner/workflow.js';
 import { resolve } from 'node:path';
 
@@ -33,9 +34,9 @@ export interface Config {
   startedAt: Date;
 }
 
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
+export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
-  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const) ?? 'prebuilt';
+  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const, { required: true });
   const image = parseImageRef(inputs.string('image', { required: true }));
   if (image.tag)
     throw inputError(
@@ -59,19 +60,19 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     (env.GITHUB_REF?.startsWith('refs/tags/v') ? env.GITHUB_REF.slice('refs/tags/v'.length) : undefined);
   return {
     mode,
-    dockerfile: resolve(workspace, inputs.optional('dockerfile') ?? 'Dockerfile'),
-    context: resolve(workspace, inputs.optional('context') ?? '.'),
+    dockerfile: resolve(workspace, inputs.string('dockerfile')),
+    context: resolve(workspace, inputs.string('context')),
     buildArgs: inputs.keyValues('build-args'),
     builderImage: inputs.optional('builder-image'),
-    pkg: inputs.optional('package') ?? '.',
+    pkg: inputs.string('package'),
     workspace,
     image,
-    from: resolve(workspace, inputs.optional('from') ?? 'dist'),
+    from: resolve(workspace, inputs.string('from')),
     binary: inputs.optional('binary'),
     platforms: inputs.list('platforms'),
     version: version?.replace(/^v/, ''),
     tags,
-    latest: inputs.oneOf('latest', ['auto', 'true', 'false'] as const) ?? 'auto',
+    latest: inputs.oneOf('latest', ['auto', 'true', 'false'] as const, { required: true }),
     labels: inputs.keyValues('labels'),
     username: inputs.optional('username'),
     password,

@@ -4,6 +4,7 @@ import type { PipelineEvent } from '../../pipeline/stages.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 import { Summary } from '../../runner/summary.js';
 import * as workflow from '../../runner/workflow.js';
 
@@ -18,7 +19,7 @@ function eventOf(name: string | undefined): PipelineEvent {
  * stage as is, and their lines are printed unchanged so the runner sees their masks and annotations.
  */
 export async function run(): Promise<void> {
-  const inputs = new Inputs();
+  const inputs = new Inputs(process.env, DEFAULTS);
   const { workspace, event, skip, passEnv } = pipelineRequest(
     inputs,
     process.env.GITHUB_WORKSPACE ?? process.cwd(),

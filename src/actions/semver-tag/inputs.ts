@@ -3,6 +3,7 @@ import { BUMPS, type Bump, type SemVer, parseVersion } from '../../release/semve
 import { inputError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 
 export interface Config {
   workspace: string;
@@ -26,9 +27,9 @@ export interface Config {
   githubToken: string;
 }
 
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
+export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
-  const initialText = inputs.optional('initial-version') ?? 'v0.1.0';
+  const initialText = inputs.string('initial-version');
   const initialVersion = parseVersion(initialText);
   if (!initialVersion || initialVersion.pre.length)
     throw inputError(
@@ -48,21 +49,21 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   });
   return {
     workspace,
-    workingDirectorySet: (inputs.optional('working-directory') ?? '.') !== '.',
-    remote: inputs.optional('remote') ?? 'origin',
+    workingDirectorySet: inputs.isSet('working-directory'),
+    remote: inputs.string('remote'),
     rules: parseRules(inputs.lines('bump-rules')),
-    defaultBump: inputs.oneOf('default-bump', BUMPS) ?? 'patch',
+    defaultBump: inputs.oneOf('default-bump', BUMPS, { required: true }),
     initialVersion,
-    majorZeroBreaking: inputs.oneOf('major-zero-breaking', ['minor', 'major'] as const) ?? 'minor',
+    majorZeroBreaking: inputs.oneOf('major-zero-breaking', ['minor', 'major'] as const, { required: true }),
     releaseBranches: inputs.lines('release-branches'),
     prereleaseBranches,
     labels: inputs.boolean('labels'),
-    createRelease: inputs.oneOf('create-release', ['true', 'false', 'draft'] as const) ?? 'false',
+    createRelease: inputs.oneOf('create-release', ['true', 'false', 'draft'] as const, { required: true }),
     sign: inputs.boolean('sign'),
     majorTag: inputs.boolean('major-tag'),
     apiCheck: inputs.boolean('api-check'),
     dryRun: inputs.boolean('dry-run'),
-    maxAttempts: inputs.int('max-attempts', { min: 1, max: 20 }) ?? 5,
+    maxAttempts: inputs.int('max-attempts', { required: true, min: 1, max: 20 })!,
     githubToken: inputs.optional('github-token') ?? '',
   };
 }

@@ -6,6 +6,7 @@ import { readVersionFile } from '../../go/version-file.js';
 import { type VersionSpec, parseVersionSpec } from '../../go/version.js';
 import { UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
+import { DEFAULTS } from './defaults.js';
 import { log } from '../../runner/log.js';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -29,7 +30,7 @@ export interface Config {
   cacheDependencyPath: { patterns: string[]; explicit: boolean };
 }
 
-export function getInputs(inputs = new Inputs(), env = process.env): Config {
+export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   const version = inputs.optional('go-version');
   const versionFile = inputs.optional('go-version-file');
@@ -59,7 +60,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
   return {
     spec,
     reason,
-    source: inputs.oneOf('go-download-source', ['auto', 'dl', 'proxy'] as const) ?? 'auto',
+    source: inputs.oneOf('go-download-source', ['auto', 'dl', 'proxy'] as const, { required: true }),
     baseUrl: inputs.optional('go-download-base-url') ?? env.GO_DOWNLOAD_BASE_URL ?? DEFAULT_DOWNLOAD_BASE_URL,
     checkLatest: inputs.boolean('check-latest'),
     platform: hostPlatform(inputs.optional('architecture')),
@@ -69,7 +70,7 @@ export function getInputs(inputs = new Inputs(), env = process.env): Config {
     tempDir,
     workspace,
     cache: inputs.boolean('cache'),
-    cacheSave: inputs.oneOf('cache-save', CACHE_SAVE) ?? 'default-branch',
+    cacheSave: inputs.oneOf('cache-save', CACHE_SAVE, { required: true }),
     cacheDependencyPath: cacheDependencyPath(inputs),
   };
 }

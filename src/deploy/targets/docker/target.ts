@@ -1,23 +1,23 @@
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCommand, type CommandResult } from '../runner/command.js';
-import { UserError } from '../runner/errors.js';
-import { log } from '../runner/log.js';
-import { NginxRouter } from './nginx.js';
+import { runCommand, type CommandResult } from '../../../runner/command.js';
+import { UserError } from '../../../runner/errors.js';
+import { log } from '../../../runner/log.js';
+import { NginxRouter, NginxRouting } from '../../routers/nginx.js';
 import {
   COLORS,
   type Color,
   type ColorStatus,
   type DeployState,
-  type HistoryEntry,
   type LockAttempt,
   type LockInfo,
   type Release,
   type RouteTiming,
+  type RouteUpdate,
   type Target,
-  withRelease,
-} from './target.js';
+  holderName,
+} from '../../target.js';
 
 export interface DockerTargetOptions {
   app: string;
@@ -53,7 +53,17 @@ const LABEL = 'go-ship.deploy';
  * atomically: the second `docker create` of the same name fails.
  */
 export class DockerTarget implements Target {
-  constructor(readonly opts: DockerTargetOptions) {}
+  private readonly routing: NginxRouting;
+
+  constructor(readonly opts: DockerTargetOptions) {
+    this.routing = new NginxRouting(opts.router, {
+      server: (color) => `${opts.host}:${opts.ports[color]}`,
+      releaseOf: async (color) => {
+        const c = await this.inspect(this.name(color));
+        return c?.Config.Labels?.[`${LABEL}.image`] ?? c?.Config.Image;
+      },
+    });
+  }
 
   describe(): string {
     const where = process.env.DOCKER_HOST
@@ -102,7 +112,7 @@ export class DockerTarget implements Target {
         deployedAt: labels[`${LABEL}.at`],
       };
     }
-    const route = await this.opts.router.read();
+    const route = await this.routing.read();
     const lock = await this.inspect(this.name('lock'));
     return {
       history: route?.history ?? [],
@@ -270,58 +280,20 @@ export class DockerTarget implements Target {
     return `http://${this.opts.host}:${this.opts.ports[color]}`;
   }
 
-  async route(
-    color: Color,
-    state: { live: Color; previous?: Color; version?: string },
-  ): Promise<RouteTiming> {
-    const at = new Date().toISOString();
-    const settleMs = await this.opts.router.route(`${this.opts.host}:${this.opts.ports[color]}`, {
-      ...state,
-      switchedAt: at,
-      history: await this.historyWith(color, state.version, at),
-    });
-    return { settleMs };
+  route(color: Color, state: RouteUpdate): Promise<RouteTiming> {
+    return this.routing.route(color, state);
   }
 
-  async weigh(
-    canary: Color,
-    percent: number,
-    state: { live: Color; previous?: Color; version?: string },
-  ): Promise<RouteTiming> {
-    const server = (c: Color) => `${this.opts.host}:${this.opts.ports[c]}`;
-    const settleMs = await this.opts.router.route(
-      [
-        { server: server(state.live), weight: 100 - percent },
-        { server: server(canary), weight: percent },
-      ],
-      {
-        ...state,
-        canary: { color: canary, percent },
-        switchedAt: new Date().toISOString(),
-        history: (await this.opts.router.read())?.history,
-      },
-    );
-    return { settleMs };
-  }
-
-  /**
-   * The history with the release `color` runs appended (the image from the container's own label),
-   * unless it is already the newest entry; the last HISTORY_LENGTH are kept.
-   */
-  private async historyWith(color: Color, version: string | undefined, at: string): Promise<HistoryEntry[]> {
-    const history = (await this.opts.router.read())?.history ?? [];
-    const c = await this.inspect(this.name(color));
-    const image = c?.Config.Labels?.[`${LABEL}.image`] ?? c?.Config.Image;
-    if (!image) return history;
-    return withRelease(history, { version, image, at });
+  weigh(canary: Color, percent: number, state: RouteUpdate): Promise<RouteTiming> {
+    return this.routing.weigh(canary, percent, state);
   }
 
   routeSnapshot(): Promise<unknown> {
-    return this.opts.router.snapshot();
+    return this.routing.routeSnapshot();
   }
 
-  async unroute(snapshot: unknown): Promise<void> {
-    await this.opts.router.restore(snapshot as Buffer | undefined);
+  unroute(snapshot: unknown): Promise<void> {
+    return this.routing.unroute(snapshot);
   }
 
   async stop(color: Color, drainMs: number): Promise<void> {
@@ -341,11 +313,4 @@ function lockInfo(c: Inspect): LockInfo {
     since: l[`${LABEL}.lock.since`] ?? '?',
     expires: l[`${LABEL}.lock.expires`] ?? '',
   };
-}
-
-/** Who is deploying, for the lock and the container labels: the workflow run when there is one. */
-export function holderName(env = process.env): string {
-  if (env.GITHUB_RUN_ID && env.GITHUB_REPOSITORY)
-    return `${env.GITHUB_REPOSITORY} run ${env.GITHUB_RUN_ID}${env.GITHUB_ACTOR ? ` by ${env.GITHUB_ACTOR}` : ''}`;
-  return `${env.USER ?? 'someone'}@${hostname()} pid ${process.pid}`;
 }

@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { readTar, tar } from '../archive/archive.js';
-import { runCommand, type CommandResult } from '../runner/command.js';
-import { UserError } from '../runner/errors.js';
-import { log } from '../runner/log.js';
-import type { CanaryStep, Color, HistoryEntry } from './target.js';
+import { readTar, tar } from '../../archive/archive.js';
+import { runCommand, type CommandResult } from '../../runner/command.js';
+import { UserError } from '../../runner/errors.js';
+import { log } from '../../runner/log.js';
+import {
+  type CanaryStep,
+  type Color,
+  type HistoryEntry,
+  type Router,
+  type RouteTiming,
+  type RouteUpdate,
+  withRelease,
+} from '../target.js';
 
 /** What the upstream file records besides the route: the deploy state lives next to the traffic it describes. */
 export interface RouteState {
@@ -310,5 +318,63 @@ export class NginxRouter {
 
   snapshot(): Promise<Buffer | undefined> {
     return this.opts.host.read(this.opts.upstreamFile);
+  }
+}
+
+/**
+ * The `Router` port over nginx, for any runtime whose colours are reached at `host:port`: the
+ * Docker target's containers, or services on a server. The runtime says where each colour listens
+ * and which image or release it runs (for the history); everything else is the upstream file's.
+ */
+export class NginxRouting implements Router {
+  constructor(
+    readonly router: NginxRouter,
+    private readonly runtime: {
+      /** `host:port` of the colour, as nginx reaches it. */
+      server(color: Color): string;
+      /** What the colour runs, as the history records it, read from the runtime itself. */
+      releaseOf(color: Color): Promise<string | undefined>;
+    },
+  ) {}
+
+  read(): Promise<RouteState | undefined> {
+    return this.router.read();
+  }
+
+  async route(color: Color, state: RouteUpdate): Promise<RouteTiming> {
+    const at = new Date().toISOString();
+    const history = (await this.router.read())?.history ?? [];
+    const image = await this.runtime.releaseOf(color);
+    const settleMs = await this.router.route(this.runtime.server(color), {
+      ...state,
+      switchedAt: at,
+      // The release the colour runs is appended, unless it is already the newest entry.
+      history: image ? withRelease(history, { version: state.version, image, at }) : history,
+    });
+    return { settleMs };
+  }
+
+  async weigh(canary: Color, percent: number, state: RouteUpdate): Promise<RouteTiming> {
+    const settleMs = await this.router.route(
+      [
+        { server: this.runtime.server(state.live), weight: 100 - percent },
+        { server: this.runtime.server(canary), weight: percent },
+      ],
+      {
+        ...state,
+        canary: { color: canary, percent },
+        switchedAt: new Date().toISOString(),
+        history: (await this.router.read())?.history,
+      },
+    );
+    return { settleMs };
+  }
+
+  routeSnapshot(): Promise<unknown> {
+    return this.router.snapshot();
+  }
+
+  async unroute(snapshot: unknown): Promise<void> {
+    await this.router.restore(snapshot as Buffer | undefined);
   }
 }

@@ -2,14 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { request as httpRequest, type Agent } from 'node:http';
 import tunnel from 'tunnel';
-import { proxyFor } from '../runner/http.js';
+import { proxyFor } from '../../../runner/http.js';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { runCommand } from '../runner/command.js';
-import { UserError } from '../runner/errors.js';
-import { withoutCredentials } from '../runner/text.js';
-import { log } from '../runner/log.js';
+import { runCommand } from '../../../runner/command.js';
+import { UserError } from '../../../runner/errors.js';
+import { withoutCredentials } from '../../../runner/text.js';
+import { log } from '../../../runner/log.js';
 
 /** What a kubeconfig's current context resolves to. Secrets in it are masked as soon as they are read. */
 export interface KubeConnection {

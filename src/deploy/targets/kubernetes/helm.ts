@@ -1,8 +1,8 @@
 import { parseAllDocuments } from 'yaml';
-import { goTool } from '../go/tools.js';
-import { CommandError, runCommand } from '../runner/command.js';
-import { UserError, inputError } from '../runner/errors.js';
-import { log } from '../runner/log.js';
+import { goTool } from '../../../go/tools.js';
+import { CommandError, runCommand } from '../../../runner/command.js';
+import { UserError, inputError } from '../../../runner/errors.js';
+import { log } from '../../../runner/log.js';
 
 type Obj = Record<string, unknown>;
 

@@ -1,10 +1,10 @@
 import { autoscalersOf } from './helm.js';
-import { UserError } from '../runner/errors.js';
-import { formatDuration, log } from '../runner/log.js';
-import { sleep } from './checks.js';
+import { UserError } from '../../../runner/errors.js';
+import { formatDuration, log } from '../../../runner/log.js';
+import { sleep } from '../../checks.js';
 import { yamlDiff } from './diff.js';
-import { KubeError, type KubeClient } from './kubernetes-api.js';
-import { COLORS, otherColor, withRelease } from './target.js';
+import { KubeError, type KubeClient } from './api.js';
+import { COLORS, otherColor, withRelease } from '../../target.js';
 import type {
   CanaryStep,
   Color,
@@ -15,7 +15,7 @@ import type {
   Release,
   RouteTiming,
   Target,
-} from './target.js';
+} from '../../target.js';
 
 const APP_LABEL = 'app.kubernetes.io/name';
 const COLOR_LABEL = 'go-ship.dev/color';

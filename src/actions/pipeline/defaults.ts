@@ -1,0 +1,6 @@
+// Written by `node bin/go-ship.js docs` from action.yml; change that file, not this one.
+
+/** The defaults the runner fills in for inputs a workflow leaves out. */
+export const DEFAULTS: Readonly<Record<string, string>> = {
+  'working-directory': '.',
+};
