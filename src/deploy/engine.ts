@@ -86,6 +86,9 @@ export class DeployFailure extends UserError {
 
 class PhaseTimeout extends Error {}
 
+/** The slack every phase deadline has beyond the timeout it serves. */
+const PHASE_GRACE_MS = 30_000;
+
 /**
  * The longest a deploy can hold the lock: the limit of every phase it runs under the lock, a roll
  * back included. A Docker lock cannot be renewed (it is a container, whose labels cannot change) and
@@ -107,9 +110,9 @@ export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string,
         ]
       : []),
     ['switch and confirm', 60_000 + c.confirmTimeoutMs + 5_000],
-    ['verify', c.verifyMs + 30_000],
+    ['verify', c.verifyMs + PHASE_GRACE_MS],
     ...(c.keepOldMs !== 'forever' && c.keepOldMs > 0
-      ? [['keep-old', c.keepOldMs + 30_000] as [string, number]]
+      ? [['keep-old', c.keepOldMs + PHASE_GRACE_MS] as [string, number]]
       : []),
     ['stop the old colour', stop],
     ['a roll back', 60_000 + c.confirmTimeoutMs + 5_000 + stop],
@@ -136,10 +139,15 @@ export class Engine {
   /** When traffic last moved: a colour that lost it is not stopped before `drain` has passed. */
   private routedAt = 0;
 
+  /** What a phase may take beyond its own timeout (a slow API call, a drain) before it is stopped. */
+  private readonly graceMs: number;
+
   constructor(
     private readonly config: DeployConfig,
     private readonly target: Target,
+    opts: { graceMs?: number } = {},
   ) {
+    this.graceMs = opts.graceMs ?? PHASE_GRACE_MS;
     this.result = {
       action: config.action,
       outcome: 'failed',
@@ -298,7 +306,9 @@ export class Engine {
       }
       try {
         // The target's own readiness wait reports better than the phase deadline, so give it room.
-        await this.phase(`start ${idle}`, c.readyTimeoutMs + 30_000, () => this.target.start(idle, release));
+        await this.phase(`start ${idle}`, c.readyTimeoutMs + this.graceMs, () =>
+          this.target.start(idle, release),
+        );
       } catch (e) {
         await this.target.stop(idle, 1_000).catch(() => undefined);
         throw e;
@@ -476,14 +486,14 @@ export class Engine {
       );
     }
     if (!failure) {
-      const v = await this.phase('verify', c.verifyMs + 30_000, () =>
+      const v = await this.phase('verify', c.verifyMs + this.graceMs, () =>
         this.watch('verify', to, version, c.verifyMs),
       );
       if (v) [failure, failedAt] = [v.detail, v.at];
     }
     if (!failure && from && c.keepOldMs !== 'forever' && c.keepOldMs > 0) {
       const keepMs = c.keepOldMs;
-      const v = await this.phase('keep old', keepMs + 30_000, () =>
+      const v = await this.phase('keep old', keepMs + this.graceMs, () =>
         this.watch('keep old', to, version, keepMs),
       );
       if (v) [failure, failedAt] = [v.detail, v.at];
@@ -721,7 +731,9 @@ export class Engine {
     this.result.previousVersion = s.colors[s.live].version;
     this.result.version = st.version;
     if (st.state !== 'running')
-      await this.phase(`start ${back}`, this.config.readyTimeoutMs + 30_000, () => this.target.resume(back));
+      await this.phase(`start ${back}`, this.config.readyTimeoutMs + this.graceMs, () =>
+        this.target.resume(back),
+      );
     await this.gate('ready', back, st.version);
     await this.switchAndVerify(back, s.live, st.version, s.colors[s.live].version);
     this.result.rolledBack = true;
@@ -787,7 +799,7 @@ export class Engine {
   private async locked(fn: () => Promise<void>, image = this.config.release?.image): Promise<void> {
     const c = this.config;
     checkLockHold(c);
-    const lock = await this.phase('lock', c.lockTimeoutMs + 30_000, async () => {
+    const lock = await this.phase('lock', c.lockTimeoutMs + this.graceMs, async () => {
       const until = Date.now() + c.lockTimeoutMs;
       let told = false;
       for (;;) {

@@ -60,7 +60,7 @@ interface RouteRecord {
 }
 
 /** Canary replicas of `total` for `percent` of the connections: at least 1, and at least 1 stable. */
-function canaryReplicas(total: number, percent: number): number {
+export function canaryReplicas(total: number, percent: number): number {
   return Math.min(total - 1, Math.max(1, Math.round((total * percent) / 100)));
 }
 

@@ -1,0 +1,84 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_RULES } from '../../src/release/commits.js';
+import { Git } from '../../src/release/git-tags.js';
+import type { GoModule } from '../../src/release/module.js';
+import { planRelease, type ReleaseRules } from '../../src/release/plan.js';
+import { parseVersion } from '../../src/release/semver.js';
+import { testRepo } from '../helpers/git.js';
+
+// The rules that decide the next version, tested straight against planRelease on a real git
+// history (milliseconds), not only through the semver-tag bundle.
+const root: GoModule = { path: 'example.com/lib', dir: '.', tagPrefix: '', nested: [], isGo: true };
+
+function history(commits: (string | { tag: string })[]) {
+  const repo = testRepo(mkdtempSync(join(tmpdir(), 'plan-')), {
+    files: { 'go.mod': 'module example.com/lib\n' },
+  });
+  repo.git('add', '-A');
+  repo.git('commit', '-q', '-m', 'chore: start');
+  // Each commit changes a file in the module: commits that touch nothing of it do not count.
+  commits.forEach((c, i) => {
+    if (typeof c !== 'string') return void repo.git('tag', c.tag);
+    writeFileSync(join(repo.dir, `f${i}.go`), 'package lib\n');
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', c);
+  });
+  return new Git(repo.dir);
+}
+
+const rules = (over: Partial<ReleaseRules> = {}): ReleaseRules => ({
+  mod: root,
+  rules: DEFAULT_RULES,
+  defaultBump: 'patch',
+  initialVersion: parseVersion('v0.1.0')!,
+  majorZeroBreaking: 'minor',
+  ...over,
+});
+
+test('the highest bump since the last release decides, and says which commit', async () => {
+  const plan = await planRelease(
+    history([{ tag: 'v1.2.3' }, 'fix: a', 'feat: b', 'docs: c']),
+    rules({ defaultBump: 'none' }),
+  );
+  expect(plan.previous?.name).toBe('v1.2.3');
+  expect(plan.next?.tag).toBe('v1.3.0');
+  expect(plan.decidedBy).toMatch(/^commit [0-9a-f]{7} “feat: b” \(.* → minor\)$/);
+  expect(plan.decisions).toHaveLength(3);
+});
+
+test('a breaking change before v1 bumps the minor unless major-zero-breaking says major', async () => {
+  const git = history([{ tag: 'v0.4.1' }, 'feat!: drop the old API']);
+  expect((await planRelease(git, rules())).next?.tag).toBe('v0.5.0');
+  expect((await planRelease(git, rules({ majorZeroBreaking: 'major' }))).next?.tag).toBe('v1.0.0');
+});
+
+test('the first release is initial-version; HEAD already tagged releases nothing', async () => {
+  expect((await planRelease(history(['feat: first']), rules())).next?.tag).toBe('v0.1.0');
+  const tagged = await planRelease(history(['feat: first', { tag: 'v0.3.0' }]), rules());
+  expect(tagged.next).toBeUndefined();
+  expect(tagged.existing?.name).toBe('v0.3.0');
+  expect(tagged.decidedBy).toBe('HEAD is already tagged v0.3.0');
+});
+
+test('pre-release branches count up their identifier from the tags already made', async () => {
+  const git = history([{ tag: 'v1.0.0' }, 'feat: x', { tag: 'v1.1.0-rc.1' }, 'fix: y']);
+  expect((await planRelease(git, rules({ prerelease: 'rc' }))).next?.tag).toBe('v1.1.0-rc.2');
+});
+
+test("a PR's release label overrides the commits; commits that ask for nothing release nothing", async () => {
+  const git = history([{ tag: 'v1.4.0' }, 'docs: typo']);
+  const none = await planRelease(git, rules({ defaultBump: 'none' }));
+  expect(none.next).toBeUndefined();
+  expect(none.decidedBy).toBe('1 commit(s) since v1.4.0, none asks for a release');
+  const labelled = await planRelease(
+    git,
+    rules({ defaultBump: 'none', label: { bump: 'minor', pr: 7, name: 'release:minor' } }),
+  );
+  expect([labelled.next?.tag, labelled.decidedBy]).toEqual(['v1.5.0', 'label release:minor on PR #7']);
+});
+
+test('a major past the module path is refused: example.com/lib cannot be tagged v2', async () => {
+  await expect(planRelease(history([{ tag: 'v1.9.0' }, 'feat!: break']), rules())).rejects.toThrow(/v2/);
+});
