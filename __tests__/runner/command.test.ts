@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CommandError, killTreePlan, runCommand } from '../../src/runner/command.js';
@@ -28,17 +28,24 @@ describe('runCommand', () => {
 
   test('timeout kills the whole process group, including grandchildren', async () => {
     const dir = mkdtempSync(join(process.env.GO_SHIP_TEST_TMP ?? tmpdir(), 'cmd-'));
-    const marker = join(dir, 'grandchild-survived');
+    const pids = join(dir, 'pids');
     const script = join(dir, 'spawn.sh');
-    // The grandchild would write the marker after 2s if it outlived the timeout.
-    writeFileSync(script, `(sleep 2; touch ${marker}) &\nsleep 30\n`);
-    const started = Date.now();
+    // The script and a grandchild write their PIDs, then sleep far past the timeout.
+    writeFileSync(script, `echo $$ > ${pids}\n(sleep 30) &\necho $! >> ${pids}\nsleep 30\n`);
     const r = await runCommand('sh', [script], { timeoutMs: 300, check: false });
     expect(r.timedOut).toBe(true);
-    expect(Date.now() - started).toBeLessThan(5000);
-    await new Promise((res) => setTimeout(res, 2500));
-    const ls = await runCommand('ls', ['-A', dir]);
-    expect(ls.stdout.split('\n')).not.toContain('grandchild-survived');
+    const tree = readFileSync(pids, 'utf8').trim().split('\n').map(Number);
+    expect(tree).toHaveLength(2);
+    // Gone (or a zombie nobody has reaped yet): waited for as a condition, not for a fixed time.
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    for (let i = 0; i < 200 && tree.some(alive); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(tree.filter(alive)).toEqual([]);
   });
 
   test('the tree is stopped by process group on POSIX and by taskkill /T /F on Windows (no negative PIDs there)', () => {
