@@ -36,8 +36,12 @@ export async function startActionsCacheService(
     const input = JSON.parse(body.toString('utf8')) as Record<string, unknown>;
     calls.push({ method: m[1], body: input, authorization: req.headers.authorization });
     res.setHeader('Content-Type', 'application/json');
+    // A failing service that says when to try again (Retry-After: 0): the client retries as it
+    // would, without the test waiting out its backoff.
     if (opts.fail === m[1])
-      return void res.writeHead(500).end(twirpError('internal', 'cache backend unavailable'));
+      return void res
+        .writeHead(500, { 'Retry-After': '0' })
+        .end(twirpError('internal', 'cache backend unavailable'));
     switch (m[1]) {
       case 'CreateCacheEntry': {
         if (entries.some((e) => e.key === input.key && e.version === input.version))

@@ -60,11 +60,11 @@ export async function waitForPort(
 }
 
 /** SIGTERM, SIGKILL after 5 s; resolves once the process has exited. */
-export async function stopProcess(child: ChildProcess): Promise<void> {
+export async function stopProcess(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
 }
