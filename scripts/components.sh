@@ -3,7 +3,8 @@
 #   install  Debian packages (needs root or sudo) and the Kubernetes control plane, built once from
 #            the Go module proxy into ~/.cache/go-ship (7 minutes on 2 idle cores, the first time)
 #   install-packages  the Debian packages only (.ci/run builds the control plane beside other work)
-#   start    the registry, the Docker engine and the control plane, on loopback, when installed
+#   start    the registry, the Docker engine, the control plane and the servers of the hosts target
+#            (scripts/fleet-hosts.sh: systemd, sshd and nginx in containers, one behind a bastion)
 #   stop     what start started
 #   status   one line per component: running, installed, or missing with the command that provides it
 # Programs the tests start themselves (nginx, Prometheus, squid, azurite, wrk) only need installing.
@@ -18,11 +19,12 @@ mkdir -p "$state"
 # the OCI tests push to a real registry, one behind an htpasswd login, and read back with skopeo and
 # Docker; deploy-bluegreen switches nginx under wrk's load and gates on a real Prometheus; hand-made
 # test images copy the static /bin/busybox; cache restores are tested with libarchive's bsdtar as
-# `tar`, as macOS runners have it; every kind of request is tested through squid, a real forward proxy.
+# `tar`, as macOS runners have it; every kind of request is tested through squid, a real forward proxy;
+# the hosts target's servers are a Debian rootfs made by mmdebstrap.
 PACKAGES="git:git unzip:unzip zip:zip python3:python3 tar:tar curl:curl ssh-keygen:openssh-client
 sha256sum:coreutils docker-registry:docker-registry skopeo:skopeo /usr/sbin/dockerd:docker.io
 htpasswd:apache2-utils nginx:nginx-light wrk:wrk prometheus:prometheus openssl:openssl
-/bin/busybox:busybox-static bsdtar:libarchive-tools zstd:zstd /usr/sbin/squid:squid"
+/bin/busybox:busybox-static bsdtar:libarchive-tools zstd:zstd /usr/sbin/squid:squid mmdebstrap:mmdebstrap"
 
 has() { command -v "$1" >/dev/null 2>&1; }
 registry_up() { curl -fsS "http://$registry_addr/v2/" >/dev/null 2>&1; }
@@ -82,6 +84,12 @@ start() {
     "not built") echo "kubernetes control plane: not built, not started ($hint)" ;;
     *) scripts/k8s-control-plane.sh start ;;
   esac
+  # Servers for the hosts target: systemd + sshd + nginx containers from a Debian rootfs.
+  if docker_up && has mmdebstrap; then
+    scripts/fleet-hosts.sh start
+  else
+    echo "hosts: not started (needs the Docker engine and mmdebstrap: $hint)"
+  fi
 }
 
 stop() {
@@ -91,6 +99,7 @@ stop() {
     if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then echo "$name: stopped"; fi
     rm -f "$state/$name.pid"
   done
+  if docker_up; then scripts/fleet-hosts.sh stop; fi
   scripts/k8s-control-plane.sh stop
 }
 
@@ -105,6 +114,7 @@ status() {
     echo "docker engine: installed, not running (bash scripts/components.sh start)"
   else echo "docker engine: missing ($hint)"; fi
   echo "kubernetes control plane: $(scripts/k8s-control-plane.sh status)"
+  if docker_up; then echo "hosts: $(scripts/fleet-hosts.sh status)"; else echo "hosts: needs the Docker engine"; fi
 }
 
 case "${1:-}" in

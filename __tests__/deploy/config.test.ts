@@ -5,7 +5,7 @@ import { readActionMetadata } from '../../src/runner/action-metadata.js';
 import { APP_INPUTS, TARGETS } from '../../src/deploy/targets/index.js';
 import { post } from '../../src/actions/deploy-bluegreen/main.js';
 import { getInputs } from '../../src/actions/deploy-bluegreen/inputs.js';
-import { versionFromImage } from '../../src/deploy/target.js';
+import { type Target, versionFromImage } from '../../src/deploy/target.js';
 import { DockerTarget } from '../../src/deploy/targets/docker/target.js';
 import { checkLockHold, plannedHoldMs } from '../../src/deploy/engine.js';
 import { actionInputs } from '../helpers/inputs.js';
@@ -149,7 +149,7 @@ test('kubernetes: a kubeconfig input is written 0600 for the step, its token mas
       { ...k8sBase, target: 'kubernetes', kubeconfig: Buffer.from(kubeconfig).toString('base64') },
       { RUNNER_TEMP: tmp },
     );
-    const target = await makeTarget();
+    const target = (await makeTarget()) as Target;
     expect(target.describe()).toBe('Kubernetes https://127.0.0.1:1, namespace apps, Service hello');
   } finally {
     process.stdout.write = write;
@@ -226,15 +226,18 @@ test('a deploy that could hold the lock longer than lock-ttl is refused with the
 // #30: Docker inputs given with target: kubernetes were silently ignored.
 test("one target's inputs given to another are refused by name; its defaults are not", () => {
   expect(() => config({ ...ok, target: 'kubernetes', kubeconfig: 'x' })).toThrow(
-    'Input `nginx-upstream-file` got `nginx/hello.conf`; it accepts nothing with target: kubernetes; only target `docker` reads it. Remove it, or set target to `docker`.',
+    'Input `nginx-upstream-file` got `nginx/hello.conf`; it accepts nothing with target: kubernetes; only targets `docker` and `hosts` read it. Remove it, or set target to `docker` or `hosts`.',
   );
   expect(() => config({ ...ok, 'service-port': '8000' })).toThrow(
     'Input `service-port` got `8000`; it accepts nothing with target: docker; only target `kubernetes` reads it.',
   );
+  expect(() => config({ ...ok, 'ssh-key': 'k', hosts: 'root@web-1' })).toThrow(
+    'Input `hosts` got `root@web-1`; it accepts nothing with target: docker; only target `hosts` reads it.',
+  );
   // The runner passes action.yml's defaults for every input; a default is not a choice.
   expect(() => config({ ...ok, 'service-port': '80', replicas: '' })).not.toThrow();
   expect(() => config({ ...ok, target: 'lambda' })).toThrow(
-    'Input `target` got `lambda`; it accepts one of `docker`, `kubernetes`',
+    'Input `target` got `lambda`; it accepts one of `docker`, `kubernetes`, `hosts`',
   );
 });
 

@@ -63,8 +63,8 @@ function readActionMetadata(file) {
     };
 }
 
-// EXTERNAL MODULE: ./src/runner/inputs.ts + 1 modules
-var inputs = __webpack_require__(8047);
+// EXTERNAL MODULE: ./src/runner/inputs.ts
+var inputs = __webpack_require__(9205);
 ;// CONCATENATED MODULE: ./src/runner/suggest.ts
 /** "Did you mean" suggestions for names a user mistyped (inputs, targets, actions). */
 function suggest(name, candidates, max = 3) {

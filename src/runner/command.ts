@@ -166,9 +166,15 @@ function lineEcho(): (chunk: Buffer | null) => void {
   };
 }
 
-function quoteForDisplay(arg: string): string {
+/**
+ * One word for a POSIX shell, quoted only when it needs it: what a person would type, and what a
+ * script run by a remote shell (over SSH) gets for every value that comes from data.
+ */
+export function shellQuote(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
+
+const quoteForDisplay = shellQuote;
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');

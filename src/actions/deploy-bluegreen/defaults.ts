@@ -33,5 +33,11 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   host: '127.0.0.1',
   nginx: 'nginx',
   'service-port': '80',
+  batch: '1',
+  ssh: 'ssh',
+  'ssh-accept-new-host-keys': 'false',
+  from: 'dist',
+  'server-url': 'http://127.0.0.1:80',
+  'keep-releases': '5',
   'dry-run': 'false',
 };

@@ -1,5 +1,6 @@
 import { type DeployAction, type DeployConfig } from '../../deploy/engine.js';
 import { type MetricGate, parseThreshold } from '../../deploy/prometheus.js';
+import type { Fleet } from '../../deploy/fleet.js';
 import { holderName, type Target, versionFromImage } from '../../deploy/target.js';
 import { chooseTarget } from '../../deploy/targets/index.js';
 import { UserError, inputError } from '../../runner/errors.js';
@@ -9,7 +10,8 @@ import { DEFAULTS } from './defaults.js';
 
 export interface DeployInputs {
   config: DeployConfig;
-  makeTarget: () => Promise<Target>;
+  /** One target, or a fleet the engine rolls out in batches (target: hosts). */
+  makeTarget: () => Promise<Target | Fleet>;
 }
 
 const APP_NAME = /^[a-z0-9][a-z0-9_.-]{0,62}$/;

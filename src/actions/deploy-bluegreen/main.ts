@@ -1,8 +1,10 @@
 import { type DeployConfig, DeployFailure, type DeployResult, Engine } from '../../deploy/engine.js';
+import { type Fleet, type FleetResult, runFleet } from '../../deploy/fleet.js';
 import { writeSummary } from '../../runner/action.js';
+import { UserError } from '../../runner/errors.js';
 import * as workflow from '../../runner/workflow.js';
 import { getInputs } from './inputs.js';
-import { renderSummary } from './summary.js';
+import { renderFleetSummary, renderSummary } from './summary.js';
 import { rmSync } from 'node:fs';
 
 /** The version that has the traffic once the step is over. */
@@ -30,6 +32,7 @@ function setOutputs(config: DeployConfig, r: DeployResult): void {
 export async function run(): Promise<void> {
   const { config, makeTarget } = getInputs();
   const target = await makeTarget();
+  if ('members' in target) return runOnFleet(config, target);
   let result: DeployResult;
   try {
     result = await new Engine(config, target).run();
@@ -41,6 +44,29 @@ export async function run(): Promise<void> {
   }
   setOutputs(config, result);
   await writeSummary(renderSummary(config, result));
+}
+
+/** target: hosts: the rollout over the fleet, its outputs and a summary per server. */
+async function runOnFleet(config: DeployConfig, fleet: Fleet): Promise<void> {
+  let result: FleetResult;
+  try {
+    result = await runFleet(config, fleet);
+  } finally {
+    await fleet.close();
+  }
+  workflow.setOutput('url', config.url);
+  workflow.setOutput('outcome', result.outcome);
+  workflow.setOutput('rolled-back', String(result.outcome === 'rolled-back'));
+  const live = result.members.map((m) => m.result).find((r) => r?.live);
+  workflow.setOutput('live-color', live?.live ?? '');
+  workflow.setOutput('previous-color', live?.previous ?? '');
+  workflow.setOutput(
+    'version',
+    result.outcome === 'switched' || result.outcome === 'unchanged' ? (config.release?.version ?? '') : '',
+  );
+  workflow.setOutput('bytes-sent', String(result.members.reduce((n, m) => n + (m.sent ?? 0), 0)));
+  await writeSummary(renderFleetSummary(config, result));
+  if (result.error) throw new UserError(result.error);
 }
 
 /** The post step: the kubeconfig written from the input does not outlive the job. */

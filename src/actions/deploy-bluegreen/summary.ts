@@ -1,6 +1,7 @@
 import type { DeployConfig, DeployResult } from '../../deploy/engine.js';
+import type { FleetResult, MemberResult } from '../../deploy/fleet.js';
 import { COLORS } from '../../deploy/target.js';
-import { formatDuration } from '../../runner/log.js';
+import { formatBytes, formatDuration } from '../../runner/log.js';
 import { Summary, mdCode, mdText } from '../../runner/summary.js';
 
 const HEADLINE: Record<DeployResult['outcome'], string> = {
@@ -99,5 +100,64 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
         `🔒 Locked by ${mdText(r.state.lock.holder)} since ${mdText(r.state.lock.since)} (expires ${mdText(r.state.lock.expires)}).`,
       );
   }
+  return s;
+}
+
+const MEMBER: Record<MemberResult['outcome'], string> = {
+  deployed: '✅ deployed',
+  unchanged: '✅ already live',
+  failed: '❌ failed',
+  returned: '↩️ returned to its release',
+  untouched: '⏭️ not reached',
+  status: 'ℹ️',
+  planned: '📝 planned',
+};
+
+/**
+ * target: hosts: the rollout as a table of servers by batch (server × version × colour × outcome),
+ * then each server's own timeline and checks, folded.
+ */
+export function renderFleetSummary(config: DeployConfig, r: FleetResult): Summary {
+  const s = new Summary();
+  const what = r.action === 'deploy' && config.release?.version ? ` ${mdText(config.release.version)}` : '';
+  s.heading(`deploy-bluegreen: ${mdText(config.app)}${what} on ${r.members.length} servers (${r.action})`);
+  const headline: Record<FleetResult['outcome'], string> = {
+    switched: '✅ every server switched',
+    unchanged: '✅ already live everywhere, nothing changed',
+    'rolled-back':
+      '↩️ stopped at the first failure; the servers this run changed are back on the release they had',
+    failed: '❌ failed',
+    status: 'ℹ️ status',
+    planned: '📝 dry run: nothing was changed',
+  };
+  s.paragraph(
+    `${headline[r.outcome]}. Batches: ${r.batches.map((b) => b.length).join(' → ')}.${r.error ? `\n\n> ${mdText(r.error.split('\n')[0], 1000)}` : ''}`,
+  );
+  s.table(
+    ['Batch', 'Server', 'Outcome', 'Live', 'Blue', 'Green', 'Sent', 'Took'],
+    r.members.map((m) => {
+      const st = m.result?.state;
+      const colour = (c: 'blue' | 'green') =>
+        st
+          ? `${mdText(st.colors[c].state)}${st.colors[c].version ? ` ${mdCode(st.colors[c].version!)}` : ''}`
+          : '';
+      const phases = m.result?.phases ?? [];
+      const took = phases.length ? phases.at(-1)!.startMs + phases.at(-1)!.durationMs - phases[0].startMs : 0;
+      return [
+        String(r.batches.findIndex((b) => b.includes(m.name)) + 1),
+        mdCode(m.name),
+        `${MEMBER[m.outcome]}${m.error ? `: ${mdText(m.error.split('\n')[0], 300)}` : ''}`,
+        st?.live ?? '',
+        colour('blue'),
+        colour('green'),
+        m.sent === undefined ? '' : formatBytes(m.sent),
+        took ? formatDuration(took) : '',
+      ];
+    }),
+    ['right', 'left', 'left', 'left', 'left', 'left', 'right', 'right'],
+  );
+  for (const m of r.members)
+    if (m.result?.phases.length)
+      s.details(`${m.name}: phases and checks`, renderSummary(config, m.result).toString());
   return s;
 }

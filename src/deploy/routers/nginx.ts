@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { readTar, tar } from '../../archive/archive.js';
-import { runCommand, type CommandResult } from '../../runner/command.js';
+import { runCommand, shellQuote, type CommandResult } from '../../runner/command.js';
 import { UserError } from '../../runner/errors.js';
 import { log } from '../../runner/log.js';
 import {
@@ -190,6 +190,58 @@ export class ContainerNginx implements NginxHost {
       check: false,
       timeoutMs: 30_000,
     });
+  }
+}
+
+/** Runs a POSIX shell script where nginx runs (a server over SSH); `input` is its stdin. */
+export type RemoteShell = (script: string, input?: Buffer) => Promise<CommandResult>;
+
+/**
+ * nginx on a server reached through a shell (SSH): the file is written beside its place under a
+ * random name and renamed, nginx runs as the shell's user, and a stopped nginx is started by systemd.
+ */
+export class ShellNginx implements NginxHost {
+  constructor(
+    private readonly shell: RemoteShell,
+    private readonly where: string,
+    private readonly binary: string,
+  ) {}
+
+  describe(): string {
+    return `nginx on ${this.where}`;
+  }
+
+  async read(file: string): Promise<Buffer | undefined> {
+    const r = await this.shell(`[ -e ${shellQuote(file)} ] || exit 3; base64 < ${shellQuote(file)}`);
+    if (r.code === 3) return undefined;
+    if (r.code !== 0) throw new UserError(`Cannot read ${file} on ${this.where}: ${r.stderr.trim()}`);
+    return Buffer.from(r.stdout.replace(/\s/g, ''), 'base64');
+  }
+
+  async write(file: string, content: Buffer | undefined): Promise<void> {
+    const f = shellQuote(file);
+    const r = content
+      ? await this.shell(
+          `set -e; mkdir -p ${shellQuote(dirname(file))}; t=$(mktemp ${shellQuote(dirname(file))}/.go-ship-upstream.XXXXXXXX); cat > "$t"; chmod 644 "$t"; mv -f "$t" ${f}`,
+          content,
+        )
+      : await this.shell(`rm -f ${f}`);
+    if (r.code !== 0) throw new UserError(`Cannot write ${file} on ${this.where}: ${r.stderr.trim()}`);
+  }
+
+  async workers(): Promise<Worker[]> {
+    const r = await this.shell('ps -eo pid=,ppid=,args=');
+    const lines = psLines(r.stdout);
+    const masters = new Set(lines.filter(([, , a]) => a.startsWith('nginx: master process')).map(([p]) => p));
+    return workersOf(lines, masters);
+  }
+
+  nginx(args: string[]): Promise<CommandResult> {
+    return this.shell([this.binary, ...args].map(shellQuote).join(' '));
+  }
+
+  start(): Promise<CommandResult> {
+    return this.shell('systemctl start nginx');
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Inputs } from '../../runner/inputs.js';
 import type { DeployConfig } from '../engine.js';
+import type { Fleet } from '../fleet.js';
 import type { Target } from '../target.js';
 
 /** Inputs every target reads: how the app itself runs, wherever that is. */
@@ -30,7 +31,8 @@ export interface TargetPlugin {
   imageOptional?(inputs: Inputs): boolean;
   /**
    * Checks what can be checked without touching anything, then returns how to build the target
-   * (which may read a kubeconfig, render a chart or call an API).
+   * (which may read a kubeconfig, render a chart or call an API): one target, or a fleet of them
+   * that the engine rolls out in batches.
    */
-  configure(inputs: Inputs, ctx: TargetContext): () => Promise<Target>;
+  configure(inputs: Inputs, ctx: TargetContext): () => Promise<Target | Fleet>;
 }
