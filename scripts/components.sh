@@ -86,7 +86,7 @@ start() {
   esac
   # Servers for the hosts target: systemd + sshd + nginx containers from a Debian rootfs.
   if docker_up && has mmdebstrap; then
-    scripts/fleet-hosts.sh start
+    bash scripts/fleet-hosts.sh start
   else
     echo "hosts: not started (needs the Docker engine and mmdebstrap: $hint)"
   fi
@@ -99,7 +99,7 @@ stop() {
     if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then echo "$name: stopped"; fi
     rm -f "$state/$name.pid"
   done
-  if docker_up; then scripts/fleet-hosts.sh stop; fi
+  if docker_up; then bash scripts/fleet-hosts.sh stop; fi
   scripts/k8s-control-plane.sh stop
 }
 
@@ -114,7 +114,7 @@ status() {
     echo "docker engine: installed, not running (bash scripts/components.sh start)"
   else echo "docker engine: missing ($hint)"; fi
   echo "kubernetes control plane: $(scripts/k8s-control-plane.sh status)"
-  if docker_up; then echo "hosts: $(scripts/fleet-hosts.sh status)"; else echo "hosts: needs the Docker engine"; fi
+  if docker_up; then echo "hosts: $(bash scripts/fleet-hosts.sh status)"; else echo "hosts: needs the Docker engine"; fi
 }
 
 case "${1:-}" in

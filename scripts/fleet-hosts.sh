@@ -14,6 +14,9 @@
 # Nothing else is set up on the hosts: the tests write their nginx site and the deploy writes its
 # units, as on a real server.
 #
+# GO_SHIP_HOSTS (3), GO_SHIP_HOSTS_NET (10.231), GO_SHIP_HOSTS_PREFIX (go-ship, the containers' names)
+# and GO_SHIP_HOSTS_DIR (the state) let a second fleet run beside this one (npm run bench -- deploy-hosts).
+#
 #   build    the image (about 4 minutes the first time; the rootfs tar is kept in ~/.cache/go-ship)
 #   start    GO_SHIP_HOSTS hosts (default 3) and the bastion, with a client key and a known_hosts
 #   stop     remove them
@@ -27,10 +30,13 @@ state="${GO_SHIP_HOSTS_DIR:-/tmp/go-ship-components/hosts}"
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/go-ship"
 count="${GO_SHIP_HOSTS:-3}"
 net="${GO_SHIP_HOSTS_NET:-10.231}"
+# Container names and this machine's link names, so a second fleet (the benchmark's) can run beside.
+prefix="${GO_SHIP_HOSTS_PREFIX:-go-ship}"
+tag="gs${net##*.}"
 
 built() { docker image inspect "$image" >/dev/null 2>&1; }
-running() { [ "$(docker inspect -f '{{.State.Running}}' "go-ship-$1" 2>/dev/null)" = true ]; }
-pid_of() { docker inspect -f '{{.State.Pid}}' "go-ship-$1"; }
+running() { [ "$(docker inspect -f '{{.State.Running}}' "$prefix-$1" 2>/dev/null)" = true ]; }
+pid_of() { docker inspect -f '{{.State.Pid}}' "$prefix-$1"; }
 in_ns() { nsenter -t "$1" -n "${@:2}"; }
 
 build() {
@@ -75,12 +81,12 @@ link() {
   fi
 }
 
-# Boots go-ship-$1 (systemd, a network with only its loopback until linked) with the sshd settings
+# Boots $prefix-$1 (systemd, a network with only its loopback until linked) with the sshd settings
 # of folder $2.
 boot() {
-  docker rm -f "go-ship-$1" >/dev/null 2>&1 || true
+  docker rm -f "$prefix-$1" >/dev/null 2>&1 || true
   # ip_nonlocal_bind: sshd and nginx may start before their link exists.
-  docker run -d --name "go-ship-$1" --hostname "$1" --network none --sysctl net.ipv4.ip_nonlocal_bind=1 \
+  docker run -d --name "$prefix-$1" --hostname "$1" --network none --sysctl net.ipv4.ip_nonlocal_bind=1 \
     --cap-add ALL --cap-drop SYS_RESOURCE --security-opt seccomp=unconfined \
     -v /sys/fs/cgroup:/sys/fs/cgroup:rw --tmpfs /run --tmpfs /run/lock -e container=docker \
     -v "$2:/etc/go-ship:ro" -v "$2/sshd.conf:/etc/ssh/sshd_config.d/go-ship.conf:ro" \
@@ -124,9 +130,9 @@ start() {
   [ -f "$state/client_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C go-ship-test -f "$state/client_ed25519"
   local n ssh_addr bastion="$net.0.2" fresh=0
   sshd_dir "$state/bastion" "$bastion"
-  if ! running bastion || ! ip link show gsh-b >/dev/null 2>&1; then
+  if ! running bastion || ! ip link show "$tag-b" >/dev/null 2>&1; then
     boot bastion "$state/bastion"
-    link gsh-b "$net.0.1" eth0 "$bastion" "" "$(pid_of bastion)"
+    link "$tag-b" "$net.0.1" eth0 "$bastion" "" "$(pid_of bastion)"
     fresh=1
   fi
   printf '%s %s\n' "$bastion" "$(cut -d' ' -f1,2 "$state/bastion/ssh_host_ed25519_key.pub")" >"$state/known_hosts.tmp"
@@ -135,11 +141,11 @@ start() {
   for n in $(seq 1 "$count"); do
     if [ "$n" = "$count" ]; then ssh_addr="$net.100.2"; else ssh_addr="$net.$n.2"; fi
     sshd_dir "$state/host-$n" "$ssh_addr"
-    if [ "$fresh" = 1 ] || ! running "host-$n" || ! ip link show "gsh-$n" >/dev/null 2>&1; then
+    if [ "$fresh" = 1 ] || ! running "host-$n" || ! ip link show "$tag-$n" >/dev/null 2>&1; then
       boot "host-$n" "$state/host-$n"
-      link "gsh-$n" "$net.$n.1" eth0 "$net.$n.2" "" "$(pid_of "host-$n")"
+      link "$tag-$n" "$net.$n.1" eth0 "$net.$n.2" "" "$(pid_of "host-$n")"
       if [ "$n" = "$count" ]; then
-        link tolast "$net.100.1" bastion0 "$net.100.2" "$(pid_of bastion)" "$(pid_of "host-$n")"
+        link "$tag-l" "$net.100.1" bastion0 "$net.100.2" "$(pid_of bastion)" "$(pid_of "host-$n")"
       fi
     fi
     printf '%s %s\n' "$ssh_addr" "$(cut -d' ' -f1,2 "$state/host-$n/ssh_host_ed25519_key.pub")" >>"$state/known_hosts.tmp"
@@ -171,8 +177,8 @@ start() {
 
 stop() {
   local n
-  for n in $(seq 1 "$count"); do docker rm -f "go-ship-host-$n" >/dev/null 2>&1 || true; done
-  docker rm -f go-ship-bastion >/dev/null 2>&1 || true
+  for n in $(seq 1 "$count"); do docker rm -f "$prefix-host-$n" >/dev/null 2>&1 || true; done
+  docker rm -f "$prefix-bastion" >/dev/null 2>&1 || true
   echo "hosts: stopped"
 }
 

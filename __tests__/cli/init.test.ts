@@ -134,6 +134,32 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain('#   image: ghcr.io/OWNER/REPO');
   }, 300_000);
 
+  test('a systemd unit in the repository: the hosts deploy target is offered, commented, and the file still validates', async () => {
+    const dir = repo(join(ROOT, 'examples', 'hello-svc'));
+    mkdirSync(join(dir, 'deploy'));
+    writeFileSync(
+      join(dir, 'deploy', 'hello-svc.service'),
+      '[Unit]\nDescription=hello\n[Service]\nExecStart=/usr/local/bin/hello-svc\n[Install]\nWantedBy=multi-user.target\n',
+    );
+    const r = await goShip(['init', '--workspace', dir]);
+    expect(r.code).toBe(0);
+    const config = validate(dir);
+    expect(config['deploy-bluegreen']).toBeUndefined();
+    const text = readFileSync(join(dir, '.go-ship.yml'), 'utf8');
+    expect(text).toContain('#   a systemd unit (deploy/hello-svc.service)');
+    expect(text).toContain('#   target: hosts\n#   app: hello-svc\n');
+    // Uncommented as the file says, the section is one the schema and go-ship's reader accept.
+    writeFileSync(
+      join(dir, '.go-ship.yml'),
+      text.replace(/^# deploy-bluegreen:\n(# {3}.*\n)+/m, (block) => block.replace(/^# /gm, '')),
+    );
+    expect(validate(dir)['deploy-bluegreen']).toMatchObject({
+      target: 'hosts',
+      app: 'hello-svc',
+      batch: '1',
+    });
+  }, 300_000);
+
   // Untrusted input (#29 item 5): a checkout is data. A planted `.go-ship.yml.go-ship-init` link was
   // written through without --force, a linked `.github/workflows` was followed out of the checkout,
   // and a dangling `.go-ship.yml` link counted as no file.

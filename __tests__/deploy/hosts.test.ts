@@ -250,5 +250,31 @@ describeWith(
       }
       expect(snapshot()).toEqual(before);
     }, 120_000);
+
+    test("the user's own template unit instead of go-ship's; one without the colour as its instance is refused by name", async () => {
+      const work2 = tempDir('hosts-unit');
+      const unit = (exec: string) =>
+        `[Unit]\nDescription=${app} colour %i, the team's own unit\n[Service]\nEnvironmentFile=/opt/${app}/%i.env\nExecStart=${exec}\nRestart=on-failure\n`;
+      writeFileSync(join(work2, 'bad@.service'), unit(`/opt/${app}/current/hello-svc`));
+      const bad = await runAction('deploy-bluegreen', {
+        workspace: work2,
+        with: { ...base, from: dists['1.1.0'], 'systemd-unit': 'bad@.service' },
+      });
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr).toMatch(
+        /Input `systemd-unit` got `bad@\.service`.*ExecStart=\/opt\/hello-[0-9a-f]+\/%i\/hello-svc/s,
+      );
+      writeFileSync(join(work2, 'mine@.service'), unit(`/opt/${app}/%i/hello-svc -addr=127.0.0.1:\${PORT}`));
+      const r = await runAction('deploy-bluegreen', {
+        workspace: work2,
+        with: { ...base, from: dists['1.1.0'], 'systemd-unit': 'mine@.service', env: '' },
+      });
+      ok(r);
+      expect(await versions(f)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+      const live = r.outputs['live-color'];
+      expect(f.sh(2, `systemctl show -p Description --value ${app}@${live}`).stdout.trim()).toBe(
+        `${app} colour ${live}, the team's own unit`,
+      );
+    }, 300_000);
   },
 );

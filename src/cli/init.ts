@@ -38,6 +38,8 @@ export interface RepoFacts {
   /** The repository's .goreleaser.yaml as build-matrix reads it, or why build-matrix refuses it. */
   goreleaser?: GoReleaserFacts;
   goreleaserFile?: string;
+  /** systemd unit files in the repository (`deploy/app.service`): the service runs on servers. */
+  systemdUnits: string[];
   /** Workflows of the repository's own that already release (GoReleaser, semantic-release, ...). */
   releaseWorkflows: string[];
   /** `ghcr.io/owner/repo` from a GitHub origin remote, lower case as registries require. */
@@ -113,6 +115,7 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
     dockerfileKind: dockerfile ? dockerfileKind(readFileSync(join(dir, 'Dockerfile'), 'utf8')) : undefined,
     goreleaserFile,
     goreleaser: goreleaserFile ? await goreleaserFacts(dir, goreleaserFile, module) : undefined,
+    systemdUnits: systemdUnits(dir),
     releaseWorkflows: releaseWorkflows(dir),
     image: await imageFromOrigin(dir),
     defaultBranch: await defaultBranch(dir),
@@ -199,6 +202,24 @@ async function imageFromOrigin(dir: string): Promise<string | undefined> {
   return m ? `ghcr.io/${m[1]}/${m[2]}`.toLowerCase() : undefined;
 }
 
+/**
+ * `*.service` files a few folders deep, outside vendor, testdata, node_modules and hidden folders:
+ * how a repository says its binary runs under systemd on servers. Links are not followed.
+ */
+function systemdUnits(dir: string, rel = '', depth = 0): string[] {
+  if (depth > 3) return [];
+  const out: string[] = [];
+  for (const e of readdirSync(join(dir, rel), { withFileTypes: true }).sort((a, b) =>
+    a.name.localeCompare(b.name),
+  )) {
+    const path = rel ? `${rel}/${e.name}` : e.name;
+    if (e.isFile() && e.name.endsWith('.service')) out.push(path);
+    else if (e.isDirectory() && !/^(\.|vendor$|testdata$|node_modules$)/.test(e.name))
+      out.push(...systemdUnits(dir, path, depth + 1));
+  }
+  return out;
+}
+
 async function defaultBranch(dir: string): Promise<string> {
   const git = (args: string[]) =>
     runCommand('git', args, { cwd: dir, check: false }).then(
@@ -238,6 +259,11 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
       : f.goreleaser
         ? [`${f.goreleaser.file}, not used by build-matrix: ${f.goreleaser.refused!.split('\n')[0]}`]
         : []),
+    ...(f.systemdUnits.length && f.mains.length
+      ? [
+          `a systemd unit (${f.systemdUnits.join(', ')}): deploying the binary to servers over SSH is offered below (deploy-bluegreen, target: hosts)`,
+        ]
+      : []),
     ...(releasesElsewhere
       ? [
           `a release process of its own in ${f.releaseWorkflows.join(', ')}: go-ship-release.yml is not written, so the repository keeps one way to release. Remove that workflow and run \`go-ship init --force\` to release with go-ship.`,
@@ -301,6 +327,26 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
         '# No GitHub origin remote found: name the image to push one on release.',
         ...section.map((l) => `# ${l}`),
       );
+  }
+
+  if (f.mains.length && f.systemdUnits.length) {
+    const app = basenameOf(f.systemdUnits[0]).replace(/@?\.service$/, '');
+    config.push(
+      `# ${f.systemdUnits[0]} runs the service under systemd: go-ship can ship build-matrix's binary to`,
+      "# your servers over SSH, host by host, with two colours behind each server's nginx. Name the",
+      '# servers and pass ssh-key and known-hosts from secrets, then uncomment:',
+      '# deploy-bluegreen:',
+      '#   target: hosts',
+      `#   app: ${app}`,
+      '#   from: dist',
+      '#   hosts: |',
+      '#     deploy@web-1.example.com',
+      '#     deploy@web-2.example.com',
+      '#   batch: 1',
+      '#   env: ADDR=127.0.0.1:${PORT}',
+      `#   nginx-upstream-file: /etc/nginx/go-ship/${app}-upstream.conf`,
+      `#   url: https://${app}.example.com`,
+    );
   }
 
   const pr = [

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { shippedBinaries } from '../../../crossbuild/binaries.js';
 import { UserError, inputError } from '../../../runner/errors.js';
@@ -35,6 +35,7 @@ export const hosts: TargetPlugin = {
     'nginx-conf',
     'nginx',
     'server-url',
+    'systemd-unit',
   ],
   // The binary comes from build-matrix's output (`from`), not an image.
   imageOptional: () => true,
@@ -102,6 +103,26 @@ function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): 
     const version = (config.release?.version ?? manifest.version).replace(/^v/, '');
     config.release = { image: releaseId(version), version };
   }
+  const unitPath = inputs.optional('systemd-unit');
+  let unit: string | undefined;
+  if (unitPath) {
+    const p = resolve(workspace, unitPath);
+    if (!existsSync(p))
+      throw inputError(
+        'systemd-unit',
+        unitPath,
+        'a template unit file in the workspace, e.g. deploy/hello@.service',
+      );
+    unit = readFileSync(p, 'utf8');
+    const line = (key: string) => new RegExp(`^\\s*${key}=.*%i`, 'm').test(unit!);
+    if (!line('ExecStart') || !line('EnvironmentFile'))
+      throw inputError(
+        'systemd-unit',
+        unitPath,
+        "a template unit whose instance (%i) is the colour: it runs the colour's release and reads its environment",
+        `Have it say \`ExecStart=${dir}/%i/${binaryName} ...\` and \`EnvironmentFile=${dir}/%i.env\` (PORT, COLOR, VERSION and env are there).`,
+      );
+  }
   const serverUrl = inputs.string('server-url', { required: true });
   let entry: URL;
   try {
@@ -117,6 +138,7 @@ function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): 
   }
   const options = {
     app,
+    unit,
     binaryName,
     dir,
     ports,

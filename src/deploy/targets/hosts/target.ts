@@ -23,6 +23,8 @@ export interface Build {
 
 export interface HostOptions {
   app: string;
+  /** The user's own template unit (systemd-unit), installed instead of go-ship's. */
+  unit?: string;
   /** The binary's file name in each release folder. */
   binaryName: string;
   /** Where releases live on the server: `<dir>/releases/<version>/`, `<dir>/blue` and `<dir>/green` link to one. */
@@ -305,6 +307,7 @@ export class HostTarget implements Target {
 
   /** The template unit go-ship owns: each colour's environment file, its link, its port. */
   private unitText(binaryName: string): string {
+    if (this.opts.unit) return this.opts.unit;
     const d = this.opts.dir;
     const arg = (a: string) =>
       `"${a
