@@ -49,7 +49,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     dists.push(join(dir, `dist-${v}`));
   }
   const app = `bench-${randomBytes(3).toString('hex')}`;
-  const ports = randomInt(20_000, 40_000);
+  const ports = randomInt(20_000, 32_000);
   // A run cut short leaves its services behind: every bench app is removed before and after.
   const cleanup = () =>
     f.lines.forEach((_, i) =>
@@ -93,12 +93,15 @@ export async function bench(runs: number): Promise<BenchReport> {
   for (let i = 0; i < runs; i++) {
     batch1.push(await deploy(dists[next++ % 2], '1'));
     batch5.push(await deploy(dists[next++ % 2], '5'));
+    console.log(
+      `run ${i + 1}: batch 1 ${batch1.at(-1)!.toFixed(0)} ms, batch 5 ${batch5.at(-1)!.toFixed(0)} ms`,
+    );
   }
 
   // One binary to one server: go-ship's upload (its own connection, the sha256 checked on the
   // server, the release record) against scp of the same file over a new connection.
   const [shipped] = shippedBinaries(dists[0], { wanted: (t) => t === 'linux/amd64' }).binaries;
-  const binary = join(work, 'hello-svc');
+  const binary = join(work, 'hello-svc.bin');
   writeFileSync(binary, shipped.binary);
   const size = shipped.binary.length;
   const sha256 = shipped.artifact.binaries[0].sha256;
@@ -120,6 +123,7 @@ export async function bench(runs: number): Promise<BenchReport> {
       builds: new Map([['linux/amd64', { sha256, data: shipped.binary }]]),
       keep: 100,
       drainMs: 0,
+      switchBy: 'nginx',
       nginx: { upstreamFile, upstreamName: app, binary: 'nginx' },
       entry: { host: '127.0.0.1', port: 80, path: '' },
     });

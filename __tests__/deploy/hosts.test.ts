@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { stringify } from 'yaml';
 import { join } from 'node:path';
-import { ROOT, tempDir, runAction, type ActionRun } from '../helpers/cli.js';
+import { goShip, ROOT, tempDir, runAction, type ActionRun } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { testRepo } from '../helpers/git.js';
 import { reachableFleet, type TestFleet } from '../helpers/hosts.js';
@@ -88,7 +89,7 @@ describeWith(
         `upstream ${app} {\n${f.web.map((w) => `  server ${w}:80;`).join('\n')}\n}\n`,
       );
       execFileSync('nginx', ['-c', front.conf], { stdio: 'inherit' });
-      const ports = randomInt(20_000, 40_000);
+      const ports = randomInt(20_000, 32_000);
       base = {
         target: 'hosts',
         app,
@@ -276,5 +277,117 @@ describeWith(
         `${app} colour ${live}, the team's own unit`,
       );
     }, 300_000);
+
+    test('server-switch: restart, a service that owns its port: one colour at a time, the gap stated, a failed gate starts the old one again', async () => {
+      const svc = `${app}-own`;
+      const port = Number(base['blue-port']) + 2;
+      const answers = () =>
+        Promise.all(
+          f.web.map(async (w) => {
+            const res = await fetch(`http://${w}:${port}/version`);
+            return ((await res.json()) as { version: string }).version;
+          }),
+        );
+      const own = (from: string) =>
+        runAction('deploy-bluegreen', {
+          with: {
+            ...base,
+            app: svc,
+            from,
+            'server-switch': 'restart',
+            'blue-port': String(port),
+            // No nginx on the servers for this one: the service listens where clients reach it.
+            env: 'ADDR=0.0.0.0:${PORT}',
+            'nginx-upstream-file': '',
+          },
+        });
+      try {
+        ok(await own(dists['1.0.0']));
+        const r = await own(dists['1.1.0']);
+        ok(r);
+        expect(r.outputs.outcome).toBe('switched');
+        expect(await answers()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+        for (const line of f.lines) {
+          const row = r.summary.split('\n').find((l) => l.includes(line.split(' ')[0])) ?? '';
+          expect(row).toMatch(/deployed \(down \d+(\.\d+)?m?s while restarting\)/);
+        }
+        // Only one colour runs on each server.
+        expect(
+          f
+            .sh(0, `systemctl is-active ${svc}@blue ${svc}@green`)
+            .stdout.split('\n')
+            .filter((l) => l === 'active'),
+        ).toHaveLength(1);
+
+        f.sh(
+          0,
+          `mkdir -p /etc/systemd/system/${svc}@.service.d && printf '[Service]\\nEnvironment=HELLO_FAULT=healthz\\n' > /etc/systemd/system/${svc}@.service.d/fault.conf && systemctl daemon-reload`,
+        );
+        const failed = await own(dists['1.2.0']);
+        expect(failed.code).not.toBe(0);
+        expect(failed.stderr).toMatch(/runs again/);
+        expect(await answers()).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+      } finally {
+        f.lines.forEach((_, i) =>
+          f.sh(
+            i,
+            `systemctl stop ${svc}@blue ${svc}@green; rm -rf /etc/systemd/system/${svc}@.service /etc/systemd/system/${svc}@.service.d /opt/${svc}; systemctl daemon-reload`,
+          ),
+        );
+      }
+    }, 300_000);
+
+    test('the root pipeline on a push: tagged, built, and the same binaries deployed to the servers', async () => {
+      const svc = join(tempDir('hosts-pipeline'), 'svc');
+      cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });
+      // .go-ship.yml as a team writes it: the servers and their keys' fingerprints, no secret.
+      writeFileSync(
+        join(svc, '.go-ship.yml'),
+        stringify({
+          'setup-go-cross': { 'go-version-file': 'go.mod' },
+          'build-matrix': { targets: ['linux/amd64'] },
+          'deploy-bluegreen': {
+            target: 'hosts',
+            app,
+            hosts: f.lines,
+            'known-hosts': f.knownHosts,
+            url: front.publicUrl,
+            env: { ADDR: '127.0.0.1:${PORT}' },
+            'blue-port': base['blue-port'],
+            'green-port': base['green-port'],
+            'nginx-upstream-file': upstreamFile,
+            'health-interval': '200ms',
+            'verify-seconds': 2,
+            drain: '2s',
+          },
+        }),
+      );
+      writeFileSync(join(svc, '.gitignore'), '/dist/\n*.out\n');
+      testRepo(svc, { message: 'feat: hello-svc', origin: true });
+      const r = await goShip(['pipeline', '--workspace', svc, '--json', '--with', 'event=push'], {
+        env: { GO_SHIP_SSH_KEY: f.key },
+      });
+      ok({ ...r, outputs: {}, summary: '' });
+      const stages = (
+        JSON.parse(r.stdout) as {
+          stages: { stage: string; status: string; outputs: Record<string, string> }[];
+        }
+      ).stages;
+      const by = Object.fromEntries(stages.map((x) => [x.stage, x]));
+      expect(by.image.status).toBe('skipped');
+      expect(by.deploy).toMatchObject({
+        status: 'passed',
+        outputs: { outcome: 'switched', version: '0.1.0' },
+      });
+      expect(await versions(f)).toEqual(['0.1.0', '0.1.0', '0.1.0']);
+      // What runs on the servers is the build stage's binary, byte for byte.
+      const manifest = JSON.parse(readFileSync(join(svc, 'dist', 'manifest.json'), 'utf8')) as {
+        artifacts: { binaries: { sha256: string }[] }[];
+      };
+      expect(f.sh(0, `sha256sum /opt/${app}/releases/0.1.0/hello-svc`).stdout.split(' ')[0]).toBe(
+        manifest.artifacts[0].binaries[0].sha256,
+      );
+      expect(r.stdout + r.stderr).not.toContain(f.key.trim().split('\n')[1]);
+    }, 600_000);
   },
 );

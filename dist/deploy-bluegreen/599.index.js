@@ -159,6 +159,7 @@ const ROOT_SECRET_INPUT = {
     password: 'registry-password',
     'github-token': 'github-token',
     kubeconfig: 'kubeconfig',
+    'ssh-key': 'ssh-key',
 };
 function asInput(file, where, value) {
     if (typeof value === 'string')

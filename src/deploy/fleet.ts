@@ -16,6 +16,8 @@ export interface Fleet {
      * URL answers from every member, so it cannot tell whether this one switched.
      */
     url?: () => string;
+    /** A word on how this member switched, for its row (e.g. the gap of a restart). */
+    note?: () => string | undefined;
   }[];
   /** Members deployed at once: a number, or a percentage of the fleet (`25%`). */
   batch: string;
@@ -33,6 +35,7 @@ export interface MemberResult {
   error?: string;
   /** Bytes this run sent to the member (binaries uploaded), where the target counts them. */
   sent?: number;
+  note?: string;
 }
 
 export interface FleetResult {
@@ -146,7 +149,10 @@ export async function runFleet(config: DeployConfig, fleet: Fleet): Promise<Flee
             : 'unchanged';
     return result;
   } finally {
-    for (const m of fleet.members) if (m.sent) record(m.name).sent = m.sent();
+    for (const m of fleet.members) {
+      if (m.sent) record(m.name).sent = m.sent();
+      if (m.note) record(m.name).note = m.note();
+    }
     clearInterval(renewal);
     await Promise.all(locks.map((l) => l.release().catch(() => undefined)));
   }

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import { mainPackages } from '../crossbuild/build.js';
 import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
 import { childEnv } from '../runner/child-env.js';
@@ -14,6 +15,7 @@ export interface PipelineSecrets {
   registryUsername?: string;
   registryPassword?: string;
   kubeconfig?: string;
+  sshKey?: string;
 }
 
 /** What a stage can use: the project's config, earlier stages' outputs, and a way to run an action. */
@@ -155,20 +157,43 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
     skipWhy: (ctx) =>
       !ctx.config['deploy-bluegreen']
         ? 'no `deploy-bluegreen` section in .go-ship.yml'
-        : !ctx.outputsOf('image').image
-          ? 'no image was pushed'
-          : undefined,
+        : toServers(ctx)
+          ? builtDir(ctx)
+            ? undefined
+            : 'no binaries were built for the servers'
+          : !ctx.outputsOf('image').image
+            ? 'no image was pushed'
+            : undefined,
+    // Servers get the build stage's binaries (build-matrix's output-dir); the others the image.
     run: async (ctx) =>
       asStep(
-        await ctx.action('deploy-bluegreen', {
-          image: ctx.outputsOf('image').image,
-          version: ctx.version,
-          kubeconfig: ctx.secrets.kubeconfig ?? '',
-        }),
+        await ctx.action(
+          'deploy-bluegreen',
+          toServers(ctx)
+            ? { from: builtDir(ctx)!, version: ctx.version, 'ssh-key': ctx.secrets.sshKey ?? '' }
+            : {
+                image: ctx.outputsOf('image').image,
+                version: ctx.version,
+                kubeconfig: ctx.secrets.kubeconfig ?? '',
+              },
+        ),
       ),
     describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
   },
 };
+
+/** The deploy goes to servers (`target: hosts`), which run the binaries, not an image. */
+function toServers(ctx: StageContext): boolean {
+  return ctx.config['deploy-bluegreen']?.target === 'hosts';
+}
+
+/** Where the build stage left its binaries and manifest.json: the folder of its checksums file or archives. */
+function builtDir(ctx: StageContext): string | undefined {
+  const out = ctx.outputsOf('build');
+  const first =
+    out['checksums-file'] || (JSON.parse(out.artifacts || '[]') as { path?: string }[])[0]?.path || '';
+  return first ? dirname(first) : undefined;
+}
 
 /** `.go-ship.yml` asks semver-tag for a GitHub Release (`create-release: true` or `draft`). */
 function releasing(ctx: StageContext): boolean {

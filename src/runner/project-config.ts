@@ -75,6 +75,7 @@ const ROOT_SECRET_INPUT: Record<string, string> = {
   password: 'registry-password',
   'github-token': 'github-token',
   kubeconfig: 'kubeconfig',
+  'ssh-key': 'ssh-key',
 };
 
 function asInput(file: string, where: string, value: unknown): string {

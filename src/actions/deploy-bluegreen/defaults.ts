@@ -38,6 +38,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'ssh-accept-new-host-keys': 'false',
   from: 'dist',
   'server-url': 'http://127.0.0.1:80',
+  'server-switch': 'nginx',
   'keep-releases': '5',
   'dry-run': 'false',
 };

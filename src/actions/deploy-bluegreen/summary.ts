@@ -146,7 +146,7 @@ export function renderFleetSummary(config: DeployConfig, r: FleetResult): Summar
       return [
         String(r.batches.findIndex((b) => b.includes(m.name)) + 1),
         mdCode(m.name),
-        `${MEMBER[m.outcome]}${m.error ? `: ${mdText(m.error.split('\n')[0], 300)}` : ''}`,
+        `${MEMBER[m.outcome]}${m.note ? ` (${mdText(m.note)})` : ''}${m.error ? `: ${mdText(m.error.split('\n')[0], 300)}` : ''}`,
         st?.live ?? '',
         colour('blue'),
         colour('green'),

@@ -44,6 +44,7 @@ export async function run(): Promise<void> {
     registryUsername: inputs.optional('registry-username'),
     registryPassword: secret('registry-password'),
     kubeconfig: secret('kubeconfig'),
+    sshKey: secret('ssh-key'),
   };
   const results = await runPipeline({
     secrets,

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { shippedBinaries } from '../../../crossbuild/binaries.js';
 import { UserError, inputError } from '../../../runner/errors.js';
 import type { Inputs } from '../../../runner/inputs.js';
-import { log } from '../../../runner/log.js';
+import { formatDuration, log } from '../../../runner/log.js';
 import * as workflow from '../../../runner/workflow.js';
 import { batchSize, type Fleet } from '../../fleet.js';
 import type { TargetContext, TargetPlugin } from '../plugin.js';
@@ -36,6 +36,7 @@ export const hosts: TargetPlugin = {
     'nginx',
     'server-url',
     'systemd-unit',
+    'server-switch',
   ],
   // The binary comes from build-matrix's output (`from`), not an image.
   imageOptional: () => true,
@@ -46,6 +47,24 @@ export const hosts: TargetPlugin = {
 };
 
 const port = (inputs: Inputs, name: string) => inputs.int(name, { required: true, min: 1, max: 65535 })!;
+
+/** The server's nginx that switches between the colours (server-switch: nginx). */
+function serverNginx(inputs: Inputs, app: string) {
+  const upstreamFile = inputs.optional('nginx-upstream-file');
+  if (!upstreamFile?.startsWith('/'))
+    throw new UserError(
+      `Input \`nginx-upstream-file\` is required for target: hosts with server-switch: nginx, as an absolute path on the servers (got ${upstreamFile ? `\`${upstreamFile}\`` : 'nothing'}): the file go-ship writes the upstream into, included inside \`http { }\` by each server's nginx, e.g. /etc/nginx/conf.d/${app}-upstream.conf. A service that owns its port without nginx: server-switch: restart.`,
+    );
+  const upstreamName = inputs.optional('nginx-upstream') ?? app;
+  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(upstreamName))
+    throw inputError('nginx-upstream', upstreamName, 'an upstream name: letters, digits, `_`, `.` and `-`');
+  return {
+    upstreamFile,
+    upstreamName,
+    conf: inputs.optional('nginx-conf'),
+    binary: inputs.string('nginx', { required: true }),
+  };
+}
 
 function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): () => Fleet {
   const list = inputs.lines('hosts');
@@ -62,17 +81,19 @@ function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): 
   batchSize(batch, servers.length);
   const key = inputs.optional('ssh-key');
   if (key) workflow.setSecret(key);
-  const ports = { blue: port(inputs, 'blue-port'), green: port(inputs, 'green-port') };
-  if (ports.blue === ports.green)
+  const switchBy = inputs.oneOf('server-switch', ['nginx', 'restart'] as const, { required: true });
+  // restart: one colour at a time on the service's own port (blue-port).
+  const ports =
+    switchBy === 'restart'
+      ? { blue: port(inputs, 'blue-port'), green: port(inputs, 'blue-port') }
+      : { blue: port(inputs, 'blue-port'), green: port(inputs, 'green-port') };
+  if (switchBy === 'nginx' && ports.blue === ports.green)
     throw inputError('green-port', String(ports.green), `a port other than blue-port (${ports.blue})`);
-  const upstreamFile = inputs.optional('nginx-upstream-file');
-  if (!upstreamFile?.startsWith('/'))
+  if (switchBy === 'restart' && config.strategy === 'canary')
     throw new UserError(
-      `Input \`nginx-upstream-file\` is required for target: hosts, as an absolute path on the servers (got ${upstreamFile ? `\`${upstreamFile}\`` : 'nothing'}): the file go-ship writes the upstream into, included inside \`http { }\` by each server's nginx, e.g. /etc/nginx/conf.d/${app}-upstream.conf.`,
+      'strategy: canary needs both versions serving at once, and with server-switch: restart only one runs on each server. Use strategy: blue-green, or server-switch: nginx.',
     );
-  const upstreamName = inputs.optional('nginx-upstream') ?? app;
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(upstreamName))
-    throw inputError('nginx-upstream', upstreamName, 'an upstream name: letters, digits, `_`, `.` and `-`');
+  const nginx = switchBy === 'nginx' ? serverNginx(inputs, app) : undefined;
   const dir = inputs.optional('deploy-dir') ?? `/opt/${app}`;
   if (!/^\/[A-Za-z0-9._/-]+$/.test(dir) || dir.split('/').includes('..'))
     throw inputError('deploy-dir', dir, 'an absolute path on the servers, e.g. `/opt/hello`');
@@ -147,17 +168,17 @@ function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): 
     builds,
     keep: inputs.int('keep-releases', { required: true, min: 1, max: 100 })!,
     drainMs: config.drainMs,
-    nginx: {
-      upstreamFile,
-      upstreamName,
-      conf: inputs.optional('nginx-conf'),
-      binary: inputs.string('nginx', { required: true }),
-    },
-    entry: {
-      host: entry.hostname.replace(/^\[|\]$/g, ''),
-      port: Number(entry.port || 80),
-      path: entry.pathname.replace(/\/$/, ''),
-    },
+    switchBy,
+    nginx,
+    // With restart and no server-url of the user's, the service itself is the server's entry.
+    entry:
+      switchBy === 'restart' && !inputs.isSet('server-url')
+        ? { host: '127.0.0.1', port: ports.blue, path: '' }
+        : {
+            host: entry.hostname.replace(/^\[|\]$/g, ''),
+            port: Number(entry.port || 80),
+            path: entry.pathname.replace(/\/$/, ''),
+          },
   };
   if (inputs.boolean('ssh-accept-new-host-keys'))
     log.warning(
@@ -173,7 +194,16 @@ function hostsFleet(inputs: Inputs, { app, workspace, config }: TargetContext): 
     const ssh = new SshFleet(sshOptions);
     const members = servers.map((h) => {
       const target = new HostTarget(ssh, h, options);
-      return { name: h.label, target, sent: () => target.uploaded, url: () => target.entry() };
+      return {
+        name: h.label,
+        target,
+        sent: () => target.uploaded,
+        url: () => target.entry(),
+        note: () => {
+          const gap = target.restartGapMs();
+          return gap === undefined ? undefined : `down ${formatDuration(gap)} while restarting`;
+        },
+      };
     });
     return {
       batch,

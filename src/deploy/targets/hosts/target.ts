@@ -13,6 +13,7 @@ import {
   type RouteUpdate,
   type Target,
 } from '../../target.js';
+import { RestartRouting } from './restart.js';
 import type { SshFleet, SshHost } from './ssh.js';
 
 /** A build of the app for one platform (`linux/amd64`), as build-matrix recorded it. */
@@ -39,7 +40,13 @@ export interface HostOptions {
   /** Releases kept on each server (the live ones always are). */
   keep: number;
   drainMs: number;
-  nginx: { upstreamFile: string; upstreamName: string; conf?: string; binary: string };
+  /**
+   * `nginx`: both colours run, on two ports, and the server's nginx moves between them. `restart`:
+   * the service owns its port, one colour runs at a time (a gap while it restarts).
+   */
+  switchBy: 'nginx' | 'restart';
+  /** The server's nginx, with switchBy: nginx. */
+  nginx?: { upstreamFile: string; upstreamName: string; conf?: string; binary: string };
   /** The server's own entry (its nginx) as the server reaches it, checked after its switch. */
   entry: { host: string; port: number; path: string };
 }
@@ -58,7 +65,7 @@ const SAFE_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+_-]{0,127}$/;
  * upstream file and a lock folder, so a re-run from anywhere sees the same truth.
  */
 export class HostTarget implements Target {
-  private readonly routing: NginxRouting;
+  private readonly routing: NginxRouting | RestartRouting;
   private readonly sh: (script: string, input?: Buffer) => ReturnType<SshFleet['run']>;
   /** Bytes uploaded to this server by this run (a rollback sends none). */
   uploaded = 0;
@@ -74,23 +81,39 @@ export class HostTarget implements Target {
     readonly opts: HostOptions,
   ) {
     this.sh = (script, input) => ssh.run(host, script, { input });
-    this.routing = new NginxRouting(
-      new NginxRouter({
-        upstreamFile: opts.nginx.upstreamFile,
-        upstreamName: opts.nginx.upstreamName,
-        conf: opts.nginx.conf,
-        nginx: opts.nginx.binary,
-        host: new ShellNginx(this.sh, host.label, opts.nginx.binary),
-      }),
-      {
-        server: (color) => `${this.address()}:${opts.ports[color]}`,
-        releaseOf: async (color) => (await this.linkOf(color)) && releaseId((await this.linkOf(color))!),
-      },
-    );
+    const releaseOf = async (color: Color) => {
+      const version = await this.linkOf(color);
+      return version && releaseId(version);
+    };
+    this.routing =
+      opts.switchBy === 'restart' || !opts.nginx
+        ? new RestartRouting(ssh, host, {
+            dir: opts.dir,
+            unit: (c) => this.unit + c,
+            port: opts.ports.blue,
+            releaseOf,
+          })
+        : new NginxRouting(
+            new NginxRouter({
+              upstreamFile: opts.nginx.upstreamFile,
+              upstreamName: opts.nginx.upstreamName,
+              conf: opts.nginx.conf,
+              nginx: opts.nginx.binary,
+              host: new ShellNginx(this.sh, host.label, opts.nginx.binary),
+            }),
+            { server: (color) => `${this.address()}:${opts.ports[color]}`, releaseOf },
+          );
   }
 
   describe(): string {
-    return `${this.host.label} (systemd ${this.opts.app}@blue/green, ${this.routing.router.describe()})`;
+    const how =
+      this.routing instanceof RestartRouting ? this.routing.describe() : this.routing.router.describe();
+    return `${this.host.label} (systemd ${this.opts.app}@blue/green, ${how})`;
+  }
+
+  /** With switchBy: restart, how long the service was down in this run's last switch. */
+  restartGapMs(): number | undefined {
+    return this.routing instanceof RestartRouting ? this.routing.gapMs : undefined;
   }
 
   /** The address the colours listen on and nginx reaches them at: the server's own loopback. */
@@ -123,8 +146,17 @@ export class HostTarget implements Target {
   /** `linux/amd64`, asked of the server once (`uname -sm`), as `go tool dist list` names it. */
   async platformOf(): Promise<string> {
     if (this.platform) return this.platform;
-    const out = (await this.ssh.must(this.host, 'uname -sm', 'uname -sm')).trim();
-    const [os, machine] = out.split(/\s+/);
+    const [out, range = ''] = (
+      await this.ssh.must(
+        this.host,
+        'uname -sm',
+        'uname -sm; cat /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null',
+      )
+    )
+      .trim()
+      .split('\n');
+    this.warnEphemeral(range);
+    const [os, machine] = out.trim().split(/\s+/);
     const arch: Record<string, string> = {
       x86_64: 'amd64',
       aarch64: 'arm64',
@@ -143,6 +175,20 @@ export class HostTarget implements Target {
       );
     this.platform = `${os.toLowerCase()}/${arch[machine]}`;
     return this.platform;
+  }
+
+  /**
+   * A colour port inside the server's ephemeral range can be held by an outgoing connection (nginx
+   * to an upstream, an SSH forward) at the moment the colour starts: `address already in use`.
+   */
+  private warnEphemeral(range: string): void {
+    const [lo, hi] = range.trim().split(/\s+/).map(Number);
+    if (!(lo > 0 && hi >= lo)) return;
+    const inside = [...new Set(COLORS.map((c) => this.opts.ports[c]))].filter((p) => p >= lo && p <= hi);
+    if (inside.length)
+      log.warning(
+        `${this.host.label}: port ${inside.join(' and ')} is in the server's ephemeral range (${lo}-${hi}, net.ipv4.ip_local_port_range), which outgoing connections take ports from; a colour can then fail to start with "address already in use". Pick blue-port and green-port below ${lo}.`,
+      );
   }
 
   private async linkOf(color: Color): Promise<string | undefined> {
@@ -366,8 +412,14 @@ export class HostTarget implements Target {
         `printf %s ${b64(this.unitText(this.names.get(version) ?? this.opts.binaryName))} | base64 -d > ${q(`${unitFile}.go-ship`)}`,
         `if cmp -s ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; then rm -f ${q(`${unitFile}.go-ship`)}; else mv -f ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; systemctl daemon-reload; fi`,
         `systemctl reset-failed ${q(this.unit + color)} 2>/dev/null || true`,
-        `systemctl restart ${q(this.unit + color)}`,
       ].join('\n'),
+    );
+    // One port: the other colour stops first (the restart gap starts here).
+    if (this.routing instanceof RestartRouting) await this.routing.freePort(color);
+    await this.ssh.must(
+      this.host,
+      `Starting ${this.unit}${color} (${version})`,
+      `systemctl restart ${q(this.unit + color)}`,
     );
   }
 
@@ -418,5 +470,7 @@ export class HostTarget implements Target {
   async stop(color: Color): Promise<void> {
     // systemd sends SIGTERM and waits TimeoutStopSec (the drain) before SIGKILL.
     await this.sh(`systemctl stop ${q(this.unit + color)}`);
+    // A colour stopped before it took over: the one stopped to free the port runs again.
+    if (this.routing instanceof RestartRouting) await this.routing.putBack(color);
   }
 }
