@@ -123,6 +123,37 @@ describe('the deploy engine against a fake target', () => {
     expect(t.state.live).toBe('blue');
   });
 
+  // Field report: node_exporter has no /version; its 404 body was read as the version "404 page not
+  // found", and the gate waited out ready-timeout (2 minutes) before failing every deploy.
+  test('a service with no version endpoint: checked by health alone, said in the check, switched without a version confirm', async () => {
+    t.behaviours.set('ne:1', { version: '1.0.0', noVersionEndpoint: true });
+    t.behaviours.set('ne:2', { version: '2.0.0', noVersionEndpoint: true });
+    await deploy(t, 'ne:1');
+    const r = await deploy(t, 'ne:2', { readyTimeoutMs: 60_000 });
+    expect(r).toMatchObject({ outcome: 'switched', live: 'green' });
+    const ready = r.checks.find((c) => c.phase === 'ready')!;
+    expect(ready.detail).toMatch(/does not report its version, so it was checked by health only/);
+    expect(r.checks.some((c) => c.phase === 'confirm')).toBe(false);
+    // A failure after the switch still goes back, without a version confirm.
+    t.behaviours.set('ne:3', { version: '3.0.0', health: 'after:250', noVersionEndpoint: true });
+    const f = await failure(deploy(t, 'ne:3', { verifyMs: 2_000 }));
+    expect(f.outcome).toBe('rolled-back');
+    expect(t.state.live).toBe('green');
+  });
+
+  test('a service whose version endpoint answers the wrong version still fails its gate', async () => {
+    t.behaviours.set('app:9', { version: '1.0.0' });
+    const f = await failure(
+      quietly(() =>
+        new Engine(
+          config(t, { release: { image: 'app:9', version: '9.0.0' }, readyTimeoutMs: 600 }),
+          t,
+        ).run(),
+      ),
+    );
+    expect(f.message).toMatch(/\/version reports version 1\.0\.0 \(want 9\.0\.0\)/);
+  });
+
   test('canary: each step below 100% is weighed and judged, then the full switch; a failure at 10% puts every request back', async () => {
     await deploy(t, 'app:1');
     t.calls.length = 0;

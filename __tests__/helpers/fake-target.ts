@@ -19,6 +19,8 @@ export interface Behaviour {
   version: string;
   /** `ok`; `never` (never healthy); `after:N` (healthy for N ms after it starts, then 500). */
   health?: 'ok' | 'never' | `after:${number}`;
+  /** No version endpoint: /version answers 404, as most services without one do. */
+  noVersionEndpoint?: boolean;
   /** `start()` never resolves (the engine's phase deadline has to end it). */
   hangOnStart?: boolean;
 }
@@ -69,7 +71,9 @@ export class FakeTarget implements Target {
     const b = st.image ? this.behaviours.get(st.image) : undefined;
     if (st.state !== 'running' || !b) return void res.writeHead(503).end('not running');
     if (req.url === '/version')
-      return void res.writeHead(200, { 'content-type': 'text/plain' }).end(b.version);
+      return b.noVersionEndpoint
+        ? void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found')
+        : void res.writeHead(200, { 'content-type': 'text/plain' }).end(b.version);
     const health = b.health ?? 'ok';
     const healthy =
       health === 'ok' ||

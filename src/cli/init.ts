@@ -331,19 +331,30 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
 
   if (f.mains.length && f.systemdUnits.length) {
     const app = basenameOf(f.systemdUnits[0]).replace(/@?\.service$/, '');
+    // Several binaries in the archives: the servers run the one the unit is named after, if built.
+    const binaries = gr
+      ? gr.binary
+        ? [gr.binary]
+        : []
+      : mains.map((m) => (m === '.' ? basenameOf(f.module) : basenameOf(m)));
+    const binary = binaries.includes(app) ? app : binaries[0];
     config.push(
       `# ${f.systemdUnits[0]} runs the service under systemd: go-ship can ship build-matrix's binary to`,
-      "# your servers over SSH, host by host, with two colours behind each server's nginx. Name the",
-      '# servers and pass ssh-key and known-hosts from secrets, then uncomment:',
+      "# your servers over SSH, host by host, with two colours behind each server's nginx (or one at a",
+      '# time with server-switch: restart). Name the servers, pass ssh-key and known-hosts from secrets,',
+      '# then uncomment. Each colour gets PORT in its environment; a service that takes its address as',
+      '# a flag gets it with args (e.g. --listen-address=127.0.0.1:${PORT}). health-path is a path it',
+      '# answers 200 on.',
       '# deploy-bluegreen:',
       '#   target: hosts',
       `#   app: ${app}`,
+      ...(mains.length > 1 && binary ? [`#   binary: ${binary}`] : []),
       '#   from: dist',
       '#   hosts: |',
       '#     deploy@web-1.example.com',
       '#     deploy@web-2.example.com',
       '#   batch: 1',
-      '#   env: ADDR=127.0.0.1:${PORT}',
+      '#   health-path: /healthz',
       `#   nginx-upstream-file: /etc/nginx/go-ship/${app}-upstream.conf`,
       `#   url: https://${app}.example.com`,
     );

@@ -88,6 +88,15 @@ export interface VersionCheck {
   header: string;
 }
 
+/**
+ * A service that does not report its version at all: the version path is not there (404, 405,
+ * 501) and no answer carries the version header. Many services have no version endpoint; for them
+ * the version check cannot apply, which is said, not failed on.
+ */
+export function unreported(p: Probe, header: string): boolean {
+  return [404, 405, 501].includes(p.status) && !p.headers[header.toLowerCase()];
+}
+
 /** Why one answer does not pass the health check, or undefined when it does. */
 export function healthFailure(p: Probe, check: HealthCheck): string | undefined {
   if (p.status === 0) return p.error ?? 'no answer';
@@ -99,11 +108,13 @@ export function healthFailure(p: Probe, check: HealthCheck): string | undefined 
 
 /**
  * The version an answer comes from: the version header (hello-svc's X-Version), else a JSON body's
- * `version`, else the whole body when it is one short line.
+ * `version`, else the whole body when it is one short line. Only a 2xx body counts: a `404 page not
+ * found` is not a version.
  */
 export function versionOf(p: Probe, header: string): string | undefined {
   const h = p.headers[header.toLowerCase()];
   if (h) return h.trim();
+  if (p.status < 200 || p.status > 299) return undefined;
   try {
     const v = (JSON.parse(p.body) as { version?: unknown }).version;
     if (typeof v === 'string') return v;
@@ -132,6 +143,8 @@ export interface CheckRecord {
   passed: boolean;
   detail: string;
   ms: number;
+  /** The gate passed on health alone: the service does not report its version. */
+  versionUnreported?: boolean;
 }
 
 /** The longest a single Node timer can wait; a longer delay fires after 1 ms instead. */
@@ -168,18 +181,29 @@ export async function waitHealthy(opts: {
   deadlineMs: number;
   fatal?: () => Promise<string | undefined>;
 }): Promise<CheckRecord> {
-  const { check, version } = opts;
+  const { check } = opts;
+  let version = opts.version;
   const url = opts.base + check.path;
   const started = Date.now();
   let attempts = 0;
   let streak = 0;
   let last = '';
+  let unreportedNote = '';
   for (;;) {
     attempts++;
-    let why = healthFailure(await probe(url, check.timeoutMs), check);
+    const answer = await probe(url, check.timeoutMs);
+    let why = healthFailure(answer, check);
     if (!why && version) {
-      const got = versionOf(await probe(opts.base + version.path, check.timeoutMs), version.header);
-      if (!sameVersion(got, version.version))
+      const v = await probe(opts.base + version.path, check.timeoutMs);
+      const got = versionOf(v, version.header);
+      if (!got && unreported(v, version.header) && !answer.headers[version.header.toLowerCase()]) {
+        // Healthy, and the service has no version endpoint: the check cannot apply to it.
+        unreportedNote = ` (${version.path} answers ${v.status} and no answer has ${version.header}: the service does not report its version, so it was checked by health only; set version-path or version-header to where it does)`;
+        log.warning(
+          `${opts.phase}: ${opts.base + version.path} answers ${v.status} and no answer carries ${version.header}: the service does not report its version, so the gate and the switch are checked by health only. Set version-path (or version-header) to where it reports its version.`,
+        );
+        version = undefined;
+      } else if (!sameVersion(got, version.version))
         why = `${version.path} reports ${got ? `version ${got}` : 'no version'} (want ${version.version})`;
     }
     if (why) {
@@ -197,8 +221,9 @@ export async function waitHealthy(opts: {
           url,
           attempts,
           true,
-          `passed ${check.successes}× in a row`,
+          `passed ${check.successes}× in a row${unreportedNote}`,
           started,
+          { versionUnreported: !!unreportedNote },
         );
       }
     }
@@ -226,6 +251,7 @@ export function record(
   passed: boolean,
   detail: string,
   started: number,
+  extra: Pick<CheckRecord, 'versionUnreported'> = {},
 ): CheckRecord {
-  return { phase, what, url, attempts, passed, detail, ms: Date.now() - started };
+  return { phase, what, url, attempts, passed, detail, ms: Date.now() - started, ...extra };
 }

@@ -138,6 +138,8 @@ export class Engine {
   private readonly result: DeployResult;
   /** When traffic last moved: a colour that lost it is not stopped before `drain` has passed. */
   private routedAt = 0;
+  /** The new version passed its gate on health alone: it reports no version, so no confirm by version. */
+  private versionUnreported = false;
 
   /** What a phase may take beyond its own timeout (a slow API call, a drain) before it is stopped. */
   private readonly graceMs: number;
@@ -422,6 +424,7 @@ export class Engine {
       }),
     );
     this.result.checks.push(check);
+    if (check.versionUnreported) this.versionUnreported = true;
     if (!check.passed) {
       await this.target.stop(color, 1_000);
       this.fail(name, `${color} did not pass its checks, so traffic was not moved: ${check.detail}`);
@@ -469,7 +472,7 @@ export class Engine {
     this.result.previous = from;
     let failure: string | undefined;
     let failedAt = 0;
-    if (version) {
+    if (version && !this.versionUnreported) {
       const confirm = await this.phase('confirm', c.confirmTimeoutMs + 5_000, () =>
         this.confirm(version, oldVersion, reloadAt, c.confirmTimeoutMs),
       );
@@ -480,7 +483,7 @@ export class Engine {
         failure = `after the switch ${c.url} did not answer as ${version}: ${confirm.check.detail}`;
         failedAt = Date.now();
       }
-    } else {
+    } else if (!version) {
       log.warning(
         'No version is known for this image, so the switch is not confirmed by version; set `version`.',
       );
@@ -685,7 +688,7 @@ export class Engine {
     this.routedAt = Date.now();
     this.result.live = from;
     this.result.previous = to;
-    if (oldVersion) {
+    if (oldVersion && !this.versionUnreported) {
       const back = await this.phase('confirm back', c.confirmTimeoutMs + 5_000, () =>
         this.confirm(oldVersion, undefined, Date.now(), c.confirmTimeoutMs),
       );
