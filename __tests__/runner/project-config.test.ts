@@ -113,6 +113,20 @@ describe('through the bundles', () => {
     expect(JSON.parse(given.outputs.matrix)).toEqual({ include: [{ shard: '1', targets: 'linux/amd64' }] });
   });
 
+  // Field report (node_exporter): `.go-ship.yml` said packages [., ./tools]; `--with packages=.`
+  // (the input's default) was replaced by the file's value inside the action.
+  test('--with an input at exactly its default still wins over .go-ship.yml', async () => {
+    expect(actions['build-matrix'].inputs.shards.default).toBe('2');
+    const atDefault = await plan(['shards=2']);
+    expect(atDefault.code).toBe(0);
+    // Two shards (the file said 1), of the file's targets.
+    const { include } = JSON.parse(atDefault.outputs.matrix) as {
+      include: { shard: string; targets: string }[];
+    };
+    expect(include.map((s) => s.shard)).toEqual(['1', '2']);
+    expect(include.map((s) => s.targets).sort()).toEqual(['linux/arm64', 'windows/amd64']);
+  });
+
   test('on a runner (inputs at their defaults in INPUT_*), the bundle reads .go-ship.yml itself', () => {
     const outputs = join(tempDir('pc-out'), 'output');
     writeFileSync(outputs, '');

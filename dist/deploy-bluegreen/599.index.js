@@ -177,11 +177,14 @@ function asInput(file, where, value) {
 /**
  * The values `.go-ship.yml` gives one action, as `INPUT_*` variables to put where the workflow left an
  * input empty or at its action.yml default. (The runner passes defaults like given values, so an
- * input set in `with:` to exactly its default is indistinguishable from an absent one; the file wins then.)
+ * input set in `with:` to exactly its default is indistinguishable from an absent one; the file wins
+ * then.) `given` names inputs known to be given (the CLI's `--with`): those always win.
  */
-function projectInputs(config, action, meta, env) {
+function projectInputs(config, action, meta, env, given = new Set()) {
     const out = {};
     for (const [key, value] of Object.entries(config[action] ?? {})) {
+        if (given.has(key))
+            continue;
         const name = inputs/* Inputs */.G0.envName(key);
         const current = env[name];
         if (current === undefined || current === '' || current === (meta.inputs[key]?.default ?? ''))

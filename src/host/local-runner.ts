@@ -91,6 +91,12 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
     ...stringEnv(process.env),
     ...context,
     ...inputEnv,
+    // What --with gave, so the action's own reading of .go-ship.yml does not replace a value given
+    // at the input's default (it cannot tell such a value from an absent one).
+    GO_SHIP_GIVEN_INPUTS: Object.entries(opts.with)
+      .filter(([, v]) => v !== '')
+      .map(([k]) => k)
+      .join(','),
     RUNNER_TEMP: runnerTemp,
     RUNNER_TOOL_CACHE: process.env.RUNNER_TOOL_CACHE ?? join(homedir(), '.cache', 'go-ship', 'tool-cache'),
     ...opts.env,

@@ -59,7 +59,9 @@ async function applyProjectConfig(env = process.env): Promise<void> {
   const { actionsIn, projectInputs, readProjectConfig } = await import('./project-config.js');
   const actions = actionsIn(root);
   if (!actions[action]) return;
-  const values = projectInputs(readProjectConfig(file, actions), action, actions[action], env);
+  // The CLI knows which inputs were given with --with (even at their default): those win.
+  const given = new Set((env.GO_SHIP_GIVEN_INPUTS ?? '').split(',').filter(Boolean));
+  const values = projectInputs(readProjectConfig(file, actions), action, actions[action], env, given);
   const names = Object.keys(values);
   if (!names.length) return;
   Object.assign(env, values);

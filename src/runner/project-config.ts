@@ -95,16 +95,19 @@ function asInput(file: string, where: string, value: unknown): string {
 /**
  * The values `.go-ship.yml` gives one action, as `INPUT_*` variables to put where the workflow left an
  * input empty or at its action.yml default. (The runner passes defaults like given values, so an
- * input set in `with:` to exactly its default is indistinguishable from an absent one; the file wins then.)
+ * input set in `with:` to exactly its default is indistinguishable from an absent one; the file wins
+ * then.) `given` names inputs known to be given (the CLI's `--with`): those always win.
  */
 export function projectInputs(
   config: ProjectConfig,
   action: string,
   meta: ActionMetadata,
   env: NodeJS.ProcessEnv,
+  given: ReadonlySet<string> = new Set(),
 ): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(config[action] ?? {})) {
+    if (given.has(key)) continue;
     const name = Inputs.envName(key);
     const current = env[name];
     if (current === undefined || current === '' || current === (meta.inputs[key]?.default ?? ''))
