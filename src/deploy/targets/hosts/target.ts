@@ -326,7 +326,8 @@ export class HostTarget implements Target {
   /** Release folders on the server, oldest first. */
   private async kept(): Promise<string[]> {
     const r = await this.sh(`cd ${q(`${this.opts.dir}/releases`)} 2>/dev/null && ls -1tr`);
-    return r.stdout.split('\n').filter(Boolean);
+    // Names from the server are data: only plain release folder names are listed (and ever removed).
+    return r.stdout.split('\n').filter((v) => SAFE_VERSION.test(v));
   }
 
   /** Keeps the newest `keep` releases, and always the ones the colours and this deploy use. */
