@@ -130,21 +130,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     await quietly(() => target.prepare({ image: `release:${version}`, version }));
     await ssh.close([host]);
     upload.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    scp.push(
-      await timeRun('scp', [
-        '-q',
-        '-F',
-        'none',
-        '-o',
-        'BatchMode=yes',
-        '-o',
-        `UserKnownHostsFile=${f.knownHostsFile}`,
-        '-i',
-        f.keyFile,
-        binary,
-        `${f.lines[0]}:/tmp/scp-${version}`,
-      ]),
-    );
+    scp.push(await timeRun('scp', [...f.sshOptions, binary, `${f.lines[0]}:/tmp/scp-${version}`]));
   }
   cleanup();
   const perServer = (xs: number[]) => `${(median(xs) / SERVERS / 1000).toFixed(2)} s`;

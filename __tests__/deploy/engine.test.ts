@@ -1,7 +1,7 @@
 import { DeployFailure, Engine, type DeployConfig, type DeployResult } from '../../src/deploy/engine.js';
 import { jest } from '@jest/globals';
 import { afterMs } from '../../src/deploy/checks.js';
-import { FakeTarget } from '../helpers/fake-target.js';
+import { FakeTarget, fakeDeployConfig } from '../helpers/fake-target.js';
 import { quietly } from '../helpers/quiet.js';
 
 /**
@@ -9,31 +9,8 @@ import { quietly } from '../helpers/quiet.js';
  * no Docker, nginx or Kubernetes, so each path is quick and its order of calls is exact. The real
  * targets are tested end to end in docker-nginx.test.ts and kubernetes.test.ts.
  */
-function config(t: FakeTarget, over: Partial<DeployConfig> = {}): DeployConfig {
-  return {
-    action: 'deploy',
-    app: 'hello',
-    url: t.url,
-    health: { path: '/healthz', status: 200, successes: 2, intervalMs: 30, timeoutMs: 500 },
-    versionPath: '/version',
-    versionHeader: 'X-Version',
-    autoPromote: true,
-    strategy: 'blue-green',
-    steps: [100],
-    stepMs: 0,
-    readyTimeoutMs: 1_500,
-    confirmTimeoutMs: 1_500,
-    verifyMs: 400,
-    keepOldMs: 0,
-    drainMs: 20,
-    lockTimeoutMs: 300,
-    lockTtlMs: 3_600_000, // above the longest hold these timings allow (the engine checks)
-    pullTimeoutMs: 5_000,
-    holder: 'test run',
-    dryRun: false,
-    ...over,
-  };
-}
+const config = (t: FakeTarget, over: Partial<DeployConfig> = {}): DeployConfig =>
+  fakeDeployConfig(t.url, over);
 
 const deploy = (t: FakeTarget, image: string, over: Partial<DeployConfig> = {}, graceMs?: number) =>
   quietly(() =>

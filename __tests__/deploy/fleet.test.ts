@@ -1,7 +1,7 @@
 import type { DeployConfig } from '../../src/deploy/engine.js';
 import { batchesOf, batchSize, runFleet, type Fleet } from '../../src/deploy/fleet.js';
 import { parseHost } from '../../src/deploy/targets/hosts/ssh.js';
-import { FakeTarget } from '../helpers/fake-target.js';
+import { FakeTarget, fakeDeployConfig } from '../helpers/fake-target.js';
 import { quietly } from '../helpers/quiet.js';
 
 /**
@@ -9,30 +9,14 @@ import { quietly } from '../helpers/quiet.js';
  * rest alone, all locks or none) against targets in memory; the hosts target runs them end to end
  * over SSH in hosts.test.ts.
  */
-const config = (image: string, over: Partial<DeployConfig> = {}): DeployConfig => ({
-  action: 'deploy',
-  app: 'hello',
-  url: 'http://127.0.0.1:9/unused-each-member-has-its-own',
-  health: { path: '/healthz', status: 200, successes: 2, intervalMs: 30, timeoutMs: 500 },
-  versionPath: '/version',
-  versionHeader: 'X-Version',
-  autoPromote: true,
-  strategy: 'blue-green',
-  steps: [100],
-  stepMs: 0,
-  readyTimeoutMs: 1_000,
-  confirmTimeoutMs: 1_500,
-  verifyMs: 200,
-  keepOldMs: 0,
-  drainMs: 20,
-  lockTimeoutMs: 0,
-  lockTtlMs: 3_600_000,
-  pullTimeoutMs: 5_000,
-  holder: 'test run',
-  dryRun: false,
-  release: { image, version: image === 'app:1' ? '1.0.0' : '2.0.0' },
-  ...over,
-});
+const config = (image: string, over: Partial<DeployConfig> = {}): DeployConfig =>
+  fakeDeployConfig('http://127.0.0.1:9/unused-each-member-has-its-own', {
+    readyTimeoutMs: 1_000,
+    verifyMs: 200,
+    lockTimeoutMs: 0,
+    release: { image, version: image === 'app:1' ? '1.0.0' : '2.0.0' },
+    ...over,
+  });
 
 describe('batches', () => {
   test.each([

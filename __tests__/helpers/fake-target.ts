@@ -1,3 +1,4 @@
+import type { DeployConfig } from '../../src/deploy/engine.js';
 import { UserError } from '../../src/runner/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startServer, type LoopbackServer } from './server.js';
@@ -176,4 +177,31 @@ export class FakeTarget implements Target {
     this.calls.push(`stop ${color}`);
     if (this.state.colors[color].state !== 'absent') this.state.colors[color].state = 'stopped';
   }
+}
+
+/** Deploy settings with timings short enough for targets in memory; `url` is the public entry. */
+export function fakeDeployConfig(url: string, over: Partial<DeployConfig> = {}): DeployConfig {
+  return {
+    action: 'deploy',
+    app: 'hello',
+    url,
+    health: { path: '/healthz', status: 200, successes: 2, intervalMs: 30, timeoutMs: 500 },
+    versionPath: '/version',
+    versionHeader: 'X-Version',
+    autoPromote: true,
+    strategy: 'blue-green',
+    steps: [100],
+    stepMs: 0,
+    readyTimeoutMs: 1_500,
+    confirmTimeoutMs: 1_500,
+    verifyMs: 400,
+    keepOldMs: 0,
+    drainMs: 20,
+    lockTimeoutMs: 300,
+    lockTtlMs: 3_600_000, // above the longest hold these timings allow (the engine checks)
+    pullTimeoutMs: 5_000,
+    holder: 'test run',
+    dryRun: false,
+    ...over,
+  };
 }

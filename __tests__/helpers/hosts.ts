@@ -17,6 +17,8 @@ export interface TestFleet {
   keyFile: string;
   knownHosts: string;
   knownHostsFile: string;
+  /** The ssh/scp options that reach the servers with the test key and known_hosts only. */
+  sshOptions: string[];
   /** Runs a shell script on server `i` as root over SSH (through its bastion when it has one). */
   sh(i: number, script: string): { code: number; stdout: string; stderr: string };
 }
@@ -51,6 +53,7 @@ export function testFleet(state = HOSTS_STATE): TestFleet | undefined {
     keyFile,
     knownHosts: read('known_hosts'),
     knownHostsFile,
+    sshOptions: opts,
     sh(i, script) {
       const [target, jump] = lines[i].split(' via ');
       const proxy = jump ? ['-o', `ProxyCommand=ssh ${opts.join(' ')} -W %h:%p ${jump}`] : [];

@@ -403,25 +403,24 @@ export class HostTarget implements Target {
     const d = this.opts.dir;
     const unitFile = `/etc/systemd/system/${this.unit}.service`;
     const b64 = (s: string) => Buffer.from(s).toString('base64');
-    await this.ssh.must(
-      this.host,
-      `Starting ${this.unit}${color} (${version})`,
-      [
-        'set -e',
-        `printf %s ${b64(this.envText(color, version))} | base64 -d > ${q(`${d}/${color}.env`)}`,
-        `ln -sfn ${q(`releases/${version}`)} ${q(`${d}/.${color}.tmp`)} && mv -fT ${q(`${d}/.${color}.tmp`)} ${q(`${d}/${color}`)}`,
-        `printf %s ${b64(this.unitText(this.names.get(version) ?? this.opts.binaryName))} | base64 -d > ${q(`${unitFile}.go-ship`)}`,
-        `if cmp -s ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; then rm -f ${q(`${unitFile}.go-ship`)}; else mv -f ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; systemctl daemon-reload; fi`,
-        `systemctl reset-failed ${q(this.unit + color)} 2>/dev/null || true`,
-      ].join('\n'),
-    );
-    // One port: the other colour stops first (the restart gap starts here).
-    if (this.routing instanceof RestartRouting) await this.routing.freePort(color);
-    await this.ssh.must(
-      this.host,
-      `Starting ${this.unit}${color} (${version})`,
-      `systemctl restart ${q(this.unit + color)}`,
-    );
+    const prepare = [
+      'set -e',
+      `printf %s ${b64(this.envText(color, version))} | base64 -d > ${q(`${d}/${color}.env`)}`,
+      `ln -sfn ${q(`releases/${version}`)} ${q(`${d}/.${color}.tmp`)} && mv -fT ${q(`${d}/.${color}.tmp`)} ${q(`${d}/${color}`)}`,
+      `printf %s ${b64(this.unitText(this.names.get(version) ?? this.opts.binaryName))} | base64 -d > ${q(`${unitFile}.go-ship`)}`,
+      `if cmp -s ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; then rm -f ${q(`${unitFile}.go-ship`)}; else mv -f ${q(`${unitFile}.go-ship`)} ${q(unitFile)}; systemctl daemon-reload; fi`,
+      `systemctl reset-failed ${q(this.unit + color)} 2>/dev/null || true`,
+    ];
+    const restart = `systemctl restart ${q(this.unit + color)}`;
+    const what = `Starting ${this.unit}${color} (${version})`;
+    if (this.routing instanceof RestartRouting) {
+      // One port: the other colour stops between preparing and starting (the restart gap starts here).
+      await this.ssh.must(this.host, what, prepare.join('\n'));
+      await this.routing.freePort(color);
+      await this.ssh.must(this.host, what, restart);
+    } else {
+      await this.ssh.must(this.host, what, [...prepare, restart].join('\n'));
+    }
   }
 
   async resume(color: Color): Promise<void> {
