@@ -14,6 +14,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'docker-multistage': async (runs) => (await import('./docker-multistage.js')).bench(runs),
   'deploy-bluegreen': async (runs) => (await import('./deploy-bluegreen.js')).bench(runs),
   'deploy-hosts': async (runs) => (await import('./deploy-hosts.js')).bench(runs),
+  'quality-gate': async (runs) => (await import('./quality-gate.js')).bench(runs),
   download: async (runs) => (await import('./download.js')).bench(runs),
 };
 

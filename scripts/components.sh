@@ -3,6 +3,9 @@
 #   install  Debian packages (needs root or sudo) and the Kubernetes control plane, built once from
 #            the Go module proxy into ~/.cache/go-ship (7 minutes on 2 idle cores, the first time)
 #   install-packages  the Debian packages only (.ci/run builds the control plane beside other work)
+#   install-tools  golangci-lint at quality-gate's default version, built from the Go module proxy
+#            into the tool cache where the action looks for it (3 minutes cold), so the first test
+#            that lints does not build it inside its own timeout
 #   start    the registry, the Docker engine, the control plane and the servers of the hosts target
 #            (scripts/fleet-hosts.sh: systemd, sshd and nginx in containers, one behind a bastion)
 #   stop     what start started
@@ -54,6 +57,18 @@ install() {
   has go || { echo "components: Go is not on PATH; install it (go.dev/doc/install or setup-go-cross) first" >&2; exit 1; }
   # (--line-buffered: piped to a file, the build's progress lines still appear as they happen)
   scripts/k8s-control-plane.sh build 2>&1 | grep --line-buffered -v '^go: '
+}
+
+install_tools() {
+  has go || { echo "components: Go is not on PATH" >&2; exit 1; }
+  local version dir
+  version="$(sed -n '/^  golangci-lint-version:/,/default:/s/^    default: *//p' quality-gate/action.yml)"
+  dir="${RUNNER_TOOL_CACHE:-$HOME/.cache/go-ship/tool-cache}/go-ship-tools/golangci-lint/$version"
+  if [ -x "$dir/golangci-lint" ]; then echo "components: golangci-lint $version is built"; return 0; fi
+  mkdir -p "$dir"
+  echo "components: building golangci-lint $version into $dir"
+  GOBIN="$dir" GOFLAGS= go install "github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$version" 2>&1 | grep -v '^go: downloading' || true
+  [ -x "$dir/golangci-lint" ] || { echo "components: building golangci-lint $version failed" >&2; exit 1; }
 }
 
 start() {
@@ -120,11 +135,12 @@ status() {
 case "${1:-}" in
   install) install ;;
   install-packages) install packages ;;
+  install-tools) install_tools ;;
   start) start ;;
   stop) stop ;;
   status) status ;;
   *)
-    echo "usage: scripts/components.sh install|install-packages|start|stop|status" >&2
+    echo "usage: scripts/components.sh install|install-packages|install-tools|start|stop|status" >&2
     exit 2
     ;;
 esac

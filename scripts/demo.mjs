@@ -63,9 +63,9 @@ const targets = 'linux/amd64,linux/arm64,darwin/arm64,windows/amd64';
 const setup = goShip('setup-go-cross', { 'go-version-file': 'go.mod', targets });
 env.PATH = `${join(setup.outputs['go-root'], 'bin')}${delimiter}${env.PATH}`;
 
-// 2. Tests with coverage, then coverage-gate on the profile.
-console.log(bold('\n$ go test -coverprofile=coverage.out ./...'));
-execFileSync('go', ['test', '-coverprofile=coverage.out', './...'], { cwd: svc, stdio: 'inherit', env });
+// 2. quality-gate: gofmt, go vet and golangci-lint (built once into the tool cache), then
+// go test -json with the race detector and a coverage profile; coverage-gate reads that profile.
+const quality = goShip('quality-gate', { coverprofile: 'coverage.out' });
 const coverage = goShip('coverage-gate', {
   'threshold-total': '50',
   'report-file': join(work, 'coverage.json'),
@@ -181,6 +181,10 @@ const short = (digestRef) => digestRef.replace(/@sha256:([0-9a-f]{12})[0-9a-f]+$
 const rows = [
   ['stage', 'result'],
   ['setup-go-cross', `Go ${setup.outputs['go-version']} (${setup.outputs['go-source']})`],
+  [
+    'quality-gate',
+    `lint: ${quality.outputs['lint-failing']} failing; ${quality.outputs.tests} tests, ${quality.outputs.failed} failed${quality.outputs.race === 'true' ? ', -race' : ''}`,
+  ],
   [
     'coverage-gate',
     `${coverage.outputs['total-func']}% (go tool cover -func), gate passed: ${coverage.outputs.passed}`,

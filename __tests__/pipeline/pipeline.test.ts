@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionsIn, readProjectConfig } from '../../src/runner/project-config.js';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
@@ -33,6 +33,8 @@ describeWith(
       const mod = join(tempDir('pipeline-cmd'), 'cmdonly');
       cpSync(join(ROOT, 'examples', 'hello-svc'), join(mod, 'cmd', 'app'), { recursive: true });
       rmSync(join(mod, 'cmd', 'app', 'go.mod'));
+      // The repository's golangci-lint config sits at its top, where golangci-lint looks for it.
+      renameSync(join(mod, 'cmd', 'app', '.golangci.yml'), join(mod, '.golangci.yml'));
       writeFileSync(join(mod, 'go.mod'), 'module example.com/cmdonly\n\ngo 1.22\n');
       writeFileSync(
         join(mod, '.go-ship.yml'),
@@ -103,12 +105,13 @@ describeWith(
       }
     }, 60_000);
 
-    test('a pull request: setup, test, coverage and build; nothing tagged or pushed', async () => {
+    test('a pull request: setup, lint, test, coverage and build; nothing tagged or pushed', async () => {
       const r = await pipeline([]);
       expect(r.stderr).not.toMatch(/go-ship bug/);
       expect(r.code).toBe(0);
       expect(status(r.stages)).toEqual({
         setup: 'passed',
+        lint: 'passed',
         test: 'passed',
         coverage: 'passed',
         tag: 'skipped',
@@ -181,10 +184,10 @@ describeWith(
     }, 300_000);
 
     test('bad input: the CLI and the root action refuse an unknown stage and event in the same words', async () => {
-      const r = await pipeline(['skip=lint']);
+      const r = await pipeline(['skip=fuzz']);
       expect(r.code).not.toBe(0);
       const stageError =
-        'Input `skip` got `lint`; it accepts stages setup, test, coverage, tag, build, image, deploy.';
+        'Input `skip` got `fuzz`; it accepts stages setup, lint, test, coverage, tag, build, image, deploy.';
       expect(r.stderr).toContain(stageError);
       const e = await pipeline(['event=tag']);
       const eventError = 'Input `event` got `tag`; it accepts `push` or `pull_request`.';
@@ -194,7 +197,7 @@ describeWith(
         'go-ship pipeline takes --with event=..., skip=..., working-directory=..., test-env=...; not stage.',
       );
       for (const [input, message] of [
-        [{ INPUT_SKIP: 'lint' }, stageError],
+        [{ INPUT_SKIP: 'fuzz' }, stageError],
         [{ INPUT_EVENT: 'tag' }, eventError],
       ] as const) {
         const a = spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline', 'index.js')], {
@@ -310,7 +313,7 @@ describeWith(
     test('go test and a before hook see no input, token or runtime token; test-env passes a named variable', () => {
       const mod = join(tempDir('pipeline-env'), 'envmod');
       const dump = (file: string) =>
-        `package main\n\nimport (\n\t"os"\n\t"strings"\n)\n\nfunc main() { _ = os.WriteFile(${JSON.stringify(file)}, []byte(strings.Join(os.Environ(), "\\n")), 0o644) }\n`;
+        `package main\n\nimport (\n\t"os"\n\t"strings"\n)\n\nfunc main() {\n\t_ = os.WriteFile(${JSON.stringify(file)}, []byte(strings.Join(os.Environ(), "\\n")), 0o644)\n}\n`;
       const seenTest = join(mod, '..', 'test-env.txt');
       const seenHook = join(mod, '..', 'hook-env.txt');
       testRepo(mod, {

@@ -1,65 +1,10 @@
-import { gitLocation } from '../runner/git.js';
-import { runCommand } from '../runner/command.js';
-import { UserError, inputError } from '../runner/errors.js';
-import { log } from '../runner/log.js';
+import { changedLines, gitLocation } from '../runner/git.js';
+import { inputError } from '../runner/errors.js';
 import { tokenize } from './funcs.js';
 import type { Block, Profile } from './profile.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Ratio } from './report.js';
-
-/** Lines added or changed on this branch, per repository path, from a zero-context diff. */
-function parseDiff(diff: string): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  let file: string | undefined;
-  for (const line of diff.split('\n')) {
-    if (line.startsWith('+++ ')) {
-      const name = line.slice(4).replace(/\t.*$/, '');
-      file = name === '/dev/null' ? undefined : name.replace(/^b\//, '');
-      if (file && !out.has(file)) out.set(file, []);
-    } else if (line.startsWith('@@') && file) {
-      const m = /^@@ -\d+(?:,\d+)? \+(\d+)(?:,(\d+))? @@/.exec(line);
-      if (!m) continue;
-      const start = Number(m[1]);
-      const count = m[2] === undefined ? 1 : Number(m[2]);
-      for (let l = start; l < start + count; l++) out.get(file)!.push(l);
-    }
-  }
-  return out;
-}
-
-/**
- * The diff between the merge base of `baseRef` and HEAD. A shallow clone is deepened (bounded)
- * until the merge base is there, so workflows need no `fetch-depth: 0`.
- */
-async function changedLines(repo: string, baseRef: string): Promise<{ lines: Map<string, number[]>; base: string }> {
-  const git = (args: string[], check = true) => runCommand('git', args, { cwd: repo, check });
-  if ((await git(['rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`], false)).code !== 0) {
-    const fetched = await git(['fetch', '--no-tags', '--depth=1', 'origin', baseRef.replace(/^origin\//, '')], false);
-    if (fetched.code !== 0 || (await git(['rev-parse', '--verify', '--quiet', `${baseRef}^{commit}`], false)).code !== 0) {
-      throw new UserError(
-        `Input \`base-ref\` got \`${baseRef}\`, which is not a commit in ${repo} and could not be fetched from origin. Give a branch, tag or SHA that exists (on pull requests the default is origin/<base branch>).`,
-      );
-    }
-  }
-  for (let attempt = 0; ; attempt++) {
-    const mb = await git(['merge-base', baseRef, 'HEAD'], false);
-    if (mb.code === 0) {
-      const base = mb.stdout.trim();
-      const diff = await git(['diff', '--no-color', '--no-ext-diff', '--unified=0', '--no-renames', base, 'HEAD', '--', '*.go']);
-      return { lines: parseDiff(diff.stdout), base };
-    }
-    const shallow = (await git(['rev-parse', '--is-shallow-repository'])).stdout.trim() === 'true';
-    if (!shallow || attempt >= 6) {
-      throw new UserError(
-        `No merge base between \`${baseRef}\` and HEAD${shallow ? ' even after deepening the shallow clone' : ''}; patch coverage needs one. Check base-ref.`,
-      );
-    }
-    log.info(`Shallow clone: deepening by 100 commits to find the merge base with ${baseRef}`);
-    await git(['fetch', '--no-tags', '--deepen=100', 'origin'], false);
-    await git(['fetch', '--no-tags', '--deepen=100', 'origin', baseRef.replace(/^origin\//, '')], false);
-  }
-}
 
 export type LineState = 'covered' | 'uncovered' | 'partial';
 
@@ -136,7 +81,7 @@ export async function patchCoverage(
       `${workspace} is not inside a git checkout, so patch coverage has no changed lines: run actions/checkout (fetch-depth: 0) first, or leave base-ref empty.`,
     );
   const { top, prefix } = where;
-  const { lines, base } = await changedLines(top, baseRef);
+  const { lines, base } = await changedLines(top, baseRef, 'patch coverage');
   const byRepoPath = new Map<string, string>();
   for (const [file, p] of paths) if (p) byRepoPath.set(prefix ? `${prefix}/${p}` : p, file);
   const result: PatchResult = { base, ratio: { covered: 0, total: 0 }, partial: 0, files: [], notInProfile: [] };

@@ -1,12 +1,10 @@
 import { dirname } from 'node:path';
 import { mainPackages } from '../crossbuild/build.js';
 import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
-import { childEnv } from '../runner/child-env.js';
-import { runCommand } from '../runner/command.js';
 import type { ProjectConfig } from '../runner/project-config.js';
 
 /** The pipeline's stages in order (the order they run in). */
-export const STAGES = ['setup', 'test', 'coverage', 'tag', 'build', 'image', 'deploy'] as const;
+export const STAGES = ['setup', 'lint', 'test', 'coverage', 'tag', 'build', 'image', 'deploy'] as const;
 export type Stage = (typeof STAGES)[number];
 export type PipelineEvent = 'pull_request' | 'push';
 
@@ -74,25 +72,25 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
     run: async (ctx) => asStep(await ctx.action('setup-go-cross', {})),
     describe: (o) => `Go ${o['go-version'] ?? '?'}`,
   },
+  lint: {
+    events: BOTH,
+    run: async (ctx) => asStep(await ctx.action('quality-gate', { checks: 'lint' })),
+    describe: (o) => `${o['lint-failing'] ?? '0'} findings failing, ${o['lint-listed'] ?? '0'} listed`,
+  },
   test: {
     events: BOTH,
-    async run(ctx) {
-      // The user's tests and every dependency's init run here: no secret, input or runtime token.
-      const t = await runCommand('go', ['test', '-covermode=atomic', '-coverprofile=coverage.out', './...'], {
-        cwd: ctx.workspace,
-        env: childEnv(ctx.env(), ctx.passEnv),
-        inheritEnv: false,
-        check: false,
-      });
-      for (const line of (t.stdout + t.stderr).split('\n').filter(Boolean)) ctx.line(line);
-      return {
-        passed: t.code === 0,
-        failure: `go test exited with code ${t.code}`,
-        outputs: {},
-        summary: '',
-      };
-    },
-    describe: () => 'go test -coverprofile=coverage.out ./...',
+    // The user's tests and every dependency's init run in quality-gate with an allow-listed
+    // environment: no secret, input or runtime token; `test-env` names what else they may see.
+    run: async (ctx) =>
+      asStep(
+        await ctx.action('quality-gate', {
+          checks: 'test',
+          coverprofile: 'coverage.out',
+          'test-env': ctx.passEnv.join(','),
+        }),
+      ),
+    describe: (o) =>
+      `go test -json${o.race === 'true' ? ' -race' : ''}: ${o.tests ?? '?'} tests, ${o.failed ?? '0'} failed, ${o.flaky ?? '0'} flaky`,
   },
   coverage: {
     events: BOTH,

@@ -1,0 +1,291 @@
+import { goTool } from '../go/tools.js';
+import { runCommand } from '../runner/command.js';
+import { UserError } from '../runner/errors.js';
+import { changedLines } from '../runner/git.js';
+import { formatDuration } from '../runner/log.js';
+import { mkdirSync } from 'node:fs';
+import { type Finding, type Judged, type Linter, dedupe, judge, repoPath } from './findings.js';
+
+/** Where a lint run looks, and how its tools run (an allow-listed environment: they read the user's code). */
+export interface LintScope {
+  /** The module's directory (the `working-directory`). */
+  workspace: string;
+  /** The repository's top: findings are relative to it. */
+  top: string;
+  /** Package patterns, as `go vet` takes them (`./...`). */
+  packages: string[];
+  env: Record<string, string>;
+  /** The step's own temporary folder: golangci-lint keeps its lock file there, not in the machine's /tmp. */
+  scratch: string;
+}
+
+/**
+ * The Go files of the packages `go list` matches, tests and other platforms' files included: the
+ * files gofmt should see. testdata and vendor are not packages of the module, so they are left out
+ * (by hand, `gofmt -l .` would read them too).
+ */
+async function goFiles(scope: LintScope): Promise<string[]> {
+  const fields = ['GoFiles', 'CgoFiles', 'TestGoFiles', 'XTestGoFiles', 'IgnoredGoFiles'];
+  const format = `{{$d := .Dir}}${fields.map((f) => `{{range .${f}}}{{$d}}/{{.}}\n{{end}}`).join('')}`;
+  const r = await runCommand('go', ['list', '-e', '-f', format, ...scope.packages], {
+    cwd: scope.workspace,
+    env: scope.env,
+    inheritEnv: false,
+    check: false,
+  });
+  if (r.code !== 0)
+    throw new UserError(
+      `\`go list ${scope.packages.join(' ')}\` failed in ${scope.workspace}: ${r.stderr.trim().slice(-800)}`,
+    );
+  return [...new Set(r.stdout.split('\n').filter((f) => f.endsWith('.go')))];
+}
+
+/**
+ * Where `gofmt -d` would change a file: one finding per run of changed lines, at its first line in
+ * the file as it is now (an insertion is reported at the line it comes before).
+ */
+export function gofmtHunks(diff: string): number[] {
+  const lines: number[] = [];
+  let old = 0;
+  let inRun = false;
+  for (const text of diff.split('\n')) {
+    const hunk = /^@@ -(\d+)(?:,\d+)? \+\d+(?:,\d+)? @@/.exec(text);
+    if (hunk) {
+      old = Number(hunk[1]);
+      inRun = false;
+    } else if (text.startsWith('---') || text.startsWith('+++') || text.startsWith('diff ')) {
+      continue;
+    } else if (text.startsWith('-') || text.startsWith('+')) {
+      if (!inRun) lines.push(Math.max(old, 1));
+      inRun = true;
+      if (text.startsWith('-')) old++;
+    } else if (text.startsWith(' ')) {
+      old++;
+      inRun = false;
+    }
+  }
+  return lines;
+}
+
+/** `gofmt -l` over the module's packages, and where each listed file differs (`gofmt -d`). */
+export async function gofmt(scope: LintScope): Promise<Finding[]> {
+  const files = await goFiles(scope);
+  const unformatted: string[] = [];
+  for (let i = 0; i < files.length; i += 200) {
+    const r = await runCommand('gofmt', ['-l', ...files.slice(i, i + 200)], {
+      env: scope.env,
+      inheritEnv: false,
+      check: false,
+    });
+    // gofmt prints a file it cannot parse on stderr; go vet and golangci-lint report those with a reason.
+    unformatted.push(...r.stdout.split('\n').filter(Boolean));
+  }
+  const findings: Finding[] = [];
+  for (const file of unformatted) {
+    const d = await runCommand('gofmt', ['-d', file], { env: scope.env, inheritEnv: false, check: false });
+    const path = repoPath(scope.top, scope.workspace, file);
+    for (const line of gofmtHunks(d.stdout))
+      findings.push({
+        linter: 'gofmt',
+        rule: 'gofmt',
+        file: path,
+        line,
+        message: 'File is not gofmt-ed: `gofmt -w` would change this line',
+        severity: 'error',
+      });
+  }
+  return findings;
+}
+
+/**
+ * `go vet -json`'s report: per package, per analyzer, a list of findings, as JSON objects between
+ * `# package` lines. A package that does not compile prints the compiler's error instead; those are
+ * returned as `broken` (go vet exits non-zero then).
+ */
+export function parseVet(output: string): { posn: string; analyzer: string; message: string }[] {
+  const out: { posn: string; analyzer: string; message: string }[] = [];
+  for (const object of jsonObjects(output)) {
+    for (const analyzers of Object.values(object as Record<string, Record<string, unknown>>)) {
+      for (const [analyzer, list] of Object.entries(analyzers ?? {})) {
+        if (!Array.isArray(list)) continue; // {"error": "..."} for an analyzer that could not run
+        for (const f of list as { posn?: string; message?: string }[])
+          if (f.posn && f.message) out.push({ posn: f.posn, analyzer, message: f.message });
+      }
+    }
+  }
+  return out;
+}
+
+/** Top-level JSON objects in text that has other lines between them. */
+function jsonObjects(text: string): unknown[] {
+  const out: unknown[] = [];
+  let depth = 0;
+  let start = -1;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"' && depth > 0) inString = true;
+    else if (c === '{') {
+      if (depth++ === 0) start = i;
+    } else if (c === '}' && depth > 0 && --depth === 0) {
+      try {
+        out.push(JSON.parse(text.slice(start, i + 1)));
+      } catch {
+        // not JSON after all (a compiler message with braces); skipped
+      }
+    }
+  }
+  return out;
+}
+
+/** `file:line:col` as go vet prints a position (the file may hold colons on some systems). */
+function position(posn: string): { file: string; line: number; column?: number } {
+  const m = /^(.*?):(\d+)(?::(\d+))?$/.exec(posn);
+  return m
+    ? { file: m[1], line: Number(m[2]), column: m[3] ? Number(m[3]) : undefined }
+    : { file: posn, line: 0 };
+}
+
+export async function goVet(scope: LintScope): Promise<Finding[]> {
+  const r = await runCommand('go', ['vet', '-json', ...scope.packages], {
+    cwd: scope.workspace,
+    env: scope.env,
+    inheritEnv: false,
+    check: false,
+  });
+  const text = r.stderr + r.stdout;
+  const found = parseVet(text);
+  if (r.code !== 0 && !found.length)
+    throw new UserError(
+      `\`go vet ${scope.packages.join(' ')}\` could not check the code (exit code ${r.code}); the module must build first:\n${text.trim().split('\n').slice(-15).join('\n')}`,
+    );
+  return found.map((f) => {
+    const p = position(f.posn);
+    return {
+      linter: 'go vet',
+      rule: f.analyzer,
+      file: repoPath(scope.top, scope.workspace, p.file),
+      line: p.line,
+      column: p.column,
+      message: f.message,
+      severity: 'error',
+    };
+  });
+}
+
+/** golangci-lint v2's module: the version a project pins in `.go-ship.yml` is built from it. */
+const GOLANGCI_PKG = 'github.com/golangci/golangci-lint/v2/cmd/golangci-lint';
+
+export async function golangciLintBinary(version: string): Promise<string> {
+  return goTool({
+    pkg: GOLANGCI_PKG,
+    version,
+    probe: ['version'],
+    expect: new RegExp(`version ${version.replace(/^v/, '').replace(/\./g, '\\.')} `),
+    neededFor: 'the lint check',
+    fix: 'set `golangci-lint-version: off` to lint with gofmt and go vet only',
+  });
+}
+
+interface GolangciIssue {
+  FromLinter: string;
+  Text: string;
+  Severity?: string;
+  Pos: { Filename: string; Line: number; Column?: number };
+}
+
+/** golangci-lint's JSON report (`--output.json.path=stdout`), paths absolute (`--path-mode=abs`). */
+export function parseGolangci(json: string, scope: Pick<LintScope, 'top' | 'workspace'>): Finding[] {
+  const report = JSON.parse(json) as { Issues?: GolangciIssue[] | null };
+  return (report.Issues ?? []).map((i) => ({
+    linter: 'golangci-lint',
+    rule: i.FromLinter,
+    file: repoPath(scope.top, scope.workspace, i.Pos.Filename),
+    line: i.Pos.Line,
+    column: i.Pos.Column || undefined,
+    message: i.Text,
+    severity: i.Severity === 'warning' ? 'warning' : i.Severity === 'info' ? 'note' : 'error',
+  }));
+}
+
+/**
+ * golangci-lint run as a person would in the module (its own config found the way it finds it: a
+ * `.golangci.yml` here or above), with only the output made machine-readable.
+ */
+export async function golangciLint(scope: LintScope, binary: string): Promise<Finding[]> {
+  mkdirSync(scope.scratch, { recursive: true });
+  const r = await runCommand(
+    binary,
+    [
+      'run',
+      '--output.json.path=stdout',
+      '--show-stats=false',
+      '--path-mode=abs',
+      '--allow-serial-runners',
+      ...scope.packages,
+    ],
+    {
+      cwd: scope.workspace,
+      env: { ...scope.env, TMPDIR: scope.scratch },
+      inheritEnv: false,
+      check: false,
+      timeoutMs: 30 * 60_000,
+    },
+  );
+  const json = r.stdout.split('\n').find((l) => l.startsWith('{"Issues"'));
+  if ((r.code !== 0 && r.code !== 1) || !json) {
+    const why = r.stderr.trim().split('\n').slice(-10).join('\n');
+    const v1 = /configuration file for golangci-lint v1/.test(why);
+    throw new UserError(
+      `golangci-lint could not lint ${scope.workspace} (exit code ${r.code}):\n${why}\n${
+        v1
+          ? "The repository's golangci-lint config is for v1: run `golangci-lint migrate` on it, or set `golangci-lint-version: off`."
+          : 'Run `golangci-lint run` there to see it; fix its config, or set `golangci-lint-version: off`.'
+      }`,
+    );
+  }
+  return parseGolangci(json, scope);
+}
+
+export interface LintResult {
+  findings: Judged[];
+  /** The tools' versions, for SARIF and the summary. */
+  versions: Partial<Record<Linter, string>>;
+  /** The merge base findings were judged against, when there was one. */
+  base?: string;
+}
+
+/**
+ * gofmt, go vet and golangci-lint (unless `golangciLintVersion` is undefined) over the same packages,
+ * one finding per place and message, judged against the lines changed since `baseRef`'s merge base.
+ */
+export async function lintModule(
+  scope: LintScope,
+  o: { golangciLintVersion?: string; baseRef?: string; progress: (line: string) => void },
+): Promise<LintResult> {
+  const goVersion = (
+    await runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false })
+  ).stdout.trim();
+  const versions: LintResult['versions'] = { gofmt: goVersion, 'go vet': goVersion };
+  const all: Finding[] = [];
+  const timed = async (name: string, fn: () => Promise<Finding[]>) => {
+    const t0 = Date.now();
+    const found = await fn();
+    o.progress(
+      `${name}: ${found.length} finding${found.length === 1 ? '' : 's'} in ${formatDuration(Date.now() - t0)}`,
+    );
+    all.push(...found);
+  };
+  await timed('gofmt', () => gofmt(scope));
+  await timed('go vet', () => goVet(scope));
+  if (o.golangciLintVersion) {
+    const binary = await golangciLintBinary(o.golangciLintVersion);
+    versions['golangci-lint'] = o.golangciLintVersion.replace(/^v/, '');
+    await timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary));
+  }
+  const changed = o.baseRef ? await changedLines(scope.top, o.baseRef, 'the lint check') : undefined;
+  return { findings: judge(dedupe(all), changed?.lines), versions, base: changed?.base };
+}
