@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand } from '../src/runner/command.js';
@@ -39,11 +39,16 @@ export async function bench(runs: number): Promise<BenchReport> {
     GITHUB_STEP_SUMMARY: join(step, 'summary'),
     INPUT_CHECKS: 'lint',
   };
+  const reportFile = join(step, 'go-ship-quality', 'quality.json');
   const golangci = () => runCommand(GOLANGCI, ['run', './...'], { cwd: dir, check: false });
   const shipRun = async () => {
     for (const f of ['out', 'summary']) writeFileSync(join(step, f), '');
     const t0 = performance.now();
+    rmSync(reportFile, { force: true });
     const r = await runCommand(process.execPath, [BUNDLE], { cwd: dir, env, check: false });
+    // Exit 1 for the findings, and every linter's line: a run that stopped early is not a timing.
+    if (!/golangci-lint v[\d.]+: \d+ findings? in/.test(r.stdout) || !existsSync(reportFile))
+      throw new Error(`quality-gate did not lint:\n${r.stdout.slice(-2000)}`);
     if (r.code !== 1)
       throw new Error(`quality-gate exited ${r.code} (expected 1: findings):\n${r.stdout.slice(-2000)}`);
     return performance.now() - t0;
@@ -82,7 +87,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     })
   ).stdout;
   const theirs = (JSON.parse(byHand) as { Issues: unknown[] }).Issues.length;
-  const report = JSON.parse(readFileSync(join(step, 'go-ship-quality', 'quality.json'), 'utf8')) as {
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
     lint: { findings: { linter: string; alsoBy?: string[] }[] };
   };
   const ours = report.lint.findings.filter(

@@ -174,6 +174,11 @@ describe('coverage-gate', () => {
     );
     expect(attempt).toThrow(why);
   });
+  test('a report-file that exists already is written over, not refused (a second step in the same job)', () => {
+    expect(read('coverage-gate', coverageGate, { 'report-file': 'go.mod' }).reportFile).toBe(
+      join(workspace, 'go.mod'),
+    );
+  });
   test.each(['comment-from', 'baseline'])('%s naming a folder is refused as an input, not EISDIR', (name) => {
     expect(() => read('coverage-gate', coverageGate, { [name]: 'svc' })).toThrow(
       `Input \`${name}\` got \`svc\`; it accepts a file path. ${join(workspace, 'svc')} is a folder.`,

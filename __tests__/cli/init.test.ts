@@ -100,6 +100,7 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
       'build-matrix': { 'goreleaser-config': '.goreleaser.yaml' },
       'coverage-gate': { 'threshold-patch': '80' },
       'docker-multistage': { image: 'ghcr.io/acme/multi-bin', binary: 'multibin' },
+      'quality-gate': { 'golangci-lint-version': 'v2.15.0' },
     });
     expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain(
       '.goreleaser.yaml: build-matrix builds from it (main ./cmd/alpha; 3 targets: linux/amd64/v1, linux/arm64/v8.0, darwin/arm64/v8.0)',
@@ -132,6 +133,24 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     });
     expect(config['docker-multistage']).toBeUndefined();
     expect(readFileSync(join(dir, '.go-ship.yml'), 'utf8')).toContain('#   image: ghcr.io/OWNER/REPO');
+  }, 300_000);
+
+  test('golangci-lint pinned for the lint stage; a v1 .golangci.yml turns it off with the way to migrate', async () => {
+    const v2 = repo(join(ROOT, 'examples', 'hello-svc'));
+    expect((await goShip(['init', '--workspace', v2])).code).toBe(0);
+    expect(validate(v2)['quality-gate']).toEqual({ 'golangci-lint-version': 'v2.15.0' });
+    expect(readFileSync(join(v2, '.go-ship.yml'), 'utf8')).toContain('# it reads .golangci.yml.');
+
+    const v1 = repo(join(ROOT, 'examples', 'hello-svc'));
+    writeFileSync(
+      join(v1, '.golangci.yml'),
+      'linters:\n  enable: [errcheck]\nissues:\n  exclude-use-default: false\n',
+    );
+    expect((await goShip(['init', '--workspace', v1])).code).toBe(0);
+    expect(validate(v1)['quality-gate']).toEqual({ 'golangci-lint-version': 'off' });
+    expect(readFileSync(join(v1, '.go-ship.yml'), 'utf8')).toContain(
+      '.golangci.yml is for golangci-lint v1, which v2 refuses: run `golangci-lint migrate`',
+    );
   }, 300_000);
 
   test('a systemd unit in the repository: the hosts deploy target is offered, commented, and the file still validates', async () => {
@@ -211,7 +230,7 @@ describeWith('go and git', hasCommand('go', ['version']) && hasCommand('git'), '
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('0 main package(s), tests in 0 of 1 packages');
     const config = validate(dir);
-    expect(Object.keys(config)).toEqual(['coverage-gate']);
+    expect(Object.keys(config)).toEqual(['quality-gate', 'coverage-gate']);
     const release = parse(readFileSync(join(dir, '.github/workflows/go-ship-release.yml'), 'utf8'));
     expect(release.jobs.tag.steps[1]).toEqual({
       uses: 'org/go-ship/semver-tag@v1',

@@ -112,6 +112,7 @@ describeWith(
           `report-file=${root}/quality.json`,
           `sarif-file=${root}/lint.sarif`,
           `junit-file=${root}/junit.xml`,
+          'coverprofile=coverage.out',
         ],
       });
       expect(r.code).toBe(1);
@@ -178,6 +179,36 @@ describeWith(
         'TestOld passed',
         'TestRace failure',
       ]);
+
+      // coverage-gate shows the same run's tests beside the coverage (in its report, which its comment and
+      // the fork-safe comment-from are rendered from).
+      const cov = await runAction('coverage-gate', {
+        workspace: repo.dir,
+        with: [
+          'profiles=coverage.out',
+          'comment=false',
+          `test-results=${root}/quality.json`,
+          `report-file=${root}/coverage.json`,
+        ],
+      });
+      expect({ code: cov.code, err: cov.code ? cov.stderr.slice(-1500) : '' }).toEqual({ code: 0, err: '' });
+      expect(JSON.parse(readFileSync(join(root, 'coverage.json'), 'utf8')).tests).toEqual({
+        total: 3,
+        passed: 1,
+        skipped: 0,
+        race: true,
+        failed: [
+          {
+            pkg: 'example.com/planted',
+            name: 'TestRace',
+            race: true,
+            file: 'counter.go',
+            line: race.place!.line,
+          },
+        ],
+        flaky: [{ pkg: 'example.com/planted', name: 'TestFlaky' }],
+        broken: [],
+      });
 
       // golangci-lint's own findings, as it prints them run by hand in the module (default text output).
       const byHand = spawnSync(golangciBinary, ['run', './...'], { cwd: repo.dir, encoding: 'utf8' });

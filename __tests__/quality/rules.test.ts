@@ -9,6 +9,7 @@ import { sarifLog } from '../../src/quality/sarif.js';
 import { testReport } from '../../src/quality/report.js';
 import { tempDir } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { readTestResults } from '../../src/coverage/report-json.js';
 import { validSarif } from './sarif-schema.js';
 
 const finding = (over: Partial<Finding>): Finding => ({
@@ -256,4 +257,36 @@ describeWith('python3 (an XML parser)', hasCommand('python3'), 'junitXml', () =>
     ]);
     expect(read(junitXml(packages, tests, true))[0]).toBe('5 3 1');
   });
+});
+
+test('test results travel as data: counts checked, names that are not plain names dropped and counted', () => {
+  const bad = (what: string): never => {
+    throw new Error(what);
+  };
+  const { tests, dropped } = readTestResults(
+    {
+      total: 3,
+      passed: 1,
+      skipped: 0,
+      race: true,
+      failed: [
+        { pkg: 'example.com/p', name: 'TestA/case_1', race: false, file: 'a_test.go', line: 4 },
+        { pkg: 'example.com/p', name: 'TestB<img src=x>', race: false },
+        { pkg: 'example.com/p', name: 'TestC', race: true, file: '../../etc/passwd', line: 1 },
+      ],
+      flaky: [{ pkg: 'example.com/p', name: 'Test`x` y' }],
+      broken: ['example.com/q', 'q <script>'],
+    },
+    bad,
+  );
+  expect(tests.failed).toEqual([
+    { pkg: 'example.com/p', name: 'TestA/case_1', race: false, file: 'a_test.go', line: 4 },
+    { pkg: 'example.com/p', name: 'TestC', race: true },
+  ]);
+  expect(tests.flaky).toEqual([]);
+  expect(tests.broken).toEqual(['example.com/q']);
+  expect(dropped).toBe(3);
+  expect(() =>
+    readTestResults({ total: -1, passed: 0, skipped: 0, failed: [], flaky: [], broken: [] }, bad),
+  ).toThrow('tests.total is not a whole number');
 });

@@ -13,6 +13,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
+import { DEFAULTS as QUALITY_DEFAULTS } from '../actions/quality-gate/defaults.js';
 import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { joinInside } from '../runner/paths.js';
@@ -40,6 +41,8 @@ export interface RepoFacts {
   goreleaserFile?: string;
   /** systemd unit files in the repository (`deploy/app.service`): the service runs on servers. */
   systemdUnits: string[];
+  /** The repository's golangci-lint config, and whether it is for v1 (which golangci-lint v2 refuses). */
+  golangciConfig?: { file: string; v1: boolean };
   /** Workflows of the repository's own that already release (GoReleaser, semantic-release, ...). */
   releaseWorkflows: string[];
   /** `ghcr.io/owner/repo` from a GitHub origin remote, lower case as registries require. */
@@ -116,6 +119,7 @@ export async function inspectRepository(dir: string): Promise<RepoFacts> {
     goreleaserFile,
     goreleaser: goreleaserFile ? await goreleaserFacts(dir, goreleaserFile, module) : undefined,
     systemdUnits: systemdUnits(dir),
+    golangciConfig: golangciConfig(dir),
     releaseWorkflows: releaseWorkflows(dir),
     image: await imageFromOrigin(dir),
     defaultBranch: await defaultBranch(dir),
@@ -288,7 +292,7 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
           ]),
     );
   }
-  config.push('coverage-gate:');
+  config.push(...qualityGateSection(f), 'coverage-gate:');
   if (f.testedPackages)
     config.push(
       '  # New and changed lines in a pull request must be this covered. Add threshold-total once you',
@@ -475,4 +479,33 @@ export function writeInitFiles(
     renameSync(scratch, target);
   });
   return files.map((f) => f.path);
+}
+
+/** golangci-lint's own config at the top of the module, as golangci-lint finds it. */
+function golangciConfig(dir: string): RepoFacts['golangciConfig'] {
+  const file = ['.golangci.yml', '.golangci.yaml', '.golangci.toml', '.golangci.json'].find((f) =>
+    existsSync(join(dir, f)),
+  );
+  if (!file) return undefined;
+  // A v2 config says so (`version: "2"`); without it golangci-lint v2 refuses the file.
+  const v2 = /^\s*"?version"?\s*[:=]\s*["']?2["']?\s*,?\s*$/m.test(readFileSync(join(dir, file), 'utf8'));
+  return { file, v1: !v2 };
+}
+
+/** The lint stage's golangci-lint, pinned, so a go-ship upgrade does not change a project's findings. */
+function qualityGateSection(f: RepoFacts): string[] {
+  const version = QUALITY_DEFAULTS['golangci-lint-version'];
+  if (f.golangciConfig?.v1)
+    return [
+      'quality-gate:',
+      `  # ${f.golangciConfig.file} is for golangci-lint v1, which v2 refuses: run \`golangci-lint migrate\`,`,
+      `  # then pin the v2 release here (e.g. ${version}). Until then the lint stage runs gofmt and go vet.`,
+      '  golangci-lint-version: off',
+    ];
+  return [
+    'quality-gate:',
+    `  # The golangci-lint release the lint stage runs (built once from the Go module proxy), pinned;`,
+    `  # it reads ${f.golangciConfig ? f.golangciConfig.file : 'a .golangci.yml when you add one (none yet: its default linters)'}.`,
+    `  golangci-lint-version: ${version}`,
+  ];
 }

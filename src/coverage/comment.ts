@@ -4,7 +4,7 @@ import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import { mdCode, mdText, Summary } from '../runner/summary.js';
 import * as workflow from '../runner/workflow.js';
-import type { Pct, ReportJson } from './report-json.js';
+import type { Pct, ReportJson, TestResults } from './report-json.js';
 
 function commentMarker(workingDirectory: string): string {
   return `<!-- go-ship:coverage-gate ${workingDirectory} -->`;
@@ -56,6 +56,7 @@ function renderComment(r: ReportJson, runUrl?: string): string {
         (more > 0 ? `\n…and ${more} more in the job summary.\n` : ''),
     );
   }
+  if (r.tests) renderTests(s, r.tests);
   const failed = r.gates.filter(
     (g) => !g.passed && g.name !== 'total' && g.name !== 'patch' && g.name !== 'max-drop',
   );
@@ -92,6 +93,35 @@ function renderComment(r: ReportJson, runUrl?: string): string {
     runUrl ? `[run](${runUrl})` : undefined,
   ].filter(Boolean);
   return `${s.toString()}\n<sub>${notes.join(' · ')} · go-ship coverage-gate</sub>\n`;
+}
+
+/** The same run's tests beside the coverage: a line of counts, and the failed and flaky ones by name. */
+function renderTests(s: Summary, t: TestResults): void {
+  const bad = t.failed.length + t.broken.length;
+  s.paragraph(
+    `${bad ? '❌' : '✅'} **Tests**: ${t.passed} passed, ${t.failed.length} failed, ${t.flaky.length} flaky, ${t.skipped} skipped of ${t.total}${t.race ? ' (with the race detector)' : ''}${t.broken.length ? `; ${t.broken.length} package(s) did not build or failed outside their tests` : ''}`,
+  );
+  if (t.failed.length)
+    s.details(
+      `Failed tests (${t.failed.length})`,
+      new Summary()
+        .table(
+          ['test', 'package', 'where'],
+          t.failed
+            .slice(0, MAX_ROWS)
+            .map((f) => [
+              `${mdCode(f.name)}${f.race ? ' (data race)' : ''}`,
+              mdCode(f.pkg),
+              f.file ? mdCode(`${f.file}:${f.line}`) : '',
+            ]),
+        )
+        .toString(),
+    );
+  if (t.flaky.length)
+    s.details(
+      `Flaky tests: failed, then passed when run again alone (${t.flaky.length})`,
+      new Summary().list(t.flaky.slice(0, MAX_ROWS).map((f) => `${mdCode(f.name)} in ${mdCode(f.pkg)}`)).toString(),
+    );
 }
 
 /**

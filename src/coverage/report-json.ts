@@ -40,6 +40,96 @@ export interface ReportJson {
   gates: { name: string; ratio: Pct; rule: string; passed: boolean }[];
   excluded: { file: string; why: string }[];
   missingSource: string[];
+  /** The same run's tests, from quality-gate's report (`test-results`), shown beside the coverage. */
+  tests?: TestResults;
+}
+
+/** What the comment says of a test run: counts and names, no output (a test's output is not the comment's). */
+export interface TestResults {
+  total: number;
+  passed: number;
+  skipped: number;
+  race: boolean;
+  failed: { pkg: string; name: string; file?: string; line?: number; race: boolean }[];
+  flaky: { pkg: string; name: string }[];
+  /** Packages that failed outside their tests (a build failure). */
+  broken: string[];
+}
+
+/** A Go test or package name as the comment may show it; others are dropped and counted. */
+const SAFE_NAME = /^[\w.@+~/#:=,()[\]-]{1,300}$/;
+
+/**
+ * Test results read as data whichever run wrote them (a fork's report too): counts as whole numbers,
+ * names only when they are plain names (others dropped and counted), places only when plain paths.
+ */
+export function readTestResults(raw: unknown, bad: (what: string) => never): { tests: TestResults; dropped: number } {
+  const obj = (v: unknown, what: string): Record<string, unknown> =>
+    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : bad(`${what} is not an object`);
+  const int = (v: unknown, what: string): number =>
+    Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`${what} is not a whole number`);
+  const list = (v: unknown, what: string): unknown[] =>
+    Array.isArray(v) && v.length <= MAX_ENTRIES ? v : bad(`${what} is not a list`);
+  let dropped = 0;
+  const plain = (v: unknown): v is string => {
+    const ok = typeof v === 'string' && SAFE_NAME.test(v);
+    if (!ok) dropped++;
+    return ok;
+  };
+  const t = obj(raw, 'tests');
+  const failed = list(t.failed, 'tests.failed').flatMap((x, i) => {
+    const f = obj(x, `tests.failed[${i}]`);
+    if (!plain(f.pkg) || !plain(f.name)) return [];
+    const file = typeof f.file === 'string' && SAFE_PATH.test(f.file) && !f.file.split('/').includes('..') ? f.file : undefined;
+    return [{ pkg: f.pkg, name: f.name, race: f.race === true, ...(file ? { file, line: int(f.line, `tests.failed[${i}].line`) } : {}) }];
+  });
+  const flaky = list(t.flaky, 'tests.flaky').flatMap((x, i) => {
+    const f = obj(x, `tests.flaky[${i}]`);
+    return plain(f.pkg) && plain(f.name) ? [{ pkg: f.pkg, name: f.name }] : [];
+  });
+  const tests: TestResults = {
+    total: int(t.total, 'tests.total'),
+    passed: int(t.passed, 'tests.passed'),
+    skipped: int(t.skipped, 'tests.skipped'),
+    race: t.race === true,
+    failed,
+    flaky,
+    broken: list(t.broken, 'tests.broken').filter(plain),
+  };
+  return { tests, dropped };
+}
+
+/** quality-gate's report-file (its `test` part) in the shape the coverage report carries, then read as data. */
+export function testResultsOfQualityReport(text: string, file: string): { tests: TestResults; dropped: number } {
+  const bad = (what: string): never => {
+    throw new UserError(
+      `Input \`test-results\`: ${file} is not a quality-gate report with tests (${what}). Give quality-gate's report-file output from a run with \`checks: test\`.`,
+    );
+  };
+  let raw: { test?: Record<string, unknown> };
+  try {
+    raw = JSON.parse(text) as typeof raw;
+  } catch (e) {
+    return bad(`not JSON: ${(e as Error).message.slice(0, 100)}`);
+  }
+  const t = raw?.test;
+  if (!t || typeof t !== 'object') return bad('no `test` section');
+  const rows = (v: unknown) => (Array.isArray(v) ? (v as Record<string, unknown>[]) : []);
+  return readTestResults(
+    {
+      total: t.tests,
+      passed: t.passed,
+      skipped: t.skipped,
+      race: (t.race as { on?: unknown } | undefined)?.on === true,
+      failed: rows(t.failed).map((f) => {
+        const place = f.place as { file?: unknown; line?: unknown } | undefined;
+        return { pkg: f.pkg, name: f.name, race: f.race, file: place?.file, line: place?.line };
+      }),
+      flaky: t.flaky,
+      broken: rows(t.brokenPackages).map((p) => p.pkg),
+    },
+    bad,
+  );
 }
 
 /** A path as Go and git write them: what a file or package name in a report may look like. */
@@ -153,6 +243,12 @@ function readUntrustedReport(text: string, file: string): { report: ReportJson; 
       notInProfile: list(p.notInProfile, 'patch.notInProfile').filter(safe),
     };
   }
+  let tests: TestResults | undefined;
+  if (r.tests !== undefined) {
+    const read = readTestResults(r.tests, bad);
+    tests = read.tests;
+    dropped += read.dropped;
+  }
   let baseline: ReportJson['baseline'];
   if (r.baseline !== undefined) {
     const b = obj(r.baseline, 'baseline');
@@ -179,6 +275,7 @@ function readUntrustedReport(text: string, file: string): { report: ReportJson; 
       gates: [],
       excluded: list(r.excluded ?? [], 'excluded').map(() => ({ file: '', why: '' })),
       missingSource: [],
+      tests,
     },
     dropped,
   };

@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { runLocalAction, type StepPhase } from '../host/local-runner.js';
 import {
@@ -118,55 +120,66 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
     PATH: [...pathAdds, env.PATH ?? process.env.PATH ?? ''].join(delimiter),
   });
   const outputsOf = (s: string) => results.find((r) => r.stage === s)?.outputs ?? {};
-
-  for (const [stage, record] of opts.stages ?? STAGES.map((s) => [s, STAGE_RECORDS[s]] as const)) {
-    const started = Date.now();
-    const ctx: StageContext = {
-      workspace: opts.workspace,
-      config,
-      secrets: opts.secrets ?? {},
-      version: outputsOf('tag').version ?? '',
-      outputsOf,
-      env: stageEnv,
-      passEnv: opts.passEnv ?? [],
-      line: (text, phase = 'run') => opts.onLine?.(text, stage, phase),
-      action: async (name, withs) => {
-        const r = await runLocalAction({
-          actionDir: join(opts.root, name),
-          with: Object.fromEntries(Object.entries(withs).filter(([, v]) => v !== '')),
-          env: stageEnv(),
-          workspace: opts.workspace,
-          node: opts.node,
-          onLine: (line, phase) => opts.onLine?.(line, stage, phase),
-        });
-        env = { ...env, ...r.exportedEnv };
-        pathAdds = [...r.addedPath, ...pathAdds];
-        return r;
-      },
-    };
-    const skipped = !record.events.includes(opts.event)
-      ? `not on ${opts.event === 'pull_request' ? 'pull requests' : 'this event'}`
-      : opts.skip.has(stage as Stage)
-        ? 'turned off'
-        : results.some((r) => r.status === 'failed')
-          ? 'an earlier stage failed'
-          : await record.skipWhy?.(ctx);
-    let result: StageResult;
-    if (skipped) result = { stage, status: 'skipped', detail: skipped, outputs: {}, summary: '', ms: 0 };
-    else {
-      opts.onStage?.(stage, 'start');
-      const r = await record.run(ctx);
-      result = {
-        stage,
-        status: r.passed ? 'passed' : 'failed',
-        detail: r.passed ? record.describe(r.outputs) : (r.failure ?? 'failed'),
-        outputs: r.outputs,
-        summary: r.summary,
-        ms: Date.now() - started,
-      };
-    }
-    results.push(result);
-    opts.onStage?.(stage, result);
+  // Files one stage leaves for a later one (the test results coverage-gate shows); each step's own
+  // RUNNER_TEMP goes when its step ends.
+  const temp = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-pipeline-'));
+  try {
+    return await runStages();
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
   }
-  return results;
+
+  async function runStages(): Promise<StageResult[]> {
+    for (const [stage, record] of opts.stages ?? STAGES.map((s) => [s, STAGE_RECORDS[s]] as const)) {
+      const started = Date.now();
+      const ctx: StageContext = {
+        workspace: opts.workspace,
+        config,
+        secrets: opts.secrets ?? {},
+        version: outputsOf('tag').version ?? '',
+        outputsOf,
+        env: stageEnv,
+        passEnv: opts.passEnv ?? [],
+        temp,
+        line: (text, phase = 'run') => opts.onLine?.(text, stage, phase),
+        action: async (name, withs) => {
+          const r = await runLocalAction({
+            actionDir: join(opts.root, name),
+            with: Object.fromEntries(Object.entries(withs).filter(([, v]) => v !== '')),
+            env: stageEnv(),
+            workspace: opts.workspace,
+            node: opts.node,
+            onLine: (line, phase) => opts.onLine?.(line, stage, phase),
+          });
+          env = { ...env, ...r.exportedEnv };
+          pathAdds = [...r.addedPath, ...pathAdds];
+          return r;
+        },
+      };
+      const skipped = !record.events.includes(opts.event)
+        ? `not on ${opts.event === 'pull_request' ? 'pull requests' : 'this event'}`
+        : opts.skip.has(stage as Stage)
+          ? 'turned off'
+          : results.some((r) => r.status === 'failed')
+            ? 'an earlier stage failed'
+            : await record.skipWhy?.(ctx);
+      let result: StageResult;
+      if (skipped) result = { stage, status: 'skipped', detail: skipped, outputs: {}, summary: '', ms: 0 };
+      else {
+        opts.onStage?.(stage, 'start');
+        const r = await record.run(ctx);
+        result = {
+          stage,
+          status: r.passed ? 'passed' : 'failed',
+          detail: r.passed ? record.describe(r.outputs) : (r.failure ?? 'failed'),
+          outputs: r.outputs,
+          summary: r.summary,
+          ms: Date.now() - started,
+        };
+      }
+      results.push(result);
+      opts.onStage?.(stage, result);
+    }
+    return results;
+  }
 }

@@ -1,4 +1,4 @@
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { mainPackages } from '../crossbuild/build.js';
 import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
 import type { ProjectConfig } from '../runner/project-config.js';
@@ -30,6 +30,8 @@ export interface StageContext {
   env(): Record<string, string>;
   /** Variables the user's tests may see besides childEnv's allow-list (the root action's `test-env`). */
   passEnv: string[];
+  /** A folder for the pipeline's run: what a stage writes there a later stage can read. */
+  temp: string;
   line(text: string, phase?: StepPhase | 'run'): void;
 }
 
@@ -86,6 +88,7 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
         await ctx.action('quality-gate', {
           checks: 'test',
           coverprofile: 'coverage.out',
+          'report-file': join(ctx.temp, 'test-results.json'),
           'test-env': ctx.passEnv.join(','),
         }),
       ),
@@ -95,7 +98,13 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   coverage: {
     events: BOTH,
     run: async (ctx) =>
-      asStep(await ctx.action('coverage-gate', { profiles: 'coverage.out', comment: 'false' })),
+      asStep(
+        await ctx.action('coverage-gate', {
+          profiles: 'coverage.out',
+          comment: 'false',
+          'test-results': ctx.outputsOf('test')['report-file'] ?? '',
+        }),
+      ),
     describe: (o) =>
       `${o['total-func'] ?? '?'}% of statements in functions${o['excluded-files'] && o['excluded-files'] !== '0' ? ` after excluding ${o['excluded-files']} file(s); go tool cover -func: ${o['go-tool-cover-func']}%` : ' (go tool cover -func)'}, gate passed`,
   },

@@ -266,26 +266,30 @@ export async function lintModule(
   scope: LintScope,
   o: { golangciLintVersion?: string; baseRef?: string; progress: (line: string) => void },
 ): Promise<LintResult> {
-  const goVersion = (
-    await runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false })
-  ).stdout.trim();
-  const versions: LintResult['versions'] = { gofmt: goVersion, 'go vet': goVersion };
-  const all: Finding[] = [];
+  // The three read the same files and do not depend on each other: run side by side, each finding
+  // list kept in the linters' order so the result does not depend on which finished first.
   const timed = async (name: string, fn: () => Promise<Finding[]>) => {
     const t0 = Date.now();
     const found = await fn();
     o.progress(
       `${name}: ${found.length} finding${found.length === 1 ? '' : 's'} in ${formatDuration(Date.now() - t0)}`,
     );
-    all.push(...found);
+    return found;
   };
-  await timed('gofmt', () => gofmt(scope));
-  await timed('go vet', () => goVet(scope));
-  if (o.golangciLintVersion) {
-    const binary = await golangciLintBinary(o.golangciLintVersion);
-    versions['golangci-lint'] = o.golangciLintVersion.replace(/^v/, '');
-    await timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary));
-  }
+  const binary = o.golangciLintVersion ? await golangciLintBinary(o.golangciLintVersion) : undefined;
+  const [goVersion, ...lists] = await Promise.all([
+    runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false }).then(
+      (r) => r.stdout.trim(),
+    ),
+    timed('gofmt', () => gofmt(scope)),
+    timed('go vet', () => goVet(scope)),
+    binary
+      ? timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary))
+      : Promise.resolve([]),
+  ]);
+  const versions: LintResult['versions'] = { gofmt: goVersion, 'go vet': goVersion };
+  if (o.golangciLintVersion) versions['golangci-lint'] = o.golangciLintVersion.replace(/^v/, '');
+  const all = lists.flat();
   const changed = o.baseRef ? await changedLines(scope.top, o.baseRef, 'the lint check') : undefined;
   return { findings: judge(dedupe(all), changed?.lines), versions, base: changed?.base };
 }

@@ -86,7 +86,8 @@ export class Inputs {
     const there = statOf(path, refuse);
     if (there && kind === 'file' && there.isDirectory()) throw refuse(`${path} is a folder`);
     if (there && kind === 'folder' && !there.isDirectory()) throw refuse(`${path} is a file`);
-    let ancestor = there ? path : dirname(path);
+    // An existing file is written over: what must be writable is the folder it is in.
+    let ancestor = there?.isDirectory() ? path : dirname(path);
     while (!existsSync(ancestor)) ancestor = dirname(ancestor);
     if (!statSync(ancestor).isDirectory())
       throw refuse(`${ancestor} is a file, so nothing can be made under it`);

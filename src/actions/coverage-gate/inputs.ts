@@ -26,6 +26,8 @@ export interface Config {
   baseline?: { kind: 'file'; path: string } | { kind: 'artifact'; name: string };
   maxDrop?: number;
   badge?: string;
+  /** quality-gate's report-file, whose tests the comment shows. */
+  testResults?: string;
 }
 
 function threshold(name: string, value: string): number {
@@ -111,5 +113,6 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
     baseline,
     maxDrop,
     badge: inputs.pathToWrite('badge', workspace, 'file'),
+    testResults: inputs.fileToRead('test-results', workspace),
   };
 }

@@ -4,7 +4,12 @@ import { type Excluded, collectCoverage } from '../../coverage/collect.js';
 import { postComment, postCommentFrom } from '../../coverage/comment.js';
 import { evaluate, maxDropGate, thresholdGate } from '../../coverage/gates.js';
 import { type PatchResult, patchCoverage, uncoveredRanges } from '../../coverage/patch.js';
-import { type ReportJson, judgeUntrustedReport, toReportJson } from '../../coverage/report-json.js';
+import {
+  type ReportJson,
+  judgeUntrustedReport,
+  testResultsOfQualityReport,
+  toReportJson,
+} from '../../coverage/report-json.js';
 import { type CoverageReport, formatRatio } from '../../coverage/report.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
@@ -12,7 +17,7 @@ import { log } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
 import { type Config, getInputs } from './inputs.js';
 import { excludedText, summarize } from './summary.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export async function run(): Promise<void> {
@@ -33,6 +38,15 @@ export async function run(): Promise<void> {
 
   const passed = gates.every((g) => g.passed);
   const json = toReportJson(config.workspace, report, whole, gates, patch, excluded, baseline, passed);
+  if (config.testResults) {
+    const { tests, dropped } = testResultsOfQualityReport(
+      readFileSync(config.testResults, 'utf8'),
+      config.testResults,
+    );
+    json.tests = tests;
+    if (dropped)
+      workflow.warning(`test-results: ${dropped} test name(s) are not plain names and were left out.`);
+  }
   mkdirSync(dirname(config.reportFile), { recursive: true });
   // Compact: with every function listed, a big module's report runs to megabytes.
   writeFileSync(config.reportFile, JSON.stringify(json));
