@@ -165,6 +165,9 @@ describe('coverage-gate', () => {
     ['report-file', 'go.mod/report.json', /go\.mod is a file, so nothing can be made under it/],
     ['report-file', '/proc/self/go-ship/report.json', /under the kernel's \/proc, \/sys or \/dev/],
     ['report-file', 'svc', /svc is a folder/],
+    // A step run as root once wrote its report over /etc/passwd: outside the workspace and temp folders is refused.
+    ['report-file', '/etc/passwd', /outside the workspace, RUNNER_TEMP and the temp folder/],
+    ['badge', '../../../../../../etc/badge.svg', /outside the workspace, RUNNER_TEMP and the temp folder/],
     ['badge', '/proc/1/badge.svg', /under the kernel's \/proc, \/sys or \/dev/],
     ['badge', 'go.mod/badge.svg', /go\.mod is a file/],
   ])('%s %s is refused as an input: a file path this step can write', (name, value, why) => {

@@ -13,6 +13,23 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A free loopback port below Linux's ephemeral range (32768-60999), for a program that binds it
+ * itself a moment later: a port from the ephemeral range can be taken in between by any outgoing
+ * connection on a busy machine.
+ */
+export async function freeStaticPort(): Promise<number> {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 /** Polls a URL until it answers 2xx or the deadline passes. */
 export async function waitForHttp(url: string, timeoutMs = 15_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

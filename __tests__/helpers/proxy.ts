@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { hasCommand } from './components.js';
-import { freePort, stopProcess, waitForPort } from './net.js';
+import { freeStaticPort, stopProcess, waitForPort } from './net.js';
 
 export const SQUID = '/usr/sbin/squid';
 export const hasSquid = (): boolean => existsSync(SQUID) && hasCommand(SQUID, ['-v']);
@@ -27,34 +27,28 @@ export async function startSquid(names: string[]): Promise<ForwardProxy> {
   // folder right under the system temp dir, not under the test run's private (0700) root.
   const dir = mkdtempSync(join(tmpdir(), 'go-ship-squid-'));
   chmodSync(dir, 0o777);
-  const port = await freePort();
   writeFileSync(join(dir, 'hosts'), names.map((n) => `127.0.0.1 ${n}\n`).join(''));
   const accessLog = join(dir, 'access.log');
-  writeFileSync(
-    join(dir, 'squid.conf'),
-    [
-      `http_port 127.0.0.1:${port}`,
-      `pid_filename ${join(dir, 'squid.pid')}`,
-      `access_log stdio:${accessLog}`,
-      `cache_log ${join(dir, 'cache.log')}`,
-      `coredump_dir ${dir}`,
-      `hosts_file ${join(dir, 'hosts')}`,
-      // Only the hosts file resolves: a name it lacks fails instead of leaking to real DNS.
-      'dns_nameservers 127.0.0.1',
-      'cache deny all',
-      'cache_mem 8 MB',
-      'shutdown_lifetime 0 seconds',
-      'acl loopback src 127.0.0.0/8',
-      'acl CONNECT method CONNECT',
-      'http_access allow loopback',
-      'http_access deny all',
-      '',
-    ].join('\n'),
-  );
-  const child = spawn(SQUID, ['-N', '-f', join(dir, 'squid.conf')], { stdio: 'ignore' });
-  await waitForPort(child, port, 'squid', () =>
-    existsSync(join(dir, 'cache.log')) ? readFileSync(join(dir, 'cache.log'), 'utf8') : '',
-  );
+  // A busy machine can take the port between the check and squid's bind: try another one, twice.
+  let child: ChildProcess | undefined;
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    port = await freeStaticPort();
+    writeFileSync(join(dir, 'squid.conf'), squidConf(dir, port, accessLog));
+    let stderr = '';
+    child = spawn(SQUID, ['-N', '-f', join(dir, 'squid.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    child.stderr!.on('data', (b) => (stderr += b));
+    try {
+      await waitForPort(child, port, 'squid', () =>
+        [stderr, existsSync(join(dir, 'cache.log')) ? readFileSync(join(dir, 'cache.log'), 'utf8') : '']
+          .join('\n')
+          .trim(),
+      );
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+    }
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     log: () =>
@@ -73,4 +67,25 @@ export async function startSquid(names: string[]): Promise<ForwardProxy> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+function squidConf(dir: string, port: number, accessLog: string): string {
+  return [
+    `http_port 127.0.0.1:${port}`,
+    `pid_filename ${join(dir, 'squid.pid')}`,
+    `access_log stdio:${accessLog}`,
+    `cache_log ${join(dir, 'cache.log')}`,
+    `coredump_dir ${dir}`,
+    `hosts_file ${join(dir, 'hosts')}`,
+    // Only the hosts file resolves: a name it lacks fails instead of leaking to real DNS.
+    'dns_nameservers 127.0.0.1',
+    'cache deny all',
+    'cache_mem 8 MB',
+    'shutdown_lifetime 0 seconds',
+    'acl loopback src 127.0.0.0/8',
+    'acl CONNECT method CONNECT',
+    'http_access allow loopback',
+    'http_access deny all',
+    '',
+  ].join('\n');
 }

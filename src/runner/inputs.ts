@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import { accessSync, constants, existsSync, realpathSync, type Stats, statSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { inputError, UserError } from './errors.js';
 import { resolveWithin } from './paths.js';
 
@@ -75,6 +76,8 @@ export class Inputs {
    * before any work, so a bad one is an input error and not an EEXIST, ENOTDIR or a `mkdir -p` that
    * never returns under /proc: the nearest existing folder on the way must be a writable folder
    * outside the kernel's /proc, /sys and /dev, and the path itself, if it exists, of the right kind.
+   * It must lie, links resolved, inside the workspace, RUNNER_TEMP or the system's temp folder: a step
+   * run as root would otherwise write a report over /etc/passwd (the bad-input campaign did).
    */
   pathToWrite(name: string, base: string, kind: 'file' | 'folder', fallback?: string): string | undefined {
     const given = this.optional(name);
@@ -93,6 +96,12 @@ export class Inputs {
       throw refuse(`${ancestor} is a file, so nothing can be made under it`);
     if (/^\/(proc|sys|dev)(\/|$)/.test(realpathSync(ancestor)))
       throw refuse(`${ancestor} is under the kernel's /proc, /sys or /dev`);
+    const roots = writableRoots(base);
+    const real = join(realpathSync(ancestor), relative(ancestor, path));
+    if (!roots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)))
+      throw refuse(
+        `${path} is outside the workspace, RUNNER_TEMP and the temp folder (${roots.join(', ')}); write it inside one of them and upload or copy it from there`,
+      );
     try {
       accessSync(ancestor, constants.W_OK);
     } catch {
@@ -229,4 +238,24 @@ export function parseDuration(value: string): number | undefined {
   if (!m || m.slice(1).every((g) => g === undefined)) return undefined;
   const [h, min, s, ms] = m.slice(1).map((g) => Number(g ?? 0));
   return Math.round(((h * 60 + min) * 60 + s) * 1000 + ms);
+}
+
+/** Where a step may write: the workspace (and `base`, inside it or the CLI's), RUNNER_TEMP, the temp folder; links resolved. */
+function writableRoots(base: string): string[] {
+  const real = (p: string | undefined) => {
+    if (!p) return [];
+    try {
+      return [realpathSync(p)];
+    } catch {
+      return [];
+    }
+  };
+  return [
+    ...new Set([
+      ...real(process.env.GITHUB_WORKSPACE),
+      ...real(base),
+      ...real(process.env.RUNNER_TEMP),
+      ...real(tmpdir()),
+    ]),
+  ];
 }
