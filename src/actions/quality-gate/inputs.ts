@@ -74,7 +74,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
     packages: inputs.lines('packages'),
     testFlags,
     race: inputs.oneOf('race', ['auto', 'true', 'false'] as const, { required: true }),
-    coverprofile: inputs.optional('coverprofile'),
+    coverprofile: inputs.pathToWrite('coverprofile', workspace, 'file'),
     retries: inputs.int('retries', { required: true, min: 0, max: 5 })!,
     failOnFlaky: inputs.boolean('fail-on-flaky'),
     golangciLintVersion: version === 'off' ? undefined : version,
