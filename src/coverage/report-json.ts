@@ -59,17 +59,24 @@ export interface TestResults {
 /** A Go test or package name as the comment may show it; others are dropped and counted. */
 const SAFE_NAME = /^[\w.@+~/#:=,()[\]-]{1,300}$/;
 
+/** The checks every report read as data uses: each failure is `bad(what)`, which throws. */
+function shapeChecks(bad: (what: string) => never) {
+  return {
+    obj: (v: unknown, what: string): Record<string, unknown> =>
+      v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : bad(`${what} is not an object`),
+    int: (v: unknown, what: string): number =>
+      Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`${what} is not a whole number`),
+    list: (v: unknown, what: string): unknown[] =>
+      Array.isArray(v) && v.length <= MAX_ENTRIES ? v : bad(`${what} is not a list (of at most ${MAX_ENTRIES})`),
+  };
+}
+
 /**
  * Test results read as data whichever run wrote them (a fork's report too): counts as whole numbers,
  * names only when they are plain names (others dropped and counted), places only when plain paths.
  */
 export function readTestResults(raw: unknown, bad: (what: string) => never): { tests: TestResults; dropped: number } {
-  const obj = (v: unknown, what: string): Record<string, unknown> =>
-    v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : bad(`${what} is not an object`);
-  const int = (v: unknown, what: string): number =>
-    Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`${what} is not a whole number`);
-  const list = (v: unknown, what: string): unknown[] =>
-    Array.isArray(v) && v.length <= MAX_ENTRIES ? v : bad(`${what} is not a list`);
+  const { obj, int, list } = shapeChecks(bad);
   let dropped = 0;
   const plain = (v: unknown): v is string => {
     const ok = typeof v === 'string' && SAFE_NAME.test(v);
@@ -155,22 +162,13 @@ function readUntrustedReport(text: string, file: string): { report: ReportJson; 
   } catch (e) {
     return bad(`not JSON: ${(e as Error).message.slice(0, 100)}`);
   }
-  const obj = (v: unknown, what: string): Record<string, unknown> =>
-    v && typeof v === 'object' && !Array.isArray(v)
-      ? (v as Record<string, unknown>)
-      : bad(`${what} is not an object`);
-  const int = (v: unknown, what: string): number =>
-    Number.isSafeInteger(v) && (v as number) >= 0 ? (v as number) : bad(`${what} is not a whole number`);
+  const { obj, int, list } = shapeChecks(bad);
   const pct = (v: unknown, what: string): Pct => {
     const o = obj(v, what);
     const r = { covered: int(o.covered, `${what}.covered`), total: int(o.total, `${what}.total`) };
     if (r.covered > r.total) bad(`${what} covers more statements than it has`);
     return { ...r, percent: formatRatio(r) };
   };
-  const list = (v: unknown, what: string): unknown[] =>
-    Array.isArray(v) && v.length <= MAX_ENTRIES
-      ? v
-      : bad(`${what} is not a list (of at most ${MAX_ENTRIES})`);
   let dropped = 0;
   const safe = (v: unknown): v is string => {
     const ok = typeof v === 'string' && SAFE_PATH.test(v) && !v.split('/').includes('..');
