@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { getInputs as buildMatrix } from '../../src/actions/build-matrix/inputs.js';
 import { getInputs as coverageGate } from '../../src/actions/coverage-gate/inputs.js';
 import { getInputs as dockerMultistage } from '../../src/actions/docker-multistage/inputs.js';
+import { getInputs as qualityGate } from '../../src/actions/quality-gate/inputs.js';
 import { getInputs as semverTag } from '../../src/actions/semver-tag/inputs.js';
 import { getInputs as setupGoCross } from '../../src/actions/setup-go-cross/inputs.js';
 import type { Inputs } from '../../src/runner/inputs.js';
@@ -186,5 +187,44 @@ describe('coverage-gate', () => {
     expect(() => read('coverage-gate', coverageGate, { [name]: 'svc' })).toThrow(
       `Input \`${name}\` got \`svc\`; it accepts a file path. ${join(workspace, 'svc')} is a folder.`,
     );
+  });
+});
+
+describe('quality-gate', () => {
+  test('defaults: lint and test, race auto, reports under RUNNER_TEMP', () => {
+    const c = read('quality-gate', qualityGate, {});
+    expect(c.checks).toEqual(['lint', 'test']);
+    expect(c.race).toBe('auto');
+    expect(c.golangciLintVersion).toMatch(/^v2\./);
+  });
+  test("go-ship's own go test flags are refused by name", () => {
+    expect(() => read('quality-gate', qualityGate, { 'test-flags': '-count=1 -race' })).toThrow(
+      /Input `test-flags` got `-count=1 -race`[\s\S]*`-race` is go-ship's own/,
+    );
+  });
+  // A workflow's test-flags could make go test, run as root, write a profile over a system file.
+  test.each([
+    ['-cpuprofile /etc/passwd', /`-cpuprofile`: \/etc\/passwd is outside the workspace/],
+    ['-count=1 -test.memprofile=/etc/shadow', /`-memprofile`: \/etc\/shadow is outside/],
+    ['-trace=../../../../../etc/x.out', /`-trace`: \/etc\/x\.out is outside/],
+    ['-outputdir /etc -cpuprofile cpu.out', /`-outputdir`: \/etc is outside/],
+    ['-outputdir /tmp -cpuprofile ../etc/cpu.out', /`-cpuprofile`: \/etc\/cpu\.out is outside/],
+    ['-cpuprofile', /`-cpuprofile` needs a path after it/],
+  ])('test-flags %s is refused: %s', (flags, why) => {
+    expect(() => read('quality-gate', qualityGate, { 'test-flags': flags })).toThrow(why);
+  });
+  test('profiles inside the workspace or the temp folder are kept as given', () => {
+    const c = read('quality-gate', qualityGate, {
+      'test-flags': '-cpuprofile cpu.out -outputdir svc -memprofile=/tmp/mem.out -run ^TestX$',
+    });
+    expect(c.testFlags).toEqual([
+      '-cpuprofile',
+      'cpu.out',
+      '-outputdir',
+      'svc',
+      '-memprofile=/tmp/mem.out',
+      '-run',
+      '^TestX$',
+    ]);
   });
 });

@@ -142,17 +142,18 @@ describeWith(
           .lint!.findings.filter((f) => f.linter === linter)
           .map((f) => `${f.file}:${f.line} ${f.failing ? 'failing' : 'listed'} ${f.rule}`);
       expect(where('gofmt')).toEqual(['counter.go:19 failing gofmt']);
-      expect(where('go vet')).toEqual(['old.go:5 listed unreachable']);
-      expect(where('golangci-lint')).toEqual(['counter.go:16 failing errcheck']);
-      // golangci-lint's govet saw the old finding too: kept once, under go vet, naming both.
-      expect(report.lint!.findings.find((f) => f.rule === 'unreachable')?.alsoBy).toEqual(['golangci-lint']);
+      // go vet's analyzers ran once, as golangci-lint's govet (on by default): the old finding is its.
+      expect(where('go vet')).toEqual([]);
+      expect(where('golangci-lint')).toEqual(['counter.go:16 failing errcheck', 'old.go:5 listed govet']);
+      expect(report.lint!.vetBy).toBe('golangci-lint');
+      expect(r.stderr).toMatch(/go vet: its analyzers ran as golangci-lint's govet/);
       // The annotations, on those lines (rendered by the CLI as `error: ... (file:line)`).
       expect(r.stderr).toMatch(
         /error: Data race: TestRace \(example\.com\/planted\)[\s\S]*?counter\.go:(9|10)/,
       );
       expect(r.stderr).toMatch(/error: File is not gofmt-ed[^\n]*counter\.go:19/);
       expect(r.stderr).toMatch(
-        /warning: unreachable code \(on a line this change did not touch[^\n]*old\.go:5/,
+        /warning: unreachable: unreachable code \(on a line this change did not touch[^\n]*old\.go:5/,
       );
 
       // SARIF 2.1.0 by the schema; JUnit XML that a real XML parser reads, the race a failure, the flaky test passed.
@@ -162,8 +163,7 @@ describeWith(
       expect(validSarif(sarif)).toEqual([]);
       expect(sarif.runs.map((x) => [x.tool.driver.name, x.results.length])).toEqual([
         ['gofmt', 1],
-        ['go vet', 1],
-        ['golangci-lint', 1],
+        ['golangci-lint', 2],
       ]);
       const junit = execFileSync(
         'python3',
@@ -229,5 +229,54 @@ describeWith(
       expect(printed.length).toBeGreaterThan(0);
       expect(ours).toEqual(printed);
     }, 600_000);
+
+    test("a config that turns govet off: go vet runs itself, and golangci-lint's limits are lifted against a base", async () => {
+      const root = tempDir('quality-vet');
+      const repo = testRepo(join(root, 'mod'), {
+        files: {
+          ...BASE,
+          '.golangci.yml': 'version: "2"\nlinters:\n  disable:\n    - govet\n',
+        },
+        message: 'base',
+      });
+      const base = repo.git('rev-parse', 'HEAD');
+      // Five unchecked errors: by hand golangci-lint shows three (max-same-issues); the fifth is the new one.
+      const clean = (n: number) =>
+        `package planted\n\nimport "os"\n\nfunc Clean() {\n${'\tos.Remove("scratch")\n'.repeat(n)}}\n`;
+      writeFileSync(join(repo.dir, 'clean.go'), clean(4));
+      repo.git('add', '-A');
+      repo.git('commit', '-q', '-m', 'four old');
+      const mid = repo.git('rev-parse', 'HEAD');
+      writeFileSync(join(repo.dir, 'clean.go'), clean(5));
+      repo.git('commit', '-q', '-am', 'a fifth');
+
+      const r = await runAction('quality-gate', {
+        workspace: repo.dir,
+        with: [
+          'checks=lint',
+          `base-ref=${mid}`,
+          `golangci-lint-version=${GOLANGCI}`,
+          `report-file=${root}/q.json`,
+        ],
+      });
+      expect(r.code).toBe(1);
+      const report = JSON.parse(readFileSync(join(root, 'q.json'), 'utf8')) as QualityReport;
+      expect(report.lint!.vetBy).toBe('go vet');
+      const summary = report.lint!.findings.map(
+        (f) => `${f.linter} ${f.rule} ${f.file}:${f.line} ${f.failing ? 'failing' : 'listed'}`,
+      );
+      expect(summary).toEqual([
+        'go vet unreachable old.go:5 listed',
+        'golangci-lint errcheck clean.go:6 listed',
+        'golangci-lint errcheck clean.go:7 listed',
+        'golangci-lint errcheck clean.go:8 listed',
+        'golangci-lint errcheck clean.go:9 listed',
+        'golangci-lint errcheck clean.go:10 failing',
+      ]);
+      expect(base).not.toBe(mid);
+      // By hand, golangci-lint stops at three of a kind: the new line would not have been seen.
+      const byHand = spawnSync(golangciBinary, ['run', './...'], { cwd: repo.dir, encoding: 'utf8' });
+      expect(byHand.stdout.match(/\(errcheck\)$/gm)).toHaveLength(3);
+    }, 300_000);
   },
 );

@@ -1,8 +1,15 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Finding, dedupe, judge, repoPath } from '../../src/quality/findings.js';
-import { gofmtHunks, parseGolangci, parseVet } from '../../src/quality/lint.js';
+import {
+  argBatches,
+  goFilesUnder,
+  gofmtHunks,
+  localPattern,
+  parseGolangci,
+  parseVet,
+} from '../../src/quality/lint.js';
 import { type TestCase, parseTestEvents, raceSupported, runPattern } from '../../src/quality/gotest.js';
 import { junitXml } from '../../src/quality/junit.js';
 import { sarifLog } from '../../src/quality/sarif.js';
@@ -53,6 +60,34 @@ test('repoPath: inside the repository relative and /-separated; outside it empty
   expect(repoPath('/r', '/r/mod', '../../etc/passwd')).toBe('');
 });
 
+test('localPattern: folder patterns walked without go; import paths, `..` and wildcards inside names left to go list', () => {
+  expect(localPattern('./...')).toEqual({ dir: '.', recursive: true });
+  expect(localPattern('.')).toEqual({ dir: '.', recursive: false });
+  expect(localPattern('./cmd/...')).toEqual({ dir: './cmd', recursive: true });
+  expect(localPattern('./internal/x')).toEqual({ dir: './internal/x', recursive: false });
+  expect(localPattern('./internal/x/')).toEqual({ dir: './internal/x', recursive: false });
+  for (const other of [
+    'example.com/m/...',
+    'all',
+    '../other/...',
+    './a/../../b',
+    './cmd/foo...',
+    './.../x',
+    'std',
+    '',
+  ])
+    expect(localPattern(other)).toBeUndefined();
+});
+
+test('argBatches: every item once, in order, each run under the limit', () => {
+  const files = Array.from({ length: 500 }, (_, i) => `/w/internal/p${i}/file.go`);
+  const runs = argBatches(files, 2_000);
+  expect(runs.flat()).toEqual(files);
+  expect(runs.length).toBeGreaterThan(1);
+  for (const run of runs) expect(run.join(' ').length).toBeLessThan(2_000);
+  expect(argBatches([], 10)).toEqual([]);
+});
+
 test('runPattern: a top-level test alone, whatever its subtest', () => {
   expect(runPattern('TestA/sub')).toBe('^TestA$');
   expect(runPattern('TestA')).toBe('^TestA$');
@@ -85,6 +120,47 @@ describeWith('go', hasCommand('go', ['version']), "quality rules against Go's ow
     const diff = spawnSync('gofmt', ['-d', file], { encoding: 'utf8' }).stdout;
     expect(gofmtHunks(diff)).toEqual([3, 10]);
     expect(gofmtHunks('')).toEqual([]);
+  });
+
+  test('goFilesUnder: the files of the packages `go list ./...` and `go list ./cmd/...` match, without starting go', () => {
+    const dir = tempDir('gofiles');
+    const put = (path: string, text = 'package x\n') => {
+      mkdirSync(join(dir, path, '..'), { recursive: true });
+      writeFileSync(join(dir, path), text);
+    };
+    put('go.mod', 'module example.com/files\n\ngo 1.22\n');
+    put('main.go', 'package main\n\nfunc main() {}\n');
+    put('main_test.go', 'package main\n');
+    put('other_windows.go', 'package main\n'); // another platform's file: gofmt should see it
+    put('ignored.go', '//go:build ignore\n\npackage main\n');
+    put('_skip.go', 'package main\n');
+    put('.hidden.go', 'package main\n');
+    put('cmd/tool/tool.go', 'package main\n\nfunc main() {}\n');
+    put('cmd/tool/testdata/fixture.go', 'package fixture\n');
+    put('internal/lib/lib.go', 'package lib\n');
+    put('internal/lib/lib_x_test.go', 'package lib_test\n');
+    put('internal/_old/old.go', 'package old\n');
+    put('.git/hooks/x.go', 'package x\n');
+    put('vendor/example.com/dep/dep.go', 'package dep\n');
+    put('tools/go.mod', 'module example.com/tools\n\ngo 1.22\n'); // a nested module: not ours
+    put('tools/tools.go', 'package tools\n');
+    put('docs/README.md', 'no Go here\n');
+    symlinkSync(join(dir, 'internal'), join(dir, 'linked'));
+    const fields = ['GoFiles', 'CgoFiles', 'TestGoFiles', 'XTestGoFiles', 'IgnoredGoFiles'];
+    const format = `{{$d := .Dir}}${fields.map((f) => `{{range .${f}}}{{$d}}/{{.}}\n{{end}}`).join('')}`;
+    const goList = (pattern: string) =>
+      execFileSync('go', ['list', '-e', '-f', format, pattern], {
+        cwd: dir,
+        encoding: 'utf8',
+        env: { ...process.env, GOFLAGS: '-mod=mod' },
+      })
+        .split('\n')
+        .filter(Boolean)
+        .sort();
+    expect(goFilesUnder(dir, true, dir).sort()).toEqual(goList('./...'));
+    expect(goFilesUnder(join(dir, 'cmd'), true, dir).sort()).toEqual(goList('./cmd/...'));
+    expect(goFilesUnder(dir, false, dir).sort()).toEqual(goList('.'));
+    expect(goList('./...')).toHaveLength(7);
   });
 
   test('parseVet: go vet -json output, a package per object, with the # lines between', () => {
@@ -138,7 +214,7 @@ describeWith('go', hasCommand('go', ['version']), "quality rules against Go's ow
   }, 120_000);
 });
 
-test('parseGolangci: golangci-lint v2 JSON, absolute paths made repository paths, severities kept', () => {
+test('parseGolangci: golangci-lint v2 JSON, absolute paths made repository paths, severities kept, linters the config turned on', () => {
   const json = JSON.stringify({
     Issues: [
       {
@@ -154,9 +230,13 @@ test('parseGolangci: golangci-lint v2 JSON, absolute paths made repository paths
         Pos: { Filename: '/r/mod/b.go', Line: 1, Column: 0 },
       },
     ],
-    Report: {},
+    Report: {
+      Linters: [{ Name: 'errcheck', Enabled: true }, { Name: 'gofmt' }, { Name: 'govet', Enabled: false }],
+    },
   });
-  expect(parseGolangci(json, { top: '/r', workspace: '/r/mod' })).toEqual([
+  const run = parseGolangci(json, { top: '/r', workspace: '/r/mod' });
+  expect([...run.enabled]).toEqual(['errcheck']);
+  expect(run.findings).toEqual([
     {
       linter: 'golangci-lint',
       rule: 'errcheck',
@@ -176,7 +256,10 @@ test('parseGolangci: golangci-lint v2 JSON, absolute paths made repository paths
       severity: 'warning',
     },
   ]);
-  expect(parseGolangci('{"Issues":null}', { top: '/r', workspace: '/r' })).toEqual([]);
+  expect(parseGolangci('{"Issues":null}', { top: '/r', workspace: '/r' })).toEqual({
+    findings: [],
+    enabled: new Set(),
+  });
 });
 
 test('sarifLog: valid SARIF 2.1.0 by the OASIS schema, odd file names as URI references, no-file findings without a location', () => {

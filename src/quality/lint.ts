@@ -3,7 +3,8 @@ import { runCommand } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { changedLines } from '../runner/git.js';
 import { formatDuration } from '../runner/log.js';
-import { mkdirSync } from 'node:fs';
+import { type Dirent, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type Finding, type Judged, type Linter, dedupe, judge, repoPath } from './findings.js';
 
 /** Where a lint run looks, and how its tools run (an allow-listed environment: they read the user's code). */
@@ -20,11 +21,20 @@ export interface LintScope {
 }
 
 /**
- * The Go files of the packages `go list` matches, tests and other platforms' files included: the
- * files gofmt should see. testdata and vendor are not packages of the module, so they are left out
- * (by hand, `gofmt -l .` would read them too).
+ * The Go files of the packages the patterns match, tests and other platforms' files included: the
+ * files gofmt should see. testdata, vendor, `_` and `.` folders and nested modules are not packages
+ * of the module, so they are left out (by hand, `gofmt -l .` would read them too). Directory
+ * patterns (`./...`, `./cmd/...`, `.`) are walked as the go command walks them, without starting it;
+ * any other pattern is asked of `go list`.
  */
 async function goFiles(scope: LintScope): Promise<string[]> {
+  const local = scope.packages.map(localPattern);
+  if (local.every((l) => l !== undefined))
+    return [
+      ...new Set(
+        local.flatMap((l) => goFilesUnder(resolve(scope.workspace, l.dir), l.recursive, scope.workspace)),
+      ),
+    ];
   const fields = ['GoFiles', 'CgoFiles', 'TestGoFiles', 'XTestGoFiles', 'IgnoredGoFiles'];
   const format = `{{$d := .Dir}}${fields.map((f) => `{{range .${f}}}{{$d}}/{{.}}\n{{end}}`).join('')}`;
   const r = await runCommand('go', ['list', '-e', '-f', format, ...scope.packages], {
@@ -38,6 +48,45 @@ async function goFiles(scope: LintScope): Promise<string[]> {
       `\`go list ${scope.packages.join(' ')}\` failed in ${scope.workspace}: ${r.stderr.trim().slice(-800)}`,
     );
   return [...new Set(r.stdout.split('\n').filter((f) => f.endsWith('.go')))];
+}
+
+/**
+ * A package pattern that names a folder of the module (`.`, `./...`, `./cmd/...`, `./internal/x`):
+ * the folder and whether `...` reaches below it. Anything else (an import path, `..`, a wildcard
+ * inside a name, `all`) is left to `go list`.
+ */
+export function localPattern(pattern: string): { dir: string; recursive: boolean } | undefined {
+  const m = /^\.((?:\/[^/\s]+)*?)(\/\.\.\.)?\/?$/.exec(pattern);
+  if (!m || m[1].split('/').some((part) => part === '..' || part === '.' || part.includes('...')))
+    return undefined;
+  return { dir: `.${m[1]}`, recursive: Boolean(m[2]) };
+}
+
+/**
+ * `dir`'s Go files, and with `recursive` those of the folders below it the go command's `...` would
+ * match: not testdata, vendor, names starting with `_` or `.`, nor a folder with its own go.mod (another
+ * module). Links to folders are not followed, as the go command does not follow them.
+ */
+export function goFilesUnder(dir: string, recursive: boolean, moduleRoot: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(d, { withFileTypes: true });
+    } catch {
+      return; // a pattern naming no folder matches nothing, as with go list -e
+    }
+    const subdirs: string[] = [];
+    for (const e of entries) {
+      if (e.name.startsWith('_') || e.name.startsWith('.')) continue;
+      if (e.isFile() && e.name.endsWith('.go')) out.push(join(d, e.name));
+      else if (recursive && e.isDirectory() && e.name !== 'testdata' && e.name !== 'vendor')
+        subdirs.push(join(d, e.name));
+    }
+    for (const sub of subdirs) if (sub === moduleRoot || !existsSync(join(sub, 'go.mod'))) walk(sub);
+  };
+  walk(dir);
+  return out;
 }
 
 /**
@@ -67,12 +116,28 @@ export function gofmtHunks(diff: string): number[] {
   return lines;
 }
 
+/** `items` in runs whose total length stays under `max` bytes (a command line's limit is 128 KiB an argument, 2 MiB in all). */
+export function argBatches(items: string[], max: number): string[][] {
+  const out: string[][] = [];
+  let size = Infinity;
+  for (const item of items) {
+    if (size + item.length + 1 > max) {
+      out.push([]);
+      size = 0;
+    }
+    out[out.length - 1].push(item);
+    size += item.length + 1;
+  }
+  return out;
+}
+
 /** `gofmt -l` over the module's packages, and where each listed file differs (`gofmt -d`). */
 export async function gofmt(scope: LintScope): Promise<Finding[]> {
   const files = await goFiles(scope);
   const unformatted: string[] = [];
-  for (let i = 0; i < files.length; i += 200) {
-    const r = await runCommand('gofmt', ['-l', ...files.slice(i, i + 200)], {
+  // As few gofmt runs as the command line allows (gofmt formats its files in parallel itself).
+  for (const batch of argBatches(files, 100_000)) {
+    const r = await runCommand('gofmt', ['-l', ...batch], {
       env: scope.env,
       inheritEnv: false,
       check: false,
@@ -197,25 +262,43 @@ interface GolangciIssue {
   Pos: { Filename: string; Line: number; Column?: number };
 }
 
-/** golangci-lint's JSON report (`--output.json.path=stdout`), paths absolute (`--path-mode=abs`). */
-export function parseGolangci(json: string, scope: Pick<LintScope, 'top' | 'workspace'>): Finding[] {
-  const report = JSON.parse(json) as { Issues?: GolangciIssue[] | null };
-  return (report.Issues ?? []).map((i) => ({
-    linter: 'golangci-lint',
-    rule: i.FromLinter,
-    file: repoPath(scope.top, scope.workspace, i.Pos.Filename),
-    line: i.Pos.Line,
-    column: i.Pos.Column || undefined,
-    message: i.Text,
-    severity: i.Severity === 'warning' ? 'warning' : i.Severity === 'info' ? 'note' : 'error',
-  }));
+/** What one golangci-lint run found, and which of its linters and formatters the repository's config had on. */
+export interface GolangciRun {
+  findings: Finding[];
+  enabled: Set<string>;
+}
+
+/**
+ * golangci-lint's JSON report (`--output.json.path=stdout`), paths absolute (`--path-mode=abs`): its
+ * issues, and from `Report.Linters` the linters the configuration turned on.
+ */
+export function parseGolangci(json: string, scope: Pick<LintScope, 'top' | 'workspace'>): GolangciRun {
+  const report = JSON.parse(json) as {
+    Issues?: GolangciIssue[] | null;
+    Report?: { Linters?: { Name: string; Enabled?: boolean }[] };
+  };
+  return {
+    findings: (report.Issues ?? []).map((i) => ({
+      linter: 'golangci-lint',
+      rule: i.FromLinter,
+      file: repoPath(scope.top, scope.workspace, i.Pos.Filename),
+      line: i.Pos.Line,
+      column: i.Pos.Column || undefined,
+      message: i.Text,
+      severity: i.Severity === 'warning' ? 'warning' : i.Severity === 'info' ? 'note' : 'error',
+    })),
+    enabled: new Set((report.Report?.Linters ?? []).filter((l) => l.Enabled).map((l) => l.Name)),
+  };
 }
 
 /**
  * golangci-lint run as a person would in the module (its own config found the way it finds it: a
- * `.golangci.yml` here or above), with only the output made machine-readable.
+ * `.golangci.yml` here or above), with only the output made machine-readable. With `uncapped` its
+ * limits on repeated findings are lifted: against a base, a finding on a changed line must not be
+ * hidden behind three like it on old lines (golangci-lint-action's only-new-issues filters before
+ * the limits for the same reason).
  */
-export async function golangciLint(scope: LintScope, binary: string): Promise<Finding[]> {
+export async function golangciLint(scope: LintScope, binary: string, uncapped = false): Promise<GolangciRun> {
   mkdirSync(scope.scratch, { recursive: true });
   const r = await runCommand(
     binary,
@@ -225,6 +308,7 @@ export async function golangciLint(scope: LintScope, binary: string): Promise<Fi
       '--show-stats=false',
       '--path-mode=abs',
       '--allow-serial-runners',
+      ...(uncapped ? ['--max-issues-per-linter=0', '--max-same-issues=0'] : []),
       ...scope.packages,
     ],
     {
@@ -252,8 +336,10 @@ export async function golangciLint(scope: LintScope, binary: string): Promise<Fi
 
 export interface LintResult {
   findings: Judged[];
-  /** The tools' versions, for SARIF and the summary. */
+  /** The tools' versions, for SARIF and the summary (a tool that did not run has none). */
   versions: Partial<Record<Linter, string>>;
+  /** Who ran go vet's analyzers: go vet itself, or golangci-lint's govet with the repository's settings. */
+  vetBy: 'go vet' | 'golangci-lint';
   /** The merge base findings were judged against, when there was one. */
   base?: string;
 }
@@ -261,35 +347,48 @@ export interface LintResult {
 /**
  * gofmt, go vet and golangci-lint (unless `golangciLintVersion` is undefined) over the same packages,
  * one finding per place and message, judged against the lines changed since `baseRef`'s merge base.
+ * go vet's analyzers run once: golangci-lint's govet runs go vet's own list (as of Go 1.26) under
+ * the repository's settings and `nolint` comments, so `go vet` runs separately only when
+ * golangci-lint is off or its config turns govet off.
  */
 export async function lintModule(
   scope: LintScope,
   o: { golangciLintVersion?: string; baseRef?: string; progress: (line: string) => void },
 ): Promise<LintResult> {
-  // The three read the same files and do not depend on each other: run side by side, each finding
-  // list kept in the linters' order so the result does not depend on which finished first.
-  const timed = async (name: string, fn: () => Promise<Finding[]>) => {
+  const timed = async <T extends Finding[] | GolangciRun>(name: string, fn: () => Promise<T>) => {
     const t0 = Date.now();
     const found = await fn();
-    o.progress(
-      `${name}: ${found.length} finding${found.length === 1 ? '' : 's'} in ${formatDuration(Date.now() - t0)}`,
-    );
+    const n = Array.isArray(found) ? found.length : found.findings.length;
+    o.progress(`${name}: ${n} finding${n === 1 ? '' : 's'} in ${formatDuration(Date.now() - t0)}`);
     return found;
   };
   const binary = o.golangciLintVersion ? await golangciLintBinary(o.golangciLintVersion) : undefined;
-  const [goVersion, ...lists] = await Promise.all([
+  const vet = () => timed('go vet', () => goVet(scope));
+  // gofmt and golangci-lint read the same files and do not depend on each other: run side by side,
+  // each finding list kept in the linters' order so the result does not depend on which finished first.
+  // golangci-lint starts first: it takes longest, and gofmt's folder walk would hold it back.
+  const [golangci, goVersion, fmtFound, vetFound] = await Promise.all([
+    binary
+      ? timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary, Boolean(o.baseRef)))
+      : undefined,
     runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false }).then(
       (r) => r.stdout.trim(),
     ),
     timed('gofmt', () => gofmt(scope)),
-    timed('go vet', () => goVet(scope)),
-    binary
-      ? timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary))
-      : Promise.resolve([]),
+    binary ? undefined : vet(),
   ]);
-  const versions: LintResult['versions'] = { gofmt: goVersion, 'go vet': goVersion };
-  if (o.golangciLintVersion) versions['golangci-lint'] = o.golangciLintVersion.replace(/^v/, '');
-  const all = lists.flat();
+  const vetBy = golangci?.enabled.has('govet') ? 'golangci-lint' : 'go vet';
+  if (vetBy === 'golangci-lint') o.progress("go vet: its analyzers ran as golangci-lint's govet");
+  const versions: LintResult['versions'] = { gofmt: goVersion };
+  const all = [...fmtFound];
+  if (vetBy === 'go vet') {
+    all.push(...(vetFound ?? (await vet())));
+    versions['go vet'] = goVersion;
+  }
+  if (golangci) {
+    all.push(...golangci.findings);
+    versions['golangci-lint'] = o.golangciLintVersion!.replace(/^v/, '');
+  }
   const changed = o.baseRef ? await changedLines(scope.top, o.baseRef, 'the lint check') : undefined;
-  return { findings: judge(dedupe(all), changed?.lines), versions, base: changed?.base };
+  return { findings: judge(dedupe(all), changed?.lines), versions, vetBy, base: changed?.base };
 }

@@ -39,7 +39,13 @@ export interface TestReport {
 /** The JSON report-file: what failed and why, for the summary and whoever reads it next. */
 export interface QualityReport {
   passed: boolean;
-  lint?: { base?: string; versions: Partial<Record<Linter, string>>; findings: Judged[] };
+  lint?: {
+    base?: string;
+    versions: Partial<Record<Linter, string>>;
+    /** Who ran go vet's analyzers (golangci-lint's govet when the repository's config has it on). */
+    vetBy?: 'go vet' | 'golangci-lint';
+    findings: Judged[];
+  };
   test?: TestReport;
 }
 

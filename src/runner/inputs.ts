@@ -83,31 +83,9 @@ export class Inputs {
     const given = this.optional(name);
     const value = given ?? fallback;
     if (value === undefined) return undefined;
-    const path = resolve(base, value);
-    const refuse = (why: string) =>
-      inputError(name, given ?? value, `a ${kind} path this step can write`, `${why}.`);
-    const there = statOf(path, refuse);
-    if (there && kind === 'file' && there.isDirectory()) throw refuse(`${path} is a folder`);
-    if (there && kind === 'folder' && !there.isDirectory()) throw refuse(`${path} is a file`);
-    // An existing file is written over: what must be writable is the folder it is in.
-    let ancestor = there?.isDirectory() ? path : dirname(path);
-    while (!existsSync(ancestor)) ancestor = dirname(ancestor);
-    if (!statSync(ancestor).isDirectory())
-      throw refuse(`${ancestor} is a file, so nothing can be made under it`);
-    if (/^\/(proc|sys|dev)(\/|$)/.test(realpathSync(ancestor)))
-      throw refuse(`${ancestor} is under the kernel's /proc, /sys or /dev`);
-    const roots = writableRoots(base);
-    const real = join(realpathSync(ancestor), relative(ancestor, path));
-    if (!roots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)))
-      throw refuse(
-        `${path} is outside the workspace, RUNNER_TEMP and the temp folder (${roots.join(', ')}); write it inside one of them and upload or copy it from there`,
-      );
-    try {
-      accessSync(ancestor, constants.W_OK);
-    } catch {
-      throw refuse(`${ancestor} is not writable by this step`);
-    }
-    return path;
+    return checkPathToWrite(resolve(base, value), base, kind, (why) =>
+      inputError(name, given ?? value, `a ${kind} path this step can write`, `${why}.`),
+    );
   }
 
   /** A file this step reads, resolved against `base`: a folder there is an input error, not EISDIR. */
@@ -238,6 +216,40 @@ export function parseDuration(value: string): number | undefined {
   if (!m || m.slice(1).every((g) => g === undefined)) return undefined;
   const [h, min, s, ms] = m.slice(1).map((g) => Number(g ?? 0));
   return Math.round(((h * 60 + min) * 60 + s) * 1000 + ms);
+}
+
+/**
+ * The rules of {@link Inputs.pathToWrite} for a path found elsewhere (a file a `go test` flag in
+ * test-flags names): `refuse` makes the error that names where the path came from.
+ */
+export function checkPathToWrite(
+  path: string,
+  base: string,
+  kind: 'file' | 'folder',
+  refuse: (why: string) => UserError,
+): string {
+  const there = statOf(path, refuse);
+  if (there && kind === 'file' && there.isDirectory()) throw refuse(`${path} is a folder`);
+  if (there && kind === 'folder' && !there.isDirectory()) throw refuse(`${path} is a file`);
+  // An existing file is written over: what must be writable is the folder it is in.
+  let ancestor = there?.isDirectory() ? path : dirname(path);
+  while (!existsSync(ancestor)) ancestor = dirname(ancestor);
+  if (!statSync(ancestor).isDirectory())
+    throw refuse(`${ancestor} is a file, so nothing can be made under it`);
+  if (/^\/(proc|sys|dev)(\/|$)/.test(realpathSync(ancestor)))
+    throw refuse(`${ancestor} is under the kernel's /proc, /sys or /dev`);
+  const roots = writableRoots(base);
+  const real = join(realpathSync(ancestor), relative(ancestor, path));
+  if (!roots.some((root) => real === root || real.startsWith(root.endsWith(sep) ? root : root + sep)))
+    throw refuse(
+      `${path} is outside the workspace, RUNNER_TEMP and the temp folder (${roots.join(', ')}); write it inside one of them and upload or copy it from there`,
+    );
+  try {
+    accessSync(ancestor, constants.W_OK);
+  } catch {
+    throw refuse(`${ancestor} is not writable by this step`);
+  }
+  return path;
 }
 
 /** Where a step may write: the workspace (and `base`, inside it or the CLI's), RUNNER_TEMP, the temp folder; links resolved. */

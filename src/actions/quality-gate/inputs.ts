@@ -1,10 +1,10 @@
 import { inputError } from '../../runner/errors.js';
-import { Inputs } from '../../runner/inputs.js';
+import { Inputs, checkPathToWrite } from '../../runner/inputs.js';
 import { splitCommandLine } from '../../runner/command.js';
 import { eventPayload } from '../../runner/workflow.js';
 import { DEFAULTS } from './defaults.js';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export const CHECKS = ['lint', 'test'] as const;
 export type Check = (typeof CHECKS)[number];
@@ -32,6 +32,53 @@ export interface Config {
 
 /** Flags go-ship sets itself: given in test-flags they would fight its own (or break -json). */
 const OWN_FLAGS = /^--?(json|race|coverprofile|covermode|o|c|exec)(=|$)/;
+/** `go test` flags that name a file or folder go test writes: held to the rules of every path a step writes. */
+const WRITING_FLAGS =
+  /^--?(?:test\.)?(cpuprofile|memprofile|blockprofile|mutexprofile|trace|outputdir)(?:=(.*))?$/;
+
+/**
+ * The files test-flags makes go test write, each checked as a path to write: relative ones land in
+ * `-outputdir` (default: the working directory), as go test puts them.
+ */
+function checkWritingFlags(flags: string[], workspace: string, shown: string): void {
+  const named: { flag: string; value: string }[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const m = WRITING_FLAGS.exec(flags[i]);
+    if (!m) continue;
+    const value = m[2] ?? flags[++i];
+    if (value === undefined || value === '')
+      throw inputError(
+        'test-flags',
+        shown,
+        'go test flags',
+        `\`${flags[i - 1] ?? flags[i]}\` needs a path after it.`,
+      );
+    named.push({ flag: m[1], value });
+  }
+  const outputdir = named.find((n) => n.flag === 'outputdir');
+  const base = outputdir
+    ? checkWritable(resolve(workspace, outputdir.value), workspace, 'folder', outputdir, shown)
+    : workspace;
+  for (const n of named)
+    if (n !== outputdir) checkWritable(resolve(base, n.value), workspace, 'file', n, shown);
+}
+
+function checkWritable(
+  path: string,
+  workspace: string,
+  kind: 'file' | 'folder',
+  n: { flag: string; value: string },
+  shown: string,
+): string {
+  return checkPathToWrite(path, workspace, kind, (why) =>
+    inputError(
+      'test-flags',
+      shown,
+      `go test flags whose files are inside the workspace, RUNNER_TEMP or the temp folder`,
+      `\`-${n.flag}\`: ${why}.`,
+    ),
+  );
+}
 
 export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
@@ -53,6 +100,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
       'flags for `go test` other than the ones go-ship sets',
       `\`${own}\` is go-ship's own: use the \`race\` and \`coverprofile\` inputs; -json is always on.`,
     );
+  checkWritingFlags(testFlags, workspace, inputs.optional('test-flags') ?? '');
   const version = inputs.string('golangci-lint-version');
   if (version !== 'off' && !/^v2\.\d+\.\d+$/.test(version))
     throw inputError(

@@ -37,7 +37,7 @@ export async function run(): Promise<void> {
           { golangciLintVersion: config.golangciLintVersion, baseRef: config.baseRef, progress: log.info },
         ),
     );
-    report.lint = { base: lint.base, versions: lint.versions, findings: lint.findings };
+    report.lint = { base: lint.base, versions: lint.versions, vetBy: lint.vetBy, findings: lint.findings };
     write(config.sarifFile, JSON.stringify(sarifLog(lint.findings, lint.versions), null, 2));
     workflow.setOutput('sarif-file', config.sarifFile);
     workflow.setOutput('lint-failing', String(lint.findings.filter((f) => f.failing).length));

@@ -15,10 +15,11 @@ export function summarize(report: QualityReport, config: Config): Summary {
     const tools = Object.entries(lint.versions)
       .map(([t, v]) => `${t} ${v}`)
       .join(', ');
+    const vet = lint.vetBy === 'golangci-lint' ? " (go vet's analyzers as its govet)" : '';
     rows.push([
       'lint',
       `${failing ? '❌' : '✅'} ${failing} failing, ${lint.findings.length - failing} listed`,
-      `${tools}; ${lint.base ? `only lines changed since ${lint.base.slice(0, 12)} fail` : 'every finding fails (no base ref)'}`,
+      `${tools}${vet}; ${lint.base ? `only lines changed since ${lint.base.slice(0, 12)} fail` : 'every finding fails (no base ref)'}`,
     ]);
   }
   const t = report.test;
