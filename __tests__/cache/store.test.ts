@@ -133,7 +133,7 @@ describe('cache stores', () => {
     });
 
     test('a service error is reported with its Twirp message', async () => {
-      const service = await startActionsCacheService({ fail: 'GetCacheEntryDownloadURL' });
+      const service = await startActionsCacheService({ fail: 'GetCacheEntryDownloadURL', storage: 'none' });
       try {
         const store = new ActionsCacheStore(service.url, 't');
         await expect(store.restore('k', [], 'v', join(tempDir('gh-err'), 'x'))).rejects.toThrow(

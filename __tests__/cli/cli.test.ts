@@ -213,7 +213,8 @@ describe('--help answers with help and does nothing else', () => {
     return dir;
   };
   const entries = (dir: string) => readdirSync(dir, { recursive: true, withFileTypes: false }).sort();
-  test.each([
+  // Each in its own workspace, so they run side by side (a process start each).
+  test.concurrent.each([
     [['init', '--help'], 'go-ship init'],
     [['init', '--workspace', '.', '-h'], 'go-ship init'],
     [['pipeline', '--help'], 'go-ship pipeline'],

@@ -255,7 +255,8 @@ describe('the deploy engine against a fake target', () => {
     await deploy(t, 'app:1');
     t.behaviours.set('app:bad', { version: '9.9.9', health: 'never' });
     t.calls.length = 0;
-    const r = await failure(deploy(t, 'app:bad'));
+    // It never answers healthy, so any ready-timeout ends the same way: a short one keeps the test quick.
+    const r = await failure(deploy(t, 'app:bad', { readyTimeoutMs: 300 }));
     expect(r.outcome).toBe('failed');
     expect(t.calls).toEqual(['prepare app:bad', 'lock', 'start green app:bad', 'stop green', 'unlock']);
     expect(r.message).toMatch(/^green did not pass its checks, so traffic was not moved/);

@@ -22,11 +22,13 @@ interface Entry {
  * Azure SDK and downloads with its HTTP client. `host`: the name the URLs use instead of 127.0.0.1.
  */
 export async function startActionsCacheService(
-  opts: { fail?: string; host?: string } = {},
+  opts: { fail?: string; host?: string; storage?: 'none' } = {},
 ): Promise<LoopbackServer & { calls: CacheCall[]; entries: Entry[]; storage: BlobStorage }> {
   const entries: Entry[] = [];
   const calls: CacheCall[] = [];
-  const storage = await startAzurite(['cache'], opts.host);
+  // `storage: 'none'` for a test that never reaches the blobs (a failing call first): azurite takes
+  // about two seconds to start.
+  const storage = opts.storage === 'none' ? noStorage() : await startAzurite(['cache'], opts.host);
   const twirpError = (code: string, msg: string) => JSON.stringify({ code, msg });
   const server = await startServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;
@@ -98,4 +100,11 @@ export async function startActionsCacheService(
       await storage.stop();
     },
   });
+}
+
+function noStorage(): BlobStorage {
+  const none = (): never => {
+    throw new Error('this cache service stand-in was started with storage: none');
+  };
+  return { url: 'http://127.0.0.1:1/none', signedUrl: none, read: none, write: none, stop: async () => {} };
 }

@@ -194,7 +194,7 @@ export function fakeDeployConfig(url: string, over: Partial<DeployConfig> = {}):
     stepMs: 0,
     readyTimeoutMs: 1_500,
     confirmTimeoutMs: 1_500,
-    verifyMs: 400,
+    verifyMs: 100, // a test that needs a failure seen during verify sets a longer one
     keepOldMs: 0,
     drainMs: 20,
     lockTimeoutMs: 300,

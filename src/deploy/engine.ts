@@ -814,7 +814,8 @@ export class Engine {
           );
         if (!told) log.info(`  waiting for the lock: held by ${a.held.holder} since ${a.held.since}`);
         told = true;
-        await sleep(1_000);
+        // Once a second, and once more at the deadline: lock-timeout is honoured to the moment.
+        await sleep(Math.min(1_000, Math.max(until - Date.now(), 0)));
       }
     });
     // Renewed at a third of its TTL while held, where the target can renew (a Kubernetes Lease).
