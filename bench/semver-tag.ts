@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { median, timeRun, type BenchReport } from './harness.js';
+import { median, timeRun, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'semver-tag', 'index.js');
@@ -11,17 +11,20 @@ const TAG_EVERY = 10; // 5,000 tags: commits 1, 11, ..., 49,991
 const SR_VERSION = '25';
 
 /**
- * A repository of 50,000 commits with a release tag on every 10th (v1.0.1 ... v1.0.5000), written
- * with git fast-import, its bare remote, and a clone like a CI checkout.
+ * A repository of `commits` commits (50,000 by default) with a release tag on every 10th (v1.0.1 ...
+ * v1.0.5000), written with git fast-import, its bare remote, and a clone like a CI checkout.
  */
-function generate(dir: string): { work: string; remote: string; lastTag: string; tags: number } {
+export function generate(
+  dir: string,
+  commits = COMMITS,
+): { work: string; remote: string; lastTag: string; tags: number } {
   const src = join(dir, 'src');
   execFileSync('git', ['init', '-q', '-b', 'main', src]);
   const lines: string[] = [];
   const types = ['fix', 'feat', 'chore', 'docs', 'perf'];
   let tags = 0;
   lines.push('blob', 'mark :1', 'data <<EOF', 'module example.com/big', '', 'go 1.22', 'EOF', '');
-  for (let i = 1; i <= COMMITS; i++) {
+  for (let i = 1; i <= commits; i++) {
     const msg = `${types[i % types.length]}: change ${i}`;
     const content = `package big\n\nconst N = ${i}\n`;
     lines.push(
@@ -72,16 +75,31 @@ function installSemanticRelease(dir: string): { bin?: string; why?: string } {
   return { bin: join(prefix, 'node_modules', 'semantic-release', 'bin', 'semantic-release.js') };
 }
 
+/** The git floor: what a person does by hand to find the next version (fetch tags, last tag, messages since). */
+function gitFloor(work: string): number {
+  const t0 = process.hrtime.bigint();
+  const git = (args: string[]) => {
+    const r = spawnSync('git', args, { cwd: work, encoding: 'utf8', maxBuffer: 1 << 28 });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  git(['fetch', '--quiet', 'origin', '+refs/tags/*:refs/tags/*']);
+  const last = git(['describe', '--tags', '--abbrev=0']);
+  git(['log', '--format=%s%n%b', `${last}..HEAD`]);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+const SIZES = [5_000, 50_000, 200_000];
+
 /**
- * go-ship semver-tag (the bundle, dry run) and semantic-release (dry run, commit analysis only)
- * computing the next version of a 50,000-commit, 5,000-tag repository. svu, which the issue names,
- * is not on this machine's Go module proxy; the report says so.
+ * go-ship semver-tag (the bundle, dry run) on repositories of 5,000, 50,000 and 200,000 commits with
+ * a release tag on every 10th and 9 commits since the last, against the git floor on the same
+ * clone; and at 50,000 against semantic-release (dry run, commit analysis only). svu, which users
+ * also pick, is not on this machine's Go module proxy; the report says so when it cannot be had.
  */
 export async function bench(runs: number): Promise<BenchReport> {
   const n = runs || 5;
   const dir = mkdtempSync(join(tmpdir(), 'bench-semver-'));
-  process.stderr.write(`generating ${COMMITS} commits...\n`);
-  const { work, remote, lastTag, tags } = generate(dir);
   const sr = installSemanticRelease(dir);
   const svu = spawnSync('go', ['install', 'github.com/caarlos0/svu/v3@latest'], {
     encoding: 'utf8',
@@ -97,21 +115,9 @@ export async function bench(runs: number): Promise<BenchReport> {
             .split('\n')
             .slice(-1)[0]
         })`;
-
-  const stepDir = mkdtempSync(join(tmpdir(), 'bench-semver-step-'));
-  for (const f of ['out', 'summary']) writeFileSync(join(stepDir, f), '');
-  const stepEnv = {
-    ...process.env,
-    GITHUB_WORKSPACE: work,
-    RUNNER_TEMP: stepDir,
-    GITHUB_OUTPUT: join(stepDir, 'out'),
-    GITHUB_STEP_SUMMARY: join(stepDir, 'summary'),
-    'INPUT_DRY-RUN': 'true',
-    INPUT_LABELS: 'false',
-    'INPUT_RELEASE-BRANCHES': 'main',
-  };
+  const svuBin = svuWhy ? undefined : join(dir, 'gobin', 'svu');
   const srEnv = { ...process.env, CI: 'false', GITHUB_ACTIONS: '' };
-  const srArgs = (bin: string) => [
+  const srArgs = (bin: string, remote: string) => [
     bin,
     '--dry-run',
     '--no-ci',
@@ -122,52 +128,91 @@ export async function bench(runs: number): Promise<BenchReport> {
     '--plugins',
     '@semantic-release/commit-analyzer',
   ];
-  const s = {
-    ship: { name: 'go-ship semver-tag (bundle, dry-run)', samples: [] as number[] },
-    sr: { name: `semantic-release ${SR_VERSION} (dry-run)`, samples: [] as number[] },
-    svu: { name: 'svu next', samples: [] as number[] },
-  };
-  const svuBin = svuWhy ? undefined : join(dir, 'gobin', 'svu');
-  for (let i = 0; i < n; i++) {
-    s.ship.samples.push(await timeRun(process.execPath, [BUNDLE], stepEnv));
-    if (sr.bin) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(process.execPath, srArgs(sr.bin), { cwd: work, env: srEnv, encoding: 'utf8' });
-      if (r.status !== 0)
-        throw new Error(`semantic-release failed: ${r.stdout.slice(-800)}${r.stderr.slice(-800)}`);
-      s.sr.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  const series: Series[] = [];
+  const ratios: [string, string, string][] = [];
+  const found: string[] = [];
+  const medians: { size: number; ship: number; floor: number }[] = [];
+  for (const size of SIZES) {
+    const k = `${size / 1000}k`;
+    process.stderr.write(`generating ${size.toLocaleString('en')} commits...\n`);
+    const { work, remote, lastTag } = generate(join(dir, k), size);
+    const stepDir = mkdtempSync(join(tmpdir(), 'bench-semver-step-'));
+    for (const f of ['out', 'summary']) writeFileSync(join(stepDir, f), '');
+    const stepEnv = {
+      ...process.env,
+      GITHUB_WORKSPACE: work,
+      RUNNER_TEMP: stepDir,
+      GITHUB_OUTPUT: join(stepDir, 'out'),
+      GITHUB_STEP_SUMMARY: join(stepDir, 'summary'),
+      'INPUT_DRY-RUN': 'true',
+      INPUT_LABELS: 'false',
+      'INPUT_RELEASE-BRANCHES': 'main',
+    };
+    const ship: Series = { name: `go-ship semver-tag (bundle, dry-run), ${k} commits`, samples: [] };
+    const floor: Series = { name: `git floor (fetch tags, describe, log since), ${k} commits`, samples: [] };
+    const srSeries: Series = { name: `semantic-release ${SR_VERSION} (dry-run), ${k} commits`, samples: [] };
+    const svuSeries: Series = { name: `svu next, ${k} commits`, samples: [] };
+    const withOthers = size === 50_000;
+    // One of each first: the clone's first fetch of tags and the page cache are not what is measured.
+    await timeRun(process.execPath, [BUNDLE], stepEnv);
+    gitFloor(work);
+    for (let i = 0; i < n; i++) {
+      ship.samples.push(await timeRun(process.execPath, [BUNDLE], stepEnv));
+      floor.samples.push(gitFloor(work));
+      if (withOthers && sr.bin) {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync(process.execPath, srArgs(sr.bin, remote), {
+          cwd: work,
+          env: srEnv,
+          encoding: 'utf8',
+        });
+        if (r.status !== 0)
+          throw new Error(`semantic-release failed: ${r.stdout.slice(-800)}${r.stderr.slice(-800)}`);
+        srSeries.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      if (withOthers && svuBin) {
+        const t0 = process.hrtime.bigint();
+        const r = spawnSync(svuBin, ['next'], { cwd: work, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`svu failed: ${r.stderr.slice(-800)}`);
+        svuSeries.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      }
+      process.stderr.write(
+        `[${k} ${i + 1}/${n}] go-ship ${ship.samples[i].toFixed(0)} ms, git floor ${floor.samples[i].toFixed(0)} ms\n`,
+      );
     }
-    if (svuBin) {
-      const t0 = process.hrtime.bigint();
-      const r = spawnSync(svuBin, ['next'], { cwd: work, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`svu failed: ${r.stderr.slice(-800)}`);
-      s.svu.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    // go-ship must find the version the commits ask for after the last tag, or the timing means nothing.
+    const ours = /^tag<<(\S+)\n(\S+)\n/m.exec(readFileSync(join(stepDir, 'out'), 'utf8'))?.[2];
+    const previous = /^previous-tag<<(\S+)\n(\S+)\n/m.exec(readFileSync(join(stepDir, 'out'), 'utf8'))?.[2];
+    if (previous !== lastTag || ours !== 'v1.1.0')
+      throw new Error(`go-ship found ${ours} after ${previous}; expected v1.1.0 after ${lastTag}`);
+    found.push(`${k}: ${lastTag} → ${ours}`);
+    series.push(ship, floor);
+    ratios.push([`go-ship / git floor, ${k}`, ship.name, floor.name]);
+    medians.push({ size, ship: median(ship.samples), floor: median(floor.samples) });
+    if (withOthers && sr.bin) {
+      const out = spawnSync(process.execPath, srArgs(sr.bin, remote), {
+        cwd: work,
+        env: srEnv,
+        encoding: 'utf8',
+      }).stdout;
+      const theirs = /The next release version is (\S+)/.exec(out)?.[1];
+      if (`v${theirs}` !== ours)
+        throw new Error(`next versions differ: go-ship ${ours}, semantic-release ${theirs}`);
+      series.push(srSeries);
+      ratios.push([`go-ship / semantic-release, ${k}`, ship.name, srSeries.name]);
     }
-    process.stderr.write(
-      `[${i + 1}/${n}] go-ship ${s.ship.samples.at(-1)!.toFixed(0)} ms${sr.bin ? `, semantic-release ${s.sr.samples.at(-1)!.toFixed(0)} ms` : ''}\n`,
-    );
+    if (withOthers && svuBin) {
+      series.push(svuSeries);
+      ratios.push([`go-ship / svu, ${k}`, ship.name, svuSeries.name]);
+    }
   }
-  // Both must find the same next version, or the timing means nothing.
-  const ours = /^tag<<(\S+)\n(\S+)\n/m.exec(readFileSync(join(stepDir, 'out'), 'utf8'))?.[2];
-  let theirs: string | undefined;
-  if (sr.bin) {
-    const out = spawnSync(process.execPath, srArgs(sr.bin), {
-      cwd: work,
-      env: srEnv,
-      encoding: 'utf8',
-    }).stdout;
-    theirs = /The next release version is (\S+)/.exec(out)?.[1];
-    if (!ours || `v${theirs}` !== ours)
-      throw new Error(`next versions differ: go-ship ${ours}, semantic-release ${theirs}`);
-  }
+  const [small, , large] = medians;
+  const growth = `From 5k to 200k commits go-ship's median grows by ${(large.ship - small.ship).toFixed(0)} ms and the git floor's by ${(large.floor - small.floor).toFixed(0)} ms.`;
   return {
-    title: 'semver-tag: next version of a 50,000-commit repository with 5,000 tags',
-    setup: `${COMMITS.toLocaleString('en')} commits (conventional messages), ${tags.toLocaleString('en')} lightweight release tags up to ${lastTag}, ${TAG_EVERY - 1} commits since; a fresh clone with its bare remote. Both tools fetch tags from the remote and compute the next version without tagging; both find ${ours}${sr.bin ? '' : ` (semantic-release not run: ${sr.why})`}. ${svuWhy ? `svu not run: ${svuWhy}.` : 'svu from the Go module proxy.'} Median of ${n} interleaved runs each (go-ship median ${median(s.ship.samples).toFixed(0)} ms).`,
-    series: [s.ship, ...(sr.bin ? [s.sr] : []), ...(svuBin ? [s.svu] : [])],
-    ratios: [
-      ...(sr.bin ? [['go-ship / semantic-release', s.ship.name, s.sr.name] as [string, string, string]] : []),
-      ...(svuBin ? [['go-ship / svu', s.ship.name, s.svu.name] as [string, string, string]] : []),
-    ],
-    goal: 'within 2x of svu and under 2 s',
+    title: 'semver-tag: the next version at 5,000, 50,000 and 200,000 commits',
+    setup: `Repositories written with git fast-import: conventional messages, a lightweight release tag on every 10th commit (500, 5,000 and 20,000 tags), 9 commits since the last; a fresh clone of each with its bare remote. go-ship and the git floor both fetch the tags from the remote; go-ship then computes the next version without tagging (dry run, labels off). Found: ${found.join('; ')}. ${sr.bin ? 'semantic-release finds the same at 50k.' : `semantic-release not run: ${sr.why}.`} ${svuWhy ? `svu not run: ${svuWhy}.` : 'svu from the Go module proxy.'} Median of ${n} interleaved runs each, after one unmeasured run of each. ${growth}`,
+    series,
+    ratios,
+    goal: 'at most 2x the git floor at every size, growing no faster than it',
   };
 }

@@ -2,10 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RULES } from '../../src/release/commits.js';
-import { Git } from '../../src/release/git-tags.js';
+import { Git, latestReachable, reachableTags, scanTags } from '../../src/release/git-tags.js';
 import type { GoModule } from '../../src/release/module.js';
 import { planRelease, type ReleaseRules } from '../../src/release/plan.js';
-import { parseVersion } from '../../src/release/semver.js';
+import { compareVersions, parseVersion } from '../../src/release/semver.js';
 import { testRepo } from '../helpers/git.js';
 
 // The rules that decide the next version, tested straight against planRelease on a real git
@@ -81,4 +81,88 @@ test("a PR's release label overrides the commits; commits that ask for nothing r
 
 test('a major past the module path is refused: example.com/lib cannot be tagged v2', async () => {
   await expect(planRelease(history([{ tag: 'v1.9.0' }, 'feat!: break']), rules())).rejects.toThrow(/v2/);
+});
+
+// The last release is found with git describe (a walk from HEAD to the nearest release) instead of
+// asking which of every tag HEAD contains (a walk of the whole history). It must give the same answer
+// as asking about every tag, on the histories where the nearest release is not the highest.
+test('latestReachable agrees with asking git about every tag: branches, merges, backports, odd tags, annotated tags', async () => {
+  const repo = testRepo(mkdtempSync(join(tmpdir(), 'latest-')), {
+    files: { 'go.mod': 'module example.com/lib\n' },
+    message: 'chore: start',
+  });
+  let n = 0;
+  const commit = () => {
+    writeFileSync(join(repo.dir, `f${n++}.go`), 'package lib\n');
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', `fix: ${n}`);
+    return repo.git('rev-parse', 'HEAD');
+  };
+  repo.git('tag', 'v1.0.0');
+  const tagged = commit();
+  repo.git('tag', '-a', '-m', 'annotated', 'v1.1.0');
+  const forked = commit();
+  // A release of another branch, never merged: higher, not in main's history.
+  repo.git('checkout', '-q', '-b', 'next');
+  commit();
+  repo.git('tag', 'v2.0.0');
+  // A side branch with a release that is merged back: reachable only through a merge's second parent.
+  repo.git('checkout', '-q', '-b', 'side', forked);
+  commit();
+  repo.git('tag', 'v1.3.0');
+  repo.git('checkout', '-q', 'main');
+  commit();
+  const beforeMerge = repo.git('rev-parse', 'HEAD');
+  repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+  // A backport tagged later with a lower version: the nearest release, not the highest.
+  commit();
+  repo.git('tag', 'v1.2.5');
+  // Tags the version pattern matches that are not stable versions, nearest of all.
+  commit();
+  for (const odd of ['v1.4', 'v1.4.0.1', 'v1.4.0-rc.1', 'v7', 'sub/v9.0.0']) repo.git('tag', odd);
+  commit();
+  const git = new Git(repo.dir);
+  const brute = async (under?: string) => {
+    const { tags } = await scanTags(git, root);
+    const reachable = await reachableTags(git, root);
+    const u = under ? parseVersion(under) : undefined;
+    return tags
+      .filter(
+        (t) => reachable.has(t.name) && !t.version.pre.length && (!u || compareVersions(t.version, u) < 0),
+      )
+      .sort((a, b) => compareVersions(b.version, a.version))[0]?.name;
+  };
+  const fast = async (under?: string) =>
+    (
+      await latestReachable(git, root, (await scanTags(git, root)).tags, {
+        under: under ? parseVersion(under)! : undefined,
+      })
+    )?.name;
+  const cases: [string, string | undefined, string | undefined][] = [
+    ['main', undefined, 'v1.3.0'],
+    ['main', 'v1.3.0', 'v1.2.5'],
+    ['main', 'v1.1.0', 'v1.0.0'],
+    ['main', 'v1.0.0', undefined],
+    ['next', undefined, 'v2.0.0'],
+    [beforeMerge, undefined, 'v1.1.0'],
+    ['side', undefined, 'v1.3.0'],
+  ];
+  for (const [at, under, want] of cases) {
+    repo.git('checkout', '-q', at);
+    expect([at, under, await fast(under)]).toEqual([at, under, want]);
+    expect(await brute(under)).toBe(want);
+  }
+  // The annotated tag's commit is the commit, not the tag object.
+  const annotated = (await scanTags(git, root)).tags.find((t) => t.name === 'v1.1.0')!;
+  expect(annotated.commit).toBe(tagged);
+  // A module in a subdirectory sees only its own tags.
+  const sub: GoModule = {
+    path: 'example.com/lib/sub',
+    dir: 'sub',
+    tagPrefix: 'sub/',
+    nested: [],
+    isGo: true,
+  };
+  repo.git('checkout', '-q', 'main');
+  expect((await latestReachable(git, sub, (await scanTags(git, sub)).tags))?.name).toBe('sub/v9.0.0');
 });

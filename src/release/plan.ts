@@ -1,7 +1,7 @@
 import { decideCommit, type Change, type CommitDecision } from './commits.js';
 import { checkMajor, type GoModule } from './module.js';
 import { bumpVersion, compareVersions, formatVersion, maxBump, type Bump, type SemVer } from './semver.js';
-import { commitsSince, reachableTags, scanTags, type Git, type ModuleTag } from './git-tags.js';
+import { commitsSince, latestReachable, scanTags, type Git, type ModuleTag } from './git-tags.js';
 import type { Commit } from './commits.js';
 
 export interface ReleaseRules {
@@ -42,20 +42,12 @@ export async function planRelease(git: Git, r: ReleaseRules): Promise<ReleasePla
     .filter((t) => t.commit === head && wantPre(t))
     .sort((a, b) => compareVersions(b.version, a.version));
   const base = { head, ignoredTags: ignored };
-  const reachable = await reachableTags(git, r.mod);
-  // The highest stable release in HEAD's history (below `under`, when given).
-  const latest = (under?: SemVer) =>
-    tags
-      .filter(
-        (t) =>
-          reachable.has(t.name) &&
-          t.version.pre.length === 0 &&
-          (!under || compareVersions(t.version, under) < 0),
-      )
-      .sort((a, b) => compareVersions(b.version, a.version))[0];
   if (atHead.length) {
     // previous-tag is the release before the one at HEAD, as on the run that created it.
-    const previous = latest(atHead[0].version);
+    const previous = await latestReachable(git, r.mod, tags, {
+      under: atHead[0].version,
+      skip: [atHead[0].name],
+    });
     return {
       ...base,
       existing: atHead[0],
@@ -66,7 +58,7 @@ export async function planRelease(git: Git, r: ReleaseRules): Promise<ReleasePla
     };
   }
 
-  const previous = latest();
+  const previous = await latestReachable(git, r.mod, tags);
   const commits: Commit[] = await commitsSince(git, previous?.commit, r.mod);
   const decisions = commits.map((c) => decideCommit(c, r.rules, r.defaultBump));
   let bump: Bump = 'none';
