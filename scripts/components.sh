@@ -6,8 +6,9 @@
 #   install-tools  golangci-lint at quality-gate's default version, built from the Go module proxy
 #            into the tool cache where the action looks for it (3 minutes cold), so the first test
 #            that lints does not build it inside its own timeout
-#   start    the registry, the Docker engine, the control plane and the servers of the hosts target
-#            (scripts/fleet-hosts.sh: systemd, sshd and nginx in containers, one behind a bastion)
+#   start    the registry, the Docker engine, the control plane, the SMTP server (scripts/smtp-server.py)
+#            and the servers of the hosts target (scripts/fleet-hosts.sh: systemd, sshd and nginx in
+#            containers, one behind a bastion)
 #   stop     what start started
 #   status   one line per component: running, installed, or missing with the command that provides it
 # Programs the tests start themselves (nginx, Prometheus, squid, azurite, wrk) only need installing.
@@ -23,14 +24,19 @@ mkdir -p "$state"
 # Docker; deploy-bluegreen switches nginx under wrk's load and gates on a real Prometheus; hand-made
 # test images copy the static /bin/busybox; cache restores are tested with libarchive's bsdtar as
 # `tar`, as macOS runners have it; every kind of request is tested through squid, a real forward proxy;
-# the hosts target's servers are a Debian rootfs made by mmdebstrap.
+# the hosts target's servers are a Debian rootfs made by mmdebstrap; e-mail notifications go to
+# aiosmtpd (scripts/smtp-server.py), a real SMTP server with STARTTLS and AUTH.
 PACKAGES="git:git unzip:unzip zip:zip python3:python3 tar:tar curl:curl ssh-keygen:openssh-client
 sha256sum:coreutils docker-registry:docker-registry skopeo:skopeo /usr/sbin/dockerd:docker.io
 htpasswd:apache2-utils nginx:nginx-light wrk:wrk prometheus:prometheus openssl:openssl
-/bin/busybox:busybox-static bsdtar:libarchive-tools zstd:zstd /usr/sbin/squid:squid mmdebstrap:mmdebstrap"
+/bin/busybox:busybox-static bsdtar:libarchive-tools zstd:zstd /usr/sbin/squid:squid mmdebstrap:mmdebstrap
+aiosmtpd:python3-aiosmtpd"
 
 has() { command -v "$1" >/dev/null 2>&1; }
 registry_up() { curl -fsS "http://$registry_addr/v2/" >/dev/null 2>&1; }
+smtp_addr="${GO_SHIP_TEST_SMTP:-127.0.0.1:2525}"
+# (bash's /dev/tcp: a connect test without another tool)
+smtp_up() { (exec 3<>"/dev/tcp/${smtp_addr%:*}/${smtp_addr##*:}") 2>/dev/null; }
 docker_up() { /usr/bin/docker version >/dev/null 2>&1; }
 hint="bash scripts/components.sh install && bash scripts/components.sh start"
 
@@ -99,6 +105,7 @@ start() {
     "not built") echo "kubernetes control plane: not built, not started ($hint)" ;;
     *) scripts/k8s-control-plane.sh start ;;
   esac
+  start_smtp
   # Servers for the hosts target: systemd + sshd + nginx containers from a Debian rootfs.
   if docker_up && has mmdebstrap; then
     bash scripts/fleet-hosts.sh start
@@ -107,9 +114,36 @@ start() {
   fi
 }
 
+# The SMTP server for e-mail notifications: its own CA and certificate for 127.0.0.1 and localhost, a
+# user with a random password; the test reads them from $state/smtp/.
+start_smtp() {
+  if ! has aiosmtpd; then echo "smtp: not installed, not started ($hint)"; return 0; fi
+  local dir="$state/smtp"
+  if ! smtp_up; then
+    mkdir -p "$dir/mail"
+    if [ ! -f "$dir/server.pem" ]; then
+      openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=go-ship test SMTP CA" \
+        -keyout "$dir/ca.key" -out "$dir/ca.pem" >/dev/null 2>&1
+      openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" >/dev/null 2>&1
+      printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$dir/san.ext"
+      openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$dir/san.ext" -out "$dir/server.pem" >/dev/null 2>&1
+      printf 'go-ship\n%s\n' "$(openssl rand -hex 12)" >"$dir/credentials"
+    fi
+    local user password
+    { read -r user; read -r password; } <"$dir/credentials"
+    printf '%s\n' "$smtp_addr" >"$dir/address"
+    nohup /usr/bin/python3 scripts/smtp-server.py "${smtp_addr%:*}" "${smtp_addr##*:}" "$dir/server.pem" \
+      "$dir/server.key" "$user" "$password" "$dir/mail" >"$dir/server.log" 2>&1 &
+    echo $! >"$state/smtp.pid"
+    for _ in $(seq 1 50); do smtp_up && break; sleep 0.2; done
+  fi
+  if smtp_up; then echo "smtp: $smtp_addr (STARTTLS, AUTH; CA $dir/ca.pem)"; else echo "smtp: did not start (see $dir/server.log)"; fi
+}
+
 stop() {
   local name pid
-  for name in registry dockerd; do
+  for name in registry dockerd smtp; do
     pid="$(cat "$state/$name.pid" 2>/dev/null || true)"
     if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then echo "$name: stopped"; fi
     rm -f "$state/$name.pid"
@@ -128,6 +162,9 @@ status() {
   if docker_up; then echo "docker engine: running"; elif [ -x /usr/sbin/dockerd ]; then
     echo "docker engine: installed, not running (bash scripts/components.sh start)"
   else echo "docker engine: missing ($hint)"; fi
+  if smtp_up; then echo "smtp: running on $smtp_addr"; elif has aiosmtpd; then
+    echo "smtp: installed, not running (bash scripts/components.sh start)"
+  else echo "smtp: missing ($hint)"; fi
   echo "kubernetes control plane: $(scripts/k8s-control-plane.sh status)"
   if docker_up; then echo "hosts: $(bash scripts/fleet-hosts.sh status)"; else echo "hosts: needs the Docker engine"; fi
 }

@@ -245,16 +245,21 @@ test('every deploy-bluegreen input is read by the action or claimed by a target,
   const root = join(import.meta.dirname, '..', '..');
   const declared = Object.keys(readActionMetadata(join(root, 'deploy-bluegreen', 'action.yml')).inputs);
   // Any declared input's name quoted in a folder's code is read there (through inputs.x, or a helper such as ms()).
-  const reads = (dir: string) =>
+  const reads = (dir: string, only?: string) =>
     new Set(
       readdirSync(dir)
-        .filter((f) => f.endsWith('.ts') && f !== 'defaults.ts')
+        .filter((f) => f.endsWith('.ts') && f !== 'defaults.ts' && (!only || f === only))
         .flatMap((f) =>
           [...readFileSync(join(dir, f), 'utf8').matchAll(/'([a-z][a-z-]*)'/g)].map((m) => m[1]),
         )
         .filter((n) => declared.includes(n)),
     );
-  const shared = new Set([...reads(join(root, 'src', 'actions', 'deploy-bluegreen')), ...APP_INPUTS]);
+  // src/notify/ reads the notification inputs every action that tells people shares (notifySettings).
+  const shared = new Set([
+    ...reads(join(root, 'src', 'actions', 'deploy-bluegreen')),
+    ...reads(join(root, 'src', 'notify'), 'notify.ts'),
+    ...APP_INPUTS,
+  ]);
   const claimed = new Set(TARGETS.flatMap((t) => t.inputs));
   for (const t of TARGETS) {
     const own = reads(join(root, 'src', 'deploy', 'targets', t.name));

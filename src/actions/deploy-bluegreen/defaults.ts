@@ -41,4 +41,5 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'server-switch': 'nginx',
   'keep-releases': '5',
   'dry-run': 'false',
+  'notify-on': 'deploy-started, deploy-succeeded, deploy-failed, rolled-back',
 };

@@ -5,11 +5,16 @@ import { holderName, type Target, versionFromImage } from '../../deploy/target.j
 import { chooseTarget } from '../../deploy/targets/index.js';
 import { UserError, inputError } from '../../runner/errors.js';
 import { Inputs, MAX_WAIT_MS, MAX_WAIT_TEXT, parseDuration } from '../../runner/inputs.js';
+import { type NotifySettings, notifySettings } from '../../notify/notify.js';
 import { resolve } from 'node:path';
 import { DEFAULTS } from './defaults.js';
 
+/** The events deploy-bluegreen tells (`notify-on`). */
+export const DEPLOY_EVENTS = ['deploy-started', 'deploy-succeeded', 'deploy-failed', 'rolled-back'] as const;
+
 export interface DeployInputs {
   config: DeployConfig;
+  notify: NotifySettings;
   /** One target, or a fleet the engine rolls out in batches (target: hosts). */
   makeTarget: () => Promise<Target | Fleet>;
 }
@@ -137,7 +142,11 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
   };
 
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
-  return { config, makeTarget: target.configure(inputs, { app, workspace, config, env }) };
+  return {
+    config,
+    notify: notifySettings(inputs, DEPLOY_EVENTS),
+    makeTarget: target.configure(inputs, { app, workspace, config, env }),
+  };
 }
 
 /** `10,50,100`: whole percentages, rising, ending at 100 (the full switch). */
