@@ -3,6 +3,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { goShip, ROOT, tempDir } from '../helpers/cli.js';
 import { testRepo } from '../helpers/git.js';
+import { notifyReceiver } from '../helpers/notify-receiver.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
 import { covmodCopy, goTest, goToolCoverFunc } from '../coverage/gocover.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
@@ -157,6 +158,32 @@ func Sign(x int) int {
     const ok = await gate(['threshold-total=10', 'threshold-file=0', 'threshold-package=0']);
     expect(ok.code).toBe(0);
     expect(JSON.parse(ok.stdout).outputs.passed).toBe('true');
+  }, 120_000);
+
+  test('a gate failing on a push to the default branch is told (coverage-failed); on another branch it is not', async () => {
+    const events = tempDir('cov-events');
+    const push = (branch: string) => {
+      const file = join(events, `${branch}.json`);
+      writeFileSync(file, JSON.stringify({ repository: { default_branch: 'main' } }));
+      return {
+        GITHUB_EVENT_NAME: 'push',
+        GITHUB_EVENT_PATH: file,
+        GITHUB_REF: `refs/heads/${branch}`,
+        GITHUB_REPOSITORY: 'o/lib',
+        GITHUB_SHA: 'abcdef1234567890abcdef1234567890abcdef12',
+      };
+    };
+    const hook = await notifyReceiver();
+    try {
+      expect((await gate(['threshold-total=99', `notify=${hook.line}`], push('main'))).code).toBe(1);
+      expect((await gate(['threshold-total=99', `notify=${hook.line}`], push('topic'))).code).toBe(1);
+    } finally {
+      await hook.close();
+    }
+    expect(hook.told.map((t) => [t.event, t.body.subject, t.body.version, t.signed])).toEqual([
+      ['coverage-failed', 'o/lib', 'abcdef1', true],
+    ]);
+    expect(hook.told[0].body.detail).toMatch(/^Coverage gate failed: total [\d.]+% is below 99\.0%/);
   }, 120_000);
 
   test('generated files are excluded by default; file overrides use checkout paths', async () => {

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from '
 import { dirname, join } from 'node:path';
 import { tempDir, runAction } from '../helpers/cli.js';
 import { describeWith, hasCommand } from '../helpers/components.js';
+import { notifyReceiver } from '../helpers/notify-receiver.js';
 import { startGitHubApi, type GitHubApi } from '../helpers/github-api.js';
 import { githubServerOf } from '../../src/host/local-runner.js';
 import { testRepo } from '../helpers/git.js';
@@ -81,6 +82,23 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     expect(again.outputs).toMatchObject({ tag: 'v0.1.0', created: 'false', bump: 'none' });
     expect(again.stderr).toContain('HEAD is already tagged v0.1.0: nothing to create.');
     expect(Object.keys(r.remoteTags())).toEqual(['v0.1.0']);
+  }, 60_000);
+
+  test('a new release is told to notify (release-published); a run that tags nothing tells no one', async () => {
+    const r = repository();
+    r.commit('feat: first');
+    const hook = await notifyReceiver();
+    try {
+      const first = await semverTag(r.work, [`notify=${hook.line}`], { GITHUB_ACTOR: 'octocat' });
+      expect(first.outputs).toMatchObject({ tag: 'v0.1.0', created: 'true' });
+      await semverTag(r.work, [`notify=${hook.line}`]);
+    } finally {
+      await hook.close();
+    }
+    expect(hook.told.map((t) => [t.event, t.body.version, t.body.actor, t.signed])).toEqual([
+      ['release-published', 'v0.1.0', 'octocat', true],
+    ]);
+    expect(hook.told[0].body.subject).toBe('example.com/lib');
   }, 60_000);
 
   test('every bullet of a squash merge counts; the changelog groups them with PR links', async () => {

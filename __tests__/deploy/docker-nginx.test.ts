@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, tempDir, runAction, type ActionRun } from '../helpers/cli.js';
@@ -9,7 +9,7 @@ import { canarySteps, shareOf, startLoad, type LoadReport } from '../helpers/loa
 import { freePort } from '../helpers/net.js';
 import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
 import { startPrometheus } from '../helpers/prometheus.js';
-import { readBody, startServer } from '../helpers/server.js';
+import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** Runs deploy-bluegreen through the bundle the way a workflow would, with the Debian docker CLI first on PATH. */
 const deploy = (
@@ -178,18 +178,7 @@ describeWith(
 
     test('a version that breaks after the switch is rolled back automatically, and the people are told', async () => {
       // A signed webhook that records what it is told.
-      const told: { event: string; body: Record<string, string>; signed: boolean }[] = [];
-      const hookSecret = randomBytes(8).toString('hex');
-      const hook = await startServer(async (req, res) => {
-        const raw = (await readBody(req)).toString('utf8');
-        const want = `sha256=${createHmac('sha256', hookSecret).update(raw).digest('hex')}`;
-        told.push({
-          event: String(req.headers['x-go-ship-event']),
-          body: JSON.parse(raw) as Record<string, string>,
-          signed: req.headers['x-go-ship-signature-256'] === want,
-        });
-        res.writeHead(204).end();
-      });
+      const hook = await notifyReceiver();
       // Exactly the gate's 3 health checks pass; the first check after the switch fails.
       const { r, seen } = await underLoad(nginx.publicUrl, 'failure after the switch', () =>
         deploy(
@@ -198,11 +187,17 @@ describeWith(
             image: images['1.2.0'],
             env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz-after=3',
             environment: 'staging',
-            notify: `webhook: ${hook.url}/deploys secret=${hookSecret}`,
+            notify: hook.line,
           },
-          { GITHUB_ACTOR: 'octocat', GITHUB_REPOSITORY: 'o/r', GITHUB_RUN_ID: '42' },
+          {
+            GITHUB_ACTOR: 'octocat',
+            GITHUB_SERVER_URL: 'https://github.com',
+            GITHUB_REPOSITORY: 'o/r',
+            GITHUB_RUN_ID: '42',
+          },
         ),
       ).finally(() => hook.close());
+      const told = hook.told;
       expect(told.map((t) => [t.event, t.body.version, t.body.environment, t.body.actor, t.signed])).toEqual([
         ['deploy-started', 'v1.2.0', 'staging', 'octocat', true],
         ['rolled-back', 'v1.2.0', 'staging', 'octocat', true],
@@ -210,7 +205,7 @@ describeWith(
       expect(told[1].body.detail).toMatch(/verify: .*\/healthz → HTTP 503/);
       expect(told[1].body.runUrl).toBe('https://github.com/o/r/actions/runs/42');
       // The notify input is a secret: its URL and key never reach the log.
-      expect(`${r.stdout}${r.stderr}`).not.toContain(hookSecret);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(hook.key);
       expect(`${r.stdout}${r.stderr}`).not.toContain(hook.url);
       expect(r.code).not.toBe(0);
       expect(r.stderr).toMatch(

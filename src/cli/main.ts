@@ -20,7 +20,7 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
        go-ship pipeline [--with event=pull_request|push] [--with skip=STAGE,...] [--with working-directory=DIR]
                         [--with test-env=NAME,...] [--workspace DIR] [--json]
          (secrets from the environment: GITHUB_TOKEN, GO_SHIP_REGISTRY_USERNAME, GO_SHIP_REGISTRY_PASSWORD, GO_SHIP_KUBECONFIG,
-          GO_SHIP_SSH_KEY)
+          GO_SHIP_SSH_KEY, GO_SHIP_NOTIFY)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
        go-ship init [--workspace DIR] [--force]
@@ -351,6 +351,7 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
       registryPassword: process.env.GO_SHIP_REGISTRY_PASSWORD,
       kubeconfig: process.env.GO_SHIP_KUBECONFIG,
       sshKey: process.env.GO_SHIP_SSH_KEY,
+      notify: process.env.GO_SHIP_NOTIFY,
     },
     onStage: (stage, state) => {
       if (state === 'start') log.write(`${style.bold(`\n▶ ${stage}`)}\n`);

@@ -55,7 +55,11 @@ export interface NotifySettings {
  * `notify` (secret, masked here line by line), `notify-on` (of `offered`, the events this action
  * has) and `environment`, read and checked.
  */
-export function notifySettings(inputs: Inputs, offered: readonly NotifyEvent[]): NotifySettings {
+export function notifySettings(
+  inputs: Inputs,
+  offered: readonly NotifyEvent[],
+  o: { environment: boolean } = { environment: true },
+): NotifySettings {
   const text = inputs.optional('notify') ?? '';
   for (const line of text.split('\n')) if (line.trim()) workflow.setSecret(line.trim());
   const channels = parseChannels(text);
@@ -72,7 +76,11 @@ export function notifySettings(inputs: Inputs, offered: readonly NotifyEvent[]):
       `events this step has: ${offered.join(', ')}`,
       `\`${bad}\` is not one of them.`,
     );
-  return { channels, on: new Set(on as NotifyEvent[]), environment: inputs.optional('environment') };
+  return {
+    channels,
+    on: new Set(on as NotifyEvent[]),
+    environment: o.environment ? inputs.optional('environment') : undefined,
+  };
 }
 
 /** Tells the channels about `n` when its event is one `settings` asks for; a no-op without channels. */
@@ -86,11 +94,12 @@ export async function tell(
 
 /** The run a notice comes from, read from the runner's variables. */
 export function runContext(env = process.env): Pick<Notice, 'actor' | 'runUrl'> {
-  const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+  // Outside GitHub (the CLI) there is no server, so no run page to link to.
+  const server = env.GITHUB_SERVER_URL;
   return {
     actor: env.GITHUB_ACTOR || undefined,
     runUrl:
-      env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      server && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
         ? `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
         : undefined,
   };

@@ -14,6 +14,8 @@ export interface PipelineSecrets {
   registryPassword?: string;
   kubeconfig?: string;
   sshKey?: string;
+  /** The `notify` channels (deploy-bluegreen's input), given to the stages that tell people. */
+  notify?: string;
 }
 
 /** What a stage can use: the project's config, earlier stages' outputs, and a way to run an action. */
@@ -103,6 +105,7 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
           profiles: 'coverage.out',
           comment: 'false',
           'test-results': ctx.outputsOf('test')['report-file'] ?? '',
+          notify: ctx.secrets.notify ?? '',
         }),
       ),
     describe: (o) =>
@@ -116,6 +119,7 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
       asStep(
         await ctx.action('semver-tag', {
           'github-token': ctx.secrets.githubToken ?? '',
+          notify: ctx.secrets.notify ?? '',
           ...(releasing(ctx) ? { 'create-release': 'draft' } : {}),
         }),
       ),
@@ -177,11 +181,17 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
         await ctx.action(
           'deploy-bluegreen',
           toServers(ctx)
-            ? { from: builtDir(ctx)!, version: ctx.version, 'ssh-key': ctx.secrets.sshKey ?? '' }
+            ? {
+                from: builtDir(ctx)!,
+                version: ctx.version,
+                'ssh-key': ctx.secrets.sshKey ?? '',
+                notify: ctx.secrets.notify ?? '',
+              }
             : {
                 image: ctx.outputsOf('image').image,
                 version: ctx.version,
                 kubeconfig: ctx.secrets.kubeconfig ?? '',
+                notify: ctx.secrets.notify ?? '',
               },
         ),
       ),

@@ -7,4 +7,5 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'exclude-generated': 'true',
   annotate: 'true',
   comment: 'true',
+  'notify-on': 'coverage-failed',
 };

@@ -1,4 +1,5 @@
 import { inputError } from '../../runner/errors.js';
+import { type NotifySettings, notifySettings } from '../../notify/notify.js';
 import { GlobSet } from '../../runner/glob.js';
 import { Inputs } from '../../runner/inputs.js';
 import { DEFAULTS } from './defaults.js';
@@ -6,6 +7,7 @@ import { join } from 'node:path';
 
 /** Thresholds in tenths of a percent (80 → 800), so every comparison is on integers. */
 export interface Config {
+  notify: NotifySettings;
   workspace: string;
   profiles: string[];
   expectedProfiles?: number;
@@ -89,6 +91,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
       'It compares with the base branch: set `baseline` too (a report-file path or `artifact:NAME`).',
     );
   return {
+    notify: notifySettings(inputs, ['coverage-failed'] as const, { environment: false }),
     workspace,
     profiles: inputs.lines('profiles'),
     expectedProfiles: inputs.int('expected-profiles', { min: 1 }),

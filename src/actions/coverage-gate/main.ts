@@ -11,6 +11,7 @@ import {
   toReportJson,
 } from '../../coverage/report-json.js';
 import { type CoverageReport, formatRatio } from '../../coverage/report.js';
+import { tell } from '../../notify/notify.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
 import { log } from '../../runner/log.js';
@@ -58,7 +59,24 @@ export async function run(): Promise<void> {
   await writeSummary(summarize(report, whole, gates, patch, excluded, passed, baseline));
   if (config.comment) await postComment(json, config.githubToken);
   const failed = gates.filter((g) => !g.passed);
-  if (failed.length) throw new UserError(`Coverage gate failed: ${failed.map((g) => g.failure).join('; ')}.`);
+  if (!failed.length) return;
+  const why = `Coverage gate failed: ${failed.map((g) => g.failure).join('; ')}.`;
+  // On a pull request the comment and the check say it; on the default branch someone should be told.
+  if (pushToDefaultBranch())
+    await tell(config.notify, {
+      event: 'coverage-failed',
+      subject: process.env.GITHUB_REPOSITORY ?? 'the module',
+      version: process.env.GITHUB_SHA?.slice(0, 7),
+      detail: why,
+    });
+  throw new UserError(why);
+}
+
+/** A push to the repository's default branch (the event's `repository.default_branch`). */
+function pushToDefaultBranch(env = process.env): boolean {
+  const def = (workflow.eventPayload(env).repository as { default_branch?: string } | undefined)
+    ?.default_branch;
+  return env.GITHUB_EVENT_NAME === 'push' && Boolean(def) && env.GITHUB_REF === `refs/heads/${def}`;
 }
 
 /**

@@ -45,6 +45,7 @@ export async function run(): Promise<void> {
     registryPassword: secret('registry-password'),
     kubeconfig: secret('kubeconfig'),
     sshKey: secret('ssh-key'),
+    notify: secret('notify'),
   };
   const results = await runPipeline({
     secrets,

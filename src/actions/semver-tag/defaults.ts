@@ -14,4 +14,5 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'dry-run': 'false',
   remote: 'origin',
   'max-attempts': '5',
+  'notify-on': 'release-published',
 };

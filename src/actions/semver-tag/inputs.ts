@@ -1,4 +1,5 @@
 import { parseRules } from '../../release/commits.js';
+import { type NotifySettings, notifySettings } from '../../notify/notify.js';
 import { BUMPS, type Bump, type SemVer, parseVersion } from '../../release/semver.js';
 import { inputError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
@@ -6,6 +7,7 @@ import { Inputs } from '../../runner/inputs.js';
 import { DEFAULTS } from './defaults.js';
 
 export interface Config {
+  notify: NotifySettings;
   workspace: string;
   /** Whether the user set working-directory (errors about the workspace mention it only then). */
   workingDirectorySet: boolean;
@@ -48,6 +50,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
     return { glob: new GlobSet([m[1]]), pattern: m[1], id: m[2] };
   });
   return {
+    notify: notifySettings(inputs, ['release-published'] as const, { environment: false }),
     workspace,
     workingDirectorySet: inputs.isSet('working-directory'),
     remote: inputs.string('remote'),

@@ -1,6 +1,7 @@
 import { repositoryUrl } from '../../github/rest.js';
 import { Git, deepenUntilTagged, fetchTags, scanTags } from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
+import { tell } from '../../notify/notify.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
 import type { ReleaseRules } from '../../release/plan.js';
 import { formatVersion } from '../../release/semver.js';
@@ -91,6 +92,14 @@ export async function run(): Promise<void> {
         })
       : undefined;
 
+  if (created && tag)
+    await tell(config.notify, {
+      event: 'release-published',
+      subject: mod.path,
+      version: tag,
+      detail: outcome.plan.decidedBy,
+      url: release,
+    });
   workflow.setOutput('version', version ? formatVersion(version).slice(1) : '');
   workflow.setOutput('tag', tag ?? '');
   workflow.setOutput('previous-tag', outcome.plan.previous?.name ?? '');
