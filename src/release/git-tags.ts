@@ -61,9 +61,13 @@ export async function scanTags(git: Git, mod: Pick<GoModule, 'tagPrefix'>): Prom
     throw new Error(`git show-ref --tags failed (exit code ${r.code}): ${r.stderr.trim().slice(-400)}`);
   const objects = new Map<string, string>();
   const peeled = new Map<string, string>();
+  // `<object> refs/tags/<name>`, and `<commit> refs/tags/<name>^{}` after an annotated tag.
   for (const line of r.stdout.split('\n')) {
-    const m = /^([0-9a-f]{40,64}) refs\/tags\/(.+?)(\^\{\})?$/.exec(line);
-    if (m) (m[3] ? peeled : objects).set(m[2], m[1]);
+    const space = line.indexOf(' ');
+    if (space < 40 || !line.startsWith('refs/tags/', space + 1)) continue;
+    const ref = line.slice(space + 11);
+    if (ref.endsWith('^{}')) peeled.set(ref.slice(0, -3), line.slice(0, space));
+    else objects.set(ref, line.slice(0, space));
   }
   const tags: ModuleTag[] = [];
   const ignored: TagScan['ignored'] = [];

@@ -3,7 +3,7 @@ import { log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
 import { enforceApi } from './apicheck.js';
 import { renderChangelog } from './changelog.js';
-import { type Git, fetchTags, pushTag, scanTags } from './git-tags.js';
+import { type Git, type TagScan, fetchTags, pushTag, scanTags } from './git-tags.js';
 import { type ReleasePlan, type ReleaseRules, changesOf, planRelease } from './plan.js';
 import { type SemVer, compareVersions } from './semver.js';
 
@@ -29,6 +29,8 @@ export interface TagOptions {
   sign: boolean;
   maxAttempts: number;
   repoUrl?: string;
+  /** This module's tags as the caller just read them. */
+  tags?: TagScan;
 }
 
 /**
@@ -38,7 +40,8 @@ export interface TagOptions {
 export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions): Promise<TagOutcome> {
   const date = new Date().toISOString().slice(0, 10);
   for (let attempt = 1; ; attempt++) {
-    const plan = await planRelease(git, rules);
+    // The tags read before the first attempt; after a lost race they are fetched and read again.
+    const plan = await planRelease(git, rules, attempt === 1 ? opts.tags : undefined);
     for (const t of plan.ignoredTags) workflow.warning(`Ignoring tag ${t.name}: ${t.why}.`);
     if (plan.existing)
       return {

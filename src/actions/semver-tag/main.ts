@@ -1,5 +1,5 @@
 import { repositoryUrl } from '../../github/rest.js';
-import { Git, deepenUntilTagged, fetchTags, scanTags } from '../../release/git-tags.js';
+import { Git, type TagScan, deepenUntilTagged, fetchTags, scanTags } from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
 import { tell } from '../../notify/notify.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
@@ -42,9 +42,11 @@ export async function run(): Promise<void> {
     `${mod.isGo ? `Module ${mod.path} in ${mod.dir}` : `No go.mod: ${mod.path} is versioned as a whole`} (tags ${mod.tagPrefix}vX.Y.Z), branch ${branch}${pre ? ` (pre-release ${pre.id})` : ''}`,
   );
 
+  let tags: TagScan | undefined;
   if (await git.ok(['remote', 'get-url', config.remote])) {
     await fetchTags(git, config.remote);
-    await deepenUntilTagged(git, config.remote, mod, (await scanTags(git, mod)).tags.length > 0);
+    tags = await scanTags(git, mod);
+    await deepenUntilTagged(git, config.remote, mod, tags.tags.length > 0);
   } else if (!config.dryRun) {
     throw inputError(
       'remote',
@@ -75,6 +77,7 @@ export async function run(): Promise<void> {
     branch,
     releasable: Boolean(pre) || releaseGlobs.matches(branch),
     repoUrl: repositoryUrl(),
+    tags,
   });
   const { tag, version, created } = outcome;
   const majorTag =
