@@ -275,6 +275,28 @@ describe('the deploy engine against a fake target', () => {
     expect(t.state.live).toBe('blue');
   });
 
+  test('each canary step that held is told (canary-step), in order; a step that failed is not', async () => {
+    await deploy(t, 'app:1');
+    const steps: number[] = [];
+    const canary = { strategy: 'canary' as const, steps: [10, 50, 100], stepMs: 100 };
+    const run = (image: string, over = {}) =>
+      quietly(() =>
+        new Engine(
+          config(t, { release: { image, version: t.behaviours.get(image)?.version }, ...canary, ...over }),
+          t,
+          {
+            onCanaryStep: async (percent) => void steps.push(percent),
+          },
+        ).run(),
+      );
+    expect((await run('app:2')).outcome).toBe('switched');
+    expect(steps).toEqual([10, 50]);
+    steps.length = 0;
+    t.behaviours.set('app:3', { version: '3.0.0', health: 'after:100' });
+    await failure(run('app:3', { stepMs: 2_000 }));
+    expect(steps).toEqual([]);
+  });
+
   test('a lock held by another deploy: waited for up to lock-timeout, then refused naming the holder', async () => {
     t.lockHolder = {
       holder: 'run 41 by someone',

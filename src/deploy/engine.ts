@@ -144,12 +144,16 @@ export class Engine {
   /** What a phase may take beyond its own timeout (a slow API call, a drain) before it is stopped. */
   private readonly graceMs: number;
 
+  /** Told after each canary step below 100% that held for its judging time (notifications). */
+  private readonly onCanaryStep?: (percent: number) => Promise<unknown>;
+
   constructor(
     private readonly config: DeployConfig,
     private readonly target: Target,
-    opts: { graceMs?: number } = {},
+    opts: { graceMs?: number; onCanaryStep?: (percent: number) => Promise<unknown> } = {},
   ) {
     this.graceMs = opts.graceMs ?? PHASE_GRACE_MS;
+    this.onCanaryStep = opts.onCanaryStep;
     this.result = {
       action: config.action,
       outcome: 'failed',
@@ -377,7 +381,10 @@ export class Engine {
       const v = await this.phase(`judge ${percent}%`, c.stepMs + 60_000, () =>
         this.watch(`canary ${percent}%`, to, version, c.stepMs),
       );
-      if (!v) continue;
+      if (!v) {
+        await this.onCanaryStep?.(percent);
+        continue;
+      }
       const seenIn = this.result.phases.at(-1);
       if (seenIn) seenIn.failed = true;
       this.result.rolledBack = true;

@@ -10,7 +10,13 @@ import { resolve } from 'node:path';
 import { DEFAULTS } from './defaults.js';
 
 /** The events deploy-bluegreen tells (`notify-on`). */
-export const DEPLOY_EVENTS = ['deploy-started', 'deploy-succeeded', 'deploy-failed', 'rolled-back'] as const;
+export const DEPLOY_EVENTS = [
+  'deploy-started',
+  'deploy-succeeded',
+  'deploy-failed',
+  'rolled-back',
+  'canary-step',
+] as const;
 
 export interface DeployInputs {
   config: DeployConfig;

@@ -2,6 +2,7 @@ import { type DeployConfig, DeployFailure, type DeployResult, Engine } from '../
 import { type Fleet, type FleetResult, runFleet } from '../../deploy/fleet.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
+import { formatDuration } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
 import { getInputs } from './inputs.js';
 import { type NotifySettings, tell } from '../../notify/notify.js';
@@ -74,7 +75,16 @@ export async function run(): Promise<void> {
   if ('members' in target) return runOnFleet(config, notify, target);
   let result: DeployResult;
   try {
-    result = await new Engine(config, target).run();
+    result = await new Engine(config, target, {
+      onCanaryStep: (percent) =>
+        tell(notify, {
+          event: 'canary-step',
+          subject: config.app,
+          version: config.release?.version ? `v${config.release.version}` : undefined,
+          detail: `Takes ${percent}% of new requests and held its checks for ${formatDuration(config.stepMs)}.`,
+          url: config.url,
+        }),
+    }).run();
   } catch (e) {
     if (!(e instanceof DeployFailure)) throw e;
     setOutputs(config, e.result);
