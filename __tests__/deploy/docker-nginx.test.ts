@@ -9,6 +9,7 @@ import { canarySteps, shareOf, startLoad, type LoadReport } from '../helpers/loa
 import { freePort } from '../helpers/net.js';
 import { helloImage, nginxConfig, type Nginx } from '../helpers/nginx.js';
 import { startPrometheus } from '../helpers/prometheus.js';
+import { startGitHubApi } from '../helpers/github-api.js';
 import { notifyReceiver } from '../helpers/notify-receiver.js';
 
 /** Runs deploy-bluegreen through the bundle the way a workflow would, with the Debian docker CLI first on PATH. */
@@ -179,6 +180,8 @@ describeWith(
     test('a version that breaks after the switch is rolled back automatically, and the people are told', async () => {
       // A signed webhook that records what it is told.
       const hook = await notifyReceiver();
+      // And GitHub, through its REST API: a Deployment of the environment with its statuses.
+      const github = await startGitHubApi({ token: 'gh-token' });
       // Exactly the gate's 3 health checks pass; the first check after the switch fails.
       const { r, seen } = await underLoad(nginx.publicUrl, 'failure after the switch', () =>
         deploy(
@@ -188,15 +191,18 @@ describeWith(
             env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=healthz-after=3',
             environment: 'staging',
             notify: hook.line,
+            'github-token': 'gh-token',
           },
           {
             GITHUB_ACTOR: 'octocat',
             GITHUB_SERVER_URL: 'https://github.com',
             GITHUB_REPOSITORY: 'o/r',
             GITHUB_RUN_ID: '42',
+            GITHUB_API_URL: github.url,
+            GITHUB_SHA: 'c'.repeat(40),
           },
         ),
-      ).finally(() => hook.close());
+      ).finally(() => Promise.all([hook.close(), github.close()]));
       const told = hook.told;
       expect(told.map((t) => [t.event, t.body.version, t.body.environment, t.body.actor, t.signed])).toEqual([
         ['deploy-started', 'v1.2.0', 'staging', 'octocat', true],
@@ -204,6 +210,17 @@ describeWith(
       ]);
       expect(told[1].body.detail).toMatch(/verify: .*\/healthz → HTTP 503/);
       expect(told[1].body.runUrl).toBe('https://github.com/o/r/actions/runs/42');
+      // One Deployment of staging for 1.2.0: in progress, then failure with the reason; no URL claimed.
+      expect(
+        github.deployments.map((d) => [
+          d.environment,
+          d.ref,
+          d.payload.version,
+          d.statuses.map((x) => x.state),
+        ]),
+      ).toEqual([['staging', 'c'.repeat(40), 'v1.2.0', ['in_progress', 'failure']]]);
+      expect(github.deployments[0].statuses[1].description).toMatch(/^verify: /);
+      expect(github.deployments[0].statuses[1].log_url).toBe('https://github.com/o/r/actions/runs/42');
       // The notify input is a secret: its URL and key never reach the log.
       expect(`${r.stdout}${r.stderr}`).not.toContain(hook.key);
       expect(`${r.stdout}${r.stderr}`).not.toContain(hook.url);

@@ -37,6 +37,20 @@ export interface GitHubApi extends LoopbackServer {
     { number: number; merged_at: string | null; merge_commit_sha: string; labels: { name: string }[] }[]
   >;
   releases: FakeRelease[];
+  deployments: FakeDeployment[];
+}
+
+/** A Deployment as GET /repos/{o}/{r}/deployments answers, with its statuses oldest first. */
+export interface FakeDeployment {
+  id: number;
+  ref: string;
+  sha: string;
+  environment: string;
+  description: string;
+  payload: Record<string, unknown>;
+  production_environment: boolean;
+  transient_environment: boolean;
+  statuses: { id: number; state: string; description: string; environment_url: string; log_url: string }[];
 }
 
 export interface FakeRelease {
@@ -86,6 +100,7 @@ export async function startGitHubApi(opts: {
   const artifacts: FakeArtifact[] = [];
   const commitPulls: GitHubApi['commitPulls'] = new Map();
   const releases: GitHubApi['releases'] = [];
+  const deployments: FakeDeployment[] = [];
   let nextId = 1000;
   const server = await startServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -151,6 +166,80 @@ export async function startGitHubApi(opts: {
       return json(200, commitPulls.get(m[1]) ?? []);
     // Releases as GitHub keeps them: drafts are listed but not found by tag; assets are uploaded to
     // the release's upload_url (uploads.github.com there, /uploads here) with their bytes as the body.
+    // Deployments and their statuses as docs.github.com/rest/deployments documents them: a 422 for a
+    // state it does not know or a description past 140 characters, auto_inactive (default true)
+    // retiring earlier successful deployments of the environment unless it is production or transient.
+    if (url.pathname === '/repos/o/r/deployments' && req.method === 'POST') {
+      if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
+      const d = (await body(req)) as Partial<FakeDeployment> & { ref?: string };
+      if (!d.ref) return json(422, { message: 'Invalid request. "ref" wasn\'t supplied.' });
+      if ((d.description ?? '').length > 140) return json(422, { message: 'description is too long' });
+      const environment = d.environment ?? 'production';
+      const dep: FakeDeployment = {
+        id: nextId++,
+        ref: d.ref,
+        sha: /^[0-9a-f]{40}$/.test(d.ref) ? d.ref : 'f'.repeat(40),
+        environment,
+        description: d.description ?? '',
+        payload: (d.payload as Record<string, unknown>) ?? {},
+        production_environment: d.production_environment ?? environment === 'production',
+        transient_environment: d.transient_environment ?? false,
+        statuses: [],
+      };
+      deployments.push(dep);
+      return json(201, withoutStatuses(dep));
+    }
+    if (url.pathname === '/repos/o/r/deployments' && req.method === 'GET') {
+      const env = url.searchParams.get('environment');
+      return json(
+        200,
+        [...deployments]
+          .reverse()
+          .filter((d) => !env || d.environment === env)
+          .map(withoutStatuses),
+      );
+    }
+    if ((m = /^\/repos\/o\/r\/deployments\/(\d+)\/statuses$/.exec(url.pathname))) {
+      const dep = deployments.find((d) => d.id === Number(m![1]));
+      if (!dep) return json(404, { message: 'Not Found' });
+      if (req.method === 'GET') {
+        const per = Number(url.searchParams.get('per_page') ?? 30);
+        return json(200, [...dep.statuses].reverse().slice(0, per));
+      }
+      if (req.method === 'POST') {
+        if (opts.readOnly) return json(403, { message: 'Resource not accessible by integration' });
+        const st = (await body(req)) as {
+          state?: string;
+          description?: string;
+          environment_url?: string;
+          log_url?: string;
+          auto_inactive?: boolean;
+        };
+        const states = ['error', 'failure', 'inactive', 'in_progress', 'queued', 'pending', 'success'];
+        if (!st.state || !states.includes(st.state))
+          return json(422, { message: `state ${st.state} is not valid` });
+        if ((st.description ?? '').length > 140) return json(422, { message: 'description is too long' });
+        const status = {
+          id: nextId++,
+          state: st.state,
+          description: st.description ?? '',
+          environment_url: st.environment_url ?? '',
+          log_url: st.log_url ?? '',
+        };
+        dep.statuses.push(status);
+        if (st.state === 'success' && st.auto_inactive !== false)
+          for (const other of deployments)
+            if (
+              other !== dep &&
+              other.environment === dep.environment &&
+              !other.production_environment &&
+              !other.transient_environment &&
+              other.statuses.at(-1)?.state === 'success'
+            )
+              other.statuses.push({ ...status, id: nextId++, state: 'inactive' });
+        return json(201, status);
+      }
+    }
     const release = (id: number) => releases.find((x) => x.id === id);
     const assetJson = (a: FakeAsset) => ({
       id: a.id,
@@ -268,5 +357,13 @@ export async function startGitHubApi(opts: {
     }
     json(404, { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   });
-  return Object.assign(server, { comments, calls, pulls, artifacts, commitPulls, releases });
+  return Object.assign(server, { comments, calls, pulls, artifacts, commitPulls, releases, deployments });
+}
+
+/** A Deployment as the API shows it: its statuses are a separate endpoint. */
+function withoutStatuses(d: FakeDeployment): Omit<FakeDeployment, 'statuses'> {
+  return Object.fromEntries(Object.entries(d).filter(([k]) => k !== 'statuses')) as Omit<
+    FakeDeployment,
+    'statuses'
+  >;
 }

@@ -21,6 +21,8 @@ export const DEPLOY_EVENTS = [
 export interface DeployInputs {
   config: DeployConfig;
   notify: NotifySettings;
+  /** For GitHub Deployments of `environment`; empty skips them. */
+  githubToken?: string;
   /** One target, or a fleet the engine rolls out in batches (target: hosts). */
   makeTarget: () => Promise<Target | Fleet>;
 }
@@ -151,6 +153,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
   return {
     config,
     notify: notifySettings(inputs, DEPLOY_EVENTS),
+    githubToken: inputs.optional('github-token'),
     makeTarget: target.configure(inputs, { app, workspace, config, env }),
   };
 }

@@ -1,11 +1,11 @@
 import { type DeployConfig, DeployFailure, type DeployResult, Engine } from '../../deploy/engine.js';
+import { Announcer } from '../../deploy/announce.js';
 import { type Fleet, type FleetResult, runFleet } from '../../deploy/fleet.js';
+import { DeploymentLog } from '../../github/deployments.js';
 import { writeSummary } from '../../runner/action.js';
 import { UserError } from '../../runner/errors.js';
-import { formatDuration } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
 import { getInputs } from './inputs.js';
-import { type NotifySettings, tell } from '../../notify/notify.js';
 import { renderFleetSummary, renderSummary } from './summary.js';
 import { rmSync } from 'node:fs';
 
@@ -31,76 +31,30 @@ function setOutputs(config: DeployConfig, r: DeployResult): void {
   workflow.setOutput('version', liveVersion(r) ?? '');
 }
 
-/**
- * What people are told when a deploy, promotion or rollback ends: the outcome read as an event,
- * with the reason when it failed. A dry run, a status read or nothing to do tells no one.
- */
-function outcomeNotice(
-  config: DeployConfig,
-  outcome: string,
-  version: string | undefined,
-  error: string | undefined,
-): Parameters<typeof tell>[1] | undefined {
-  const base = { subject: config.app, version: version ? `v${version}` : undefined, url: config.url };
-  if (outcome === 'switched')
-    return config.action === 'rollback'
-      ? { ...base, event: 'rolled-back', detail: 'Rolled back on request.' }
-      : { ...base, event: 'deploy-succeeded' };
-  if (outcome === 'rolled-back') return { ...base, event: 'rolled-back', detail: error };
-  if (outcome === 'failed') return { ...base, event: 'deploy-failed', detail: error };
-  return undefined;
-}
-
-/** Tells `notify`'s channels that the run started, for the actions that change what is live. */
-async function tellStart(config: DeployConfig, notify: NotifySettings): Promise<void> {
-  if (config.action === 'status' || config.dryRun) return;
-  const version = config.release?.version ?? config.rollbackTo;
-  await tell(notify, {
-    event: 'deploy-started',
-    subject: config.app,
-    version: version ? `v${version}` : undefined,
-    detail: config.action === 'deploy' ? undefined : `action: ${config.action}`,
-  });
-}
-
-async function tellEnd(config: DeployConfig, notify: NotifySettings, r: DeployResult): Promise<void> {
-  const n = outcomeNotice(config, r.outcome, liveVersion(r) ?? config.release?.version, r.error);
-  if (n && !config.dryRun) await tell(notify, n);
-}
-
 export async function run(): Promise<void> {
-  const { config, notify, makeTarget } = getInputs();
+  const { config, notify, githubToken, makeTarget } = getInputs();
   const target = await makeTarget();
-  await tellStart(config, notify);
-  if ('members' in target) return runOnFleet(config, notify, target);
+  const announce = new Announcer(config, notify, DeploymentLog.fromEnv(githubToken));
+  await announce.started();
+  if ('members' in target) return runOnFleet(config, announce, target);
   let result: DeployResult;
   try {
-    result = await new Engine(config, target, {
-      onCanaryStep: (percent) =>
-        tell(notify, {
-          event: 'canary-step',
-          subject: config.app,
-          version: config.release?.version ? `v${config.release.version}` : undefined,
-          detail: `Takes ${percent}% of new requests and held its checks for ${formatDuration(config.stepMs)}.`,
-          url: config.url,
-        }),
-    }).run();
+    result = await new Engine(config, target, { onCanaryStep: (p) => announce.canaryStep(p) }).run();
   } catch (e) {
     if (!(e instanceof DeployFailure)) throw e;
     setOutputs(config, e.result);
     await writeSummary(renderSummary(config, e.result));
     // The version that failed, not the one left live.
-    const n = outcomeNotice(config, e.result.outcome, config.release?.version, e.result.error ?? e.message);
-    if (n && !config.dryRun) await tell(notify, n);
+    await announce.ended(e.result.outcome, config.release?.version, e.result.error ?? e.message);
     throw e;
   }
   setOutputs(config, result);
   await writeSummary(renderSummary(config, result));
-  await tellEnd(config, notify, result);
+  await announce.ended(result.outcome, liveVersion(result) ?? config.release?.version, result.error);
 }
 
 /** target: hosts: the rollout over the fleet, its outputs and a summary per server. */
-async function runOnFleet(config: DeployConfig, notify: NotifySettings, fleet: Fleet): Promise<void> {
+async function runOnFleet(config: DeployConfig, announce: Announcer, fleet: Fleet): Promise<void> {
   let result: FleetResult;
   try {
     result = await runFleet(config, fleet);
@@ -119,8 +73,7 @@ async function runOnFleet(config: DeployConfig, notify: NotifySettings, fleet: F
   );
   workflow.setOutput('bytes-sent', String(result.members.reduce((n, m) => n + (m.sent ?? 0), 0)));
   await writeSummary(renderFleetSummary(config, result));
-  const n = outcomeNotice(config, result.outcome, config.release?.version ?? config.rollbackTo, result.error);
-  if (n && !config.dryRun) await tell(notify, n);
+  await announce.ended(result.outcome, config.release?.version ?? config.rollbackTo, result.error);
   if (result.error) throw new UserError(result.error);
 }
 
