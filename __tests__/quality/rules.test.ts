@@ -157,9 +157,9 @@ describeWith('go', hasCommand('go', ['version']), "quality rules against Go's ow
         .split('\n')
         .filter(Boolean)
         .sort();
-    expect(goFilesUnder(dir, true, dir).sort()).toEqual(goList('./...'));
-    expect(goFilesUnder(join(dir, 'cmd'), true, dir).sort()).toEqual(goList('./cmd/...'));
-    expect(goFilesUnder(dir, false, dir).sort()).toEqual(goList('.'));
+    expect(goFilesUnder(dir, true).sort()).toEqual(goList('./...'));
+    expect(goFilesUnder(join(dir, 'cmd'), true).sort()).toEqual(goList('./cmd/...'));
+    expect(goFilesUnder(dir, false).sort()).toEqual(goList('.'));
     expect(goList('./...')).toHaveLength(7);
   });
 

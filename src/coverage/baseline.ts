@@ -150,14 +150,12 @@ export async function findBaseline(
     const inside = relative(o.workspace, spec.path);
     return readBaselineFile(spec.path, inside.startsWith('..') ? spec.path : inside) ?? missing(`no file ${spec.path}`);
   }
-  const payload = workflow.eventPayload();
-  const branch =
-    process.env.GITHUB_BASE_REF || (payload.repository as { default_branch?: string } | undefined)?.default_branch;
+  const branch = process.env.GITHUB_BASE_REF || workflow.defaultBranch();
   if (!branch) return missing('neither a pull request base branch nor the default branch is known');
   try {
     const { client, repo } = GitHubClient.fromEnv(o.token);
     return (
-      (await readBaselineArtifact(client, repo, spec.name, branch, repositoryIdOf(payload))) ??
+      (await readBaselineArtifact(client, repo, spec.name, branch, repositoryIdOf(workflow.eventPayload()))) ??
       missing(`no unexpired artifact \`${spec.name}\` from branch ${branch}`)
     );
   } catch (e) {

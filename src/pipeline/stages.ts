@@ -178,22 +178,13 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
     // Servers get the build stage's binaries (build-matrix's output-dir); the others the image.
     run: async (ctx) =>
       asStep(
-        await ctx.action(
-          'deploy-bluegreen',
-          toServers(ctx)
-            ? {
-                from: builtDir(ctx)!,
-                version: ctx.version,
-                'ssh-key': ctx.secrets.sshKey ?? '',
-                notify: ctx.secrets.notify ?? '',
-              }
-            : {
-                image: ctx.outputsOf('image').image,
-                version: ctx.version,
-                kubeconfig: ctx.secrets.kubeconfig ?? '',
-                notify: ctx.secrets.notify ?? '',
-              },
-        ),
+        await ctx.action('deploy-bluegreen', {
+          ...(toServers(ctx)
+            ? { from: builtDir(ctx)!, 'ssh-key': ctx.secrets.sshKey ?? '' }
+            : { image: ctx.outputsOf('image').image, kubeconfig: ctx.secrets.kubeconfig ?? '' }),
+          version: ctx.version,
+          notify: ctx.secrets.notify ?? '',
+        }),
       ),
     describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
   },

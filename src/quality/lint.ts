@@ -30,11 +30,7 @@ export interface LintScope {
 async function goFiles(scope: LintScope): Promise<string[]> {
   const local = scope.packages.map(localPattern);
   if (local.every((l) => l !== undefined))
-    return [
-      ...new Set(
-        local.flatMap((l) => goFilesUnder(resolve(scope.workspace, l.dir), l.recursive, scope.workspace)),
-      ),
-    ];
+    return [...new Set(local.flatMap((l) => goFilesUnder(resolve(scope.workspace, l.dir), l.recursive)))];
   const fields = ['GoFiles', 'CgoFiles', 'TestGoFiles', 'XTestGoFiles', 'IgnoredGoFiles'];
   const format = `{{$d := .Dir}}${fields.map((f) => `{{range .${f}}}{{$d}}/{{.}}\n{{end}}`).join('')}`;
   const r = await runCommand('go', ['list', '-e', '-f', format, ...scope.packages], {
@@ -67,7 +63,7 @@ export function localPattern(pattern: string): { dir: string; recursive: boolean
  * match: not testdata, vendor, names starting with `_` or `.`, nor a folder with its own go.mod (another
  * module). Links to folders are not followed, as the go command does not follow them.
  */
-export function goFilesUnder(dir: string, recursive: boolean, moduleRoot: string): string[] {
+export function goFilesUnder(dir: string, recursive: boolean): string[] {
   const out: string[] = [];
   const walk = (d: string) => {
     let entries: Dirent[];
@@ -83,7 +79,7 @@ export function goFilesUnder(dir: string, recursive: boolean, moduleRoot: string
       else if (recursive && e.isDirectory() && e.name !== 'testdata' && e.name !== 'vendor')
         subdirs.push(join(d, e.name));
     }
-    for (const sub of subdirs) if (sub === moduleRoot || !existsSync(join(sub, 'go.mod'))) walk(sub);
+    for (const sub of subdirs) if (!existsSync(join(sub, 'go.mod'))) walk(sub);
   };
   walk(dir);
   return out;

@@ -99,3 +99,8 @@ export function eventPayload(env = process.env): Record<string, unknown> {
     return {};
   }
 }
+
+/** The repository's default branch, as the event payload names it (`repository.default_branch`). */
+export function defaultBranch(env = process.env): string | undefined {
+  return (eventPayload(env).repository as { default_branch?: string } | undefined)?.default_branch;
+}

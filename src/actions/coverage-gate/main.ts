@@ -74,8 +74,7 @@ export async function run(): Promise<void> {
 
 /** A push to the repository's default branch (the event's `repository.default_branch`). */
 function pushToDefaultBranch(env = process.env): boolean {
-  const def = (workflow.eventPayload(env).repository as { default_branch?: string } | undefined)
-    ?.default_branch;
+  const def = workflow.defaultBranch(env);
   return env.GITHUB_EVENT_NAME === 'push' && Boolean(def) && env.GITHUB_REF === `refs/heads/${def}`;
 }
 

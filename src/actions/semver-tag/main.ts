@@ -115,6 +115,6 @@ export async function run(): Promise<void> {
 
 /** The repository's default branch from the event, else main and master. */
 function defaultBranches(): string[] {
-  const def = (workflow.eventPayload().repository as { default_branch?: string } | undefined)?.default_branch;
+  const def = workflow.defaultBranch();
   return def ? [def] : ['main', 'master'];
 }

@@ -55,8 +55,7 @@ export async function run(): Promise<void> {
           restoreOnlyReason(config.cacheSave, {
             event: process.env.GITHUB_EVENT_NAME,
             ref: process.env.GITHUB_REF,
-            defaultBranch: (workflow.eventPayload().repository as { default_branch?: string } | undefined)
-              ?.default_branch,
+            defaultBranch: workflow.defaultBranch(),
           }),
         ),
       )
