@@ -11,6 +11,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  // CommonJS: the bundles' undici shim (scripts/lazy-undici.cjs).
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', exports: 'writable' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Type-aware: a promise nobody awaits loses its error (and the step's exit code), and a promise
   // where a callback expects void is never awaited.
   {

@@ -43,6 +43,7 @@ export function bundleHash(entry, root = '.') {
     'tsconfig.json',
     join('scripts', 'bundle.mjs'),
     join('scripts', 'sources-hash.mjs'),
+    join('scripts', 'lazy-undici.cjs'),
   ];
   for (const f of inputs) {
     h.update(`${f}\0`);

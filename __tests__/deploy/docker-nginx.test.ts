@@ -32,6 +32,7 @@ const inspect = (name: string) => {
         stdio: ['ignore', 'pipe', 'ignore'],
       }),
     )[0] as {
+      Id: string;
       State: { Status: string };
       Config: { Labels: Record<string, string> };
     };
@@ -175,6 +176,70 @@ describeWith(
       expect(seen.versions.map((v) => v.version)).toEqual(['1.1.0']);
       expect(readFileSync(nginx.upstreamFile, 'utf8')).toContain(`server 127.0.0.1:${base['green-port']};`);
       expect(inspect(`${app}-blue`)?.State.Status).toBe('exited');
+    });
+
+    // #32: a migration runs once, as the new version, before it takes traffic; a smoke command runs
+    // after the switch. Neither may cost a request.
+    test('a migration that fails before traffic: nothing starts and no request fails; one that passes runs once, and a failing smoke test after the switch rolls back', async () => {
+      const blueBefore = inspect(`${app}-blue`);
+      const hooks = { 'before-traffic': 'migrate', 'hook-timeout': '1m' };
+      const failed = await underLoad(nginx.publicUrl, 'failed migration', () =>
+        deploy({
+          ...base,
+          ...hooks,
+          image: images['1.2.0'],
+          env: 'ADDR=127.0.0.1:${PORT}\nHELLO_FAULT=migrate',
+        }),
+      );
+      expect(failed.r.stderr).not.toMatch(/go-ship bug/);
+      expect(failed.r.code).not.toBe(0);
+      expect(failed.r.stderr).toMatch(
+        /The before-traffic command \(migrate\) exited with code 1 on a container from \S+:1\.2\.0, so nothing was started or switched: traffic stays on green\./,
+      );
+      expect(failed.r.stderr).toContain('migrate: ERROR: relation "greetings" does not exist');
+      expect(failed.r.outputs).toMatchObject({
+        'live-color': 'green',
+        outcome: 'failed',
+        'rolled-back': 'false',
+      });
+      expect(failed.seen.failed).toBe(0);
+      expect(failed.seen.versions.map((v) => v.version)).toEqual(['1.1.0']);
+      // Nothing of 1.2.0 was started, and its one-off container is gone.
+      expect(inspect(`${app}-blue`)?.Id).toBe(blueBefore?.Id);
+      expect(inspect(`${app}-before-traffic`)).toBeUndefined();
+      expect(failed.r.summary).toMatch(
+        /\| before-traffic \| `migrate` \| a container from \S+ \| [^|]+ \| ❌ exited with code 1 \|/,
+      );
+
+      // The migration passes (once, before blue starts); the smoke test after the switch fails.
+      const smoked = await underLoad(nginx.publicUrl, 'failed smoke test', () =>
+        deploy({
+          ...base,
+          ...hooks,
+          image: images['1.2.0'],
+          'after-switch':
+            'curl -fsS "$GO_SHIP_URL/version" | grep -q \'"1.2.0"\' && echo "checkout answers 502" && exit 3',
+        }),
+      );
+      expect(smoked.r.code).not.toBe(0);
+      expect(smoked.r.stderr).toMatch(
+        /the after-switch command exited with code 3\. Rolled back: traffic is on green \(1\.1\.0\) again/,
+      );
+      expect(smoked.r.outputs).toMatchObject({
+        'live-color': 'green',
+        outcome: 'rolled-back',
+        'rolled-back': 'true',
+      });
+      expect(smoked.seen.failed).toBe(0);
+      expect(smoked.r.summary).toMatch(
+        /\| before-traffic \| `migrate` \| [^|]+ \| [^|]+ \| ✅ passed in [^|]+ \|/,
+      );
+      expect(smoked.r.summary).toMatch(
+        /\| after-switch \| `[^`]+` \| the runner \| [^|]+ \| ❌ exited with code 3 \|/,
+      );
+      expect(smoked.r.summary).toContain('checkout answers 502');
+      expect(smoked.r.summary.match(/hello-svc 1\.2\.0: migrated/g)).toHaveLength(1);
+      expect(await publicVersion(nginx.publicUrl)).toBe('1.1.0');
     });
 
     test('a version that breaks after the switch is rolled back automatically, and the people are told', async () => {

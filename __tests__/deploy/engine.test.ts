@@ -3,6 +3,9 @@ import { jest } from '@jest/globals';
 import { afterMs } from '../../src/deploy/checks.js';
 import { FakeTarget, fakeDeployConfig } from '../helpers/fake-target.js';
 import { quietly } from '../helpers/quiet.js';
+import { tempDir } from '../helpers/cli.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * The deploy engine's paths (switch, verify, roll back, time out, lock) against a Target in memory:
@@ -295,6 +298,139 @@ describe('the deploy engine against a fake target', () => {
     t.behaviours.set('app:3', { version: '3.0.0', health: 'after:100' });
     await failure(run('app:3', { stepMs: 2_000 }));
     expect(steps).toEqual([]);
+  });
+
+  // #32: a migration runs once, as the new version, before anything of it starts; if it fails,
+  // nothing moves. A smoke command after the switch that fails rolls back.
+  test('before-traffic: run once as the new version under the lock before it starts; a canary runs it once, not per step', async () => {
+    await deploy(t, 'app:1');
+    t.calls.length = 0;
+    const hooks = { beforeTraffic: ['migrate', 'up'], timeoutMs: 5_000 };
+    const r = await deploy(t, 'app:2', { hooks });
+    expect(t.calls).toEqual([
+      'prepare app:2',
+      'lock',
+      'run-once app:2 migrate up',
+      'start green app:2',
+      'route green',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(r.hooks).toEqual([
+      expect.objectContaining({ hook: 'before-traffic', command: 'migrate up', code: 0, passed: true }),
+    ]);
+    expect(r.phases.map((p) => p.name).slice(3, 5)).toEqual(['before traffic', 'start green']);
+    // A canary left at its first step: promote takes the next steps and the switch, no second run.
+    t.behaviours.set('app:3', { version: '3.0.0' });
+    t.calls.length = 0;
+    const canary = {
+      strategy: 'canary' as const,
+      steps: [10, 50, 100],
+      stepMs: 50,
+      autoPromote: false,
+      hooks,
+    };
+    expect((await deploy(t, 'app:3', canary)).outcome).toBe('previewing');
+    const promote = () => quietly(() => new Engine(config(t, { ...canary, action: 'promote' }), t).run());
+    expect((await promote()).outcome).toBe('previewing');
+    expect((await promote()).outcome).toBe('switched');
+    expect(t.calls.filter((c) => c.startsWith('run-once'))).toEqual(['run-once app:3 migrate up']);
+  });
+
+  test('before-traffic that fails or outlives hook-timeout: nothing starts, nothing switches, the old version stays live', async () => {
+    await deploy(t, 'app:1');
+    t.behaviours.set('app:2', {
+      version: '2.0.0',
+      oneOff: { code: 3, output: 'applying 0007_add_index\nERROR: relation "users" does not exist' },
+    });
+    t.calls.length = 0;
+    const r = await failure(
+      deploy(t, 'app:2', { hooks: { beforeTraffic: ['migrate', 'up'], timeoutMs: 5_000 } }),
+    );
+    expect(t.calls).toEqual(['prepare app:2', 'lock', 'run-once app:2 migrate up', 'unlock']);
+    expect(r).toMatchObject({ outcome: 'failed', live: 'blue' });
+    expect(t.state.live).toBe('blue');
+    expect(t.state.colors.green.state).toBe('absent');
+    expect(r.phases.find((p) => p.name === 'before traffic')?.failed).toBe(true);
+    expect(r.message).toBe(
+      'The before-traffic command (migrate up) exited with code 3 on a fake container from app:2 as green, so nothing was started or switched: traffic stays on blue. Its last lines:\napplying 0007_add_index\nERROR: relation "users" does not exist',
+    );
+    t.behaviours.set('app:2', { version: '2.0.0', oneOff: 'hang' });
+    t.calls.length = 0;
+    const slow = await failure(deploy(t, 'app:2', { hooks: { beforeTraffic: ['migrate'], timeoutMs: 200 } }));
+    expect(slow.message).toMatch(
+      /^The before-traffic command \(migrate\) was stopped after \d+ms \(hook-timeout\)/,
+    );
+    expect(t.calls).toEqual(['prepare app:2', 'lock', 'run-once app:2 migrate', 'unlock']);
+    expect(t.state.live).toBe('blue');
+  });
+
+  test('a target that cannot run before-traffic says so before anything starts', async () => {
+    await deploy(t, 'app:1');
+    const plain = new Proxy(t, {
+      get: (target, p) => (p === 'runOnce' ? undefined : (Reflect.get(target, p, target) as unknown)),
+    });
+    t.calls.length = 0;
+    const e = await quietly(() =>
+      new Engine(
+        config(t, {
+          release: { image: 'app:2', version: '2.0.0' },
+          hooks: { beforeTraffic: ['migrate'], timeoutMs: 1_000 },
+        }),
+        plain,
+      ).run(),
+    ).catch((x: unknown) => x as Error);
+    expect((e as Error).message).toBe(
+      'fake target cannot run a before-traffic command; remove `before-traffic` or deploy to a docker, hosts or kubernetes target.',
+    );
+    expect(t.calls).toEqual(['prepare app:2', 'lock', 'unlock']);
+  });
+
+  test('after-switch: run on the runner against the public entry once it answers as the new version; a failure rolls back', async () => {
+    const dir = tempDir('after-switch');
+    const seen = join(dir, 'seen');
+    await deploy(t, 'app:1');
+    const passing = await deploy(t, 'app:2', {
+      hooks: {
+        afterSwitch: `curl -fsS "$GO_SHIP_URL/version" > ${seen}; echo "$GO_SHIP_VERSION $GO_SHIP_COLOR" >> ${seen}; echo "token:$INPUT_TOKEN" >> ${seen}`,
+        timeoutMs: 5_000,
+      },
+    });
+    expect(passing.outcome).toBe('switched');
+    // It saw the new version through the public entry, was told what it checks, and got no inputs.
+    expect(readFileSync(seen, 'utf8')).toBe('2.0.0' + '2.0.0 green\ntoken:\n');
+    expect(passing.phases.map((p) => p.name)).toEqual(
+      expect.arrayContaining(['confirm', 'after switch', 'verify']),
+    );
+    t.behaviours.set('app:3', { version: '3.0.0' });
+    t.calls.length = 0;
+    const r = await failure(
+      deploy(t, 'app:3', { hooks: { afterSwitch: 'echo "checkout: 502"; exit 4', timeoutMs: 5_000 } }),
+    );
+    expect(r.outcome).toBe('rolled-back');
+    expect(t.state.live).toBe('green');
+    expect(t.calls).toEqual([
+      'prepare app:3',
+      'lock',
+      'start blue app:3',
+      'route blue',
+      'route green',
+      'stop blue',
+      'unlock',
+    ]);
+    expect(r.hooks).toEqual([
+      expect.objectContaining({
+        hook: 'after-switch',
+        where: 'the runner',
+        code: 4,
+        output: 'checkout: 502',
+        passed: false,
+      }),
+    ]);
+    expect(r.phases.find((p) => p.name === 'after switch')?.failed).toBe(true);
+    expect(r.message).toMatch(
+      /^the after-switch command exited with code 4\. Rolled back: traffic is on green \(2\.0\.0\) again/,
+    );
   });
 
   test('a lock held by another deploy: waited for up to lock-timeout, then refused naming the holder', async () => {

@@ -187,6 +187,46 @@ describeWith(
       }
     }, 300_000);
 
+    // #32: a migration runs once for the whole fleet, on the first server, as the new binary, before
+    // any server starts it; one that fails leaves every server as it was.
+    test('a migration before traffic runs once for the fleet; one that fails leaves all three on the old release, 0 failed', async () => {
+      const db = `/opt/${app}/migrations.db`;
+      const env = `ADDR=127.0.0.1:\${PORT}\nHELLO_DB=${db}`;
+      const hooks = { 'before-traffic': 'migrate', 'hook-timeout': '1m' };
+      const dbs = () => f.lines.map((_, i) => f.sh(i, `cat ${db} 2>/dev/null`).stdout);
+      const failed = await underLoad(front.publicUrl, 'failed migration 1.1.0 → 1.2.0', () =>
+        deploy({ from: dists['1.2.0'], ...hooks, env: `${env}\nHELLO_FAULT=migrate` }),
+      );
+      expect(failed.r.stderr).not.toMatch(/go-ship bug/);
+      expect(failed.r.code).not.toBe(0);
+      const first = f.lines[0].split(' ')[0];
+      expect(failed.r.stderr).toContain(
+        `The before-traffic command (migrate) exited with code 1 on ${first}: hello-svc 1.2.0, so no server was started or switched.`,
+      );
+      expect(failed.r.stderr).toContain('migrate: ERROR: relation "greetings" does not exist');
+      expect(failed.seen.failed).toBe(0);
+      expect(await versions(f)).toEqual(['1.1.0', '1.1.0', '1.1.0']);
+      expect(dbs()).toEqual(['', '', '']);
+      expect(failed.r.summary).toMatch(
+        /\| before-traffic \| `migrate` \| [^|]+ \| [^|]+ \| ❌ exited with code 1 \|/,
+      );
+
+      const { r, seen } = await underLoad(front.publicUrl, 'migrated 1.1.0 → 1.2.0', () =>
+        deploy({ from: dists['1.2.0'], ...hooks, env }),
+      );
+      ok(r);
+      expect(seen.failed).toBe(0);
+      expect(await versions(f)).toEqual(['1.2.0', '1.2.0', '1.2.0']);
+      // Exactly once, on the first server, before its batch.
+      expect(dbs()).toEqual(['schema 1.2.0\n', '', '']);
+      expect(r.stderr.indexOf('before traffic, once for the fleet')).toBeLessThan(
+        r.stderr.indexOf('■ batch 1 of 3'),
+      );
+      expect(r.summary).toContain('Before traffic, once for the fleet');
+      // Its environment file does not outlive it.
+      expect(f.sh(0, `ls /opt/${app}/before-traffic.env 2>&1`).code).not.toBe(0);
+    }, 300_000);
+
     test('a rollback to the release two back on every server: no upload, 0 failed', async () => {
       const up = await deploy({ from: dists['1.2.0'] });
       ok(up);

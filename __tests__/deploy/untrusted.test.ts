@@ -83,6 +83,18 @@ test('the deploy summary shows outside text as text', () => {
     rolledBack: false,
     error: HOSTILE,
     plan: [HOSTILE],
+    hooks: [
+      {
+        hook: 'before-traffic',
+        where: HOSTILE,
+        command: HOSTILE,
+        code: 1,
+        timedOut: false,
+        durationMs: 5,
+        output: HOSTILE,
+        passed: false,
+      },
+    ],
     phases: [{ name: `gate ${HOSTILE}`, startMs: 0, durationMs: 5, note: HOSTILE }],
     checks: [
       { phase: HOSTILE, what: HOSTILE, url: HOSTILE, attempts: 1, passed: false, detail: HOSTILE, ms: 1 },

@@ -1,4 +1,5 @@
 import type { DeployConfig } from '../../src/deploy/engine.js';
+import type { OneOff } from '../../src/deploy/hooks.js';
 import { UserError } from '../../src/runner/errors.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startServer, type LoopbackServer } from './server.js';
@@ -24,6 +25,8 @@ export interface Behaviour {
   noVersionEndpoint?: boolean;
   /** `start()` never resolves (the engine's phase deadline has to end it). */
   hangOnStart?: boolean;
+  /** How `runOnce` (a before-traffic command) ends: its exit code and output, or it outlives its limit. */
+  oneOff?: { code: number; output: string } | 'hang';
 }
 
 /**
@@ -123,6 +126,18 @@ export class FakeTarget implements Target {
     if (b.hangOnStart) return new Promise(() => {});
     this.state.colors[color] = { color, state: 'running', image: release.image, version: b.version };
     this.startedAt[color] = Date.now();
+  }
+
+  async runOnce(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff> {
+    this.calls.push(`run-once ${release.image} ${args.join(' ')}`);
+    const b = this.behaviours.get(release.image);
+    const end = b?.oneOff ?? { code: 0, output: 'done' };
+    const where = `a fake container from ${release.image} as ${color}`;
+    if (end === 'hang') {
+      await new Promise((r) => setTimeout(r, timeoutMs));
+      return { where, code: 143, timedOut: true, output: 'still migrating' };
+    }
+    return { where, code: end.code, timedOut: false, output: end.output };
   }
 
   async resume(color: Color): Promise<void> {

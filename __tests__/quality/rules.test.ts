@@ -1,10 +1,20 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
 import { type Finding, dedupe, judge, repoPath } from '../../src/quality/findings.js';
+import { gofmtVersion } from '../../src/quality/formatted.js';
 import {
   argBatches,
   goFilesUnder,
+  gofmt,
   gofmtHunks,
   localPattern,
   parseGolangci,
@@ -120,6 +130,88 @@ describeWith('go', hasCommand('go', ['version']), "quality rules against Go's ow
     const diff = spawnSync('gofmt', ['-d', file], { encoding: 'utf8' }).stdout;
     expect(gofmtHunks(diff)).toEqual([3, 10]);
     expect(gofmtHunks('')).toEqual([]);
+  });
+
+  // #33: a warm lint run gives gofmt only content it has not seen formatted (the record beside
+  // golangci-lint's cache); what it reports must not change, run after run or after an edit.
+  test('gofmt: a warm run checks only unseen content and reports the same; an edit, a bad record or a file gofmt cannot parse are checked again', async () => {
+    const dir = tempDir('gofmt-record');
+    const bin = join(dir, 'bin');
+    const calls = join(dir, 'calls');
+    mkdirSync(bin);
+    // A gofmt that says which files it was given, then runs the real one.
+    const real = execFileSync('sh', ['-c', 'command -v gofmt'], { encoding: 'utf8' }).trim();
+    writeFileSync(join(bin, 'gofmt'), `#!/bin/sh\necho "$@" >> ${calls}\nexec ${real} "$@"\n`, {
+      mode: 0o755,
+    });
+    const mod = join(dir, 'm');
+    mkdirSync(mod);
+    writeFileSync(join(mod, 'go.mod'), 'module example.com/m\n\ngo 1.22\n');
+    writeFileSync(join(mod, 'good.go'), 'package m\n\nfunc Good() int { return 1 }\n');
+    writeFileSync(join(mod, 'also.go'), 'package m\n\nfunc Also() int { return 2 }\n');
+    writeFileSync(join(mod, 'bad.go'), 'package m\n\nfunc  Bad() int { return 3 }\n');
+    const cache = join(dir, 'lint-cache');
+    const scope = {
+      workspace: mod,
+      top: mod,
+      packages: ['./...'],
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: dir, GOLANGCI_LINT_CACHE: cache },
+      scratch: dir,
+    };
+    const run = async () => {
+      writeFileSync(calls, '');
+      const found = (await gofmt(scope)).map((f) => `${f.file}:${f.line}`);
+      const listed = readFileSync(calls, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('-l '))
+        .flatMap((l) =>
+          l
+            .slice(3)
+            .split(' ')
+            .map((f) => basename(f)),
+        )
+        .sort();
+      return { found, listed };
+    };
+    expect(await run()).toEqual({ found: ['bad.go:3'], listed: ['also.go', 'bad.go', 'good.go'] });
+    // The version SARIF names, read from gofmt's Go root without starting go: what go says; the
+    // wrapper above is in no Go root, so it has none.
+    expect(gofmtVersion(scope.env)).toBeUndefined();
+    expect(gofmtVersion({ PATH: process.env.PATH ?? '' })).toBe(
+      execFileSync('go', ['env', 'GOVERSION'], {
+        encoding: 'utf8',
+        env: { ...process.env, GOTOOLCHAIN: 'local' },
+      }).trim(),
+    );
+    expect(readdirSync(join(cache, 'go-ship-gofmt'))).toHaveLength(1);
+    // Warm: only the file gofmt listed is given to it again, and it is still reported.
+    expect(await run()).toEqual({ found: ['bad.go:3'], listed: ['bad.go'] });
+    // An edit that unformats a file it had seen formatted: new content, checked and reported.
+    writeFileSync(join(mod, 'good.go'), 'package m\n\nfunc Good() int {  return 1 }\n');
+    expect(await run()).toEqual({ found: ['bad.go:3', 'good.go:3'], listed: ['bad.go', 'good.go'] });
+    // A record that is not one is an empty one.
+    const [record] = readdirSync(join(cache, 'go-ship-gofmt'));
+    writeFileSync(join(cache, 'go-ship-gofmt', record), 'not a hash\n../../etc/passwd\n');
+    expect((await run()).listed).toEqual(['also.go', 'bad.go', 'good.go']);
+    // A file gofmt cannot parse: that run records nothing, so the next checks everything again.
+    writeFileSync(join(cache, 'go-ship-gofmt', record), '');
+    writeFileSync(join(mod, 'broken.go'), 'package m\n\nfunc Broken( {\n');
+    await run();
+    expect(readFileSync(join(cache, 'go-ship-gofmt', record), 'utf8')).toBe('');
+    rmSync(join(mod, 'broken.go'));
+    // Like git's index: files older than the record are known by size, time and inode, not read.
+    writeFileSync(join(mod, 'good.go'), 'package m\n\nfunc Good() int { return 1 }\n');
+    const old = new Date(Date.now() - 3_600_000);
+    for (const f of ['good.go', 'also.go', 'bad.go']) utimesSync(join(mod, f), old, old);
+    expect((await run()).listed).toEqual(['also.go', 'bad.go', 'good.go']);
+    expect((await run()).listed).toEqual(['bad.go']);
+    // So an edit that keeps the size and puts the old time back is not seen (git's index has the
+    // same limit); any edit that leaves a new time is, even within the record's own second.
+    writeFileSync(join(mod, 'also.go'), 'package m\n\nfunc Also() int {  return 2}\n');
+    utimesSync(join(mod, 'also.go'), old, old);
+    expect((await run()).listed).toEqual(['bad.go']);
+    writeFileSync(join(mod, 'also.go'), 'package m\n\nfunc Also() int {  return 2}\n');
+    expect(await run()).toEqual({ found: ['also.go:3', 'bad.go:3'], listed: ['also.go', 'bad.go'] });
   });
 
   test('goFilesUnder: the files of the packages `go list ./...` and `go list ./cmd/...` match, without starting go', () => {

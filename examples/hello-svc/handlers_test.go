@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -83,5 +85,22 @@ func TestFault(t *testing.T) {
 		if applyFault(bad) == nil {
 			t.Errorf("HELLO_FAULT=%s accepted", bad)
 		}
+	}
+}
+
+func TestMigrateRecordsOnceAndFailsOnFault(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "db")
+	if code := migrate(db, ""); code != 0 {
+		t.Fatalf("migrate exited %d", code)
+	}
+	if code := migrate(db, "migrate"); code != 1 {
+		t.Fatalf("migrate with HELLO_FAULT=migrate exited %d, want 1", code)
+	}
+	got, err := os.ReadFile(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "schema " + version + "\n"; string(got) != want {
+		t.Errorf("db = %q, want %q (the failed run must not record)", got, want)
 	}
 }

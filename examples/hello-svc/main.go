@@ -27,6 +27,9 @@ func main() {
 	addr := flag.String("addr", envOr("ADDR", "127.0.0.1:8080"), "listen address")
 	drain := flag.Duration("drain-timeout", 30*time.Second, "how long to wait for in-flight requests on SIGTERM")
 	flag.Parse()
+	if flag.Arg(0) == "migrate" {
+		os.Exit(migrate(os.Getenv("HELLO_DB"), os.Getenv("HELLO_FAULT")))
+	}
 	if err := applyFault(os.Getenv("HELLO_FAULT")); err != nil {
 		log.Fatal(err)
 	}
@@ -56,11 +59,36 @@ func main() {
 	}
 }
 
+// migrate is what a deploy runs once before the new version takes traffic (`hello-svc migrate`):
+// it records the schema of this version in the file HELLO_DB names, one line per migration, so a
+// deploy can show it ran exactly once. HELLO_FAULT=migrate makes it fail as a broken migration does.
+func migrate(db, fault string) int {
+	log.Printf("hello-svc %s: migrating", version)
+	if fault == "migrate" {
+		log.Print(`migrate: ERROR: relation "greetings" does not exist`)
+		return 1
+	}
+	if db != "" {
+		f, err := os.OpenFile(db, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			log.Print(err)
+			return 1
+		}
+		defer f.Close()
+		if _, err := fmt.Fprintf(f, "schema %s\n", version); err != nil {
+			log.Print(err)
+			return 1
+		}
+	}
+	log.Printf("hello-svc %s: migrated", version)
+	return 0
+}
+
 // applyFault reads HELLO_FAULT: "healthz" fails every health check, "healthz-after=N" answers the
 // first N health checks and fails the rest (a version that passes a pre-switch gate, then breaks).
 func applyFault(fault string) error {
 	switch {
-	case fault == "":
+	case fault == "", fault == "migrate": // migrate fails only the migration
 	case fault == "healthz":
 		healthyAnswers.Store(0)
 		healthLimited.Store(true)
@@ -72,7 +100,7 @@ func applyFault(fault string) error {
 		healthyAnswers.Store(int64(n))
 		healthLimited.Store(true)
 	default:
-		return fmt.Errorf("HELLO_FAULT=%s: want healthz or healthz-after=N", fault)
+		return fmt.Errorf("HELLO_FAULT=%s: want healthz, healthz-after=N or migrate", fault)
 	}
 	return nil
 }

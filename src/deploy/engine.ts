@@ -12,6 +12,7 @@ import {
   type CheckRecord,
   type HealthCheck,
 } from './checks.js';
+import { argsText, hookOutcome, hookRun, type HookRun, type Hooks, runAfterSwitch } from './hooks.js';
 import { evaluateGate, type MetricGate } from './prometheus.js';
 import { otherColor, type Color, type DeployState, type Release, type Target } from './target.js';
 
@@ -45,6 +46,8 @@ export interface DeployConfig {
   dryRun: boolean;
   /** action: rollback to this version from the target's history (a new deploy of its image), not to the other colour. */
   rollbackTo?: string;
+  /** A command run once as the new version before it takes traffic, and one after the switch. */
+  hooks?: Hooks;
 }
 
 export interface Phase {
@@ -75,6 +78,8 @@ export interface DeployResult {
   diff?: string;
   version?: string;
   previousVersion?: string;
+  /** The deploy hooks that ran, in order. */
+  hooks: HookRun[];
 }
 
 /** A step that fails with what the summary should still show: the result is attached. */
@@ -99,6 +104,9 @@ export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string,
   const stop = 2 * c.drainMs + 90_000;
   const parts: [string, number][] = [
     ['pull', c.pullTimeoutMs + 5_000],
+    ...(c.hooks?.beforeTraffic
+      ? [['before-traffic', c.hooks.timeoutMs + PHASE_GRACE_MS] as [string, number]]
+      : []),
     ['start and ready', 2 * c.readyTimeoutMs + 35_000],
     ...(c.gate ? [['metric gate', c.gate.timeoutMs + 5_000] as [string, number]] : []),
     ...(c.strategy === 'canary'
@@ -110,6 +118,9 @@ export function plannedHoldMs(c: DeployConfig): { total: number; parts: [string,
         ]
       : []),
     ['switch and confirm', 60_000 + c.confirmTimeoutMs + 5_000],
+    ...(c.hooks?.afterSwitch
+      ? [['after-switch', c.hooks.timeoutMs + PHASE_GRACE_MS] as [string, number]]
+      : []),
     ['verify', c.verifyMs + PHASE_GRACE_MS],
     ...(c.keepOldMs !== 'forever' && c.keepOldMs > 0
       ? [['keep-old', c.keepOldMs + PHASE_GRACE_MS] as [string, number]]
@@ -161,6 +172,7 @@ export class Engine {
       plan: [],
       phases: [],
       checks: [],
+      hooks: [],
       version: config.release?.version,
     };
   }
@@ -310,6 +322,7 @@ export class Engine {
         }
         log.warning(`${release.image} is live as ${live} but not healthy; deploying it again as ${idle}.`);
       }
+      if (c.hooks?.beforeTraffic) await this.beforeTraffic(idle, release, live);
       try {
         // The target's own readiness wait reports better than the phase deadline, so give it room.
         await this.phase(`start ${idle}`, c.readyTimeoutMs + this.graceMs, () =>
@@ -418,6 +431,41 @@ export class Engine {
   }
 
   /** Health (and version) checks on the colour directly, then the metric gate. Fails the phase, never switches. */
+  /**
+   * The before-traffic command, once, as the new version, before anything of it starts: nothing has
+   * moved yet, so a failure leaves the live colour exactly as it was.
+   */
+  private async beforeTraffic(color: Color, release: Release, live: Color | undefined): Promise<void> {
+    const h = this.config.hooks!;
+    const runOnce = this.target.runOnce?.bind(this.target);
+    if (!runOnce)
+      this.fail(
+        undefined,
+        `${this.target.describe()} cannot run a before-traffic command; remove \`before-traffic\` or deploy to a docker, hosts or kubernetes target.`,
+      );
+    const started = Date.now();
+    const run = await this.phase('before traffic', h.timeoutMs + this.graceMs, async () =>
+      hookRun(
+        'before-traffic',
+        argsText(h.beforeTraffic!),
+        await runOnce(color, release, h.beforeTraffic!, h.timeoutMs),
+        Date.now() - started,
+      ),
+    );
+    this.logHook(run);
+    if (!run.passed)
+      this.fail(
+        'before traffic',
+        `The before-traffic command (${run.command}) ${hookOutcome(run)} on ${run.where}, so nothing was started or switched: ${live ? `traffic stays on ${live}` : 'nothing was live before'}.${run.output ? ` Its last lines:\n${run.output}` : ''}`,
+      );
+  }
+
+  private logHook(run: HookRun): void {
+    this.result.hooks.push(run);
+    log.info(`  ${run.hook} (${run.command}) on ${run.where} ${hookOutcome(run)}`);
+    if (run.output) for (const line of run.output.split('\n')) log.info(`    ${line}`);
+  }
+
   private async gate(name: string, color: Color, version: string | undefined): Promise<void> {
     const c = this.config;
     const check = await this.phase(name, c.readyTimeoutMs + 5_000, () =>
@@ -494,6 +542,17 @@ export class Engine {
       log.warning(
         'No version is known for this image, so the switch is not confirmed by version; set `version`.',
       );
+    }
+    if (!failure && c.hooks?.afterSwitch) {
+      const h = c.hooks;
+      const run = await this.phase('after switch', h.timeoutMs + this.graceMs, () =>
+        runAfterSwitch(h.afterSwitch!, { url: c.url, version, color: to }, h.timeoutMs),
+      );
+      this.logHook(run);
+      if (!run.passed) {
+        failure = `the after-switch command ${hookOutcome(run)}`;
+        failedAt = Date.now();
+      }
     }
     if (!failure) {
       const v = await this.phase('verify', c.verifyMs + this.graceMs, () =>

@@ -2,7 +2,8 @@ import { UserError } from '../runner/errors.js';
 import { formatDuration, log } from '../runner/log.js';
 import { sleep } from './checks.js';
 import { type DeployConfig, DeployFailure, type DeployResult, Engine } from './engine.js';
-import type { LockAttempt, Target } from './target.js';
+import { argsText, hookOutcome, hookRun, type HookRun } from './hooks.js';
+import { otherColor, type LockAttempt, type Target } from './target.js';
 
 /** Several targets deployed as one: servers behind a load balancer, each with its own colours. */
 export interface Fleet {
@@ -44,6 +45,8 @@ export interface FleetResult {
   batches: string[][];
   members: MemberResult[];
   error?: string;
+  /** before-traffic, run once for the fleet. */
+  hooks?: HookRun[];
 }
 
 export class FleetFailure extends Error {
@@ -105,6 +108,16 @@ export async function runFleet(config: DeployConfig, fleet: Fleet): Promise<Flee
           : (Reflect.get(target, p, target) as unknown),
     });
   try {
+    // The before-traffic command runs once for the fleet, on the first server, before any batch:
+    // a migration must not run once per server, and must have passed before any server switches.
+    const before = config.action === 'deploy' && !config.dryRun ? config.hooks?.beforeTraffic : undefined;
+    if (before) {
+      const failed = await fleetBeforeTraffic(config, fleet.members[0], result);
+      if (failed) {
+        result.error = failed;
+        return result;
+      }
+    }
     for (const [i, batch] of batches.entries()) {
       log.info(`■ batch ${i + 1} of ${batches.length}: ${batch.map((m) => m.name).join(', ')}`);
       const settled = await Promise.allSettled(
@@ -160,9 +173,37 @@ export async function runFleet(config: DeployConfig, fleet: Fleet): Promise<Flee
 
 type Held = Extract<LockAttempt, { acquired: true }>;
 
-/** The deploy settings of one member: its own entry instead of the fleet's. */
+/** The deploy settings of one member: its own entry instead of the fleet's; before-traffic is the fleet's. */
 function memberConfig(config: DeployConfig, m: Fleet['members'][number]): DeployConfig {
-  return m.url ? { ...config, url: m.url() } : config;
+  const hooks = config.hooks && { ...config.hooks, beforeTraffic: undefined };
+  return { ...config, hooks, ...(m.url ? { url: m.url() } : {}) };
+}
+
+/** Runs before-traffic on `member` (its release sent first); the reason when it failed. */
+async function fleetBeforeTraffic(
+  config: DeployConfig,
+  member: Fleet['members'][number],
+  result: FleetResult,
+): Promise<string | undefined> {
+  const h = config.hooks!;
+  const t = member.target;
+  if (!t.runOnce) return `${t.describe()} cannot run a before-traffic command.`;
+  const release = config.release!;
+  log.info(`■ before traffic, once for the fleet, on ${member.name}`);
+  await t.prepare(release);
+  const s = await t.read();
+  const started = Date.now();
+  const run = hookRun(
+    'before-traffic',
+    argsText(h.beforeTraffic!),
+    await t.runOnce(s.live ? otherColor(s.live) : 'blue', release, h.beforeTraffic!, h.timeoutMs),
+    Date.now() - started,
+  );
+  result.hooks = [run];
+  log.info(`  before-traffic (${run.command}) on ${run.where} ${hookOutcome(run)}`);
+  if (run.output) for (const line of run.output.split('\n')) log.info(`    ${line}`);
+  if (run.passed) return undefined;
+  return `The before-traffic command (${run.command}) ${hookOutcome(run)} on ${run.where}, so no server was started or switched.${run.output ? ` Its last lines:\n${run.output}` : ''}`;
 }
 
 /** Every member's lock, waited for up to lock-timeout; all or none. */

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import type { OneOff } from './hooks.js';
 
 /**
  * What the deploy engine needs from a place that runs two colours of an app and routes traffic to
@@ -105,6 +106,11 @@ export interface Runtime {
   stop(color: Color, drainMs: number): Promise<void>;
   /** For dry-run: what the target would change, as the target itself reports it (e.g. a server-side diff). */
   dryRunDiff?(color: Color, release: Release): Promise<string>;
+  /**
+   * Runs the release once with `args`, as `color` would run it (its environment and network) but
+   * taking no traffic, and waits for it to end, stopping it after `timeoutMs` (a before-traffic hook).
+   */
+  runOnce?(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff>;
 }
 
 /** What the router is told with every switch, and records beside the route. */

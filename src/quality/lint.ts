@@ -5,14 +5,18 @@ import { changedLines } from '../runner/git.js';
 import { formatDuration } from '../runner/log.js';
 import { type Dirent, existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { FormattedRecord, gofmtVersion } from './formatted.js';
 import { type Finding, type Judged, type Linter, dedupe, judge, repoPath } from './findings.js';
 
 /** Where a lint run looks, and how its tools run (an allow-listed environment: they read the user's code). */
 export interface LintScope {
   /** The module's directory (the `working-directory`). */
   workspace: string;
-  /** The repository's top: findings are relative to it. */
-  top: string;
+  /**
+   * The repository's top: findings are relative to it. It may still be coming (git answers while
+   * the linters start): each tool awaits it only once it has its findings.
+   */
+  top: string | Promise<string>;
   /** Package patterns, as `go vet` takes them (`./...`). */
   packages: string[];
   env: Record<string, string>;
@@ -129,8 +133,10 @@ export function argBatches(items: string[], max: number): string[][] {
 
 /** `gofmt -l` over the module's packages, and where each listed file differs (`gofmt -d`). */
 export async function gofmt(scope: LintScope): Promise<Finding[]> {
-  const files = await goFiles(scope);
+  const record = FormattedRecord.open(scope.env);
+  const files = record.unknown(await goFiles(scope));
   const unformatted: string[] = [];
+  let parsedAll = true;
   // As few gofmt runs as the command line allows (gofmt formats its files in parallel itself).
   for (const batch of argBatches(files, 100_000)) {
     const r = await runCommand('gofmt', ['-l', ...batch], {
@@ -140,11 +146,15 @@ export async function gofmt(scope: LintScope): Promise<Finding[]> {
     });
     // gofmt prints a file it cannot parse on stderr; go vet and golangci-lint report those with a reason.
     unformatted.push(...r.stdout.split('\n').filter(Boolean));
+    parsedAll &&= r.code === 0;
   }
+  // A file gofmt could not parse is not listed, but not formatted either: such a run records nothing.
+  if (parsedAll) record.save(unformatted);
   const findings: Finding[] = [];
+  const top = await scope.top;
   for (const file of unformatted) {
     const d = await runCommand('gofmt', ['-d', file], { env: scope.env, inheritEnv: false, check: false });
-    const path = repoPath(scope.top, scope.workspace, file);
+    const path = repoPath(top, scope.workspace, file);
     for (const line of gofmtHunks(d.stdout))
       findings.push({
         linter: 'gofmt',
@@ -223,12 +233,13 @@ export async function goVet(scope: LintScope): Promise<Finding[]> {
     throw new UserError(
       `\`go vet ${scope.packages.join(' ')}\` could not check the code (exit code ${r.code}); the module must build first:\n${text.trim().split('\n').slice(-15).join('\n')}`,
     );
+  const top = await scope.top;
   return found.map((f) => {
     const p = position(f.posn);
     return {
       linter: 'go vet',
       rule: f.analyzer,
-      file: repoPath(scope.top, scope.workspace, p.file),
+      file: repoPath(top, scope.workspace, p.file),
       line: p.line,
       column: p.column,
       message: f.message,
@@ -268,7 +279,7 @@ export interface GolangciRun {
  * golangci-lint's JSON report (`--output.json.path=stdout`), paths absolute (`--path-mode=abs`): its
  * issues, and from `Report.Linters` the linters the configuration turned on.
  */
-export function parseGolangci(json: string, scope: Pick<LintScope, 'top' | 'workspace'>): GolangciRun {
+export function parseGolangci(json: string, scope: { top: string; workspace: string }): GolangciRun {
   const report = JSON.parse(json) as {
     Issues?: GolangciIssue[] | null;
     Report?: { Linters?: { Name: string; Enabled?: boolean }[] };
@@ -327,7 +338,7 @@ export async function golangciLint(scope: LintScope, binary: string, uncapped = 
       }`,
     );
   }
-  return parseGolangci(json, scope);
+  return parseGolangci(json, { top: await scope.top, workspace: scope.workspace });
 }
 
 export interface LintResult {
@@ -363,28 +374,32 @@ export async function lintModule(
   // gofmt and golangci-lint read the same files and do not depend on each other: run side by side,
   // each finding list kept in the linters' order so the result does not depend on which finished first.
   // golangci-lint starts first: it takes longest, and gofmt's folder walk would hold it back.
-  const [golangci, goVersion, fmtFound, vetFound] = await Promise.all([
+  // go vet runs as the go command picks its toolchain (GOTOOLCHAIN may switch it); gofmt is the
+  // binary on PATH, whose version its own Go root says without starting a process.
+  const goVersion = () =>
+    runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false }).then(
+      (r) => r.stdout.trim(),
+    );
+  const [golangci, vetVersion, fmtFound, vetFound] = await Promise.all([
     binary
       ? timed(`golangci-lint ${o.golangciLintVersion}`, () => golangciLint(scope, binary, Boolean(o.baseRef)))
       : undefined,
-    runCommand('go', ['env', 'GOVERSION'], { cwd: scope.workspace, env: scope.env, inheritEnv: false }).then(
-      (r) => r.stdout.trim(),
-    ),
+    binary ? undefined : goVersion(),
     timed('gofmt', () => gofmt(scope)),
     binary ? undefined : vet(),
   ]);
   const vetBy = golangci?.enabled.has('govet') ? 'golangci-lint' : 'go vet';
   if (vetBy === 'golangci-lint') o.progress("go vet: its analyzers ran as golangci-lint's govet");
-  const versions: LintResult['versions'] = { gofmt: goVersion };
+  const versions: LintResult['versions'] = { gofmt: gofmtVersion(scope.env) ?? (await goVersion()) };
   const all = [...fmtFound];
   if (vetBy === 'go vet') {
     all.push(...(vetFound ?? (await vet())));
-    versions['go vet'] = goVersion;
+    versions['go vet'] = vetVersion ?? (await goVersion());
   }
   if (golangci) {
     all.push(...golangci.findings);
     versions['golangci-lint'] = o.golangciLintVersion!.replace(/^v/, '');
   }
-  const changed = o.baseRef ? await changedLines(scope.top, o.baseRef, 'the lint check') : undefined;
+  const changed = o.baseRef ? await changedLines(await scope.top, o.baseRef, 'the lint check') : undefined;
   return { findings: judge(dedupe(all), changed?.lines), versions, vetBy, base: changed?.base };
 }

@@ -37,7 +37,9 @@ export class Summary {
   }
 
   code(text: string, language = ''): this {
-    const fence = text.includes('```') ? '````' : '```';
+    // Longer than any run of backticks in the text, so outside text cannot close the block.
+    const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((run) => run.length));
+    const fence = '`'.repeat(Math.max(3, longest + 1));
     this.parts.push(`${fence}${language}\n${text.replace(/\n$/, '')}\n${fence}`);
     return this;
   }

@@ -40,6 +40,7 @@ export const DEFAULTS: Readonly<Record<string, string>> = {
   'server-url': 'http://127.0.0.1:80',
   'server-switch': 'nginx',
   'keep-releases': '5',
+  'hook-timeout': '10m',
   'dry-run': 'false',
   'notify-on': 'deploy-started, deploy-succeeded, deploy-failed, rolled-back',
 };

@@ -1,9 +1,11 @@
 import { type DeployAction, type DeployConfig } from '../../deploy/engine.js';
 import { type MetricGate, parseThreshold } from '../../deploy/prometheus.js';
 import type { Fleet } from '../../deploy/fleet.js';
+import type { Hooks } from '../../deploy/hooks.js';
 import { holderName, type Target, versionFromImage } from '../../deploy/target.js';
 import { chooseTarget } from '../../deploy/targets/index.js';
 import { UserError, inputError } from '../../runner/errors.js';
+import { splitCommandLine } from '../../runner/command.js';
 import { Inputs, MAX_WAIT_MS, MAX_WAIT_TEXT, parseDuration } from '../../runner/inputs.js';
 import { type NotifySettings, notifySettings } from '../../notify/notify.js';
 import { resolve } from 'node:path';
@@ -147,6 +149,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
     holder: holderName(env),
     dryRun: inputs.boolean('dry-run'),
     rollbackTo: to?.replace(/^v(?=\d)/, ''),
+    hooks: deployHooks(inputs, ms('hook-timeout')),
   };
 
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd());
@@ -176,4 +179,28 @@ function canarySteps(text: string): number[] {
       'Each step below 100 is judged for step-duration; 100 is the full switch, verified as blue-green verifies it.',
     );
   return steps;
+}
+
+/** before-traffic and after-switch, when either is set. */
+function deployHooks(inputs: Inputs, timeoutMs: number): Hooks | undefined {
+  const before = inputs.optional('before-traffic');
+  const afterSwitch = inputs.optional('after-switch');
+  if (!before && !afterSwitch) return undefined;
+  if (timeoutMs < 1_000 || timeoutMs > MAX_WAIT_MS)
+    throw inputError('hook-timeout', inputs.string('hook-timeout'), `a duration from 1s to ${MAX_WAIT_TEXT}`);
+  let beforeTraffic: string[] | undefined;
+  if (before) {
+    try {
+      beforeTraffic = splitCommandLine(before.replace(/\n/g, ' '));
+    } catch (e) {
+      throw inputError('before-traffic', before, `words split as a shell would (${(e as Error).message})`);
+    }
+    if (!beforeTraffic.length)
+      throw inputError(
+        'before-traffic',
+        before,
+        'the arguments the new version runs with once, e.g. `migrate up`',
+      );
+  }
+  return { beforeTraffic, afterSwitch, timeoutMs };
 }

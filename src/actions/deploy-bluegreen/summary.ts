@@ -1,5 +1,6 @@
 import type { DeployConfig, DeployResult } from '../../deploy/engine.js';
 import type { FleetResult, MemberResult } from '../../deploy/fleet.js';
+import { hookOutcome, type HookRun } from '../../deploy/hooks.js';
 import { COLORS } from '../../deploy/target.js';
 import { formatBytes, formatDuration } from '../../runner/log.js';
 import { Summary, mdCode, mdText } from '../../runner/summary.js';
@@ -57,6 +58,7 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
     );
     s.timeline(`${config.app} ${r.action}`, r.phases);
   }
+  if (r.hooks.length) renderHooks(s, r.hooks);
   if (r.checks.length)
     s.table(
       ['Phase', 'Check', 'Target', 'Attempts', 'Result'],
@@ -101,6 +103,23 @@ export function renderSummary(config: DeployConfig, r: DeployResult): Summary {
       );
   }
   return s;
+}
+
+/** The deploy hooks: what ran where, how it ended, and its last lines folded. */
+function renderHooks(s: Summary, hooks: HookRun[]): void {
+  s.table(
+    ['Hook', 'Command', 'Where', 'Took', 'Result'],
+    hooks.map((h) => [
+      h.hook,
+      mdCode(h.command),
+      mdText(h.where),
+      formatDuration(h.durationMs),
+      `${h.passed ? '✅' : '❌'} ${mdText(hookOutcome(h))}`,
+    ]),
+    ['left', 'left', 'left', 'right', 'left'],
+  );
+  for (const h of hooks)
+    if (h.output) s.details(`${h.hook}: its last lines`, new Summary().code(h.output).toString());
 }
 
 const MEMBER: Record<MemberResult['outcome'], string> = {
@@ -156,6 +175,10 @@ export function renderFleetSummary(config: DeployConfig, r: FleetResult): Summar
     }),
     ['right', 'left', 'left', 'left', 'left', 'left', 'right', 'right'],
   );
+  if (r.hooks?.length) {
+    s.heading('Before traffic, once for the fleet', 3);
+    renderHooks(s, r.hooks);
+  }
   for (const m of r.members)
     if (m.result?.phases.length)
       s.details(`${m.name}: phases and checks`, renderSummary(config, m.result).toString());

@@ -16,7 +16,9 @@ import { dirname } from 'node:path';
 
 export async function run(): Promise<void> {
   const config = getInputs();
-  const top = (await gitLocation(config.workspace))?.top ?? config.workspace;
+  // Asked of git while the linters start; they need it only for their findings' paths.
+  const top = gitLocation(config.workspace).then((l) => l?.top ?? config.workspace);
+  top.catch(() => undefined); // awaited below where it is needed; a failure is reported there
   // gofmt, vet, golangci-lint and the tests all read or run the user's code: no inputs, no tokens.
   const lintEnv = childEnv();
   const report: QualityReport = { passed: true };
@@ -45,6 +47,7 @@ export async function run(): Promise<void> {
   }
   if (config.checks.includes('test')) {
     const env = childEnv({}, config.testEnv);
+    const repoTop = await top;
     const race = await chooseRace(config.race, config.workspace, env);
     if (!race.on) log.info(`Tests run without the race detector: ${race.why}`);
     const testRun = await log.group(
@@ -53,7 +56,7 @@ export async function run(): Promise<void> {
         runTests(
           {
             cwd: config.workspace,
-            top,
+            top: repoTop,
             env,
             packages: config.packages,
             flags: config.testFlags,

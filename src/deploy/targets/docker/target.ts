@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { runCommand, type CommandResult } from '../../../runner/command.js';
 import { UserError } from '../../../runner/errors.js';
 import { log } from '../../../runner/log.js';
+import type { OneOff } from '../../hooks.js';
 import { NginxRouter, NginxRouting } from '../../routers/nginx.js';
 import {
   COLORS,
@@ -203,18 +204,17 @@ export class DockerTarget implements Target {
     return !!c && img.code === 0 && c.Image === img.stdout.trim();
   }
 
-  async start(color: Color, release: Release): Promise<void> {
-    const name = this.name(color);
-    await this.docker(['rm', '-f', name], { check: false });
+  /**
+   * Runs `fn` with a 0600 file holding the colour's environment (`${PORT}`, `${COLOR}` and
+   * `${VERSION}` filled in): values go through a file, not argv, so secrets in `env` never show in `ps`.
+   */
+  private async withEnvFile<T>(color: Color, release: Release, fn: (file: string) => Promise<T>): Promise<T> {
     const port = this.opts.ports[color];
-    const vars: Record<string, string> = { PORT: String(port), COLOR: color, VERSION: release.version ?? '' };
-    const fill = (s: string) => s.replace(/\$\{(PORT|COLOR|VERSION)\}/g, (_, k: string) => vars[k]);
-    // Values go through a 0600 file, not argv, so secrets in `env` never show in `ps`.
     const dir = mkdtempSync(join(tmpdir(), 'go-ship-env-'));
     const envFile = join(dir, 'env');
     const env: Record<string, string> = {
       PORT: this.opts.network === 'host' ? String(port) : String(this.opts.containerPort),
-      ...Object.fromEntries(Object.entries(this.opts.env).map(([k, v]) => [k, fill(v)])),
+      ...Object.fromEntries(Object.entries(this.opts.env).map(([k, v]) => [k, this.fill(color, release, v)])),
     };
     writeFileSync(
       envFile,
@@ -225,6 +225,27 @@ export class DockerTarget implements Target {
     );
     chmodSync(envFile, 0o600);
     try {
+      return await fn(envFile);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** `${PORT}`, `${COLOR}` and `${VERSION}` in an argument or an environment value, filled in. */
+  private fill(color: Color, release: Release, arg: string): string {
+    const vars: Record<string, string> = {
+      PORT: String(this.opts.ports[color]),
+      COLOR: color,
+      VERSION: release.version ?? '',
+    };
+    return arg.replace(/\$\{(PORT|COLOR|VERSION)\}/g, (_, k: string) => vars[k]);
+  }
+
+  async start(color: Color, release: Release): Promise<void> {
+    const name = this.name(color);
+    await this.docker(['rm', '-f', name], { check: false });
+    const port = this.opts.ports[color];
+    await this.withEnvFile(color, release, async (envFile) => {
       const r = await this.docker(
         [
           'run',
@@ -251,15 +272,51 @@ export class DockerTarget implements Target {
             ? ['--network', 'host']
             : ['--publish', `${this.opts.host}:${port}:${this.opts.containerPort}`]),
           release.image,
-          ...this.opts.args.map(fill),
+          ...this.opts.args.map((a) => this.fill(color, release, a)),
         ],
         { check: false },
       );
       if (r.code !== 0)
         throw new UserError(`Cannot start ${name} from ${release.image}: ${(r.stderr || r.stdout).trim()}`);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
+  }
+
+  /**
+   * A container from the new image with the colour's environment and network, publishing nothing,
+   * removed when it ends; stopped (and removed) when it outlives `timeoutMs`.
+   */
+  async runOnce(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff> {
+    const name = `${this.opts.app}-before-traffic`;
+    // A container left by a run that was killed would make this name taken.
+    await this.docker(['rm', '-f', name], { check: false });
+    return this.withEnvFile(color, release, async (envFile) => {
+      const r = await this.docker(
+        [
+          'run',
+          '--rm',
+          '--name',
+          name,
+          '--label',
+          `${LABEL}.app=${this.opts.app}`,
+          '--label',
+          `${LABEL}.hook=before-traffic`,
+          '--env-file',
+          envFile,
+          ...(this.opts.network === 'host' ? ['--network', 'host'] : []),
+          release.image,
+          ...args.map((a) => this.fill(color, release, a)),
+        ],
+        { check: false, timeoutMs },
+      );
+      // Stopping the docker CLI does not stop its container.
+      if (r.timedOut) await this.docker(['rm', '-f', name], { check: false });
+      return {
+        where: `a container from ${release.image}`,
+        code: r.code,
+        timedOut: r.timedOut,
+        output: r.stdout + r.stderr,
+      };
+    });
   }
 
   async resume(color: Color): Promise<void> {

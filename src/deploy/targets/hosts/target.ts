@@ -1,6 +1,7 @@
 import { shellQuote as q } from '../../../runner/command.js';
 import { UserError } from '../../../runner/errors.js';
 import { log } from '../../../runner/log.js';
+import type { OneOff } from '../../hooks.js';
 import { NginxRouter, NginxRouting, ShellNginx } from '../../routers/nginx.js';
 import {
   COLORS,
@@ -421,6 +422,48 @@ export class HostTarget implements Target {
     } else {
       await this.ssh.must(this.host, what, [...prepare, restart].join('\n'));
     }
+  }
+
+  /**
+   * The new release's binary, once, as a transient systemd unit with the colour's environment (as
+   * the colour's service would run it, but taking no traffic); systemd stops it at `timeoutMs`, so a
+   * lost SSH connection does not leave it running past that.
+   */
+  async runOnce(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff> {
+    const version = versionOf(release.image)!;
+    const d = this.opts.dir;
+    const rel = `${d}/releases/${version}`;
+    const name = this.names.get(version) ?? (await this.binaryOf(version));
+    const unit = `${this.opts.app}-before-traffic`;
+    const envFile = `${d}/before-traffic.env`;
+    const vars: Record<string, string> = {
+      PORT: String(this.opts.ports[color]),
+      COLOR: color,
+      VERSION: version,
+    };
+    // systemd expands `$VAR` in a command line; `$$` is a literal `$`. Nothing else is interpreted.
+    const arg = (a: string) =>
+      q(a.replace(/\$\{(PORT|COLOR|VERSION)\}/g, (_, k: string) => vars[k]).replace(/\$/g, '$$$$'));
+    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    const script = [
+      `(umask 077; printf %s ${Buffer.from(this.envText(color, version)).toString('base64')} | base64 -d > ${q(envFile)})`,
+      // One left by a run whose connection was lost would hold the unit's name.
+      `systemctl stop ${q(unit)} 2>/dev/null; systemctl reset-failed ${q(unit)} 2>/dev/null`,
+      `systemd-run --quiet --wait --pipe --collect --unit=${q(unit)} --property=EnvironmentFile=${q(envFile)} --property=RuntimeMaxSec=${seconds} --working-directory=${q(rel)} -- ${q(`${rel}/${name}`)}${args.map((a) => ` ${arg(a)}`).join('')} </dev/null`,
+      'code=$?',
+      `rm -f ${q(envFile)}`,
+      'exit $code',
+    ].join('\n');
+    const started = Date.now();
+    const r = await this.ssh.run(this.host, script, { timeoutMs: timeoutMs + 30_000 });
+    const elapsed = Date.now() - started;
+    if (r.timedOut) await this.sh(`systemctl stop ${q(unit)}`);
+    return {
+      where: `${this.host.label}: ${name} ${version}`,
+      code: r.code,
+      timedOut: r.timedOut || (r.code !== 0 && elapsed >= seconds * 1000),
+      output: r.stdout + r.stderr,
+    };
   }
 
   async resume(color: Color): Promise<void> {
