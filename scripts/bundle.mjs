@@ -38,6 +38,8 @@ if (stale && todo.length)
   console.log(`dist/ is older than the sources; bundling ${todo.map(([n]) => n).join(', ')} first`);
 for (const [name, entry] of todo) {
   const out = join('dist', name);
+  // The sources' hash before ncc reads them: an edit made while it runs leaves the bundle stale, not stamped fresh.
+  const hash = bundleHash(entry);
   rmSync(out, { recursive: true, force: true });
   const started = Date.now();
   execFileSync(
@@ -63,7 +65,7 @@ for (const [name, entry] of todo) {
   // cache entry would be code. Node 20 has no compile cache and just loads the bundle.
   renameSync(join(out, 'index.js'), join(out, 'main.js'));
   writeFileSync(join(out, 'index.js'), STUB);
-  writeFileSync(stamp(name), `${bundleHash(entry)}\n`);
+  writeFileSync(stamp(name), `${hash}\n`);
   const size = statSync(join(out, 'main.js')).size;
   console.log(`${name.padEnd(20)} ${(size / 1e6).toFixed(2)} MB  ${Date.now() - started} ms`);
 }

@@ -381,7 +381,7 @@ describe('the deploy engine against a fake target', () => {
       ).run(),
     ).catch((x: unknown) => x as Error);
     expect((e as Error).message).toBe(
-      'fake target cannot run a before-traffic command; remove `before-traffic` or deploy to a docker, hosts or kubernetes target.',
+      'fake target cannot run a before-traffic command; remove `before-traffic` (the docker and hosts targets run it; a Kubernetes Job for it is not built yet).',
     );
     expect(t.calls).toEqual(['prepare app:2', 'lock', 'unlock']);
   });

@@ -75,7 +75,7 @@ test('the workflow wins: the file fills only inputs that are absent, empty or at
 test('schema/go-ship.schema.json is what the action.yml files generate (run `node bin/go-ship.js docs`)', () => {
   const onDisk = JSON.parse(readFileSync(join(ROOT, 'schema', 'go-ship.schema.json'), 'utf8'));
   expect(onDisk).toEqual(projectSchema(actions));
-  expect(Object.keys(onDisk.properties)).toEqual(Object.keys(actions));
+  expect(Object.keys(onDisk.properties)).toEqual([...Object.keys(actions), 'environments']);
   expect(onDisk.properties['build-matrix'].properties.targets.description).toMatch(/GOOS\/GOARCH targets/);
 });
 

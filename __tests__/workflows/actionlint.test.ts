@@ -22,6 +22,7 @@ describeWith('go (to build actionlint)', hasCommand('go', ['version']), 'workflo
         '.github/workflows/go-ship-pr.yml',
         '.github/workflows/go-ship-release.yml',
         '.github/workflows/go-ship-coverage-comment.yml',
+        '.github/workflows/go-ship-promote.yml',
       ]),
     );
     const r = lint(files);

@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PIPELINE_INPUTS, pipelineRequest, runPipeline } from '../pipeline/pipeline.js';
-import { STAGES } from '../pipeline/stages.js';
+import { promote } from '../pipeline/environments.js';
+import { type PipelineSecrets, STAGES } from '../pipeline/stages.js';
 import { Inputs } from '../runner/inputs.js';
 import { defaultsModule, updateReadme } from '../host/action-docs.js';
 import { DEFAULTS as PIPELINE_DEFAULTS } from '../actions/pipeline/defaults.js';
@@ -23,6 +24,12 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
           GO_SHIP_SSH_KEY, GO_SHIP_NOTIFY)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
+       go-ship promote FROM TO [--with version=V] [--workspace DIR] [--json]
+         (secrets as for pipeline)
+                                   deploy exactly what environment FROM runs (live, healthy, by image
+                                   digest) to TO, through TO's own gate, switch and verify; TO must be
+                                   \`from: FROM\` in .go-ship.yml's environments; with version, refused
+                                   unless FROM runs that version
        go-ship init [--workspace DIR] [--force]
                                    look at a Go repository and write .go-ship.yml and the pr, coverage
                                    comment and release workflows that use it (--force replaces them)
@@ -41,7 +48,7 @@ before the build and saved after it).`;
 
 /** Help for the commands that are not actions, taken from the usage text so the two never differ. */
 const COMMAND_HELP: Record<string, string> = Object.fromEntries(
-  (['list', 'pipeline', 'init', 'docs'] as const).map((command) => {
+  (['list', 'pipeline', 'promote', 'init', 'docs'] as const).map((command) => {
     const lines = USAGE.split('\n');
     const start = lines.findIndex((l) => l.trimStart().startsWith(`go-ship ${command}`));
     let end = start + 1;
@@ -72,6 +79,8 @@ export interface CliArgs {
   force: boolean;
   /** The command after `--`, run between main and post. */
   then: string[];
+  /** Words after the command (promote: FROM TO). */
+  operands: string[];
 }
 
 /** Options that take a value, and switches, by the CliArgs field they set. */
@@ -89,7 +98,16 @@ const SWITCHES: Record<string, 'json' | 'debug' | 'force' | 'help'> = {
 };
 
 function parseArgs(argv: string[]): CliArgs {
-  const args: CliArgs = { with: {}, env: {}, json: false, help: false, debug: false, force: false, then: [] };
+  const args: CliArgs = {
+    with: {},
+    env: {},
+    json: false,
+    help: false,
+    debug: false,
+    force: false,
+    then: [],
+    operands: [],
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--') {
@@ -123,8 +141,10 @@ function parseArgs(argv: string[]): CliArgs {
         break;
       default:
         if (a.startsWith('-')) throw new UserError(`Unknown option ${a}.\n\n${USAGE}`);
-        if (args.action) throw new UserError(`Unexpected argument ${a}: one action at a time.\n\n${USAGE}`);
-        args.action = a;
+        if (args.action === 'promote') args.operands.push(a);
+        else if (args.action)
+          throw new UserError(`Unexpected argument ${a}: one action at a time.\n\n${USAGE}`);
+        else args.action = a;
     }
   }
   return args;
@@ -188,6 +208,7 @@ export async function main(argv: string[]): Promise<number> {
   if (args.action === 'docs') return writeDocs(root);
   if (args.action === 'init') return init(args, style);
   if (args.action === 'pipeline') return pipeline(args, root, style);
+  if (args.action === 'promote') return promoteCommand(args, root, style);
   if (args.action === 'version' || args.action === '--version') {
     process.stdout.write(`${JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version}\n`);
     return 0;
@@ -344,15 +365,7 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
     passEnv,
     env: args.env,
     node: args.node,
-    // Outside GitHub the secrets come from the environment (CI variables), never from the command line.
-    secrets: {
-      githubToken: process.env.GITHUB_TOKEN,
-      registryUsername: process.env.GO_SHIP_REGISTRY_USERNAME,
-      registryPassword: process.env.GO_SHIP_REGISTRY_PASSWORD,
-      kubeconfig: process.env.GO_SHIP_KUBECONFIG,
-      sshKey: process.env.GO_SHIP_SSH_KEY,
-      notify: process.env.GO_SHIP_NOTIFY,
-    },
+    secrets: secretsFromEnv(),
     onStage: (stage, state) => {
       if (state === 'start') log.write(`${style.bold(`\n▶ ${stage}`)}\n`);
     },
@@ -372,6 +385,54 @@ async function pipeline(args: CliArgs, root: string, style: ReturnType<typeof ma
       );
   }
   return failed ? 1 : 0;
+}
+
+/** Outside GitHub the secrets come from the environment (CI variables), never from the command line. */
+function secretsFromEnv(): PipelineSecrets {
+  return {
+    githubToken: process.env.GITHUB_TOKEN,
+    registryUsername: process.env.GO_SHIP_REGISTRY_USERNAME,
+    registryPassword: process.env.GO_SHIP_REGISTRY_PASSWORD,
+    kubeconfig: process.env.GO_SHIP_KUBECONFIG,
+    sshKey: process.env.GO_SHIP_SSH_KEY,
+    notify: process.env.GO_SHIP_NOTIFY,
+  };
+}
+
+/** `go-ship promote FROM TO`: what FROM runs, by digest, to TO. */
+async function promoteCommand(
+  args: CliArgs,
+  root: string,
+  style: ReturnType<typeof makeStyle>,
+): Promise<number> {
+  const [from, to, ...rest] = args.operands;
+  const unknown = Object.keys(args.with).filter((k) => k !== 'version');
+  if (!from || !to || rest.length || unknown.length)
+    throw new UserError(
+      `${COMMAND_HELP.promote}\n\nGot: go-ship promote ${args.operands.join(' ')}${unknown.length ? ` (--with ${unknown.join(', ')})` : ''}.`,
+    );
+  const renderer = new CommandRenderer(style, args.debug || process.env.RUNNER_DEBUG === '1');
+  const log = args.json ? process.stderr : process.stdout;
+  const r = await promote({
+    root,
+    workspace: resolve(args.workspace ?? process.cwd()),
+    from,
+    to,
+    version: args.with.version,
+    secrets: secretsFromEnv(),
+    env: args.env,
+    node: args.node,
+    onLine: (line) => {
+      const shown = renderer.render(line);
+      if (shown !== undefined) log.write(`  ${shown}\n`);
+    },
+  });
+  if (args.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  else
+    log.write(
+      `\n${r.passed ? style.green('✔') : style.red('✖')} ${style.bold(`promote ${from} → ${to}`)}: ${r.passed ? `${r.version ?? ''} by ${r.digest}` : renderer.mask(r.reason ?? '')}\n`,
+    );
+  return r.passed ? 0 : 1;
 }
 
 /** `go-ship init`: inspect the repository, then write the config and workflows (all or none). */

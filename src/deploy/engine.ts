@@ -80,6 +80,10 @@ export interface DeployResult {
   previousVersion?: string;
   /** The deploy hooks that ran, in order. */
   hooks: HookRun[];
+  /** status: the live colour's image, its immutable name, and whether it answered through the public entry. */
+  liveImage?: string;
+  liveDigest?: string;
+  liveHealthy?: boolean;
 }
 
 /** A step that fails with what the summary should still show: the result is attached. */
@@ -238,13 +242,37 @@ export class Engine {
     throw new UserError(message);
   }
 
+  /**
+   * What runs where, read from the target, and whether the live version answers: one health check
+   * and its version through the public entry (what a promotion from here requires), and the immutable
+   * name of what it runs.
+   */
   private async status(): Promise<void> {
+    const c = this.config;
     const s = await this.phase('inspect', 60_000, () => this.target.read());
     this.result.state = s;
     this.result.outcome = 'status';
     this.result.live = s.live;
     this.result.previous = s.previous;
-    if (s.live) this.result.version = s.colors[s.live].version;
+    if (!s.live) return;
+    const live = s.colors[s.live];
+    this.result.version = live.version;
+    this.result.liveImage = live.image;
+    this.result.liveDigest = await this.target.digestOf?.(s.live);
+    const timeoutMs = Math.min(c.readyTimeoutMs, 15_000);
+    const check = await this.phase('live health', timeoutMs + 5_000, () =>
+      waitHealthy({
+        phase: 'live health',
+        base: c.url,
+        check: { ...c.health, successes: 1 },
+        version: live.version
+          ? { version: live.version, path: c.versionPath, header: c.versionHeader }
+          : undefined,
+        deadlineMs: Date.now() + timeoutMs,
+      }),
+    );
+    this.result.checks.push(check);
+    this.result.liveHealthy = check.passed;
   }
 
   private describePlan(s: DeployState, idle: Color, release: Release): string[] {
@@ -441,7 +469,7 @@ export class Engine {
     if (!runOnce)
       this.fail(
         undefined,
-        `${this.target.describe()} cannot run a before-traffic command; remove \`before-traffic\` or deploy to a docker, hosts or kubernetes target.`,
+        `${this.target.describe()} cannot run a before-traffic command; remove \`before-traffic\` (the docker and hosts targets run it; a Kubernetes Job for it is not built yet).`,
       );
     const started = Date.now();
     const run = await this.phase('before traffic', h.timeoutMs + this.graceMs, async () =>

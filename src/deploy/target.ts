@@ -111,7 +111,16 @@ export interface Runtime {
    * taking no traffic, and waits for it to end, stopping it after `timeoutMs` (a before-traffic hook).
    */
   runOnce?(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff>;
+  /**
+   * The immutable name of what the colour runs, as another environment would pull it
+   * (`registry/repo@sha256:…`); undefined when it has none (an image that was never in a registry).
+   */
+  digestOf?(color: Color): Promise<string | undefined>;
 }
+
+/** `repo@sha256:<64 hex>`: a reference that names exactly one image. */
+export const pinnedImage = (image: string | undefined): image is string =>
+  !!image && /^[^@\s]+@sha256:[0-9a-f]{64}$/.test(image);
 
 /** What the router is told with every switch, and records beside the route. */
 export interface RouteUpdate {

@@ -6,7 +6,7 @@ import { readActionMetadata, type ActionMetadata } from '../runner/action-metada
 import { UserError } from '../runner/errors.js';
 import { parseKeyValueFile, parsePathFile } from './file-commands.js';
 import { Inputs } from '../runner/inputs.js';
-import { actionsIn, findProjectConfig, readProjectConfig } from '../runner/project-config.js';
+import { actionsIn, findProjectConfig, projectSection } from '../runner/project-config.js';
 import { suggest } from '../runner/suggest.js';
 
 export interface LocalRunOptions {
@@ -66,9 +66,12 @@ export async function runLocalAction(opts: LocalRunOptions): Promise<LocalRunRes
   // `.go-ship.yml` counts as given (so a required input may live there); --with wins over it.
   const projectFile = findProjectConfig(workspace);
   const project = projectFile
-    ? (readProjectConfig(projectFile, actionsIn(dirname(resolve(opts.actionDir))))[
-        basename(opts.actionDir)
-      ] ?? {})
+    ? projectSection(
+        projectFile,
+        actionsIn(dirname(resolve(opts.actionDir))),
+        basename(opts.actionDir),
+        opts.with?.environment,
+      )
     : {};
   const inputEnv = resolveInputs(
     meta,
@@ -294,7 +297,7 @@ function runProgram(
 const MAX_ENV_STRING = 128 * 1024;
 
 /** GITHUB_* context read from the local checkout, so actions see what they would see on GitHub. */
-function githubContext(workspace: string): Record<string, string> {
+export function githubContext(workspace: string): Record<string, string> {
   const git = (...args: string[]): string => {
     try {
       return gitOutput(workspace, args);

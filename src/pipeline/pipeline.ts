@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { runLocalAction, type StepPhase } from '../host/local-runner.js';
+import { githubContext, runLocalAction, type StepPhase } from '../host/local-runner.js';
 import {
   actionsIn,
   findProjectConfig,
+  readEnvironments,
   readProjectConfig,
   type ProjectConfig,
 } from '../runner/project-config.js';
@@ -110,6 +111,8 @@ function testEnv(names: string[]): string[] {
 export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]> {
   const file = findProjectConfig(opts.workspace);
   const config: ProjectConfig = file ? readProjectConfig(file, actionsIn(opts.root)) : {};
+  const environments = file ? readEnvironments(file, actionsIn(opts.root)) : [];
+  const ref = opts.env?.GITHUB_REF ?? githubContext(opts.workspace).GITHUB_REF;
   const results: StageResult[] = [];
   // The module's directory is every stage's workspace, also when the workflow's context comes along.
   let env: Record<string, string> = { ...(opts.env ?? {}), GITHUB_WORKSPACE: opts.workspace };
@@ -135,6 +138,8 @@ export async function runPipeline(opts: PipelineOptions): Promise<StageResult[]>
       const ctx: StageContext = {
         workspace: opts.workspace,
         config,
+        environments,
+        ref,
         secrets: opts.secrets ?? {},
         version: outputsOf('tag').version ?? '',
         outputsOf,

@@ -1,27 +1,25 @@
 import { dirname, join } from 'node:path';
 import { mainPackages } from '../crossbuild/build.js';
 import type { LocalRunResult, StepPhase } from '../host/local-runner.js';
-import type { ProjectConfig } from '../runner/project-config.js';
+import type { Environment, ProjectConfig } from '../runner/project-config.js';
+import { describeRules, environmentForRef, environmentInputs } from './environments.js';
+import type { PipelineSecrets } from './secrets.js';
 
 /** The pipeline's stages in order (the order they run in). */
 export const STAGES = ['setup', 'lint', 'test', 'coverage', 'tag', 'build', 'image', 'deploy'] as const;
 export type Stage = (typeof STAGES)[number];
 export type PipelineEvent = 'pull_request' | 'push';
 
-export interface PipelineSecrets {
-  githubToken?: string;
-  registryUsername?: string;
-  registryPassword?: string;
-  kubeconfig?: string;
-  sshKey?: string;
-  /** The `notify` channels (deploy-bluegreen's input), given to the stages that tell people. */
-  notify?: string;
-}
+export type { PipelineSecrets } from './secrets.js';
 
 /** What a stage can use: the project's config, earlier stages' outputs, and a way to run an action. */
 export interface StageContext {
   workspace: string;
   config: ProjectConfig;
+  /** `.go-ship.yml`'s environments (none: the deploy stage deploys the one `deploy-bluegreen` section). */
+  environments: Environment[];
+  /** What was pushed, as GITHUB_REF has it (`refs/heads/develop`, `refs/tags/v1.2.0`). */
+  ref: string;
   secrets: PipelineSecrets;
   /** The released version (the tag stage's output), '' before or without it. */
   version: string;
@@ -166,33 +164,41 @@ export const STAGE_RECORDS: Record<Stage, StageRecord> = {
   deploy: {
     events: PUSH,
     skipWhy: (ctx) =>
-      !ctx.config['deploy-bluegreen']
-        ? 'no `deploy-bluegreen` section in .go-ship.yml'
-        : toServers(ctx)
-          ? builtDir(ctx)
-            ? undefined
-            : 'no binaries were built for the servers'
-          : !ctx.outputsOf('image').image
-            ? 'no image was pushed'
-            : undefined,
-    // Servers get the build stage's binaries (build-matrix's output-dir); the others the image.
-    run: async (ctx) =>
-      asStep(
+      ctx.environments.length && !environmentForRef(ctx.environments, ctx.ref)
+        ? `no environment is deployed by ${ctx.ref.replace(/^refs\/(heads|tags)\//, '') || 'this checkout'} (${describeRules(ctx.environments)})`
+        : !ctx.config['deploy-bluegreen'] && !ctx.environments.length
+          ? 'no `deploy-bluegreen` section in .go-ship.yml'
+          : toServers(ctx)
+            ? builtDir(ctx)
+              ? undefined
+              : 'no binaries were built for the servers'
+            : !ctx.outputsOf('image').image
+              ? 'no image was pushed'
+              : undefined,
+    // Servers get the build stage's binaries (build-matrix's output-dir); the others the image. With
+    // environments, the one the push selects, under its name and with its own inputs.
+    run: async (ctx) => {
+      const env = environmentForRef(ctx.environments, ctx.ref);
+      if (env) ctx.line(`environment ${env.name} (${describeRules([env])})`);
+      return asStep(
         await ctx.action('deploy-bluegreen', {
+          ...(env ? environmentInputs(env, ctx.secrets) : {}),
           ...(toServers(ctx)
             ? { from: builtDir(ctx)!, 'ssh-key': ctx.secrets.sshKey ?? '' }
             : { image: ctx.outputsOf('image').image, kubeconfig: ctx.secrets.kubeconfig ?? '' }),
           version: ctx.version,
           notify: ctx.secrets.notify ?? '',
         }),
-      ),
+      );
+    },
     describe: (o) => `${o['live-color']} live at ${o.url} (${o.outcome})`,
   },
 };
 
 /** The deploy goes to servers (`target: hosts`), which run the binaries, not an image. */
 function toServers(ctx: StageContext): boolean {
-  return ctx.config['deploy-bluegreen']?.target === 'hosts';
+  const env = environmentForRef(ctx.environments, ctx.ref);
+  return (env?.deploy.target ?? ctx.config['deploy-bluegreen']?.target) === 'hosts';
 }
 
 /** Where the build stage left its binaries and manifest.json: the folder of its checksums file or archives. */

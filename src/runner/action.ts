@@ -56,12 +56,13 @@ async function applyProjectConfig(env = process.env): Promise<void> {
   const file = findProjectConfig(resolve(env.GITHUB_WORKSPACE ?? process.cwd()));
   if (!file || !existsSync(root)) return;
   // Loaded only when there is a file to read: its YAML parser is most of a bundle's start-up.
-  const { actionsIn, projectInputs, readProjectConfig } = await import('./project-config.js');
+  const { actionsIn, projectInputs, projectSection } = await import('./project-config.js');
   const actions = actionsIn(root);
   if (!actions[action]) return;
   // The CLI knows which inputs were given with --with (even at their default): those win.
   const given = new Set((env.GO_SHIP_GIVEN_INPUTS ?? '').split(',').filter(Boolean));
-  const values = projectInputs(readProjectConfig(file, actions), action, actions[action], env, given);
+  const section = projectSection(file, actions, action, env.INPUT_ENVIRONMENT?.trim());
+  const values = projectInputs({ [action]: section }, action, actions[action], env, given);
   const names = Object.keys(values);
   if (!names.length) return;
   Object.assign(env, values);

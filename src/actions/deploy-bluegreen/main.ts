@@ -29,6 +29,9 @@ function setOutputs(config: DeployConfig, r: DeployResult): void {
   workflow.setOutput('rolled-back', String(r.rolledBack));
   workflow.setOutput('outcome', r.outcome);
   workflow.setOutput('version', liveVersion(r) ?? '');
+  workflow.setOutput('image', r.liveImage ?? '');
+  workflow.setOutput('image-digest', r.liveDigest ?? '');
+  workflow.setOutput('healthy', r.liveHealthy === undefined ? '' : String(r.liveHealthy));
 }
 
 export async function run(): Promise<void> {

@@ -1,8 +1,9 @@
 import { dirname, resolve } from 'node:path';
 import { pipelineRequest, runPipeline } from '../../pipeline/pipeline.js';
-import type { PipelineEvent } from '../../pipeline/stages.js';
+import { promote } from '../../pipeline/environments.js';
+import type { PipelineEvent, PipelineSecrets } from '../../pipeline/stages.js';
 import { writeSummary } from '../../runner/action.js';
-import { UserError } from '../../runner/errors.js';
+import { inputError, UserError } from '../../runner/errors.js';
 import { Inputs } from '../../runner/inputs.js';
 import { DEFAULTS } from './defaults.js';
 import { Summary } from '../../runner/summary.js';
@@ -47,6 +48,8 @@ export async function run(): Promise<void> {
     sshKey: secret('ssh-key'),
     notify: secret('notify'),
   };
+  const promotion = inputs.optional('promote');
+  if (promotion) return promoteStep(inputs, promotion, workspace, context, secrets);
   const results = await runPipeline({
     secrets,
     root: resolve(dirname(process.argv[1]), '..', '..'),
@@ -80,4 +83,36 @@ export async function run(): Promise<void> {
   const failed = results.find((r) => r.status === 'failed');
   if (failed)
     throw new UserError(`Stage \`${failed.stage}\` failed (${failed.detail}); later stages did not run.`);
+}
+
+/** `promote: FROM TO`: one environment's live release, by digest, to the next. */
+async function promoteStep(
+  inputs: Inputs,
+  promotion: string,
+  workspace: string,
+  env: Record<string, string>,
+  secrets: PipelineSecrets,
+): Promise<void> {
+  const words = promotion.split(/\s+|->|→/).filter(Boolean);
+  if (words.length !== 2)
+    throw inputError(
+      'promote',
+      promotion,
+      'two environment names, FROM and TO',
+      'For example `staging production`.',
+    );
+  const r = await promote({
+    root: resolve(dirname(process.argv[1]), '..', '..'),
+    workspace,
+    from: words[0],
+    to: words[1],
+    version: inputs.optional('promote-version'),
+    secrets,
+    env,
+    onLine: (line) => workflow.relay(line),
+  });
+  await writeSummary(new Summary().paragraph(r.summary.trim()));
+  workflow.setOutput('promoted-digest', r.digest ?? '');
+  workflow.setOutput('version', r.version ?? '');
+  if (!r.passed) throw new UserError(r.reason ?? `Promotion ${words[0]} → ${words[1]} failed.`);
 }

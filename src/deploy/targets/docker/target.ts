@@ -18,7 +18,11 @@ import {
   type RouteUpdate,
   type Target,
   holderName,
+  pinnedImage,
 } from '../../target.js';
+
+/** `registry/repo` of `registry/repo:tag` (a registry port is not a tag). */
+const repositoryOf = (image: string): string => image.split('@')[0].replace(/:[^:/]+$/, '');
 
 export interface DockerTargetOptions {
   app: string;
@@ -317,6 +321,26 @@ export class DockerTarget implements Target {
         output: r.stdout + r.stderr,
       };
     });
+  }
+
+  /** The registry digest of the colour's image: the one it was deployed by, or the engine's RepoDigests for it. */
+  async digestOf(color: Color): Promise<string | undefined> {
+    const c = await this.inspect(this.name(color));
+    if (!c) return undefined;
+    const deployed = c.Config.Labels?.[`${LABEL}.image`] ?? c.Config.Image;
+    if (pinnedImage(deployed)) return deployed;
+    const r = await this.docker(['image', 'inspect', '--format', '{{json .RepoDigests}}', c.Image], {
+      check: false,
+    });
+    let digests: unknown;
+    try {
+      digests = JSON.parse(r.stdout);
+    } catch {
+      return undefined;
+    }
+    const repo = repositoryOf(deployed);
+    const all = Array.isArray(digests) ? digests.filter(pinnedImage) : [];
+    return all.find((d) => d.split('@')[0] === repo) ?? all[0];
   }
 
   async resume(color: Color): Promise<void> {

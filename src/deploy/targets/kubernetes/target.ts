@@ -4,7 +4,7 @@ import { formatDuration, log } from '../../../runner/log.js';
 import { sleep } from '../../checks.js';
 import { yamlDiff } from './diff.js';
 import { KubeError, type KubeClient } from './api.js';
-import { COLORS, otherColor, withRelease } from '../../target.js';
+import { COLORS, otherColor, pinnedImage, withRelease } from '../../target.js';
 import type {
   CanaryStep,
   Color,
@@ -131,6 +131,13 @@ export class KubernetesTarget implements Target {
       colors,
       lock: holder && !leaseExpired(lease!) ? leaseInfo(lease!) : undefined,
     };
+  }
+
+  /** The image the colour was deployed by, when that names one image (`repo@sha256:…`, as the pipeline deploys). */
+  async digestOf(color: Color): Promise<string | undefined> {
+    const d = await this.opts.client.get(this.deploymentPath(color));
+    const image = d ? statusOf(color, d).image : undefined;
+    return pinnedImage(image) ? image : undefined;
   }
 
   async tryLock(holder: string, ttlMs: number): Promise<LockAttempt> {
