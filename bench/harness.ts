@@ -113,3 +113,38 @@ export function record(root: string, name: string, markdown: string, measuredOn:
     a >= 0 && b > a ? doc.slice(0, a) + block + doc.slice(b + end.length) : `${doc.trimEnd()}\n\n${block}\n`;
   writeFileSync(file, doc);
 }
+
+/**
+ * One run's wall time (measured here), CPU time (user + system) and peak RSS, as GNU time reports
+ * them for the process and what it waited for; a non-zero exit is an error with its output.
+ */
+export function timeWithUsage(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ ms: number; cpuMs: number; rssMB: number }> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn('/usr/bin/time', ['-f', '@@%U %S %M', file, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b) => (out += b));
+    child.stderr.on('data', (b) => (err += b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const m = /@@([\d.]+) ([\d.]+) (\d+)/.exec(err);
+      if (code !== 0 || !m)
+        return reject(
+          new Error(`${file} ${args.join(' ')} exited ${code}\n${out.slice(-1500)}\n${err.slice(-1500)}`),
+        );
+      resolve({
+        ms: performance.now() - started,
+        cpuMs: (Number(m[1]) + Number(m[2])) * 1000,
+        rssMB: Number(m[3]) / 1024,
+      });
+    });
+  });
+}

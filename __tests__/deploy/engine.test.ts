@@ -433,6 +433,25 @@ describe('the deploy engine against a fake target', () => {
     );
   });
 
+  // What a promotion reads: the live version answering through the public entry right now.
+  test('status: the live version checked through the public entry; without a url nothing is asked', async () => {
+    const status = (over: Partial<DeployConfig> = {}) =>
+      quietly(() => new Engine(config(t, { action: 'status', ...over }), t).run());
+    expect((await status()).liveHealthy).toBeUndefined(); // nothing live yet
+    await deploy(t, 'app:1');
+    const healthy = await status();
+    expect(healthy).toMatchObject({ outcome: 'status', live: 'blue', version: '1.0.0', liveHealthy: true });
+    expect(healthy.phases.map((p) => p.name)).toEqual(['inspect', 'live health']);
+    t.behaviours.set('app:1', { version: '1.0.0', health: 'never' });
+    const sick = await status({ readyTimeoutMs: 300 });
+    expect(sick.liveHealthy).toBe(false);
+    expect(sick.checks.at(-1)).toMatchObject({ phase: 'live health', passed: false });
+    const noUrl = await status({ url: '' });
+    expect(noUrl.live).toBe('blue');
+    expect(noUrl.liveHealthy).toBeUndefined();
+    expect(noUrl.phases.map((p) => p.name)).toEqual(['inspect']);
+  });
+
   test('a lock held by another deploy: waited for up to lock-timeout, then refused naming the holder', async () => {
     t.lockHolder = {
       holder: 'run 41 by someone',

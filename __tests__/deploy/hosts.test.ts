@@ -377,6 +377,109 @@ describeWith(
       }
     }, 300_000);
 
+    // #32: servers too get exactly what staging runs: the release's build, checked by sha256
+    // against staging's servers before anything changes, and read back from production's.
+    test('promote staging → production on servers: the build staging runs, by sha256; another build is refused', async () => {
+      const ws = tempDir('hosts-promote');
+      const apps = { staging: `${app}-stg`, production: `${app}-prd` };
+      const port = Number(base['blue-port']) + 4;
+      const ports = { staging: port, production: port + 1 };
+      const env = (name: 'staging' | 'production', hosts: string[], web: string) => ({
+        app: apps[name],
+        hosts,
+        url: `http://${web}:${ports[name]}`,
+        'blue-port': ports[name],
+      });
+      writeFileSync(
+        join(ws, '.go-ship.yml'),
+        stringify({
+          'deploy-bluegreen': {
+            target: 'hosts',
+            'known-hosts': f.knownHosts,
+            'server-switch': 'restart',
+            'nginx-upstream-file': '',
+            'green-port': base['green-port'],
+            env: { ADDR: '0.0.0.0:${PORT}' },
+            batch: '1',
+            'health-interval': '200ms',
+            'verify-seconds': 1,
+            drain: '1s',
+            'lock-timeout': '0s',
+            'ready-timeout': '15s',
+          },
+          environments: {
+            staging: { branch: 'develop', 'deploy-bluegreen': env('staging', [f.lines[0]], f.web[0]) },
+            production: {
+              from: 'staging',
+              'deploy-bluegreen': env('production', f.lines.slice(1), f.web[1]),
+            },
+          },
+        }),
+      );
+      const status = (name: string) =>
+        runAction('deploy-bluegreen', {
+          workspace: ws,
+          with: { action: 'status', environment: name, 'ssh-key': f.key },
+        }).then((r) => r.outputs);
+      const promote = (build: string) =>
+        goShip(['promote', 'staging', 'production', '--workspace', ws, '--with', `from=${build}`, '--json'], {
+          env: { GO_SHIP_SSH_KEY: f.key },
+        });
+      try {
+        ok(
+          await runAction('deploy-bluegreen', {
+            workspace: ws,
+            with: { environment: 'staging', from: dists['1.0.0'], 'ssh-key': f.key },
+          }),
+        );
+        const staging = await status('staging');
+        expect(staging).toMatchObject({ version: '1.0.0', healthy: 'true' });
+        expect(staging['binary-sha256']).toMatch(/^[0-9a-f]{64}$/);
+
+        // Another release's build is not what staging runs: refused before production changes.
+        const wrong = await promote(dists['1.1.0']);
+        expect(wrong.code).toBe(1);
+        const refused = JSON.parse(wrong.stdout) as { reason: string; steps: { name: string }[] };
+        expect(refused.reason).toContain(
+          `is not what staging runs: its servers run sha256 ${staging['binary-sha256'].slice(0, 12)}, which the build does not hold`,
+        );
+        expect(refused.steps.map((x) => x.name)).toEqual(['read staging']);
+        expect((await status('production'))['live-color']).toBe('');
+
+        const r = await promote(dists['1.0.0']);
+        expect(r.stderr).not.toMatch(/go-ship bug/);
+        const out = JSON.parse(r.stdout) as { passed: boolean; digest: string; version: string };
+        expect(out).toMatchObject({
+          passed: true,
+          version: '1.0.0',
+          digest: `sha256:${staging['binary-sha256']}`,
+        });
+        const production = await status('production');
+        expect(production).toMatchObject({
+          version: '1.0.0',
+          healthy: 'true',
+          'binary-sha256': staging['binary-sha256'],
+        });
+        // Read back on the servers themselves too.
+        for (const i of [1, 2])
+          expect(
+            f.sh(i, `sha256sum < /opt/${apps.production}/releases/1.0.0/hello-svc`).stdout.split(' ')[0],
+          ).toBe(staging['binary-sha256']);
+      } finally {
+        f.lines.forEach((_, i) =>
+          f.sh(
+            i,
+            Object.values(apps)
+              .map(
+                (a) =>
+                  `systemctl stop ${a}@blue ${a}@green; rm -rf /etc/systemd/system/${a}@.service /opt/${a}`,
+              )
+              .join('; ') + '; systemctl daemon-reload',
+          ),
+        );
+      }
+    }, 300_000);
+
     test('the root pipeline on a push: tagged, built, and the same binaries deployed to the servers', async () => {
       const svc = join(tempDir('hosts-pipeline'), 'svc');
       cpSync(join(ROOT, 'examples', 'hello-svc'), svc, { recursive: true });

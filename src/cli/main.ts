@@ -24,12 +24,13 @@ const USAGE = `Usage: go-ship <action> [--with name=value]... [--env NAME=value]
           GO_SHIP_SSH_KEY, GO_SHIP_NOTIFY)
                                    the stages a workflow runs for that event (default pull_request: setup,
                                    test, coverage, build; push adds tag, image and deploy), as the root action does
-       go-ship promote FROM TO [--with version=V] [--workspace DIR] [--json]
+       go-ship promote FROM TO [--with version=V] [--with from=DIR] [--workspace DIR] [--json]
          (secrets as for pipeline)
                                    deploy exactly what environment FROM runs (live, healthy, by image
                                    digest) to TO, through TO's own gate, switch and verify; TO must be
                                    \`from: FROM\` in .go-ship.yml's environments; with version, refused
-                                   unless FROM runs that version
+                                   unless FROM runs that version; to servers, from is the release's
+                                   build-matrix output-dir, refused unless FROM's servers run its binaries
        go-ship init [--workspace DIR] [--force]
                                    look at a Go repository and write .go-ship.yml and the pr, coverage
                                    comment and release workflows that use it (--force replaces them)
@@ -406,7 +407,7 @@ async function promoteCommand(
   style: ReturnType<typeof makeStyle>,
 ): Promise<number> {
   const [from, to, ...rest] = args.operands;
-  const unknown = Object.keys(args.with).filter((k) => k !== 'version');
+  const unknown = Object.keys(args.with).filter((k) => k !== 'version' && k !== 'from');
   if (!from || !to || rest.length || unknown.length)
     throw new UserError(
       `${COMMAND_HELP.promote}\n\nGot: go-ship promote ${args.operands.join(' ')}${unknown.length ? ` (--with ${unknown.join(', ')})` : ''}.`,
@@ -419,6 +420,7 @@ async function promoteCommand(
     from,
     to,
     version: args.with.version,
+    build: args.with.from ? resolve(args.with.from) : undefined,
     secrets: secretsFromEnv(),
     env: args.env,
     node: args.node,

@@ -259,7 +259,10 @@ export class Engine {
     this.result.version = live.version;
     this.result.liveImage = live.image;
     this.result.liveDigest = await this.target.digestOf?.(s.live);
-    const timeoutMs = Math.min(c.readyTimeoutMs, 15_000);
+    // Without a public entry (a status asked with only the app's name) there is nothing to ask.
+    if (!c.url) return;
+    // A read, not a gate: a few seconds to answer, not ready-timeout.
+    const timeoutMs = Math.min(c.readyTimeoutMs, 5_000);
     const check = await this.phase('live health', timeoutMs + 5_000, () =>
       waitHealthy({
         phase: 'live health',

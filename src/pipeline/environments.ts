@@ -1,4 +1,6 @@
 import { join } from 'node:path';
+import { shippedBinaries } from '../crossbuild/binaries.js';
+import { sha256 } from '../runner/digest.js';
 import { runLocalAction, type LocalRunResult } from '../host/local-runner.js';
 import { UserError } from '../runner/errors.js';
 import { formatDuration } from '../runner/log.js';
@@ -70,6 +72,8 @@ export interface PromotionOptions {
   to: string;
   /** The version the person means to promote; refused unless it is what `from` runs, live and healthy. */
   version?: string;
+  /** For servers: build-matrix's output-dir of the release, checked against what `from` runs. */
+  build?: string;
   secrets: PipelineSecrets;
   env?: Record<string, string>;
   node?: string;
@@ -80,7 +84,7 @@ export interface PromotionResult {
   from: string;
   to: string;
   version?: string;
-  /** The image both environments run, by digest, once it passed. */
+  /** What both environments run once it passed: the image by digest, or the servers' binaries by sha256. */
   digest?: string;
   passed: boolean;
   /** Why it was refused or failed. */
@@ -166,12 +170,16 @@ export async function promote(o: PromotionOptions): Promise<PromotionResult> {
     );
   if (live.healthy !== 'true')
     return refuse(
-      `${source.name}'s live version ${version ?? ''} does not answer its health check through ${live.url}; it is not promoted while it is unhealthy. See the read step's checks.`,
+      live.url
+        ? `${source.name}'s live version ${version ?? ''} does not answer its health check through ${live.url}; it is not promoted while it is unhealthy. See the read step's checks.`
+        : `${source.name} has no \`url\` in .go-ship.yml, so whether its live version answers cannot be checked; it is not promoted unchecked.`,
     );
   const digest = live['image-digest'];
+  const binaries = lines(live['binary-sha256']);
+  if (!digest && binaries.length) return promoteBinaries(binaries);
   if (!digest)
     return refuse(
-      `${source.name} runs ${live.image || 'a release'} with no registry digest (an image that was never pushed, or binaries on servers), so ${dest.name} could not be given the identical bytes. Deploy ${source.name} from a registry (the pipeline's image stage pushes by digest).`,
+      `${source.name} runs ${live.image || 'a release'} with no registry digest (an image that was never pushed), so ${dest.name} could not be given the identical bytes. Deploy ${source.name} from a registry (the pipeline's image stage pushes by digest).`,
     );
 
   // 2. The same image, by digest, through the destination's own gate, switch and verify.
@@ -192,7 +200,51 @@ export async function promote(o: PromotionOptions): Promise<PromotionResult> {
   result.passed = true;
   result.summary = promotionSummary(result);
   return result;
+
+  /**
+   * Servers: the release's build (build-matrix's output-dir, e.g. its GitHub Release assets) must hold
+   * exactly the binaries the source's servers run, by sha256; the destination gets that build, and
+   * every one of its servers must read back a binary of it.
+   */
+  async function promoteBinaries(running: string[]): Promise<PromotionResult> {
+    if (!o.build)
+      return refuse(
+        `${source.name} runs binaries on servers (sha256 ${running.map((h) => h.slice(0, 12)).join(', ')}), and a promotion ships that same build: give its build-matrix output-dir (\`--with from=DIR\`, the root action's \`promote-build\`), e.g. the release's assets downloaded.`,
+      );
+    let built: string[];
+    try {
+      built = shippedBinaries(o.build, { wanted: serverPlatform }).binaries.map((b) => sha256(b.binary));
+    } catch (e) {
+      return refuse(`Cannot read the build in ${o.build}: ${(e as Error).message}`);
+    }
+    const missing = running.filter((h) => !built.includes(h));
+    if (missing.length)
+      return refuse(
+        `The build in ${o.build} is not what ${source.name} runs: its servers run sha256 ${missing.map((h) => h.slice(0, 12)).join(', ')}, which the build does not hold (it holds ${built.map((h) => h.slice(0, 12)).join(', ') || 'no server binaries'}). Give the build of ${version ?? 'the live release'}.`,
+      );
+    const deployed = await step(`deploy ${dest.name}`, {
+      ...environmentInputs(dest, o.secrets),
+      from: o.build,
+      version: version ?? '',
+    });
+    if (deployed.exitCode !== 0) return refuse(`The deploy to ${dest.name} failed: ${lastError(deployed)}`);
+    const back = await step(`read ${dest.name}`, { ...environmentInputs(dest, o.secrets), action: 'status' });
+    const now = lines(back.outputs['binary-sha256']);
+    if (!now.length || now.some((h) => !built.includes(h)))
+      return refuse(
+        `${dest.name} was deployed, but its servers read back sha256 ${now.map((h) => h.slice(0, 12)).join(', ') || 'nothing'}, not the build's.`,
+      );
+    result.digest = now.map((h) => `sha256:${h}`).join(' ');
+    result.passed = true;
+    result.summary = promotionSummary(result);
+    return result;
+  }
 }
+
+const lines = (text: string | undefined): string[] => (text ?? '').split('\n').filter(Boolean);
+
+/** What servers run: not Windows, not the browser. */
+const serverPlatform = (t: string): boolean => !/^(windows|js|wasip1)\//.test(t);
 
 function promotionSummary(r: PromotionResult): string {
   const s = new Summary().heading(`go-ship promote: ${mdText(r.from)} → ${mdText(r.to)}`);

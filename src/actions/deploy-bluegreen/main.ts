@@ -75,9 +75,25 @@ async function runOnFleet(config: DeployConfig, announce: Announcer, fleet: Flee
     result.outcome === 'switched' || result.outcome === 'unchanged' ? (config.release?.version ?? '') : '',
   );
   workflow.setOutput('bytes-sent', String(result.members.reduce((n, m) => n + (m.sent ?? 0), 0)));
+  if (result.outcome === 'status') setFleetStatus(result);
   await writeSummary(renderFleetSummary(config, result));
   await announce.ended(result.outcome, config.release?.version ?? config.rollbackTo, result.error);
   if (result.error) throw new UserError(result.error);
+}
+
+/**
+ * status over a fleet: the version every server runs live (empty when they differ), whether every
+ * server's live version answered, and the sha256 of the binaries they run (one line per distinct
+ * binary: one per platform when all run the same release), what a promotion checks its build against.
+ */
+function setFleetStatus(result: FleetResult): void {
+  const lives = result.members.map((m) => m.result);
+  const versions = new Set(lives.map((r) => (r?.live ? r.version : undefined)));
+  const all = lives.every((r) => r?.live);
+  workflow.setOutput('version', all && versions.size === 1 ? ([...versions][0] ?? '') : '');
+  workflow.setOutput('healthy', all ? String(lives.every((r) => r?.liveHealthy)) : '');
+  const shas = new Set(lives.map((r) => r?.liveDigest?.replace(/^sha256:/, '')).filter((d) => !!d));
+  workflow.setOutput('binary-sha256', all ? [...shas].sort().join('\n') : '');
 }
 
 /** The post step: the kubeconfig written from the input does not outlive the job. */

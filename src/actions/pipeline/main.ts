@@ -107,6 +107,7 @@ async function promoteStep(
     from: words[0],
     to: words[1],
     version: inputs.optional('promote-version'),
+    build: inputs.optional('promote-build') && resolve(workspace, inputs.optional('promote-build')!),
     secrets,
     env,
     onLine: (line) => workflow.relay(line),

@@ -466,6 +466,13 @@ export class HostTarget implements Target {
     };
   }
 
+  /** `sha256:<hex>` of the binary the colour's release holds, from the record its upload left (checked then). */
+  async digestOf(color: Color): Promise<string | undefined> {
+    const r = await this.sh(`cat ${q(`${this.opts.dir}/${color}/.release`)} 2>/dev/null`);
+    const hex = /^sha256 ([0-9a-f]{64})$/m.exec(r.stdout)?.[1];
+    return hex ? `sha256:${hex}` : undefined;
+  }
+
   async resume(color: Color): Promise<void> {
     await this.ssh.must(
       this.host,
