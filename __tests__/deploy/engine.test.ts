@@ -381,7 +381,7 @@ describe('the deploy engine against a fake target', () => {
       ).run(),
     ).catch((x: unknown) => x as Error);
     expect((e as Error).message).toBe(
-      'fake target cannot run a before-traffic command; remove `before-traffic` (the docker and hosts targets run it; a Kubernetes Job for it is not built yet).',
+      'fake target cannot run a before-traffic command; remove `before-traffic` or deploy to a target that runs it (docker, hosts, kubernetes).',
     );
     expect(t.calls).toEqual(['prepare app:2', 'lock', 'unlock']);
   });

@@ -273,5 +273,62 @@ describeWith(
       expect(r.outputs).toMatchObject({ 'live-color': 'green', version: '1.1.0' });
       expect(r.stdout + r.stderr).not.toContain(token);
     }, 60_000);
+
+    // #32: before-traffic as a Job from the new release's pod template, carrying none of the app's
+    // labels (no Service may send it a request), run once, deleted after. KWOK's nodes complete a
+    // Job's pod without running it, so this shows the Job's shape and its life, not a program's exit.
+    test('before-traffic: a Job from the new pod template, without the app labels, done before the switch and deleted', async () => {
+      const jobs = async () =>
+        ((
+          await kube.get(
+            `/apis/batch/v1/namespaces/${ns}/jobs?labelSelector=go-ship.dev%2Fhook%3Dbefore-traffic`,
+          )
+        )?.items ?? []) as Obj[];
+      const seen: Obj[] = [];
+      const watch = setInterval(
+        () =>
+          void jobs().then(
+            (j) => seen.push(...j),
+            () => undefined,
+          ),
+        100,
+      );
+      let r;
+      try {
+        r = await deploy({
+          ...base,
+          image: image('1.2.0'),
+          'before-traffic': 'migrate up',
+          'hook-timeout': '1m',
+        });
+      } finally {
+        clearInterval(watch);
+      }
+      expect(r.stderr).not.toMatch(/go-ship bug/);
+      expect(r.code).toBe(0);
+      expect(r.outputs).toMatchObject({ outcome: 'switched', version: '1.2.0' });
+      expect(r.summary).toMatch(
+        /\| before-traffic \| `migrate up` \| Job hello-[0-9a-f]+-before-traffic-\w+ from [^|]+ \| [^|]+ \| ✅ passed in/,
+      );
+      expect(seen.length).toBeGreaterThan(0);
+      const job = seen[0];
+      const spec = job.spec as { backoffLimit: number; activeDeadlineSeconds: number; template: Obj };
+      expect(spec).toMatchObject({ backoffLimit: 0, activeDeadlineSeconds: 60 });
+      const labels = (spec.template.metadata as Obj).labels as Record<string, string>;
+      // Ours, and the Job controller's own; not the app's, nor a colour's.
+      expect(
+        Object.keys(labels)
+          .filter((k) => !/^(batch\.kubernetes\.io\/)?(job-name|controller-uid)$/.test(k))
+          .sort(),
+      ).toEqual(['go-ship.dev/app', 'go-ship.dev/hook']);
+      expect(labels['go-ship.dev/app']).toBe(app);
+      const pod = spec.template.spec as { restartPolicy: string; containers: Obj[] };
+      expect(pod.restartPolicy).toBe('Never');
+      expect(pod.containers[0]).toMatchObject({ image: image('1.2.0'), args: ['migrate', 'up'] });
+      expect(pod.containers[0].readinessProbe).toBeUndefined();
+      // One Job for the deploy, gone once it ended.
+      expect(new Set(seen.map((j) => (j.metadata as Obj).name)).size).toBe(1);
+      expect(await jobs()).toEqual([]);
+    }, 120_000);
   },
 );

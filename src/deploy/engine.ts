@@ -472,7 +472,7 @@ export class Engine {
     if (!runOnce)
       this.fail(
         undefined,
-        `${this.target.describe()} cannot run a before-traffic command; remove \`before-traffic\` (the docker and hosts targets run it; a Kubernetes Job for it is not built yet).`,
+        `${this.target.describe()} cannot run a before-traffic command; remove \`before-traffic\` or deploy to a target that runs it (docker, hosts, kubernetes).`,
       );
     const started = Date.now();
     const run = await this.phase('before traffic', h.timeoutMs + this.graceMs, async () =>

@@ -4,10 +4,10 @@ import { formatDuration } from '../runner/log.js';
 
 /**
  * Commands a deploy runs around the switch. `beforeTraffic` runs once, under the deploy lock, as the
- * new version (a container from its image, or its binary on the first server of a fleet) before
- * any request reaches it, e.g. a database migration: if it fails nothing starts and nothing switches.
- * `afterSwitch` runs on the runner once the public entry answers as the new version, e.g. a smoke
- * test against the URL: if it fails the deploy rolls back.
+ * new version (a container from its image, a Kubernetes Job from its pod template, or its binary on
+ * the first server of a fleet) before any request reaches it, e.g. a database migration: if it fails
+ * nothing starts and nothing switches. `afterSwitch` runs on the runner once the public entry
+ * answers as the new version, e.g. a smoke test against the URL: if it fails the deploy rolls back.
  */
 export interface Hooks {
   /** The arguments the new version runs with, the way `args` are given to the colours (`migrate up`). */

@@ -3,6 +3,7 @@ import { UserError } from '../../../runner/errors.js';
 import { formatDuration, log } from '../../../runner/log.js';
 import { sleep } from '../../checks.js';
 import { yamlDiff } from './diff.js';
+import type { OneOff } from '../../hooks.js';
 import { KubeError, type KubeClient } from './api.js';
 import { COLORS, otherColor, pinnedImage, withRelease } from '../../target.js';
 import type {
@@ -20,6 +21,8 @@ import type {
 const APP_LABEL = 'app.kubernetes.io/name';
 const COLOR_LABEL = 'go-ship.dev/color';
 const A = 'go-ship.dev/';
+/** On a before-traffic Job and its pod: not the app's labels, so no Service selects it. */
+const HOOK_LABEL = 'go-ship.dev/hook';
 
 export interface KubernetesTargetOptions {
   app: string;
@@ -449,6 +452,90 @@ export class KubernetesTarget implements Target {
           this.service(`${this.opts.app}-${each}`, each),
         );
     await this.waitRollout(color);
+  }
+
+  /**
+   * A Job from the colour's pod template for the new release (its image, environment and service
+   * account), with `args` for the main container, no probes, no retries, and none of the app's labels,
+   * so no Service sends it a request. Kubernetes stops it at `timeoutMs` (activeDeadlineSeconds); it is
+   * deleted, with its pod, once it has ended.
+   */
+  async runOnce(color: Color, release: Release, args: string[], timeoutMs: number): Promise<OneOff> {
+    const c = this.opts.client;
+    const name = `${this.opts.app}-before-traffic-${Date.now().toString(36)}`.slice(0, 63).replace(/-+$/, '');
+    const template = (this.deployment(color, release, 1).spec as Obj).template as Obj;
+    const meta = template.metadata as Obj;
+    meta.labels = { [HOOK_LABEL]: 'before-traffic', [`${A}app`]: this.opts.app };
+    const spec = template.spec as Obj;
+    spec.restartPolicy = 'Never';
+    const containers = spec.containers as Obj[];
+    const main = containers.find((x) => x.name === this.opts.app) ?? containers[0];
+    main.args = args;
+    for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) delete main[probe];
+    const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+    const path = `/apis/batch/v1/namespaces/${this.ns}/jobs/${name}`;
+    await c.apply(path, {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: {
+        name,
+        namespace: this.ns,
+        labels: { [HOOK_LABEL]: 'before-traffic', [`${A}app`]: this.opts.app },
+      },
+      spec: { backoffLimit: 0, activeDeadlineSeconds: seconds, template },
+    });
+    const where = `Job ${name} from ${release.image}`;
+    try {
+      const deadline = Date.now() + timeoutMs + 30_000;
+      for (;;) {
+        const job = await c.get(path);
+        const conditions = (at(job, 'status', 'conditions') ?? []) as {
+          type: string;
+          status: string;
+          reason?: string;
+          message?: string;
+        }[];
+        const ended = conditions.find(
+          (x) => (x.type === 'Complete' || x.type === 'Failed') && x.status === 'True',
+        );
+        if (ended || Date.now() > deadline) {
+          const failed = !ended || ended.type === 'Failed';
+          const timedOut = !ended || ended.reason === 'DeadlineExceeded';
+          const output = await this.jobOutput(name);
+          return {
+            where,
+            code: failed ? 1 : 0,
+            timedOut: failed && timedOut,
+            output: [output, failed && ended?.message ? `${ended.reason}: ${ended.message}` : '']
+              .filter(Boolean)
+              .join('\n'),
+          };
+        }
+        await sleep(500);
+      }
+    } finally {
+      await c
+        .request('DELETE', `${path}?propagationPolicy=Background`, { allow404: true, verb: 'delete' })
+        .catch((e: Error) => log.warning(`Could not delete ${name}: ${e.message}`));
+    }
+  }
+
+  /** What the Job's pod wrote, as far as the API server has it (a node without a kubelet has none). */
+  private async jobOutput(job: string): Promise<string> {
+    const c = this.opts.client;
+    const pods = await c
+      .get(`/api/v1/namespaces/${this.ns}/pods?labelSelector=${encodeURIComponent(`job-name=${job}`)}`)
+      .catch(() => undefined);
+    const pod = ((pods?.items ?? []) as Obj[])[0];
+    const podName = at(pod, 'metadata', 'name') as string | undefined;
+    if (!podName) return '';
+    const r = await c
+      .request('GET', `/api/v1/namespaces/${this.ns}/pods/${podName}/log?tailLines=30`, {
+        allow404: true,
+        verb: 'get logs',
+      })
+      .catch(() => undefined);
+    return r && r.status < 300 ? String(r.body.message ?? '') : '';
   }
 
   async resume(color: Color): Promise<void> {
