@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { IncomingMessage } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
 import { parseChannels } from '../../src/notify/channels.js';
 import { type Notice, messageOf, notifyAll } from '../../src/notify/notify.js';
 import { describeWith } from '../helpers/components.js';
@@ -312,3 +313,45 @@ process.stdout.write(JSON.stringify(sent));`;
     });
   },
 );
+
+// A server that does not offer STARTTLS (a misconfigured relay, or someone in the path stripping it
+// from the EHLO answer) must never be sent the password: the send fails before AUTH, as a warning.
+test('no STARTTLS offered: refused before AUTH, the password never sent, a warning not a failure', async () => {
+  const heard: string[] = [];
+  const server = createServer((socket) => {
+    socket.write('220 relay.example.com ESMTP\r\n');
+    let buffer = '';
+    socket.on('data', (b) => {
+      buffer += b.toString('latin1');
+      for (let i = buffer.indexOf('\r\n'); i >= 0; i = buffer.indexOf('\r\n')) {
+        const line = buffer.slice(0, i);
+        buffer = buffer.slice(i + 2);
+        heard.push(line);
+        const verb = line.split(' ')[0].toUpperCase();
+        if (verb === 'EHLO')
+          socket.write('250-relay.example.com\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n');
+        else if (verb === 'AUTH') socket.write('235 2.7.0 Accepted\r\n');
+        else if (verb === 'QUIT') socket.end('221 Bye\r\n');
+        // As a server without TLS answers a command it does not know.
+        else if (verb === 'STARTTLS') socket.write('502 5.5.1 Unrecognized command\r\n');
+        else socket.write('250 OK\r\n');
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const line = `email: smtp://go-ship:hunter2-secret@127.0.0.1:${port} from=go-ship@example.com to=team@example.com`;
+    const [r] = await quietly(() => notifyAll(parseChannels(line), notice));
+    expect(r).toMatchObject({ kind: 'email', ok: false });
+    expect(r.why).toMatch(/STARTTLS/i);
+    expect(heard.some((l) => /^EHLO /i.test(l))).toBe(true);
+    expect(heard.filter((l) => /^(AUTH|MAIL|RCPT|DATA)/i.test(l))).toEqual([]);
+    const plain = Buffer.from('\0go-ship\0hunter2-secret').toString('base64');
+    expect(heard.join('\n')).not.toContain(plain);
+    expect(heard.join('\n')).not.toContain('hunter2-secret');
+  } finally {
+    server.close();
+  }
+});
