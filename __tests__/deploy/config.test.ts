@@ -116,6 +116,19 @@ test.each([
     { host: '127.0.0.1:80; server 10.0.0.1' },
     /Input `host` got `127\.0\.0\.1:80; server 10\.0\.0\.1`; it accepts a host name or IP address/,
   ],
+  // #32: deploy hooks.
+  [
+    { 'before-traffic': 'migrate "up' },
+    /Input `before-traffic` got `migrate "up`; it accepts words split as a shell would/,
+  ],
+  [
+    { 'after-switch': 'true', 'hook-timeout': '0s' },
+    /Input `hook-timeout` got `0s`; it accepts a duration from 1s to/,
+  ],
+  [
+    { 'after-switch': 'true', 'after-switch-env': 'SMOKE_URL, GITHUB_TOKEN' },
+    /Input `after-switch-env` got `GITHUB_TOKEN`; it accepts names of variables it needs \(e\.g\. `SMOKE_API_KEY`\), not inputs, runtime tokens or secrets/,
+  ],
 ])('bad input %j is refused with a message that names it', (bad, message) => {
   expect(() => config({ ...ok, ...bad })).toThrow(message);
 });

@@ -390,15 +390,22 @@ describe('the deploy engine against a fake target', () => {
     const dir = tempDir('after-switch');
     const seen = join(dir, 'seen');
     await deploy(t, 'app:1');
+    // The job's environment holds an input and a variable the smoke test was given by name.
+    process.env.INPUT_TOKEN = 'input-secret';
+    process.env.SMOKE_KEY = 'smoke-key';
     const passing = await deploy(t, 'app:2', {
       hooks: {
-        afterSwitch: `curl -fsS "$GO_SHIP_URL/version" > ${seen}; echo "$GO_SHIP_VERSION $GO_SHIP_COLOR" >> ${seen}; echo "token:$INPUT_TOKEN" >> ${seen}`,
+        afterSwitch: `curl -fsS "$GO_SHIP_URL/version" > ${seen}; echo "$GO_SHIP_VERSION $GO_SHIP_COLOR" >> ${seen}; echo "token:$INPUT_TOKEN key:$SMOKE_KEY" >> ${seen}`,
+        afterSwitchEnv: ['SMOKE_KEY'],
         timeoutMs: 5_000,
       },
+    }).finally(() => {
+      delete process.env.INPUT_TOKEN;
+      delete process.env.SMOKE_KEY;
     });
     expect(passing.outcome).toBe('switched');
     // It saw the new version through the public entry, was told what it checks, and got no inputs.
-    expect(readFileSync(seen, 'utf8')).toBe('2.0.0' + '2.0.0 green\ntoken:\n');
+    expect(readFileSync(seen, 'utf8')).toBe('2.0.0' + '2.0.0 green\ntoken: key:smoke-key\n');
     expect(passing.phases.map((p) => p.name)).toEqual(
       expect.arrayContaining(['confirm', 'after switch', 'verify']),
     );

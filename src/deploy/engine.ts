@@ -577,7 +577,7 @@ export class Engine {
     if (!failure && c.hooks?.afterSwitch) {
       const h = c.hooks;
       const run = await this.phase('after switch', h.timeoutMs + this.graceMs, () =>
-        runAfterSwitch(h.afterSwitch!, { url: c.url, version, color: to }, h.timeoutMs),
+        runAfterSwitch(h.afterSwitch!, { url: c.url, version, color: to }, h.timeoutMs, h.afterSwitchEnv),
       );
       this.logHook(run);
       if (!run.passed) {

@@ -14,6 +14,8 @@ export interface Hooks {
   beforeTraffic?: string[];
   /** A shell command on the runner; GO_SHIP_URL, GO_SHIP_VERSION and GO_SHIP_COLOR say what it checks. */
   afterSwitch?: string;
+  /** Names of the job's variables it may see besides the allow-list (`after-switch-env`). */
+  afterSwitchEnv?: string[];
   /** Each command's limit; it is stopped when it is over. */
   timeoutMs: number;
 }
@@ -79,12 +81,16 @@ export async function runAfterSwitch(
   command: string,
   vars: { url: string; version?: string; color: string },
   timeoutMs: number,
+  pass: string[] = [],
   cwd = process.env.GITHUB_WORKSPACE || process.cwd(),
 ): Promise<HookRun> {
   const started = Date.now();
   const r = await runCommand('sh', ['-c', command], {
     cwd,
-    env: childEnv({ GO_SHIP_URL: vars.url, GO_SHIP_VERSION: vars.version ?? '', GO_SHIP_COLOR: vars.color }),
+    env: childEnv(
+      { GO_SHIP_URL: vars.url, GO_SHIP_VERSION: vars.version ?? '', GO_SHIP_COLOR: vars.color },
+      pass,
+    ),
     inheritEnv: false,
     timeoutMs,
     check: false,

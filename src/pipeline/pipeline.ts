@@ -9,6 +9,7 @@ import {
   readProjectConfig,
   type ProjectConfig,
 } from '../runner/project-config.js';
+import { passedNames } from '../runner/child-env.js';
 import { inputError, UserError } from '../runner/errors.js';
 import type { Inputs } from '../runner/inputs.js';
 import {
@@ -86,21 +87,8 @@ export function pipelineRequest(
     workspace: inputs.workingDirectory({ GITHUB_WORKSPACE: base }),
     event: (given as PipelineEvent | undefined) ?? defaultEvent,
     skip: parseStages(inputs.string('skip'), 'Input `skip`'),
-    passEnv: testEnv(inputs.list('test-env')),
+    passEnv: passedNames('test-env', inputs.list('test-env'), 'DATABASE_URL'),
   };
-}
-
-/** `test-env`: names of variables (never values) the tests may see besides childEnv's allow-list. */
-function testEnv(names: string[]): string[] {
-  for (const n of names)
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) || /^(INPUT_|ACTIONS_)|TOKEN|PASSWORD|SECRET/i.test(n))
-      throw inputError(
-        'test-env',
-        n,
-        'names of variables the tests need (e.g. `DATABASE_URL`), not inputs, runtime tokens or secrets',
-        "A test that needs a secret gets it from the job's env under its own name, named here.",
-      );
-  return names;
 }
 
 /**

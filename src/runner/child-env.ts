@@ -1,3 +1,4 @@
+import { inputError } from './errors.js';
 /**
  * The environment of a process that runs the user's code or a dependency's (`go test`, `go list`,
  * GoReleaser `before.hooks`): built from an allow-list, never the step's whole environment. The step
@@ -20,4 +21,21 @@ export function childEnv(
   for (const [k, v] of [...Object.entries(from), ...Object.entries(overlay)])
     if (v !== undefined && allowed(k)) env[k] = v;
   return env;
+}
+
+/**
+ * Names of variables (never values) a user's command may see besides the allow-list: `test-env`,
+ * `after-switch-env`. Inputs, runtime tokens and names that say TOKEN, PASSWORD or SECRET are refused:
+ * a command that needs a secret gets it from the job's env under a name of its own, named here.
+ */
+export function passedNames(input: string, names: string[], example: string): string[] {
+  for (const n of names)
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(n) || /^(INPUT_|ACTIONS_)|TOKEN|PASSWORD|SECRET/i.test(n))
+      throw inputError(
+        input,
+        n,
+        `names of variables it needs (e.g. \`${example}\`), not inputs, runtime tokens or secrets`,
+        "A command that needs a secret gets it from the job's env under a name of its own, named here.",
+      );
+  return names;
 }

@@ -5,6 +5,7 @@ import type { Hooks } from '../../deploy/hooks.js';
 import { holderName, type Target, versionFromImage } from '../../deploy/target.js';
 import { chooseTarget } from '../../deploy/targets/index.js';
 import { UserError, inputError } from '../../runner/errors.js';
+import { passedNames } from '../../runner/child-env.js';
 import { splitCommandLine } from '../../runner/command.js';
 import { Inputs, MAX_WAIT_MS, MAX_WAIT_TEXT, parseDuration } from '../../runner/inputs.js';
 import { type NotifySettings, notifySettings } from '../../notify/notify.js';
@@ -202,5 +203,6 @@ function deployHooks(inputs: Inputs, timeoutMs: number): Hooks | undefined {
         'the arguments the new version runs with once, e.g. `migrate up`',
       );
   }
-  return { beforeTraffic, afterSwitch, timeoutMs };
+  const afterSwitchEnv = passedNames('after-switch-env', inputs.list('after-switch-env'), 'SMOKE_API_KEY');
+  return { beforeTraffic, afterSwitch, afterSwitchEnv, timeoutMs };
 }

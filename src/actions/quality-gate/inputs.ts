@@ -1,3 +1,4 @@
+import { passedNames } from '../../runner/child-env.js';
 import { inputError } from '../../runner/errors.js';
 import { Inputs, checkPathToWrite } from '../../runner/inputs.js';
 import { splitCommandLine } from '../../runner/command.js';
@@ -112,10 +113,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
         : undefined,
     );
   const temp = join(env.RUNNER_TEMP ?? tmpdir(), 'go-ship-quality');
-  const testEnv = inputs.list('test-env');
-  const badName = testEnv.find((n) => !/^[A-Za-z_][A-Za-z0-9_]*$/.test(n));
-  if (badName)
-    throw inputError('test-env', inputs.string('test-env'), 'environment variable names, comma-separated');
+  const testEnv = passedNames('test-env', inputs.list('test-env'), 'DATABASE_URL');
   return {
     workspace,
     checks: CHECKS.filter((c) => checks.includes(c)),
