@@ -335,6 +335,13 @@ describe('the deploy engine against a fake target', () => {
     expect((await promote()).outcome).toBe('previewing');
     expect((await promote()).outcome).toBe('switched');
     expect(t.calls.filter((c) => c.startsWith('run-once'))).toEqual(['run-once app:3 migrate up']);
+    // A rollback to an older release does not run its migration against the newer schema.
+    t.calls.length = 0;
+    const back = await quietly(() =>
+      new Engine(config(t, { action: 'rollback', rollbackTo: '1.0.0', hooks }), t).run(),
+    );
+    expect(back.version).toBe('1.0.0');
+    expect(t.calls.filter((c) => c.startsWith('run-once'))).toEqual([]);
   });
 
   test('before-traffic that fails or outlives hook-timeout: nothing starts, nothing switches, the old version stays live', async () => {

@@ -301,7 +301,7 @@ export class Engine {
     ];
   }
 
-  private async deploy(release: Release): Promise<void> {
+  private async deploy(release: Release, opts: { rollback?: boolean } = {}): Promise<void> {
     const c = this.config;
     const seen = await this.phase('inspect', 60_000, () => this.target.read());
     this.result.plan = this.describePlan(seen, seen.live ? otherColor(seen.live) : 'blue', release);
@@ -353,7 +353,10 @@ export class Engine {
         }
         log.warning(`${release.image} is live as ${live} but not healthy; deploying it again as ${idle}.`);
       }
-      if (c.hooks?.beforeTraffic) await this.beforeTraffic(idle, release, live);
+      // Going back never runs the old version's migration against the newer schema.
+      if (c.hooks?.beforeTraffic && opts.rollback)
+        log.info('  before-traffic is not run on a rollback: the schema stays as the newer version left it');
+      else if (c.hooks?.beforeTraffic) await this.beforeTraffic(idle, release, live);
       try {
         // The target's own readiness wait reports better than the phase deadline, so give it room.
         await this.phase(`start ${idle}`, c.readyTimeoutMs + this.graceMs, () =>
@@ -856,7 +859,7 @@ export class Engine {
       );
     log.info(`Rolling back to ${entry.version ?? entry.image}: ${entry.image}, live from ${entry.at}`);
     this.result.version = entry.version;
-    await this.deploy({ image: entry.image, version: entry.version });
+    await this.deploy({ image: entry.image, version: entry.version }, { rollback: true });
     this.result.rolledBack = this.result.outcome === 'switched' || this.result.rolledBack;
   }
 
