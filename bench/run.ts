@@ -15,6 +15,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'deploy-bluegreen': async (runs) => (await import('./deploy-bluegreen.js')).bench(runs),
   'deploy-hosts': async (runs) => (await import('./deploy-hosts.js')).bench(runs),
   'quality-gate': async (runs) => (await import('./quality-gate.js')).bench(runs),
+  'image-ko': async (runs) => (await import('./image-ko.js')).bench(runs),
   download: async (runs) => (await import('./download.js')).bench(runs),
 };
 

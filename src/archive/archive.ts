@@ -43,6 +43,15 @@ export function gzipBytes(data: Buffer): Promise<Buffer> {
 }
 
 /**
+ * An image layer's gzip: zlib's fastest level, as go-containerregistry (ko, crane) writes layers. A
+ * layer is unpacked once per pull and stored unpacked; on a Go binary level 1 is 2-3x faster than 6
+ * for about 8% more bytes. Still no time or name in the header, so the same tar gives the same digest.
+ */
+export function gzipLayer(data: Buffer): Promise<Buffer> {
+  return gzipAsync(data, { level: 1 });
+}
+
+/**
  * A tar compressed with xz or zstd (GoReleaser's tar.xz / tar.zst archives). zstd is Node's own zlib
  * (Node 22.15 and later, which runs actions); xz, which Node lacks, is the `xz` program every Linux
  * and macOS runner image has, run single-threaded so the bytes depend only on the input.

@@ -46,15 +46,32 @@ export async function readSource(
   given: { version?: string; project?: string },
 ): Promise<Source> {
   const git = (args: string[]) => runCommand('git', args, { cwd: dir, check: false });
-  const { sha: commit, shortSha: shortCommit, time: commitTime } = await headCommit(dir);
-  const d = await git(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']);
-  const described = d.code === 0 ? d.stdout.trim() : '';
-  const last = await git(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*']);
-  const tag = last.code === 0 ? last.stdout.trim() : '';
+  const out = async (args: string[]) => {
+    const r = await git(args);
+    return r.code === 0 ? r.stdout.trim() : '';
+  };
+  // Asked all at once: each is a process start, and none needs another's answer but the tag's two.
+  const lastTag = out(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*']);
+  const tagFacts = lastTag.then((tag) =>
+    Promise.all([
+      tag ? out(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', `${tag}^`]) : '',
+      tag ? out(['tag', '-l', '--format=%(contents)', tag]) : '',
+    ]),
+  );
+  const [head, described, tag, [previous, contents], modulePath, branch, url] = await Promise.all([
+    headCommit(dir),
+    out(['describe', '--tags', '--match', 'v[0-9]*', '--always', '--dirty']),
+    lastTag,
+    tagFacts,
+    runCommand('go', ['list', '-m'], { cwd: dir, check: false }).then((m) =>
+      m.code === 0 ? m.stdout.trim().split('\n')[0] : '',
+    ),
+    out(['rev-parse', '--abbrev-ref', 'HEAD']),
+    out(['remote', 'get-url', 'origin']),
+  ]);
+  const { sha: commit, shortSha: shortCommit, time: commitTime } = head;
   const version =
     given.version ?? (/^v\d/.test(described) ? described.slice(1) : `0.0.0-${described || 'dev'}`);
-  const m = await runCommand('go', ['list', '-m'], { cwd: dir, check: false });
-  const modulePath = m.code === 0 ? m.stdout.trim().split('\n')[0] : '';
   let project = given.project;
   if (!project) {
     const mod = modulePath || basename(dir);
@@ -65,20 +82,12 @@ export async function readSource(
         .filter((p) => !/^v[2-9]\d*$/.test(p))
         .at(-1) ?? 'project';
   }
-  const out = async (args: string[]) => {
-    const r = await git(args);
-    return r.code === 0 ? r.stdout.trim() : '';
-  };
-  const previous = tag
-    ? await out(['describe', '--tags', '--abbrev=0', '--match', 'v[0-9]*', `${tag}^`])
-    : '';
-  const contents = tag ? await out(['tag', '-l', '--format=%(contents)', tag]) : '';
   const [subject = '', ...body] = contents.split('\n');
   const facts: GitFacts = {
-    branch: await out(['rev-parse', '--abbrev-ref', 'HEAD']),
+    branch,
     previousTag: previous,
     summary: described,
-    url: withoutCredentials(await out(['remote', 'get-url', 'origin'])),
+    url: withoutCredentials(url),
     dirty: described.endsWith('-dirty'),
     tagSubject: subject,
     tagContents: contents,

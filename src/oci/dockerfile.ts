@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, relative } from 'node:path';
-import { gzipBytes, readTar } from '../archive/archive.js';
+import { gzipLayer, readTar } from '../archive/archive.js';
 import { runCommand } from '../runner/command.js';
 import { UserError, inputError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
@@ -136,7 +136,7 @@ async function buildAndPushPlatform(
     const config = files.get(entry.Config)!;
     const layers: Descriptor[] = [];
     for (const name of entry.Layers) {
-      const gz = await gzipBytes(files.get(name)!);
+      const gz = await gzipLayer(files.get(name)!);
       const digest = digestOf(gz);
       await registry.putBlob(repository, gz, digest);
       layers.push({ mediaType: MEDIA.layer, digest, size: gz.length });

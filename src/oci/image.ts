@@ -1,5 +1,5 @@
 import { rootCertificates } from 'node:tls';
-import { gzipBytes, tar, type ArchiveEntry } from '../archive/archive.js';
+import { gzipLayer, tar, type ArchiveEntry } from '../archive/archive.js';
 import { UserError } from '../runner/errors.js';
 import type { ImageSink } from './layout.js';
 import { digestOf, MEDIA } from './registry.js';
@@ -137,7 +137,7 @@ async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: string }
       [...dirs, { name: `usr/local/bin/${image.binaryName}`, data: image.binary, executable: true }],
       image.created,
     );
-    const gz = await gzipBytes(raw);
+    const gz = await gzipLayer(raw);
     return {
       blob: { data: gz, descriptor: { mediaType: MEDIA.layer, digest: digestOf(gz), size: gz.length } },
       diffId: digestOf(raw),
@@ -172,7 +172,7 @@ async function appLayer(image: AppImage): Promise<{ blob: Blob; diffId: string }
       : []),
   ];
   const raw = tar(entries, image.created);
-  const gz = await gzipBytes(raw);
+  const gz = await gzipLayer(raw);
   return {
     blob: { data: gz, descriptor: { mediaType: MEDIA.layer, digest: digestOf(gz), size: gz.length } },
     diffId: digestOf(raw),

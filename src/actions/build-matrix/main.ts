@@ -49,10 +49,19 @@ async function plan(config: Config): Promise<void> {
 }
 
 async function build(config: Config): Promise<void> {
-  // In turn, not together: a bad `targets` is reported before a `packages` problem, every time.
-  const src = await readSource(config.workspace, { version: config.version, project: config.projectName });
   const gr = config.goreleaser;
-  const targets = await targetsOf(config);
+  // git, `go list` and `go tool dist list` are asked at once (each is a process start), and their
+  // answers taken in turn: a bad `targets` is reported before a `packages` problem, every time.
+  const srcP = started(
+    readSource(config.workspace, { version: config.version, project: config.projectName }),
+  );
+  const targetsP = started(targetsOf(config));
+  const packagesP = gr
+    ? undefined
+    : started(resolvePackages(config.workspace, config.packages, config.binaryName));
+  const dirtyingP = started(dirtyingWarning(config.workspace, config.outputDir));
+  const src = await srcP;
+  const targets = await targetsP;
   const spec: BuildSpec = {
     ...config,
     ...src,
@@ -62,7 +71,7 @@ async function build(config: Config): Promise<void> {
     singleTarget: targets.length === 1,
   };
   if (gr) await goreleaserBuild(gr, spec, !config.version, targets);
-  else spec.packages = await resolvePackages(config.workspace, config.packages, config.binaryName);
+  else spec.packages = await packagesP!;
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
     throw inputError(
@@ -71,7 +80,7 @@ async function build(config: Config): Promise<void> {
       'an artifact name on a GitHub Actions runner',
       'Outside GitHub (the go-ship CLI, GitLab CI), leave it empty and pass output-dir to the next job yourself.',
     );
-  const dirtying = await dirtyingWarning(config.workspace, config.outputDir);
+  const dirtying = await dirtyingP;
   if (dirtying) workflow.warning(dirtying);
   if (gr) await runHooks(gr, config.workspace, spec);
   log.info(
@@ -142,6 +151,12 @@ async function publish(config: Config, manifest: Manifest, checksumsFile: string
 }
 
 /** A GoReleaser config's cross product drops the pairs Go lacks (darwin/386), as GoReleaser does. */
+/** A promise awaited later: until then a rejection is not reported as unhandled. */
+function started<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
 async function targetsOf(config: Config) {
   const dist = await distList();
   return parseTargets(config.goreleaser ? supportedTargets(config.targets, dist) : config.targets, dist);
