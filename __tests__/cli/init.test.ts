@@ -72,6 +72,11 @@ describe('what a Dockerfile is for', () => {
       'test-runner',
     ],
     ['FROM debian\nCOPY . /src\nRUN cd /src && make\nCMD ["/src/app"]\n', 'other'],
+    // Built by the project's make in a build stage, the binary copied into the last (go-httpbin's shape).
+    [
+      'FROM golang:1.26 AS build\nWORKDIR /src\nCOPY . .\nRUN --mount=type=cache,target=/root/.cache/go-build \\\n    make build\nFROM gcr.io/distroless/static:nonroot\nCOPY --from=build /src/dist/app /bin/\nCMD ["/bin/app"]\n',
+      'build',
+    ],
   ])('%j is %s', (text, kind) => {
     expect(dockerfileKind(text)).toBe(kind);
   });

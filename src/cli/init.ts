@@ -168,9 +168,14 @@ export function dockerfileKind(text: string): DockerfileKind {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-  const builds = lines.some((l) => /^RUN\b.*\bgo\s+(build|install)\b/i.test(l));
   const lastFrom = lines.map((l) => /^FROM\b/i.test(l)).lastIndexOf(true);
   const last = lines.slice(lastFrom);
+  // go build itself, or a build tool in an earlier stage whose output the last stage copies
+  // (go-httpbin's `RUN make build`, then `COPY --from=build .../dist/...`).
+  const builds =
+    lines.some((l) => /^RUN\b.*\bgo\s+(build|install)\b/i.test(l)) ||
+    (lines.slice(0, lastFrom).some((l) => /^RUN\b.*\b(make|task|just|mage)\b/i.test(l)) &&
+      last.some((l) => /^COPY\b.*--from=/i.test(l)));
   const command = last.filter((l) => /^(CMD|ENTRYPOINT)\b/i.test(l)).join(' ');
   if (
     /\btests?\b|\brspec\b|\bpytest\b/i.test(command) ||
@@ -247,7 +252,7 @@ export function initFiles(f: RepoFacts): { path: string; text: string }[] {
     packaging:
       'a Dockerfile that copies a binary built elsewhere (GoReleaser packaging): the image is built from the release binaries instead',
     other:
-      'a Dockerfile that does not compile the service (no go build): the image is built from the release binaries instead',
+      'a Dockerfile in which no build of the service was found (no go build, no build stage copied from): the image is built from the release binaries instead',
   };
   const found = [
     `module ${f.module}${f.goVersion ? ` (go ${f.goVersion})` : ''}`,
