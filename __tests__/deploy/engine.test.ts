@@ -121,6 +121,32 @@ describe('the deploy engine against a fake target', () => {
     expect(t.state.live).toBe('green');
   });
 
+  // Field trial, go-httpbin: /version answers 200 `{"service": "go-httpbin"}` (the version only with
+  // -use-full-version); the gate read "no version" and waited out ready-timeout before failing.
+  test('a version path that answers 200 with no version in it: checked by health alone, said with what it answered', async () => {
+    for (const [image, body] of [
+      ['hb:1', '{\n  "service": "go-httpbin"\n}'],
+      ['hb:2', '{"service":"go-httpbin"}'],
+    ] as const) {
+      t.behaviours.set(image, { version: image.slice(3), versionBody: body });
+      const r = await deploy(t, image, { readyTimeoutMs: 60_000 });
+      expect(r.outcome).toBe('switched');
+      const ready = r.checks.find((c) => c.phase === 'ready')!;
+      expect(ready.detail).toMatch(
+        /\/version answers 200 with no version in it: \{ ?"service": ?"go-httpbin" ?\}/,
+      );
+      expect(ready.detail).toMatch(/does not report its version, so it was checked by health only/);
+    }
+    // A JSON version that is another release still fails the gate.
+    t.behaviours.set('hb:9', { version: '9.0.0', versionBody: '{"service":"go-httpbin","version":"1.0.0"}' });
+    const f = await failure(
+      quietly(() =>
+        new Engine(config(t, { release: { image: 'hb:9', version: '9.0.0' }, readyTimeoutMs: 600 }), t).run(),
+      ),
+    );
+    expect(f.message).toContain('/version reports version 1.0.0 (want 9.0.0)');
+  });
+
   test('a service whose version endpoint answers the wrong version still fails its gate', async () => {
     t.behaviours.set('app:9', { version: '1.0.0' });
     const f = await failure(

@@ -23,6 +23,8 @@ export interface Behaviour {
   health?: 'ok' | 'never' | `after:${number}`;
   /** No version endpoint: /version answers 404, as most services without one do. */
   noVersionEndpoint?: boolean;
+  /** What /version answers with 200 instead of the version (go-httpbin's `{"service": ...}`). */
+  versionBody?: string;
   /** `start()` never resolves (the engine's phase deadline has to end it). */
   hangOnStart?: boolean;
   /** How `runOnce` (a before-traffic command) ends: its exit code and output, or it outlives its limit. */
@@ -77,7 +79,9 @@ export class FakeTarget implements Target {
     if (req.url === '/version')
       return b.noVersionEndpoint
         ? void res.writeHead(404, { 'content-type': 'text/plain' }).end('404 page not found')
-        : void res.writeHead(200, { 'content-type': 'text/plain' }).end(b.version);
+        : b.versionBody !== undefined
+          ? void res.writeHead(200, { 'content-type': 'application/json' }).end(b.versionBody)
+          : void res.writeHead(200, { 'content-type': 'text/plain' }).end(b.version);
     const health = b.health ?? 'ok';
     const healthy =
       health === 'ok' ||

@@ -89,12 +89,15 @@ export interface VersionCheck {
 }
 
 /**
- * A service that does not report its version at all: the version path is not there (404, 405,
- * 501) and no answer carries the version header. Many services have no version endpoint; for them
- * the version check cannot apply, which is said, not failed on.
+ * A service that does not report its version at all: no answer carries the version header, and the
+ * version path is not there (404, 405, 501) or answers 2xx with nothing that names a version
+ * (go-httpbin's /version is `{"service": "go-httpbin"}` unless started with -use-full-version). Many
+ * services have no version endpoint; for them the version check cannot apply, which is said, not
+ * failed on. A version path that names another version is still a failure.
  */
 export function unreported(p: Probe, header: string): boolean {
-  return [404, 405, 501].includes(p.status) && !p.headers[header.toLowerCase()];
+  if (p.headers[header.toLowerCase()]) return false;
+  return [404, 405, 501].includes(p.status) || (p.status >= 200 && p.status <= 299 && !versionOf(p, header));
 }
 
 /** Why one answer does not pass the health check, or undefined when it does. */
@@ -108,18 +111,22 @@ export function healthFailure(p: Probe, check: HealthCheck): string | undefined 
 
 /**
  * The version an answer comes from: the version header (hello-svc's X-Version), else a JSON body's
- * `version`, else the whole body when it is one short line. Only a 2xx body counts: a `404 page not
- * found` is not a version.
+ * `version`, else the whole body when it is one short line that is not a JSON object or list. Only
+ * a 2xx body counts: a `404 page not found` is not a version.
  */
 export function versionOf(p: Probe, header: string): string | undefined {
   const h = p.headers[header.toLowerCase()];
   if (h) return h.trim();
   if (p.status < 200 || p.status > 299) return undefined;
+  let json: unknown;
   try {
-    const v = (JSON.parse(p.body) as { version?: unknown }).version;
-    if (typeof v === 'string') return v;
+    json = JSON.parse(p.body);
   } catch {
     // not JSON
+  }
+  if (json !== null && typeof json === 'object') {
+    const v = (json as { version?: unknown }).version;
+    return typeof v === 'string' && v.trim() ? v.trim() : undefined;
   }
   const line = p.body.trim();
   return line && !line.includes('\n') && line.length <= 128 ? line : undefined;
@@ -198,9 +205,10 @@ export async function waitHealthy(opts: {
       const got = versionOf(v, version.header);
       if (!got && unreported(v, version.header) && !answer.headers[version.header.toLowerCase()]) {
         // Healthy, and the service has no version endpoint: the check cannot apply to it.
-        unreportedNote = ` (${version.path} answers ${v.status} and no answer has ${version.header}: the service does not report its version, so it was checked by health only; set version-path or version-header to where it does)`;
+        const answered = `${version.path} answers ${v.status}${v.status >= 200 && v.status <= 299 ? ` with no version in it${snippet(v.body)}` : ''}`;
+        unreportedNote = ` (${answered} and no answer has ${version.header}: the service does not report its version, so it was checked by health only; set version-path or version-header to where it does)`;
         log.warning(
-          `${opts.phase}: ${opts.base + version.path} answers ${v.status} and no answer carries ${version.header}: the service does not report its version, so the gate and the switch are checked by health only. Set version-path (or version-header) to where it reports its version.`,
+          `${opts.phase}: ${opts.base + answered} and no answer carries ${version.header}: the service does not report its version, so the gate and the switch are checked by health only. Set version-path (or version-header) to where it reports its version.`,
         );
         version = undefined;
       } else if (!sameVersion(got, version.version))
