@@ -222,7 +222,9 @@ export async function waitHealthy(opts: {
       streak++;
       last = `${streak}/${check.successes} in a row`;
       if (streak >= check.successes) {
-        log.info(`  ${opts.phase}: ${url} passed ${check.successes} times in a row`);
+        log.info(
+          `  ${opts.phase}: ${url} passed${check.successes === 1 ? '' : ` ${check.successes} times in a row`}`,
+        );
         return record(
           opts.phase,
           'health',
