@@ -27,8 +27,8 @@ function installKo(): string {
 
 /**
  * examples/hello-svc as a linux/amd64 image pushed to the loopback registry, warm: go-ship as a
- * workflow runs it (build-matrix's bundle, then docker-multistage's prebuilt bundle, each a Node 24
- * process as GitHub starts it) against ko (`ko build`, one process). Both build with the same flags
+ * workflow runs it (docker-multistage's mode: go in one step; and build-matrix then mode: prebuilt,
+ * each a Node 24 process as GitHub starts it) against ko (`ko build`, one process). Both build with the same flags
  * (-trimpath, the same -s -w -X ldflags, CGO off) onto the same base, an image with one empty layer
  * pushed to the registry first; neither writes an SBOM; build-matrix also writes its tar.gz and
  * checksums as it does by default (a release needs them; ko writes neither).
@@ -105,6 +105,17 @@ export async function bench(runs: number): Promise<BenchReport> {
     });
     return { ms: a.ms + b.ms, cpuMs: a.cpuMs + b.cpuMs, buildMs: a.ms };
   };
+  // mode: go: the same image in one step and one process, no archive (what ko does).
+  const goMode = () =>
+    step('docker-multistage', {
+      mode: 'go',
+      image: `${REGISTRY}/go-ship-bench/ko-go-mode`,
+      'base-image': base,
+      version: '1.0.0',
+      latest: 'false',
+      platforms: 'linux/amd64',
+      ldflags: '-X main.version=1.0.0',
+    });
   const koBuild = () =>
     timeWithUsage(ko, ['build', '--bare', '--platform=linux/amd64', '--sbom=none', '--tags=1.0.0', '.'], {
       ...env,
@@ -124,24 +135,30 @@ export async function bench(runs: number): Promise<BenchReport> {
 
   // Warm: Go's build cache filled and each image pushed once by both sides.
   await goShip();
+  await goMode();
   await inSrc(koBuild);
   const s = {
     ship: { name: 'go-ship build-matrix + docker-multistage prebuilt', samples: [] } as Series,
     shipCpu: { name: 'go-ship, CPU (user + system)', samples: [] } as Series,
     build: { name: 'go-ship build-matrix alone', samples: [] } as Series,
+    go: { name: 'go-ship docker-multistage, mode: go (one step)', samples: [] } as Series,
+    goCpu: { name: 'go-ship mode: go, CPU (user + system)', samples: [] } as Series,
     ko: { name: `ko ${KO_VERSION} build`, samples: [] } as Series,
     koCpu: { name: `ko ${KO_VERSION}, CPU (user + system)`, samples: [] } as Series,
   };
   for (let i = 0; i < n; i++) {
     const g = await goShip();
+    const m = await goMode();
     const k = await inSrc(koBuild);
+    s.go.samples.push(m.ms);
+    s.goCpu.samples.push(m.cpuMs);
     s.ship.samples.push(g.ms);
     s.shipCpu.samples.push(g.cpuMs);
     s.build.samples.push(g.buildMs);
     s.ko.samples.push(k.ms);
     s.koCpu.samples.push(k.cpuMs);
     process.stderr.write(
-      `[${i + 1}/${n}] go-ship ${g.ms.toFixed(0)} ms (build-matrix ${g.buildMs.toFixed(0)} ms), ko ${k.ms.toFixed(0)} ms\n`,
+      `[${i + 1}/${n}] go-ship ${g.ms.toFixed(0)} ms (build-matrix ${g.buildMs.toFixed(0)} ms), mode: go ${m.ms.toFixed(0)} ms, ko ${k.ms.toFixed(0)} ms\n`,
     );
   }
   rmSync(cache, { recursive: true, force: true });
@@ -149,11 +166,13 @@ export async function bench(runs: number): Promise<BenchReport> {
   spawnSync(DOCKER, ['rmi', '-f', base], { stdio: 'ignore' });
   return {
     title: 'A prebuilt image against ko: hello-svc, linux/amd64, warm',
-    setup: `examples/hello-svc built for linux/amd64 and pushed to a loopback Distribution registry as an image on the same base (one empty layer, pushed there first), warm (Go's build cache filled, both images pushed once). go-ship as a workflow runs it: build-matrix's bundle and then docker-multistage's (mode: prebuilt), each a Node 24 process started as GitHub starts an action; build-matrix writes its tar.gz and checksums file as by default. ko ${KO_VERSION} (built from the Go module proxy): \`ko build --bare --platform=linux/amd64 --sbom=none\`. Both: -trimpath, ldflags \`${LDFLAGS}\`, CGO_ENABLED=0, no SBOM. ${n} interleaved runs; go-ship's build-matrix step alone, median ${(median(s.build.samples) / 1000).toFixed(2)} s.`,
+    setup: `examples/hello-svc built for linux/amd64 and pushed to a loopback Distribution registry as an image on the same base (one empty layer, pushed there first), warm (Go's build cache filled, both images pushed once). go-ship as a workflow runs it, each step a Node 24 process started as GitHub starts an action: docker-multistage with mode: go (one step: go build, then the image; no archive), and build-matrix then docker-multistage with mode: prebuilt (two steps; build-matrix writes its tar.gz and checksums file as by default, for a release). ko ${KO_VERSION} (built from the Go module proxy): \`ko build --bare --platform=linux/amd64 --sbom=none\`. Both: -trimpath, ldflags \`${LDFLAGS}\`, CGO_ENABLED=0, no SBOM. ${n} interleaved runs; go-ship's build-matrix step alone, median ${(median(s.build.samples) / 1000).toFixed(2)} s.`,
     series: Object.values(s),
     ratios: [
-      ['go-ship / ko, wall', s.ship.name, s.ko.name],
-      ['go-ship / ko, CPU', s.shipCpu.name, s.koCpu.name],
+      ['go-ship mode: go / ko, wall', s.go.name, s.ko.name],
+      ['go-ship mode: go / ko, CPU', s.goCpu.name, s.koCpu.name],
+      ['build-matrix + prebuilt / ko, wall', s.ship.name, s.ko.name],
+      ['build-matrix + prebuilt / ko, CPU', s.shipCpu.name, s.koCpu.name],
     ],
     goal: 'at or below ko (1.0x), warm',
   };

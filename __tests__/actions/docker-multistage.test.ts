@@ -85,6 +85,46 @@ describeWith(
       expect(await versionOf(`${image}:1.2.3`)).toMatchObject({ version: '1.2.3' });
     }, 300_000);
 
+    test('mode: go builds the image in one step, as ko does: the same binaries as build-matrix, byte for byte, and no archives', async () => {
+      const goImage = `${image}-go`;
+      const goRepo = goImage.slice(REGISTRY.length + 1);
+      const before = execFileSync('git', ['status', '--porcelain', '--ignored'], {
+        cwd: dir,
+        encoding: 'utf8',
+      });
+      const r = await action('docker-multistage', dir, ['mode=go', `image=${goImage}`, 'version=1.2.3']);
+      expect(r.code).toBe(0);
+      // Nothing written into the checkout: no archives, no checksums, no manifest.
+      expect(
+        execFileSync('git', ['status', '--porcelain', '--ignored'], { cwd: dir, encoding: 'utf8' }),
+      ).toBe(before);
+      const built = JSON.parse(readFileSync(join(dir, 'dist', 'manifest.json'), 'utf8')) as {
+        artifacts: { target: string; binaries: { sha256: string }[] }[];
+      };
+      const raw = skopeoInspect(`${goImage}:1.2.3`, { raw: true });
+      const registry = new Registry(REGISTRY);
+      const platforms: string[] = [];
+      for (const m of raw.manifests as { digest: string; platform: { os: string; architecture: string } }[]) {
+        platforms.push(`${m.platform.os}/${m.platform.architecture}`);
+        const manifest = JSON.parse((await registry.getManifest(goRepo, m.digest))!.body.toString('utf8'));
+        const layer = readTarGz(await registry.getBlob(goRepo, manifest.layers[0].digest));
+        const bin = layer.find((f) => f.name === 'usr/local/bin/hello-svc')!;
+        const want = built.artifacts.find((a) => a.target === `linux/${m.platform.architecture}`)!.binaries[0]
+          .sha256;
+        expect(execFileSync('sha256sum', [], { input: bin.data, encoding: 'utf8' }).split(' ')[0]).toBe(want);
+      }
+      expect(platforms).toEqual(['linux/amd64', 'linux/arm64']);
+      expect(await versionOf(`${goImage}:1.2.3`)).toMatchObject({ version: '1.2.3' });
+      // An image runs Linux: another system is refused by name before anything is built.
+      const bad = await action('docker-multistage', dir, [
+        'mode=go',
+        `image=${goImage}`,
+        'platforms=darwin/arm64',
+      ]);
+      expect(bad.code).not.toBe(0);
+      expect(bad.stderr + bad.stdout).toMatch(/platforms.*darwin\/arm64.*linux platforms/s);
+    }, 300_000);
+
     test('a pre-release and an older release never move latest, X.Y or X', async () => {
       const latest = () => skopeoInspect(`${image}:latest`, { digest: true }).digest;
       const before = latest();
@@ -247,7 +287,7 @@ describeWith(
         ['platforms=linux/riscv64'],
         'Input `platforms` got `linux/riscv64`; it accepts platforms build-matrix built: linux/amd64, linux/arm64',
       ],
-      [['mode=buildx'], 'Input `mode` got `buildx`; it accepts one of `prebuilt`, `dockerfile`'],
+      [['mode=buildx'], 'Input `mode` got `buildx`; it accepts one of `prebuilt`, `go`, `dockerfile`'],
       [['image=127.0.0.1:1/app', 'version=1.0.0'], 'The registry 127.0.0.1:1 did not answer'],
     ])(
       'bad input %j',

@@ -22,6 +22,10 @@ export interface MainPackage {
 export const packagesFor = (packages: MainPackage[], target: Target) =>
   packages.filter((p) => !p.targets || p.targets.includes(target.name));
 
+/** The -ldflags a build gets when none are given (build-matrix, docker-multistage's go mode). */
+export const DEFAULT_LDFLAGS =
+  '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
+
 /** How every binary is built: the flags a user sets (build-matrix's inputs of the same names). */
 export interface BuildFlags {
   ldflags: string;

@@ -1,5 +1,5 @@
 import { DEFAULT_TARGETS } from '../../go/targets.js';
-import { type BuildFlags, templateFields, UNBUILT_SPEC } from '../../crossbuild/build.js';
+import { type BuildFlags, DEFAULT_LDFLAGS, templateFields, UNBUILT_SPEC } from '../../crossbuild/build.js';
 import {
   type GoReleaserSettings,
   readGoReleaserConfig,
@@ -16,9 +16,6 @@ import * as workflow from '../../runner/workflow.js';
 import { DEFAULT_SIGNATURE, DEFAULT_SIGN_ARGS, type SignSpec, fillSignTemplate } from '../../release/sign.js';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
-
-const DEFAULT_LDFLAGS =
-  '-X main.version={{.Version}} -X main.commit={{.Commit}} -X main.date={{.CommitDate}}';
 
 export interface Config extends BuildFlags {
   mode: 'build' | 'plan' | 'merge';

@@ -1,3 +1,4 @@
+import { DEFAULT_LDFLAGS } from '../../crossbuild/build.js';
 import { isValidTag } from '../../oci/image-tags.js';
 import { type ImageRef, parseImageRef } from '../../oci/registry.js';
 import { inputError } from '../../runner/errors.js';
@@ -7,7 +8,9 @@ import * as workflow from '../../runner/workflow.js';
 import { resolve } from 'node:path';
 
 export interface Config {
-  mode: 'prebuilt' | 'dockerfile';
+  mode: 'prebuilt' | 'go' | 'dockerfile';
+  /** go mode: -ldflags, a template as build-matrix takes it. */
+  ldflags: string;
   dockerfile: string;
   context: string;
   buildArgs: Record<string, string>;
@@ -36,7 +39,7 @@ export interface Config {
 
 export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = process.env): Config {
   const workspace = inputs.workingDirectory(env);
-  const mode = inputs.oneOf('mode', ['prebuilt', 'dockerfile'] as const, { required: true });
+  const mode = inputs.oneOf('mode', ['prebuilt', 'go', 'dockerfile'] as const, { required: true });
   const image = parseImageRef(inputs.string('image', { required: true }));
   if (image.tag)
     throw inputError(
@@ -65,6 +68,7 @@ export function getInputs(inputs = new Inputs(process.env, DEFAULTS), env = proc
     buildArgs: inputs.keyValues('build-args'),
     builderImage: inputs.optional('builder-image'),
     pkg: inputs.string('package'),
+    ldflags: inputs.optional('ldflags') ?? DEFAULT_LDFLAGS,
     workspace,
     image,
     from: resolve(workspace, inputs.string('from')),
@@ -94,8 +98,8 @@ function attestations(inputs: Inputs, mode: Config['mode']): { sbom: boolean; pr
     throw inputError(
       'sbom',
       'true',
-      '`true` in prebuilt mode',
-      "In dockerfile mode the binary is built inside the Dockerfile, out of go-ship's sight; use mode: prebuilt (build-matrix's binaries, whose build information the SBOM lists).",
+      '`true` in prebuilt or go mode',
+      "In dockerfile mode the binary is built inside the Dockerfile, out of go-ship's sight; use mode: prebuilt (build-matrix's binaries) or go, whose binaries' build information the SBOM lists.",
     );
   for (const [name, on] of [
     ['sbom', sbom],

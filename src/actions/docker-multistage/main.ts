@@ -1,5 +1,5 @@
 import { buildDockerfileImage, prepareDockerfile, requireDocker } from '../../oci/dockerfile.js';
-import { appImages, imageBinaries } from '../../oci/from-build.js';
+import { appImages, goBuildBinaries, imageBinaries } from '../../oci/from-build.js';
 import { planImage } from '../../oci/image-plan.js';
 import { type Platform, pushAppImages } from '../../oci/image.js';
 import { OciLayout } from '../../oci/layout.js';
@@ -14,12 +14,24 @@ import { dockerfileSummary, prebuiltSummary } from './summary.js';
 
 export async function run(): Promise<void> {
   const config = getInputs();
-  return config.mode === 'dockerfile' ? fromDockerfile(config) : fromPrebuilt(config);
+  return config.mode === 'dockerfile' ? fromDockerfile(config) : fromBinaries(config);
 }
 
-/** mode: prebuilt: build-matrix's linux binaries assembled into images without a Docker build. */
-async function fromPrebuilt(config: Config): Promise<void> {
-  const built = imageBinaries(config.from, config);
+/**
+ * mode: prebuilt (build-matrix's linux binaries) and mode: go (built here, in one process as ko
+ * does): assembled into images without a Docker build.
+ */
+async function fromBinaries(config: Config): Promise<void> {
+  const built =
+    config.mode === 'go'
+      ? await goBuildBinaries(config.workspace, {
+          pkg: config.pkg,
+          platforms: config.platforms,
+          binary: config.binary,
+          version: config.version,
+          ldflags: config.ldflags,
+        })
+      : imageBinaries(config.from, config);
   const { chosen } = built;
   const plan = await planImage(config, built.commit, built.commitTime, chosen[0].binaryName);
   const images = await appImages(chosen, built.commitTime, plan.oci, {

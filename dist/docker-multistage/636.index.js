@@ -1,8 +1,8 @@
-export const id = 599;
-export const ids = [599];
+export const id = 636;
+export const ids = [636];
 export const modules = {
 
-/***/ 8599:
+/***/ 8636:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -65,29 +65,8 @@ function readActionMetadata(file) {
 
 // EXTERNAL MODULE: ./src/runner/inputs.ts
 var inputs = __webpack_require__(9205);
-;// CONCATENATED MODULE: ./src/runner/suggest.ts
-/** "Did you mean" suggestions for names a user mistyped (inputs, targets, actions). */
-function suggest(name, candidates, max = 3) {
-    const limit = Math.max(2, Math.floor(name.length / 3));
-    return candidates
-        .map((c) => ({ c, d: editDistance(name.toLowerCase(), c.toLowerCase()) }))
-        .filter((x) => x.d <= limit)
-        .sort((a, b) => a.d - b.d || (a.c < b.c ? -1 : 1))
-        .slice(0, max)
-        .map((x) => x.c);
-}
-function editDistance(a, b) {
-    let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        const cur = [i];
-        for (let j = 1; j <= b.length; j++) {
-            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-        }
-        prev = cur;
-    }
-    return prev[b.length];
-}
-
+// EXTERNAL MODULE: ./src/runner/suggest.ts
+var suggest = __webpack_require__(8848);
 // EXTERNAL MODULE: ./src/runner/project-file.ts
 var project_file = __webpack_require__(2722);
 ;// CONCATENATED MODULE: ./src/runner/project-config.ts
@@ -142,7 +121,7 @@ function readProjectConfig(file, actions) {
 function readSection(file, section, body, actions, where = section) {
     const meta = actions[section];
     if (!meta) {
-        const near = suggest(section, Object.keys(actions), 1)[0];
+        const near = (0,suggest/* suggest */.Z)(section, Object.keys(actions), 1)[0];
         throw new errors/* UserError */.y(`${file}: unknown section \`${section}\`.${near ? ` Did you mean \`${near}\`?` : ''} Sections are action names: ${Object.keys(actions).join(', ')}, and \`${ENVIRONMENTS}\`.`);
     }
     if (body === null || body === undefined)
@@ -152,7 +131,7 @@ function readSection(file, section, body, actions, where = section) {
     const out = {};
     for (const [key, value] of Object.entries(body)) {
         if (!(key in meta.inputs)) {
-            const near = suggest(key, Object.keys(meta.inputs), 1)[0];
+            const near = (0,suggest/* suggest */.Z)(key, Object.keys(meta.inputs), 1)[0];
             throw new errors/* UserError */.y(`${file}: \`${where}\` has no input \`${key}\`.${near ? ` Did you mean \`${near}\`?` : ''} Its inputs: ${Object.keys(meta.inputs).join(', ')}.`);
         }
         if (action_metadata_isSecretInput(meta.inputs[key]))
