@@ -63,7 +63,15 @@ export function imageBinaries(
  */
 export async function goBuildBinaries(
   workspace: string,
-  opts: { pkg: string; platforms: string[]; binary?: string; version?: string; ldflags: string },
+  opts: {
+    pkg: string;
+    platforms: string[];
+    binary?: string;
+    version?: string;
+    ldflags: string;
+    /** Told what is known before go build starts, so the image's plan (tags, registry) is made meanwhile. */
+    beforeBuild?: (known: { commit: string; commitTime: number; binaryName: string }) => void;
+  },
 ): Promise<{ commit: string; commitTime: number; version: string; chosen: BuiltBinary[] }> {
   const platforms = opts.platforms.length ? opts.platforms : ['linux/amd64', 'linux/arm64'];
   const notLinux = platforms.filter((p) => !p.startsWith('linux/'));
@@ -94,6 +102,7 @@ export async function goBuildBinaries(
     strip: true,
     singleTarget: targets.length === 1,
   };
+  opts.beforeBuild?.({ commit: src.commit, commitTime: src.commitTime, binaryName: spec.packages[0].binary });
   const scratch = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-image-build-'));
   try {
     const { built, failed } = await buildAll(

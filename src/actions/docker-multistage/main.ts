@@ -22,6 +22,7 @@ export async function run(): Promise<void> {
  * does): assembled into images without a Docker build.
  */
 async function fromBinaries(config: Config): Promise<void> {
+  let early: Promise<Awaited<ReturnType<typeof planImage>>> | undefined;
   const built =
     config.mode === 'go'
       ? await goBuildBinaries(config.workspace, {
@@ -30,10 +31,15 @@ async function fromBinaries(config: Config): Promise<void> {
           binary: config.binary,
           version: config.version,
           ldflags: config.ldflags,
+          // The registry's tags and credentials are asked while go build runs.
+          beforeBuild: (k) => {
+            early = planImage(config, k.commit, k.commitTime, k.binaryName);
+            early.catch(() => undefined); // awaited below
+          },
         })
       : imageBinaries(config.from, config);
   const { chosen } = built;
-  const plan = await planImage(config, built.commit, built.commitTime, chosen[0].binaryName);
+  const plan = await (early ?? planImage(config, built.commit, built.commitTime, chosen[0].binaryName));
   const images = await appImages(chosen, built.commitTime, plan.oci, {
     ref: config.baseImage,
     registry: plan.registry,
