@@ -59,6 +59,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   git('init', '-q', '-b', 'main');
   git('add', '.');
   git('commit', '-q', '-m', 'bench');
+  const sha7 = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: src, encoding: 'utf8' }).slice(0, 7);
   // The same base on both sides: one empty layer, made here and pushed (no image can be pulled).
   execFileSync('sh', ['-c', `tar -cf - --files-from /dev/null | ${DOCKER} import - ${base}`], {
     stdio: 'ignore',
@@ -117,12 +118,16 @@ export async function bench(runs: number): Promise<BenchReport> {
       ldflags: '-X main.version=1.0.0',
     });
   const koBuild = () =>
-    timeWithUsage(ko, ['build', '--bare', '--platform=linux/amd64', '--sbom=none', '--tags=1.0.0', '.'], {
-      ...env,
-      KO_DOCKER_REPO: `${REGISTRY}/go-ship-bench/ko-ko`,
-      KO_CONFIG_PATH: src,
-      PWD: src,
-    });
+    timeWithUsage(
+      ko, // The tags go-ship's rules give this release, so both push the same names.
+      ['build', '--bare', '--platform=linux/amd64', '--sbom=none', `--tags=1.0.0,1.0,1,sha-${sha7}`, '.'],
+      {
+        ...env,
+        KO_DOCKER_REPO: `${REGISTRY}/go-ship-bench/ko-ko`,
+        KO_CONFIG_PATH: src,
+        PWD: src,
+      },
+    );
   const inSrc = async <T>(fn: () => Promise<T>): Promise<T> => {
     const before = process.cwd();
     process.chdir(src);
@@ -166,7 +171,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   spawnSync(DOCKER, ['rmi', '-f', base], { stdio: 'ignore' });
   return {
     title: 'A prebuilt image against ko: hello-svc, linux/amd64, warm',
-    setup: `examples/hello-svc built for linux/amd64 and pushed to a loopback Distribution registry as an image on the same base (one empty layer, pushed there first), warm (Go's build cache filled, both images pushed once). go-ship as a workflow runs it, each step a Node 24 process started as GitHub starts an action: docker-multistage with mode: go (one step: go build, then the image; no archive), and build-matrix then docker-multistage with mode: prebuilt (two steps; build-matrix writes its tar.gz and checksums file as by default, for a release). ko ${KO_VERSION} (built from the Go module proxy): \`ko build --bare --platform=linux/amd64 --sbom=none\`. Both: -trimpath, ldflags \`${LDFLAGS}\`, CGO_ENABLED=0, no SBOM. ${n} interleaved runs; go-ship's build-matrix step alone, median ${(median(s.build.samples) / 1000).toFixed(2)} s.`,
+    setup: `examples/hello-svc built for linux/amd64 and pushed to a loopback Distribution registry as an image on the same base (one empty layer, pushed there first), warm (Go's build cache filled, both images pushed once). go-ship as a workflow runs it, each step a Node 24 process started as GitHub starts an action: docker-multistage with mode: go (one step: go build, then the image; no archive), and build-matrix then docker-multistage with mode: prebuilt (two steps; build-matrix writes its tar.gz and checksums file as by default, for a release). ko ${KO_VERSION} (built from the Go module proxy): \`ko build --bare --platform=linux/amd64 --sbom=none\` with the four tags go-ship's rules give (1.0.0, 1.0, 1, sha-<commit>). Both: -trimpath, ldflags \`${LDFLAGS}\`, CGO_ENABLED=0, no SBOM. ${n} interleaved runs; go-ship's build-matrix step alone, median ${(median(s.build.samples) / 1000).toFixed(2)} s.`,
     series: Object.values(s),
     ratios: [
       ['go-ship mode: go / ko, wall', s.go.name, s.ko.name],
