@@ -118,7 +118,7 @@ describeWith(
         with: [`image=${REGISTRY}/x/y`, 'mode=dockerfile', 'sbom=true'],
       });
       expect(bad.code).not.toBe(0);
-      expect(bad.stderr).toContain('Input `sbom` got `true`; it accepts `true` in prebuilt mode');
+      expect(bad.stderr).toContain('Input `sbom` got `true`; it accepts `true` in prebuilt or go mode');
       const nopush = await runAction('docker-multistage', {
         workspace: dir,
         with: [`image=${REGISTRY}/x/y`, 'push=false', 'provenance=true'],
