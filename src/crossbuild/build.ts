@@ -5,6 +5,7 @@ import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
 import type { GitFacts } from './source.js';
 import { sha256 } from '../runner/digest.js';
+import { formatBytes, formatDuration } from '../runner/log.js';
 import { DEFAULT_VARIANTS, renderTemplate, type TemplateFields } from './template.js';
 
 export interface MainPackage {
@@ -326,4 +327,17 @@ export async function buildAll(
   const order = (t: Target) => targets.indexOf(t);
   built.sort((a, b) => order(a.target) - order(b.target) || a.name.localeCompare(b.name));
   return { built, failed };
+}
+
+/** The progress line of one finished build: `[2/5] ✓ linux/arm64 app 6.05 MB in 330ms`. */
+export function builtLine(r: BuiltBinary, done: number, total: number): string {
+  return `[${done}/${total}] ✓ ${r.target.name} ${r.name} ${formatBytes(r.size)} in ${formatDuration(r.ms)}`;
+}
+
+/** The first `n` failed builds, each its command and the head of its output, for an error message. */
+export function failureDetails(failed: BuildFailure[], n: number): string {
+  return failed
+    .slice(0, n)
+    .map((f) => `--- ${f.target.name}: ${f.command}\n${f.output.split('\n').slice(0, 15).join('\n')}`)
+    .join('\n');
 }

@@ -1,8 +1,16 @@
 import type { Target } from '../go/targets.js';
 import { UserError } from '../runner/errors.js';
-import { formatBytes, formatDuration, log } from '../runner/log.js';
+import { formatDuration, log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
-import { type BuildFailure, type BuildSpec, type BuiltBinary, buildAll, packagesFor } from './build.js';
+import {
+  type BuildFailure,
+  type BuildSpec,
+  type BuiltBinary,
+  buildAll,
+  builtLine,
+  failureDetails,
+  packagesFor,
+} from './build.js';
 import { sha256 } from '../runner/digest.js';
 import { type ArchiveNaming, type Artifact, packageTarget } from './manifest.js';
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
@@ -79,10 +87,7 @@ export async function crossBuild(
     const wall = Date.now() - started;
     if (failed.length)
       throw new UserError(
-        `${failed.length} of ${total} builds failed: ${failed.map((f) => `${f.target.name} (${f.pkg.binary})`).join(', ')}. Nothing was written to ${opts.outputDir}.\n${failed
-          .slice(0, 3)
-          .map((f) => `--- ${f.target.name}: ${f.command}\n${f.output.split('\n').slice(0, 15).join('\n')}`)
-          .join('\n')}`,
+        `${failed.length} of ${total} builds failed: ${failed.map((f) => `${f.target.name} (${f.pkg.binary})`).join(', ')}. Nothing was written to ${opts.outputDir}.\n${failureDetails(failed, 3)}`,
       );
     if (opts.verifyReproducible) await verifyReproducible(spec, built[0], scratch);
     const vulnerabilities = opts.vulncheck
@@ -116,8 +121,7 @@ export async function crossBuild(
 
 function progress(r: BuiltBinary | BuildFailure, done: number, total: number): void {
   const tag = `[${done}/${total}]`;
-  if ('sha256' in r)
-    log.info(`${tag} ✓ ${r.target.name} ${r.name} ${formatBytes(r.size)} in ${formatDuration(r.ms)}`);
+  if ('sha256' in r) log.info(builtLine(r, done, total));
   else {
     log.info(`${tag} ✗ ${r.target.name} ${r.pkg.binary} failed`);
     workflow.error(`${r.target.name}: ${r.output.split('\n').slice(0, 10).join('\n')}`, {

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { distList, parseTargets } from '../go/targets.js';
+import { inBackground } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
-import { formatBytes, formatDuration, log } from '../runner/log.js';
+import { log } from '../runner/log.js';
 import type { ShippedBinary } from './binaries.js';
-import { type BuildSpec, buildAll, resolvePackages } from './build.js';
+import { type BuildSpec, buildAll, builtLine, failureDetails, resolvePackages } from './build.js';
 import { readSource } from './source.js';
 
 /**
@@ -29,10 +30,9 @@ export async function buildBinaries(
   },
 ): Promise<{ commit: string; commitTime: number; version: string; chosen: ShippedBinary[] }> {
   // git, `go list` and `go tool dist list` at once; the answers taken in turn so errors keep their order.
-  const started = <T>(p: Promise<T>) => (p.catch(() => undefined), p);
-  const srcP = started(readSource(workspace, { version: opts.version }));
-  const distP = started(distList());
-  const packagesP = started(resolvePackages(workspace, [opts.pkg], opts.binary));
+  const srcP = inBackground(readSource(workspace, { version: opts.version }));
+  const distP = inBackground(distList());
+  const packagesP = inBackground(resolvePackages(workspace, [opts.pkg], opts.binary));
   const src = await srcP;
   const targets = parseTargets(opts.targets, await distP, opts.targetsInput);
   const spec: BuildSpec = {
@@ -57,18 +57,12 @@ export async function buildBinaries(
       scratch,
       availableParallelism(),
       (r, done, total) => {
-        if ('sha256' in r)
-          log.info(
-            `[${done}/${total}] ✓ ${r.target.name} ${r.name} ${formatBytes(r.size)} in ${formatDuration(r.ms)}`,
-          );
+        if ('sha256' in r) log.info(builtLine(r, done, total));
       },
     );
     if (failed.length)
       throw new UserError(
-        `go build failed for ${failed.map((f) => f.target.name).join(', ')}; nothing was made of it.\n${failed
-          .slice(0, 2)
-          .map((f) => `--- ${f.target.name}: ${f.command}\n${f.output.split('\n').slice(0, 15).join('\n')}`)
-          .join('\n')}`,
+        `go build failed for ${failed.map((f) => f.target.name).join(', ')}; nothing was made of it.\n${failureDetails(failed, 2)}`,
       );
     const chosen = targets.map((t) => {
       const b = built.find((x) => x.target.name === t.name)!;

@@ -217,3 +217,12 @@ export function splitCommandLine(line: string): string[] {
   if (inArg) args.push(cur);
   return args;
 }
+
+/**
+ * A promise started now and awaited later (processes asked at once, their answers taken in turn):
+ * until it is awaited, a rejection is not reported as unhandled.
+ */
+export function inBackground<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}

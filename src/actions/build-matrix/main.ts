@@ -22,6 +22,7 @@ import { readSource } from '../../crossbuild/source.js';
 import { publishFiles } from '../../release/publish.js';
 import { distList, parseTargets } from '../../go/targets.js';
 import { writeSummary } from '../../runner/action.js';
+import { inBackground } from '../../runner/command.js';
 import { inputError } from '../../runner/errors.js';
 import { findFiles } from '../../runner/glob.js';
 import { log } from '../../runner/log.js';
@@ -52,14 +53,14 @@ async function build(config: Config): Promise<void> {
   const gr = config.goreleaser;
   // git, `go list` and `go tool dist list` are asked at once (each is a process start), and their
   // answers taken in turn: a bad `targets` is reported before a `packages` problem, every time.
-  const srcP = started(
+  const srcP = inBackground(
     readSource(config.workspace, { version: config.version, project: config.projectName }),
   );
-  const targetsP = started(targetsOf(config));
+  const targetsP = inBackground(targetsOf(config));
   const packagesP = gr
     ? undefined
-    : started(resolvePackages(config.workspace, config.packages, config.binaryName));
-  const dirtyingP = started(dirtyingWarning(config.workspace, config.outputDir));
+    : inBackground(resolvePackages(config.workspace, config.packages, config.binaryName));
+  const dirtyingP = inBackground(dirtyingWarning(config.workspace, config.outputDir));
   const src = await srcP;
   const targets = await targetsP;
   const spec: BuildSpec = {
@@ -151,12 +152,6 @@ async function publish(config: Config, manifest: Manifest, checksumsFile: string
 }
 
 /** A GoReleaser config's cross product drops the pairs Go lacks (darwin/386), as GoReleaser does. */
-/** A promise awaited later: until then a rejection is not reported as unhandled. */
-function started<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
-}
-
 async function targetsOf(config: Config) {
   const dist = await distList();
   return parseTargets(config.goreleaser ? supportedTargets(config.targets, dist) : config.targets, dist);

@@ -6,6 +6,7 @@ import { OciLayout } from '../../oci/layout.js';
 import { type ImageAttestations, attestImage } from '../../oci/attest.js';
 import { writeSummary } from '../../runner/action.js';
 import { headCommit } from '../../runner/git.js';
+import { inBackground } from '../../runner/command.js';
 import { inputError } from '../../runner/errors.js';
 import { log } from '../../runner/log.js';
 import * as workflow from '../../runner/workflow.js';
@@ -33,8 +34,7 @@ async function fromBinaries(config: Config): Promise<void> {
           ldflags: config.ldflags,
           // The registry's tags and credentials are asked while go build runs.
           beforeBuild: (k) => {
-            early = planImage(config, k.commit, k.commitTime, k.binaryName);
-            early.catch(() => undefined); // awaited below
+            early = inBackground(planImage(config, k.commit, k.commitTime, k.binaryName));
           },
         })
       : imageBinaries(config.from, config);
