@@ -11,7 +11,7 @@ const LDFLAGS = '-s -w -X main.version={{.Version}} -X main.commit={{.Commit}} -
 const GORELEASER = 'github.com/goreleaser/goreleaser/v2';
 // A GoReleaser whose go.mod accepts the machine's Go and whose dependencies the module proxy here has
 // (v2.16+ ask for newer Go or for modules the proxy lacks).
-const GORELEASER_VERSION = 'v2.15.1';
+export const GORELEASER_VERSION = 'v2.15.1';
 
 const GORELEASER_YAML = `version: 2
 project_name: hello-svc
@@ -34,7 +34,7 @@ changelog:
   disable: true
 `;
 
-function installGoReleaser(dir: string): { bin?: string; why?: string } {
+export function installGoReleaser(dir: string): { bin?: string; why?: string } {
   const gobin = join(dir, 'gobin');
   const r = spawnSync('go', ['install', `${GORELEASER}@${GORELEASER_VERSION}`], {
     encoding: 'utf8',
@@ -207,7 +207,7 @@ export async function bench(runs: number): Promise<BenchReport> {
 }
 
 /** Runs fn with the process in `dir` (GoReleaser and the loop work in the current directory). */
-async function withCwd<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function withCwd<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const before = process.cwd();
   process.chdir(dir);
   try {

@@ -11,6 +11,7 @@ const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
   'coverage-gate': async (runs) => (await import('./coverage-gate.js')).bench(runs),
   'semver-tag': async (runs) => (await import('./semver-tag.js')).bench(runs),
   'build-matrix': async (runs) => (await import('./build-matrix.js')).bench(runs),
+  'build-matrix-project': async (runs) => (await import('./build-matrix-project.js')).bench(runs),
   'docker-multistage': async (runs) => (await import('./docker-multistage.js')).bench(runs),
   'deploy-bluegreen': async (runs) => (await import('./deploy-bluegreen.js')).bench(runs),
   'deploy-hosts': async (runs) => (await import('./deploy-hosts.js')).bench(runs),

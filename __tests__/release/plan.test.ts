@@ -152,9 +152,12 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
     expect([at, under, await fast(under)]).toEqual([at, under, want]);
     expect(await brute(under)).toBe(want);
   }
-  // The annotated tag's commit is the commit, not the tag object.
-  const annotated = (await scanTags(git, root)).tags.find((t) => t.name === 'v1.1.0')!;
+  // The annotated tag's commit is the commit, not the tag object; the same read says HEAD.
+  const scan = await scanTags(git, root);
+  const annotated = scan.tags.find((t) => t.name === 'v1.1.0')!;
   expect(annotated.commit).toBe(tagged);
+  expect(scan.head).toBe(repo.git('rev-parse', 'HEAD'));
+  expect(scan.tags.some((t) => t.name === 'HEAD')).toBe(false);
   // A module in a subdirectory sees only its own tags.
   const sub: GoModule = {
     path: 'example.com/lib/sub',

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CommandError, killTreePlan, runCommand } from '../../src/runner/command.js';
+import { CommandError, killTreePlan, onFirstUse, runCommand } from '../../src/runner/command.js';
 import { UserError } from '../../src/runner/errors.js';
 
 describe('runCommand', () => {
@@ -96,4 +96,20 @@ describe('runCommand', () => {
     }
     expect(writes.join('')).toBe('a\nbc\n');
   });
+});
+
+test('onFirstUse starts its work when first awaited, once, and passes a failure to each waiter', async () => {
+  let starts = 0;
+  const answer = onFirstUse(async () => {
+    starts++;
+    return 'top';
+  });
+  await new Promise((r) => setImmediate(r));
+  expect(starts).toBe(0);
+  expect(await answer).toBe('top');
+  expect(await answer).toBe('top');
+  expect(starts).toBe(1);
+  const failing = onFirstUse(() => Promise.reject(new Error('not a git checkout')));
+  await expect(Promise.resolve(failing)).rejects.toThrow('not a git checkout');
+  await expect(Promise.resolve(failing)).rejects.toThrow('not a git checkout');
 });

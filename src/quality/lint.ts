@@ -16,7 +16,7 @@ export interface LintScope {
    * The repository's top: findings are relative to it. It may still be coming (git answers while
    * the linters start): each tool awaits it only once it has its findings.
    */
-  top: string | Promise<string>;
+  top: string | PromiseLike<string>;
   /** Package patterns, as `go vet` takes them (`./...`). */
   packages: string[];
   env: Record<string, string>;

@@ -46,6 +46,8 @@ export interface TagScan {
   tags: ModuleTag[];
   /** Tags that look like this module's releases but that Go would not accept, with the reason. */
   ignored: { name: string; why: string }[];
+  /** The commit HEAD was at when the tags were read (undefined before the first commit). */
+  head?: string;
 }
 
 /**
@@ -53,17 +55,19 @@ export interface TagScan {
  * that look like ours but are not valid Go versions are reported (never a crash). Read with
  * `git show-ref --tags -d`, which takes annotated tags' commits from packed-refs' peel records
  * instead of opening every tag object (20,000 tags: 23 ms, against 378 ms for for-each-ref's
- * `%(*objectname)`).
+ * `%(*objectname)`). `--head` adds HEAD's commit to the same answer: one git process less.
  */
 export async function scanTags(git: Git, mod: Pick<GoModule, 'tagPrefix'>): Promise<TagScan> {
-  const r = await git.run(['show-ref', '--tags', '-d'], { check: false });
+  const r = await git.run(['show-ref', '--head', '--tags', '-d'], { check: false });
   if (r.code !== 0 && r.code !== 1)
     throw new Error(`git show-ref --tags failed (exit code ${r.code}): ${r.stderr.trim().slice(-400)}`);
   const objects = new Map<string, string>();
   const peeled = new Map<string, string>();
-  // `<object> refs/tags/<name>`, and `<commit> refs/tags/<name>^{}` after an annotated tag.
+  let head: string | undefined;
+  // `<commit> HEAD` first, then `<object> refs/tags/<name>`, and `<commit> refs/tags/<name>^{}` after an annotated tag.
   for (const line of r.stdout.split('\n')) {
     const space = line.indexOf(' ');
+    if (space >= 40 && line.slice(space + 1) === 'HEAD') head = line.slice(0, space);
     if (space < 40 || !line.startsWith('refs/tags/', space + 1)) continue;
     const ref = line.slice(space + 11);
     if (ref.endsWith('^{}')) peeled.set(ref.slice(0, -3), line.slice(0, space));
@@ -92,7 +96,7 @@ export async function scanTags(git: Git, mod: Pick<GoModule, 'tagPrefix'>): Prom
     else if (/^v\d+\.\d+$/.test(rest))
       ignored.push({ name, why: 'vX.Y is not a module version (vX.Y.Z is)' });
   }
-  return { tags, ignored };
+  return { tags, ignored, head };
 }
 
 /** Names of tags reachable from HEAD (the history this release contains); `refs` narrows the tags asked about. */
@@ -210,8 +214,10 @@ export async function deepenUntilTagged(
   remote: string,
   mod: GoModule,
   hasTags: boolean,
+  /** Whether the checkout is shallow, when the caller already asked (fetching tags does not change it). */
+  shallow?: boolean,
 ): Promise<void> {
-  if ((await git.out(['rev-parse', '--is-shallow-repository'])) !== 'true') return;
+  if (!(shallow ?? (await isShallow(git)))) return;
   if (!hasTags) {
     log.info(
       'Shallow clone and no release tag of this module yet: fetching the full history for the changelog.',
@@ -223,11 +229,15 @@ export async function deepenUntilTagged(
     if ((await reachableTags(git, mod)).size) return;
     log.info(`Shallow clone: no release tag reachable yet; deepening by ${depth} commits`);
     await git.run(['fetch', '--quiet', `--deepen=${depth}`, '--no-tags', remote]);
-    if ((await git.out(['rev-parse', '--is-shallow-repository'])) !== 'true') return;
+    if (!(await isShallow(git))) return;
   }
   if ((await reachableTags(git, mod)).size) return;
   log.info('Shallow clone: fetching the full history');
   await git.run(['fetch', '--quiet', '--unshallow', '--no-tags', remote]);
+}
+
+export async function isShallow(git: Git): Promise<boolean> {
+  return (await git.out(['rev-parse', '--is-shallow-repository'])) === 'true';
 }
 
 /** The remote's tags, replacing local copies that differ (the remote is the record of releases). */

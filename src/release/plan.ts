@@ -42,9 +42,9 @@ export interface ReleasePlan {
  * commits since then that touch the module, and the bump they (or the PR label) ask for.
  */
 export async function planRelease(git: Git, r: ReleaseRules, scanned?: TagScan): Promise<ReleasePlan> {
-  const head = await git.out(['rev-parse', 'HEAD']);
-  // The caller's scan when it has one (20,000 tags take 80 ms to read and parse).
-  const { tags, ignored } = scanned ?? (await scanTags(git, r.mod));
+  // The caller's scan when it has one (20,000 tags take 80 ms to read and parse); it says HEAD too.
+  const { tags, ignored, head: scannedHead } = scanned ?? (await scanTags(git, r.mod));
+  const head = scannedHead ?? (await git.out(['rev-parse', 'HEAD']));
   const wantPre = (t: ModuleTag) => (r.prerelease ? true : t.version.pre.length === 0);
   const atHead = tags
     .filter((t) => t.commit === head && wantPre(t))

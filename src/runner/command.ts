@@ -226,3 +226,12 @@ export function inBackground<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
   return p;
 }
+
+/**
+ * Work that starts only when something first awaits it, and runs once: a question asked of a
+ * process that a more urgent process should be started before (each spawn holds Node's one thread).
+ */
+export function onFirstUse<T>(start: () => Promise<T>): PromiseLike<T> {
+  let p: Promise<T> | undefined;
+  return { then: (ok, fail) => (p ??= start()).then(ok, fail) };
+}

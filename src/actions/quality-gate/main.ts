@@ -5,7 +5,7 @@ import { chooseRace, runTests } from '../../quality/gotest.js';
 import { type QualityReport, testReport, testsPassed } from '../../quality/report.js';
 import { writeSummary } from '../../runner/action.js';
 import { childEnv } from '../../runner/child-env.js';
-import { inBackground } from '../../runner/command.js';
+import { onFirstUse } from '../../runner/command.js';
 import { UserError } from '../../runner/errors.js';
 import { gitLocation } from '../../runner/git.js';
 import { log } from '../../runner/log.js';
@@ -17,8 +17,9 @@ import { dirname } from 'node:path';
 
 export async function run(): Promise<void> {
   const config = getInputs();
-  // Asked of git while the linters start; they need it only for their findings' paths.
-  const top = inBackground(gitLocation(config.workspace).then((l) => l?.top ?? config.workspace));
+  // Asked of git once golangci-lint has started (the longest run goes first); the linters need it
+  // only for their findings' paths.
+  const top = onFirstUse(() => gitLocation(config.workspace).then((l) => l?.top ?? config.workspace));
   // gofmt, vet, golangci-lint and the tests all read or run the user's code: no inputs, no tokens.
   const lintEnv = childEnv();
   const report: QualityReport = { passed: true };

@@ -1,5 +1,5 @@
 import { repositoryUrl } from '../../github/rest.js';
-import { Git, type TagScan, deepenUntilTagged, fetchTags, scanTags } from '../../release/git-tags.js';
+import { Git, type TagScan, deepenUntilTagged, fetchTags, isShallow, scanTags } from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
 import { tell } from '../../notify/notify.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
@@ -7,6 +7,7 @@ import type { ReleaseRules } from '../../release/plan.js';
 import { formatVersion } from '../../release/semver.js';
 import { currentBranch, moveMajorTag, tagRelease } from '../../release/tagging.js';
 import { writeSummary } from '../../runner/action.js';
+import { inBackground } from '../../runner/command.js';
 import { UserError, inputError } from '../../runner/errors.js';
 import { GlobSet } from '../../runner/glob.js';
 import { log } from '../../runner/log.js';
@@ -22,9 +23,13 @@ export async function run(): Promise<void> {
       `${config.workspace} is not inside a git checkout: semver-tag reads the history and tags with git. In a workflow, run actions/checkout first (fetch-depth 0 is not needed); locally, run it in a clone${config.workingDirectorySet ? ', or point working-directory into one' : ''}.`,
     );
   const git = new Git(where.top);
-  const gomods = (await git.out(['ls-files', '--', 'go.mod', ':(glob)**/go.mod']))
-    .split('\n')
-    .filter(Boolean);
+  // Four questions git answers independently, asked at once; their answers are taken in turn, so
+  // the first problem reported is the same as asked one by one.
+  const gomodList = inBackground(git.out(['ls-files', '--', 'go.mod', ':(glob)**/go.mod']));
+  const branchName = inBackground(currentBranch(git));
+  const hasRemote = inBackground(git.ok(['remote', 'get-url', config.remote]));
+  const shallow = inBackground(isShallow(git));
+  const gomods = (await gomodList).split('\n').filter(Boolean);
   const mod = findModule(where.top, where.prefix || '.', gomods, process.env.GITHUB_REPOSITORY);
   if (!mod.isGo && config.apiCheck)
     throw inputError(
@@ -33,7 +38,7 @@ export async function run(): Promise<void> {
       'true only for a Go module (it compares exported APIs with apidiff)',
       'This repository has no go.mod; set api-check to false.',
     );
-  const branch = await currentBranch(git);
+  const branch = await branchName;
   const pre = config.prereleaseBranches.find((p) => p.glob.matches(branch));
   const releaseGlobs = new GlobSet(
     config.releaseBranches.length ? config.releaseBranches : defaultBranches(),
@@ -43,10 +48,10 @@ export async function run(): Promise<void> {
   );
 
   let tags: TagScan | undefined;
-  if (await git.ok(['remote', 'get-url', config.remote])) {
+  if (await hasRemote) {
     await fetchTags(git, config.remote);
     tags = await scanTags(git, mod);
-    await deepenUntilTagged(git, config.remote, mod, tags.tags.length > 0);
+    await deepenUntilTagged(git, config.remote, mod, tags.tags.length > 0, await shallow);
   } else if (!config.dryRun) {
     throw inputError(
       'remote',
@@ -64,7 +69,7 @@ export async function run(): Promise<void> {
     majorZeroBreaking: config.majorZeroBreaking,
     prerelease: pre?.id,
     label: config.labels
-      ? await releaseLabel(config.githubToken, await git.out(['rev-parse', 'HEAD']))
+      ? await releaseLabel(config.githubToken, tags?.head ?? (await git.out(['rev-parse', 'HEAD'])))
       : undefined,
   };
   const { remote, apiCheck, sign, maxAttempts, dryRun } = config;
