@@ -1,5 +1,12 @@
 import { repositoryUrl } from '../../github/rest.js';
-import { Git, type TagScan, deepenUntilTagged, fetchTags, isShallow, scanTags } from '../../release/git-tags.js';
+import {
+  Git,
+  type TagScan,
+  deepenUntilTagged,
+  fetchTags,
+  isShallow,
+  scanTags,
+} from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
 import { tell } from '../../notify/notify.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
