@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { ROOT } from './helpers/cli.js';
+import { NODE24, ROOT } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
 
 // Bundles take `undici` from scripts/lazy-undici.cjs (tsconfig.json's `paths`), which loads the real
 // one on first use. A name a bundled package imports that the shim does not define would be
@@ -86,4 +87,41 @@ test('every bundle takes undici from the shim', () => {
     // ncc keeps the shim's loop over its names; a bundle that evaluates undici at start has no such line.
     expect([name, text.includes('["ProxyAgent","fetch"]')]).toEqual([name, true]);
   }
+});
+
+// @actions/http-client the same way (scripts/lazy/http-client.ts): @actions/core imports it, and
+// with it Node's https, at every action's start.
+test('the http-client shim names exactly the package exports', async () => {
+  const text = readFileSync(join(ROOT, 'scripts', 'lazy', 'http-client.ts'), 'utf8');
+  const names = [.../export const NAMES = \[([^\]]*)\]/.exec(text)![1].matchAll(/'(\w+)'/g)].map((m) => m[1]);
+  const real = Object.keys(await import('@actions/http-client'));
+  expect(names.sort()).toEqual(real.sort());
+});
+
+test('a bundle that makes no request does not load https, and every bundle takes http-client from the shim', () => {
+  for (const name of readdirSync(join(ROOT, 'dist'))) {
+    const text = readFileSync(join(ROOT, 'dist', name, 'main.js'), 'utf8');
+    expect([
+      name,
+      text.includes(
+        '["Headers","HttpClient","HttpClientError","HttpClientResponse","HttpCodes","MediaTypes","getProxyUrl","isHttps"]',
+      ),
+    ]).toEqual([name, true]);
+  }
+  // An input error stops the action before any request: Node's https must not have been loaded.
+  const probe = `process.on('exit', () => process.stderr.write('https loaded: ' + process.moduleLoadList.includes('NativeModule https') + '\\n'))`;
+  const r = spawnSync(
+    NODE24,
+    [
+      '--import',
+      `data:text/javascript,${encodeURIComponent(probe)}`,
+      join(ROOT, 'dist', 'quality-gate', 'index.js'),
+    ],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, INPUT_CHECKS: 'banana', GITHUB_OUTPUT: '', GITHUB_STEP_SUMMARY: '' },
+    },
+  );
+  expect(r.stdout).toContain('Input `checks` got `banana`');
+  expect(r.stderr).toContain('https loaded: false');
 });

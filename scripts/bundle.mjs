@@ -3,7 +3,7 @@
 // `node scripts/bundle.mjs [names...]`; `--stale` bundles only those whose sources.sha256 differs;
 // `--check` bundles nothing and exits 1, naming them, when any is stale.
 import { execFileSync } from 'node:child_process';
-import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleEntries, bundleHash, staleBundles } from './sources-hash.mjs';
 
@@ -51,8 +51,8 @@ for (const [name, entry] of todo) {
       '-o',
       out,
       '--minify',
-      '--license',
-      'licenses.txt',
+      '--stats-out',
+      join(out, 'stats.json'),
       '--quiet',
       '--target',
       'es2022',
@@ -64,8 +64,34 @@ for (const [name, entry] of todo) {
   // in docs/benchmarks.md). The cache is the user's own folder, never a shared temp one: a planted
   // cache entry would be code. Node 20 has no compile cache and just loads the bundle.
   renameSync(join(out, 'index.js'), join(out, 'main.js'));
+  writeFileSync(join(out, 'licenses.txt'), licenses(join(out, 'stats.json')));
+  rmSync(join(out, 'stats.json'));
   writeFileSync(join(out, 'index.js'), STUB);
   writeFileSync(stamp(name), `${hash}\n`);
   const size = statSync(join(out, 'main.js')).size;
   console.log(`${name.padEnd(20)} ${(size / 1e6).toFixed(2)} MB  ${Date.now() - started} ms`);
+}
+
+/**
+ * The licenses of every package with code in the bundle, from webpack's own module list. ncc's
+ * `--license` lists only the packages of split-off chunks, so the code in main.js (@actions/core,
+ * @actions/http-client, undici, ...) went unlisted.
+ */
+function licenses(statsFile) {
+  const stats = readFileSync(statsFile, 'utf8');
+  const roots = new Set();
+  for (const m of stats.matchAll(
+    /(?:^|[\s"+])\.?\/?((?:[^\s"+]*\/)?node_modules\/(?:@[^/\s"]+\/)?[^/\s"]+)\//g,
+  ))
+    roots.add(m[1]);
+  const entries = [];
+  for (const root of roots) {
+    const pkgFile = join(root, 'package.json');
+    if (!existsSync(pkgFile)) continue;
+    const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+    const file = readdirSync(root).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+    const text = file ? readFileSync(join(root, file), 'utf8').trim() : '';
+    entries.push(`${pkg.name}\n${pkg.license ?? 'UNKNOWN'}\n${text}`);
+  }
+  return [...new Set(entries)].sort().join('\n\n') + '\n';
 }

@@ -44,6 +44,8 @@ export function bundleHash(entry, root = '.') {
     join('scripts', 'bundle.mjs'),
     join('scripts', 'sources-hash.mjs'),
     join('scripts', 'lazy-undici.cjs'),
+    join('scripts', 'lazy', 'http-client.ts'),
+    join('scripts', 'lazy', 'package.json'),
   ];
   for (const f of inputs) {
     h.update(`${f}\0`);
