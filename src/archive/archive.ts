@@ -7,6 +7,10 @@ import { UserError } from '../runner/errors.js';
 // zlib's threadpool versions: several targets compress at once, beside the Go builds.
 const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
+// Output buffers of 1 MiB instead of zlib's 16 KiB: a 6 MB binary's gzip then comes back to Node's
+// thread in 3 pieces, not 160 to copy and join. The bytes are the same (zlib's output does not depend
+// on its buffer size); two binaries compressed at once took 199 ms instead of 269 ms here.
+const CHUNK = 1 << 20;
 
 /** A file to put in an archive: its name inside the archive, bytes and whether it is executable. */
 export interface ArchiveEntry {
@@ -39,7 +43,7 @@ export function tar(entries: ArchiveEntry[], mtime: number): Buffer {
 
 /** gzip without a time or name in its header, at zlib's default level (level 9 takes 3x longer for 0.3% on Go binaries). */
 export function gzipBytes(data: Buffer): Promise<Buffer> {
-  return gzipAsync(data, { level: 6 });
+  return gzipAsync(data, { level: 6, chunkSize: CHUNK });
 }
 
 /**
@@ -48,7 +52,7 @@ export function gzipBytes(data: Buffer): Promise<Buffer> {
  * for about 8% more bytes. Still no time or name in the header, so the same tar gives the same digest.
  */
 export function gzipLayer(data: Buffer): Promise<Buffer> {
-  return gzipAsync(data, { level: 1 });
+  return gzipAsync(data, { level: 1, chunkSize: CHUNK });
 }
 
 /**
@@ -136,7 +140,7 @@ export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffe
   const central: Buffer[] = [];
   let offset = 0;
   const list = sorted(entries);
-  const bodies = await Promise.all(list.map((e) => deflateRawAsync(e.data, { level: 6 })));
+  const bodies = await Promise.all(list.map((e) => deflateRawAsync(e.data, { level: 6, chunkSize: CHUNK })));
   for (const [i, e] of list.entries()) {
     const name = Buffer.from(e.name, 'utf8');
     const body = bodies[i];
