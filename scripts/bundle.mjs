@@ -78,12 +78,19 @@ for (const [name, entry] of todo) {
  * @actions/http-client, undici, ...) went unlisted.
  */
 function licenses(statsFile) {
-  const stats = readFileSync(statsFile, 'utf8');
-  const roots = new Set();
-  for (const m of stats.matchAll(
-    /(?:^|[\s"+])\.?\/?((?:[^\s"+]*\/)?node_modules\/(?:@[^/\s"]+\/)?[^/\s"]+)\//g,
-  ))
-    roots.add(m[1]);
+  // Every module's name, those concatenated into another included (`./node_modules/<pkg>/...`).
+  const names = [];
+  const walk = (modules) => {
+    for (const m of modules ?? []) {
+      names.push(m.name);
+      walk(m.modules);
+    }
+  };
+  walk(JSON.parse(readFileSync(statsFile, 'utf8')).modules);
+  // A package's folder: the last node_modules/<name> (or @scope/<name>) on the path.
+  const roots = new Set(
+    names.map((n) => /^(?:\.\/)?(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(n)?.[1]).filter(Boolean),
+  );
   const entries = [];
   for (const root of roots) {
     const pkgFile = join(root, 'package.json');

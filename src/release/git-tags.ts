@@ -214,10 +214,10 @@ export async function deepenUntilTagged(
   remote: string,
   mod: GoModule,
   hasTags: boolean,
-  /** Whether the checkout is shallow, when the caller already asked (fetching tags does not change it). */
-  shallow?: boolean,
+  /** Whether the checkout is shallow, asked before the tags were fetched (fetching them does not change it). */
+  shallow: boolean,
 ): Promise<void> {
-  if (!(shallow ?? (await isShallow(git)))) return;
+  if (!shallow) return;
   if (!hasTags) {
     log.info(
       'Shallow clone and no release tag of this module yet: fetching the full history for the changelog.',
