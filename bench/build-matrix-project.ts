@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { GORELEASER_VERSION, installGoReleaser, withCwd } from './build-matrix.js';
-import { median, timeRun, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, timeRun, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'build-matrix', 'index.js');
@@ -40,13 +40,9 @@ export async function bench(runs: number): Promise<BenchReport> {
   const stepDir = mkdtempSync(join(tmpdir(), 'bench-build-project-step-'));
   const base = { ...process.env, GOTOOLCHAIN: 'local' };
   const ship = (env: NodeJS.ProcessEnv) => {
-    for (const f of ['out', 'summary']) writeFileSync(join(stepDir, f), '');
     return timeRun(process.execPath, [BUNDLE], {
       ...env,
-      GITHUB_WORKSPACE: src,
-      RUNNER_TEMP: stepDir,
-      GITHUB_OUTPUT: join(stepDir, 'out'),
-      GITHUB_STEP_SUMMARY: join(stepDir, 'summary'),
+      ...actionStep(stepDir, src),
       'INPUT_GORELEASER-CONFIG': config,
       INPUT_SBOM: 'false',
       'INPUT_VERIFY-REPRODUCIBLE': 'false',

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { median, timeRun, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, timeRun, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'build-matrix', 'index.js');
@@ -97,14 +97,10 @@ export async function bench(runs: number): Promise<BenchReport> {
     return Number(process.hrtime.bigint() - t0) / 1e6;
   };
   const stepDir = mkdtempSync(join(tmpdir(), 'bench-build-step-'));
-  for (const f of ['out', 'summary']) writeFileSync(join(stepDir, f), '');
   const ship = (env: NodeJS.ProcessEnv) =>
     timeRun(process.execPath, [BUNDLE], {
       ...env,
-      GITHUB_WORKSPACE: src,
-      RUNNER_TEMP: stepDir,
-      GITHUB_OUTPUT: join(stepDir, 'out'),
-      GITHUB_STEP_SUMMARY: join(stepDir, 'summary'),
+      ...actionStep(stepDir, src),
       // The same .goreleaser.yaml GoReleaser reads: the same targets, flags, archives and checksums.
       'INPUT_GORELEASER-CONFIG': '.goreleaser.yaml',
       INPUT_TRIMPATH: 'true',

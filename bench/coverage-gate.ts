@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runCommand } from '../src/runner/command.js';
 import { writeGoModule } from './go-module.js';
-import { median, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'coverage-gate', 'index.js');
@@ -109,13 +109,8 @@ export async function bench(runs: number): Promise<BenchReport> {
   const notes: string[] = [];
   for (const c of cases) {
     const step = mkdtempSync(join(tmpdir(), 'bench-cov-step-'));
-    mkdirSync(step, { recursive: true });
     const stepEnv = {
       ...GO_ENV,
-      GITHUB_WORKSPACE: c.dir,
-      RUNNER_TEMP: step,
-      GITHUB_OUTPUT: join(step, 'out'),
-      GITHUB_STEP_SUMMARY: join(step, 'summary'),
       INPUT_PROFILES: c.profile,
       'INPUT_EXCLUDE-GENERATED': 'false',
     };
@@ -123,8 +118,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     const cover: Series = { name: `${c.label}: go tool cover -func`, samples: [] };
     const rss = { ship: 0, cover: 0 };
     for (let i = 0; i < n; i++) {
-      for (const f of ['out', 'summary']) writeFileSync(join(step, f), '');
-      const a = await timed(process.execPath, [BUNDLE], stepEnv, c.dir);
+      const a = await timed(process.execPath, [BUNDLE], { ...stepEnv, ...actionStep(step, c.dir) }, c.dir);
       const b = await timed('go', ['tool', 'cover', `-func=${c.profile}`], GO_ENV, c.dir);
       ship.samples.push(a.ms);
       cover.samples.push(b.ms);

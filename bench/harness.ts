@@ -23,6 +23,31 @@ export interface BenchReport {
   table?: string;
 }
 
+/**
+ * The variables the runner gives an action step: the workspace, RUNNER_TEMP and the command files
+ * (GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_ENV, GITHUB_PATH, GITHUB_STATE) in `dir`, emptied.
+ * Call it again before each run for fresh files.
+ */
+export function actionStep(dir: string, workspace?: string): Record<string, string> {
+  const env: Record<string, string> = {
+    RUNNER_TEMP: dir,
+    ...(workspace ? { GITHUB_WORKSPACE: workspace } : {}),
+  };
+  for (const [name, file] of Object.entries(STEP_FILES)) {
+    env[name] = join(dir, file);
+    writeFileSync(env[name], '');
+  }
+  return env;
+}
+
+const STEP_FILES = {
+  GITHUB_OUTPUT: 'out',
+  GITHUB_STEP_SUMMARY: 'summary',
+  GITHUB_ENV: 'env',
+  GITHUB_PATH: 'path',
+  GITHUB_STATE: 'state',
+};
+
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = Math.floor(s.length / 2);

@@ -3,7 +3,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { NODE24 } from '../__tests__/helpers/cli.js';
-import { median, timeWithUsage, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, timeWithUsage, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const REGISTRY = process.env.GO_SHIP_TEST_REGISTRY ?? '127.0.0.1:5055';
@@ -76,17 +76,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   };
   const step = (action: string, inputs: Record<string, string>) => {
     const dir = mkdtempSync(join(work, `step-${action}-`));
-    for (const f of ['out', 'summary', 'env', 'path', 'state']) writeFileSync(join(dir, f), '');
-    const vars: NodeJS.ProcessEnv = {
-      ...env,
-      GITHUB_WORKSPACE: src,
-      RUNNER_TEMP: dir,
-      GITHUB_OUTPUT: join(dir, 'out'),
-      GITHUB_STEP_SUMMARY: join(dir, 'summary'),
-      GITHUB_ENV: join(dir, 'env'),
-      GITHUB_PATH: join(dir, 'path'),
-      GITHUB_STATE: join(dir, 'state'),
-    };
+    const vars: NodeJS.ProcessEnv = { ...env, ...actionStep(dir, src) };
     for (const [k, v] of Object.entries(inputs)) vars[`INPUT_${k.toUpperCase()}`] = v;
     return timeWithUsage(NODE24, [join(ROOT, 'dist', action, 'index.js')], vars);
   };

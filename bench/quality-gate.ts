@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { NODE24 } from '../__tests__/helpers/cli.js';
 import { runCommand } from '../src/runner/command.js';
 import { writeGoModule } from './go-module.js';
-import { median, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'quality-gate', 'index.js');
@@ -31,23 +31,15 @@ export async function bench(runs: number): Promise<BenchReport> {
     );
   await runCommand('git', ['init', '-q'], { cwd: dir });
   const step = mkdtempSync(join(tmpdir(), 'bench-lint-step-'));
-  const env = {
-    ...process.env,
-    GITHUB_WORKSPACE: dir,
-    RUNNER_TEMP: step,
-    RUNNER_TOOL_CACHE: TOOL_CACHE,
-    GITHUB_OUTPUT: join(step, 'out'),
-    GITHUB_STEP_SUMMARY: join(step, 'summary'),
-    INPUT_CHECKS: 'lint',
-  };
+  const env = { ...process.env, RUNNER_TOOL_CACHE: TOOL_CACHE, INPUT_CHECKS: 'lint' };
   const reportFile = join(step, 'go-ship-quality', 'quality.json');
   const golangci = () => runCommand(GOLANGCI, ['run', './...'], { cwd: dir, check: false });
   const shipRun = async () => {
-    for (const f of ['out', 'summary']) writeFileSync(join(step, f), '');
+    const stepEnv = { ...env, ...actionStep(step, dir) };
     const t0 = performance.now();
     rmSync(reportFile, { force: true });
     // Node 24: the runtime GitHub runs the action with (runs.using: node24).
-    const r = await runCommand(NODE24, [BUNDLE], { cwd: dir, env, check: false });
+    const r = await runCommand(NODE24, [BUNDLE], { cwd: dir, env: stepEnv, check: false });
     // Exit 1 for the findings, and every linter's line: a run that stopped early is not a timing.
     if (!/golangci-lint v[\d.]+: \d+ findings? in/.test(r.stdout) || !existsSync(reportFile))
       throw new Error(`quality-gate did not lint:\n${r.stdout.slice(-2000)}`);

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { median, timeRun, type BenchReport, type Series } from './harness.js';
+import { actionStep, median, timeRun, type BenchReport, type Series } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'semver-tag', 'index.js');
@@ -137,13 +137,9 @@ export async function bench(runs: number): Promise<BenchReport> {
     process.stderr.write(`generating ${size.toLocaleString('en')} commits...\n`);
     const { work, remote, lastTag } = generate(join(dir, k), size);
     const stepDir = mkdtempSync(join(tmpdir(), 'bench-semver-step-'));
-    for (const f of ['out', 'summary']) writeFileSync(join(stepDir, f), '');
     const stepEnv = {
       ...process.env,
-      GITHUB_WORKSPACE: work,
-      RUNNER_TEMP: stepDir,
-      GITHUB_OUTPUT: join(stepDir, 'out'),
-      GITHUB_STEP_SUMMARY: join(stepDir, 'summary'),
+      ...actionStep(stepDir, work),
       'INPUT_DRY-RUN': 'true',
       INPUT_LABELS: 'false',
       'INPUT_RELEASE-BRANCHES': 'main',

@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startMirror } from '../__tests__/helpers/mirror.js';
 import { TEST_GO, toolchainFixture } from '../__tests__/helpers/toolchain.js';
 import { NODE24 } from '../__tests__/helpers/cli.js';
-import { median, timeRun, timeWithUsage, type BenchReport } from './harness.js';
+import { actionStep, median, timeRun, timeWithUsage, type BenchReport } from './harness.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'setup-go-cross', 'index.js');
@@ -19,19 +19,10 @@ const SETUP_GO = process.env.GO_SHIP_BENCH_SETUP_GO
 
 /** Environment of one action step, as the runner gives it (fresh command files). */
 function stepEnv(toolCache: string, mirrorUrl: string): NodeJS.ProcessEnv {
-  const dir = mkdtempSync(join(tmpdir(), 'bench-step-'));
-  const files = Object.fromEntries(
-    ['GITHUB_OUTPUT', 'GITHUB_ENV', 'GITHUB_PATH', 'GITHUB_STATE', 'GITHUB_STEP_SUMMARY'].map((k) => [
-      k,
-      join(dir, k),
-    ]),
-  );
-  for (const f of Object.values(files)) writeFileSync(f, '');
   return {
     PATH: process.env.PATH,
     HOME: process.env.HOME,
-    ...files,
-    RUNNER_TEMP: dir,
+    ...actionStep(mkdtempSync(join(tmpdir(), 'bench-step-'))),
     RUNNER_TOOL_CACHE: toolCache,
     'INPUT_GO-VERSION': TEST_GO.slice(2),
     'INPUT_GO-DOWNLOAD-SOURCE': 'dl',
