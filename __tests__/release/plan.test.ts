@@ -119,7 +119,9 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
   repo.git('tag', 'v1.2.5');
   // Tags the version pattern matches that are not stable versions, nearest of all.
   commit();
-  for (const odd of ['v1.4', 'v1.4.0.1', 'v1.4.0-rc.1', 'v7', 'sub/v9.0.0']) repo.git('tag', odd);
+  for (const odd of ['v1.4.0.1', 'v1.4.0-rc.1', 'v7', 'sub/v9.0.0']) repo.git('tag', odd);
+  // An annotated tag the scan ignores, right after a release tag: its peeled line is not that release's.
+  repo.git('tag', '-a', '-m', 'not a version', 'v1.4');
   commit();
   const git = new Git(repo.dir);
   const brute = async (under?: string) => {
@@ -158,6 +160,8 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
   expect(annotated.commit).toBe(tagged);
   expect(scan.head).toBe(repo.git('rev-parse', 'HEAD'));
   expect(scan.tags.some((t) => t.name === 'HEAD')).toBe(false);
+  for (const t of scan.tags)
+    expect([t.name, t.commit]).toEqual([t.name, repo.git('rev-parse', `${t.name}^{commit}`)]);
   // A module in a subdirectory sees only its own tags.
   const sub: GoModule = {
     path: 'example.com/lib/sub',

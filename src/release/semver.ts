@@ -34,10 +34,13 @@ export function parseVersion(text: string): SemVer | undefined {
   const m = SEMVER.exec(text);
   if (!m) return undefined;
   // Past 2^53 a JS number is not exact (v1.9007199254740993.0 + a fix gave a lower version).
-  if ([m[1], m[2], m[3]].some((n) => !Number.isSafeInteger(Number(n)))) return undefined;
-  const pre = m[4] ? m[4].split('.') : [];
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (!Number.isSafeInteger(major) || !Number.isSafeInteger(minor) || !Number.isSafeInteger(patch))
+    return undefined;
+  if (!m[4]) return { major, minor, patch, pre: [] };
+  const pre = m[4].split('.');
   if (pre.some((p) => /^\d+$/.test(p) && p.length > 1 && p.startsWith('0'))) return undefined;
-  return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]), pre };
+  return { major, minor, patch, pre };
 }
 
 export function formatVersion(v: SemVer): string {

@@ -41,7 +41,8 @@ export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions
   const date = new Date().toISOString().slice(0, 10);
   for (let attempt = 1; ; attempt++) {
     // The tags read before the first attempt; after a lost race they are fetched and read again.
-    const plan = await planRelease(git, rules, attempt === 1 ? opts.tags : undefined);
+    const scan = (attempt === 1 && opts.tags) || (await scanTags(git, rules.mod));
+    const plan = await planRelease(git, rules, scan);
     for (const t of plan.ignoredTags) workflow.warning(`Ignoring tag ${t.name}: ${t.why}.`);
     if (plan.existing)
       return {
@@ -76,8 +77,9 @@ export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions
           ? `Dry run: would tag ${tag} (${plan.decidedBy}).`
           : `Branch ${opts.branch} is not a release branch: ${tag} computed, not tagged.`,
       };
-    // The tag exists already (fetched after a lost race): released by a later commit, or a conflict.
-    const taken = (await scanTags(git, rules.mod)).tags.find((t) => t.name === tag);
+    // The tag exists already (fetched after a lost race, or released from another branch): released
+    // by a later commit, or a conflict. The plan's own scan answers: nothing was fetched since.
+    const taken = scan.tags.find((t) => t.name === tag);
     if (taken) {
       if (await git.ok(['merge-base', '--is-ancestor', plan.head, taken.commit]))
         return {
