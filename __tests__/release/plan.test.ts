@@ -1,8 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_RULES } from '../../src/release/commits.js';
-import { Git, latestReachable, reachableTags, scanTags } from '../../src/release/git-tags.js';
+import {
+  Git,
+  fetchAndScanTags,
+  latestReachable,
+  reachableTags,
+  scanTags,
+} from '../../src/release/git-tags.js';
 import type { GoModule } from '../../src/release/module.js';
 import { planRelease, type ReleaseRules } from '../../src/release/plan.js';
 import { compareVersions, parseVersion } from '../../src/release/semver.js';
@@ -149,9 +155,22 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
     [beforeMerge, undefined, 'v1.1.0'],
     ['side', undefined, 'v1.3.0'],
   ];
+  // The same with describe's first answer asked alongside the scan (it may name a tag that is not a
+  // candidate: at or above `under`).
+  const ahead = async (under?: string) => {
+    const scan = await scanTags(git, root, { nearest: true });
+    expect(scan.nearest?.code).toBeDefined();
+    return (
+      await latestReachable(git, root, scan.tags, {
+        under: under ? parseVersion(under)! : undefined,
+        nearest: scan.nearest,
+      })
+    )?.name;
+  };
   for (const [at, under, want] of cases) {
     repo.git('checkout', '-q', at);
     expect([at, under, await fast(under)]).toEqual([at, under, want]);
+    expect([at, under, await ahead(under)]).toEqual([at, under, want]);
     expect(await brute(under)).toBe(want);
   }
   // The annotated tag's commit is the commit, not the tag object; the same read says HEAD.
@@ -172,4 +191,70 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
   };
   repo.git('checkout', '-q', 'main');
   expect((await latestReachable(git, sub, (await scanTags(git, sub)).tags))?.name).toBe('sub/v9.0.0');
+});
+
+test("the remote's tags are fetched only when one of the module's releases is new there or moved", async () => {
+  const repo = testRepo(mkdtempSync(join(tmpdir(), 'fetch-')), {
+    files: { 'go.mod': 'module example.com/lib\n' },
+    message: 'chore: start',
+    origin: true,
+  });
+  repo.git('tag', 'v1.0.0');
+  repo.git('push', '-q', 'origin', 'v1.0.0');
+  const other = testRepo(mkdtempSync(join(tmpdir(), 'fetch-other-')));
+  other.git('fetch', '-q', repo.origin!, '+refs/heads/main:refs/remotes/o/main', '+refs/tags/*:refs/tags/*');
+  other.git('reset', '-q', '--hard', 'o/main');
+  const otherCommit = (message: string) => {
+    other.git('commit', '-q', '--allow-empty', '-m', message);
+    return other.git('rev-parse', 'HEAD');
+  };
+  const git = new Git(repo.dir);
+  // git writes FETCH_HEAD on every fetch: its absence says none ran.
+  const fetchHead = join(repo.dir, '.git', 'FETCH_HEAD');
+  const read = async (shallow = false) => {
+    rmSync(fetchHead, { force: true });
+    const scan = await fetchAndScanTags(git, 'origin', root, shallow);
+    return {
+      fetched: existsSync(fetchHead),
+      tags: scan.tags.map((t) => `${t.name} ${t.commit.slice(0, 7)}`),
+      scan,
+    };
+  };
+  const start = repo.git('rev-parse', 'HEAD').slice(0, 7);
+
+  // Up to date: no fetch, and describe's answer came with the scan.
+  const same = await read();
+  expect(same.fetched).toBe(false);
+  expect(same.tags).toEqual([`v1.0.0 ${start}`]);
+  expect(same.scan.nearest?.stdout.trim()).toBe('v1.0.0');
+  // A tag that is not a release of the module is not a reason to fetch.
+  otherCommit('chore: nightly');
+  other.git('tag', 'latest');
+  other.git('tag', 'v1.4');
+  other.git('push', '-q', repo.origin!, 'latest', 'v1.4');
+  expect(await read()).toMatchObject({ fetched: false, tags: [`v1.0.0 ${start}`] });
+  // A new annotated release is fetched, taken at its commit.
+  const released = otherCommit('feat: more');
+  other.git('tag', '-a', '-m', 'v1.1.0', 'v1.1.0');
+  other.git('push', '-q', repo.origin!, 'HEAD:main', 'v1.1.0');
+  expect(await read()).toMatchObject({
+    fetched: true,
+    tags: [`v1.0.0 ${start}`, `v1.1.0 ${released.slice(0, 7)}`],
+  });
+  // A release tag moved on the remote is fetched again (as +refs/tags/* always did).
+  const moved = otherCommit('fix: again');
+  other.git('tag', '-f', 'v1.1.0', moved);
+  other.git('push', '-q', '-f', repo.origin!, 'HEAD:main', 'v1.1.0');
+  expect(await read()).toMatchObject({
+    fetched: true,
+    tags: [`v1.0.0 ${start}`, `v1.1.0 ${moved.slice(0, 7)}`],
+  });
+  expect(await read()).toMatchObject({ fetched: false });
+  // A shallow clone always fetches, and describe is not asked ahead (the clone may be deepened).
+  const shallow = await read(true);
+  expect(shallow.fetched).toBe(true);
+  expect(shallow.scan.nearest).toBeUndefined();
+  // A remote that cannot be listed fails as the fetch does, naming it.
+  repo.git('remote', 'set-url', 'origin', join(repo.dir, 'gone.git'));
+  await expect(fetchAndScanTags(git, 'origin', root, false)).rejects.toThrow(/gone\.git/);
 });

@@ -43,7 +43,7 @@ export interface ReleasePlan {
  */
 export async function planRelease(git: Git, r: ReleaseRules, scanned?: TagScan): Promise<ReleasePlan> {
   // The caller's scan when it has one (20,000 tags take 80 ms to read and parse); it says HEAD too.
-  const { tags, ignored, head: scannedHead } = scanned ?? (await scanTags(git, r.mod));
+  const { tags, ignored, head: scannedHead, nearest } = scanned ?? (await scanTags(git, r.mod));
   const head = scannedHead ?? (await git.out(['rev-parse', 'HEAD']));
   const wantPre = (t: ModuleTag) => (r.prerelease ? true : t.version.pre.length === 0);
   const atHead = tags
@@ -55,6 +55,7 @@ export async function planRelease(git: Git, r: ReleaseRules, scanned?: TagScan):
     const previous = await latestReachable(git, r.mod, tags, {
       under: atHead[0].version,
       skip: [atHead[0].name],
+      nearest,
     });
     return {
       ...base,
@@ -66,7 +67,7 @@ export async function planRelease(git: Git, r: ReleaseRules, scanned?: TagScan):
     };
   }
 
-  const previous = await latestReachable(git, r.mod, tags);
+  const previous = await latestReachable(git, r.mod, tags, { nearest });
   const commits: Commit[] = await commitsSince(git, previous?.commit, r.mod);
   const decisions = commits.map((c) => decideCommit(c, r.rules, r.defaultBump));
   let bump: Bump = 'none';

@@ -41,7 +41,7 @@ export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions
   const date = new Date().toISOString().slice(0, 10);
   for (let attempt = 1; ; attempt++) {
     // The tags read before the first attempt; after a lost race they are fetched and read again.
-    const scan = (attempt === 1 && opts.tags) || (await scanTags(git, rules.mod));
+    const scan = (attempt === 1 && opts.tags) || (await scanTags(git, rules.mod, { nearest: true }));
     const plan = await planRelease(git, rules, scan);
     for (const t of plan.ignoredTags) workflow.warning(`Ignoring tag ${t.name}: ${t.why}.`);
     if (plan.existing)

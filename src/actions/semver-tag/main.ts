@@ -1,12 +1,5 @@
 import { repositoryUrl } from '../../github/rest.js';
-import {
-  Git,
-  type TagScan,
-  deepenUntilTagged,
-  fetchTags,
-  isShallow,
-  scanTags,
-} from '../../release/git-tags.js';
+import { Git, type TagScan, deepenUntilTagged, fetchAndScanTags, isShallow } from '../../release/git-tags.js';
 import { findModule } from '../../release/module.js';
 import { tell } from '../../notify/notify.js';
 import { publishRelease, releaseLabel } from '../../release/on-github.js';
@@ -56,9 +49,9 @@ export async function run(): Promise<void> {
 
   let tags: TagScan | undefined;
   if (await hasRemote) {
-    await fetchTags(git, config.remote);
-    tags = await scanTags(git, mod);
-    await deepenUntilTagged(git, config.remote, mod, tags.tags.length > 0, await shallow);
+    const shallowClone = await shallow;
+    tags = await fetchAndScanTags(git, config.remote, mod, shallowClone);
+    await deepenUntilTagged(git, config.remote, mod, tags.tags.length > 0, shallowClone);
   } else if (!config.dryRun) {
     throw inputError(
       'remote',
