@@ -131,7 +131,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   const series: Series[] = [];
   const ratios: [string, string, string][] = [];
   const found: string[] = [];
-  const medians: { size: number; ship: number; floor: number }[] = [];
+  const medians: { size: number; ship: number; floor: number; fetched: number }[] = [];
   for (const size of SIZES) {
     const k = `${size / 1000}k`;
     process.stderr.write(`generating ${size.toLocaleString('en')} commits...\n`);
@@ -148,6 +148,10 @@ export async function bench(runs: number): Promise<BenchReport> {
     const floor: Series = { name: `git floor (fetch tags, describe, log since), ${k} commits`, samples: [] };
     const srSeries: Series = { name: `semantic-release ${SR_VERSION} (dry-run), ${k} commits`, samples: [] };
     const svuSeries: Series = { name: `svu next, ${k} commits`, samples: [] };
+    const fetched: Series = {
+      name: `go-ship semver-tag, the last release new on the remote, ${k} commits`,
+      samples: [],
+    };
     const withOthers = size === 50_000;
     // One of each first: the clone's first fetch of tags and the page cache are not what is measured.
     await timeRun(process.execPath, [BUNDLE], stepEnv);
@@ -155,6 +159,13 @@ export async function bench(runs: number): Promise<BenchReport> {
     for (let i = 0; i < n; i++) {
       ship.samples.push(await timeRun(process.execPath, [BUNDLE], stepEnv));
       floor.samples.push(gitFloor(work));
+      // The clone without its last release tag: the remote has one go-ship must fetch.
+      spawnSync('git', ['tag', '-d', lastTag], { cwd: work });
+      fetched.samples.push(await timeRun(process.execPath, [BUNDLE], stepEnv));
+      if (
+        spawnSync('git', ['rev-parse', '-q', '--verify', `refs/tags/${lastTag}`], { cwd: work }).status !== 0
+      )
+        throw new Error(`go-ship did not fetch ${lastTag}, new on the remote`);
       if (withOthers && sr.bin) {
         const t0 = process.hrtime.bigint();
         const r = spawnSync(process.execPath, srArgs(sr.bin, remote), {
@@ -173,7 +184,7 @@ export async function bench(runs: number): Promise<BenchReport> {
         svuSeries.samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
       }
       process.stderr.write(
-        `[${k} ${i + 1}/${n}] go-ship ${ship.samples[i].toFixed(0)} ms, git floor ${floor.samples[i].toFixed(0)} ms\n`,
+        `[${k} ${i + 1}/${n}] go-ship ${ship.samples[i].toFixed(0)} ms, git floor ${floor.samples[i].toFixed(0)} ms, go-ship with a tag to fetch ${fetched.samples[i].toFixed(0)} ms\n`,
       );
     }
     // go-ship must find the version the commits ask for after the last tag, or the timing means nothing.
@@ -182,9 +193,15 @@ export async function bench(runs: number): Promise<BenchReport> {
     if (previous !== lastTag || ours !== 'v1.1.0')
       throw new Error(`go-ship found ${ours} after ${previous}; expected v1.1.0 after ${lastTag}`);
     found.push(`${k}: ${lastTag} → ${ours}`);
-    series.push(ship, floor);
+    series.push(ship, floor, fetched);
     ratios.push([`go-ship / git floor, ${k}`, ship.name, floor.name]);
-    medians.push({ size, ship: median(ship.samples), floor: median(floor.samples) });
+    ratios.push([`go-ship with a tag to fetch / git floor, ${k}`, fetched.name, floor.name]);
+    medians.push({
+      size,
+      ship: median(ship.samples),
+      floor: median(floor.samples),
+      fetched: median(fetched.samples),
+    });
     if (withOthers && sr.bin) {
       const out = spawnSync(process.execPath, srArgs(sr.bin, remote), {
         cwd: work,
@@ -203,10 +220,10 @@ export async function bench(runs: number): Promise<BenchReport> {
     }
   }
   const [small, , large] = medians;
-  const growth = `From 5k to 200k commits go-ship's median grows by ${(large.ship - small.ship).toFixed(0)} ms and the git floor's by ${(large.floor - small.floor).toFixed(0)} ms.`;
+  const growth = `From 5k to 200k commits go-ship's median grows by ${(large.ship - small.ship).toFixed(0)} ms (${(large.fetched - small.fetched).toFixed(0)} ms when it has a tag to fetch) and the git floor's by ${(large.floor - small.floor).toFixed(0)} ms.`;
   return {
     title: 'semver-tag: the next version at 5,000, 50,000 and 200,000 commits',
-    setup: `Repositories written with git fast-import: conventional messages, a lightweight release tag on every 10th commit (500, 5,000 and 20,000 tags), 9 commits since the last; a fresh clone of each with its bare remote. go-ship and the git floor both fetch the tags from the remote; go-ship then computes the next version without tagging (dry run, labels off). Found: ${found.join('; ')}. ${sr.bin ? 'semantic-release finds the same at 50k.' : `semantic-release not run: ${sr.why}.`} ${svuWhy ? `svu not run: ${svuWhy}.` : 'svu from the Go module proxy.'} Median of ${n} interleaved runs each, after one unmeasured run of each. ${growth}`,
+    setup: `Repositories written with git fast-import: conventional messages, a lightweight release tag on every 10th commit (500, 5,000 and 20,000 tags), 9 commits since the last; a fresh clone of each with its bare remote. The git floor always fetches the tags from the remote. go-ship lists the remote's tags (ls-remote) while it reads its own, and fetches only when a release tag is new or moved there: in the first go-ship series the clone already has every tag (as after actions/checkout with fetch-depth: 0); in the second its last release tag was deleted before each run, so go-ship lists, fetches and reads the tags again. go-ship then computes the next version without tagging (dry run, labels off). Found: ${found.join('; ')}. ${sr.bin ? 'semantic-release finds the same at 50k.' : `semantic-release not run: ${sr.why}.`} ${svuWhy ? `svu not run: ${svuWhy}.` : 'svu from the Go module proxy.'} Median of ${n} interleaved runs each, after one unmeasured run of each. ${growth}`,
     series,
     ratios,
     goal: 'at most 2x the git floor at every size, growing no faster than it',

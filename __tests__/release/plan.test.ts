@@ -159,7 +159,7 @@ test('latestReachable agrees with asking git about every tag: branches, merges, 
   // candidate: at or above `under`).
   const ahead = async (under?: string) => {
     const scan = await scanTags(git, root, { nearest: true });
-    expect(scan.nearest?.code).toBeDefined();
+    expect((await scan.nearest)?.code).toBeDefined();
     return (
       await latestReachable(git, root, scan.tags, {
         under: under ? parseVersion(under)! : undefined,
@@ -226,7 +226,7 @@ test("the remote's tags are fetched only when one of the module's releases is ne
   const same = await read();
   expect(same.fetched).toBe(false);
   expect(same.tags).toEqual([`v1.0.0 ${start}`]);
-  expect(same.scan.nearest?.stdout.trim()).toBe('v1.0.0');
+  expect((await same.scan.nearest)?.stdout.trim()).toBe('v1.0.0');
   // A tag that is not a release of the module is not a reason to fetch.
   otherCommit('chore: nightly');
   other.git('tag', 'latest');

@@ -48,8 +48,11 @@ export interface TagScan {
   ignored: { name: string; why: string }[];
   /** The commit HEAD was at when the tags were read (undefined before the first commit). */
   head?: string;
-  /** `git describe`'s nearest release tag of HEAD, asked alongside the read (see nearestTag). */
-  nearest?: CommandResult;
+  /**
+   * `git describe`'s nearest release tag of HEAD, asked alongside the read and still under way when
+   * the scan returns (see nearestTag).
+   */
+  nearest?: Promise<CommandResult>;
 }
 
 /**
@@ -116,7 +119,7 @@ export async function scanTags(
     else if (/^v\d+\.\d+$/.test(rest))
       ignored.push({ name, why: 'vX.Y is not a module version (vX.Y.Z is)' });
   }
-  return { tags, ignored, head, ...(nearest ? { nearest: await nearest } : {}) };
+  return { tags, ignored, head, ...(nearest ? { nearest } : {}) };
 }
 
 /** Names of tags reachable from HEAD (the history this release contains); `refs` narrows the tags asked about. */
@@ -147,7 +150,7 @@ export async function latestReachable(
     under?: SemVer;
     skip?: string[];
     /** describe's answer with nothing excluded, asked beforehand (TagScan.nearest): its first question. */
-    nearest?: CommandResult;
+    nearest?: Promise<CommandResult>;
   } = {},
 ): Promise<ModuleTag | undefined> {
   const skip = new Set(o.skip ?? []);
@@ -165,7 +168,7 @@ export async function latestReachable(
   // After 20 tags that are not candidates (an unusual history), every candidate is asked about.
   for (let tries = 0; tries < 20 && !found; tries++) {
     // A skipped tag in the answer given beforehand is passed over below, as any non-candidate is.
-    const r = tries === 0 && o.nearest ? o.nearest : await nearestTag(git, mod.tagPrefix, excluded);
+    const r = tries === 0 && o.nearest ? await o.nearest : await nearestTag(git, mod.tagPrefix, excluded);
     if (r.code !== 0)
       found = true; // no such tag in HEAD's history
     else {
@@ -292,7 +295,14 @@ export async function fetchAndScanTags(
     const scan = await scanTags(git, mod, { nearest: true });
     const l = await listed;
     // A failed list falls through to the fetch, which reports the remote's problem.
-    if (l.code === 0 && !newOnRemote(l.stdout, scan, mod.tagPrefix)) return scan;
+    const news = l.code === 0 ? newOnRemote(l.stdout, scan, mod.tagPrefix) : undefined;
+    if (news?.length === 0) return scan;
+    // Only the new tags when they are few: fetch checks every tip it is given against every ref
+    // (20,000 tags: 190 ms for one tag, 410 ms for all of them).
+    if (news && news.length <= 100) {
+      await fetchTags(git, remote, news);
+      return scanTags(git, mod, { nearest: true });
+    }
   }
   await fetchTags(git, remote);
   // A shallow clone may be deepened next, which can change describe's answer: not asked ahead there.
@@ -300,10 +310,10 @@ export async function fetchAndScanTags(
 }
 
 /**
- * Whether ls-remote lists a release tag of the module (a version Go accepts) that the scan lacks or
+ * The release tags of the module (versions Go accepts) that ls-remote lists and the scan lacks or
  * has on another commit. Other tags (`latest`, other modules') are not what a plan reads.
  */
-function newOnRemote(listing: string, scan: TagScan, prefix: string): boolean {
+function newOnRemote(listing: string, scan: TagScan, prefix: string): string[] {
   const remote = new Map<string, string>();
   // `<object>\trefs/tags/<name>`, and after an annotated tag `<commit>\trefs/tags/<name>^{}`.
   for (const line of listing.split('\n')) {
@@ -314,12 +324,13 @@ function newOnRemote(listing: string, scan: TagScan, prefix: string): boolean {
     if (parseVersion(name.slice(prefix.length))) remote.set(name, line.slice(0, tab));
   }
   const local = new Map(scan.tags.map((t) => [t.name, t.commit]));
-  for (const [name, commit] of remote) if (local.get(name) !== commit) return true;
-  return false;
+  return [...remote].filter(([name, commit]) => local.get(name) !== commit).map(([name]) => name);
 }
 
-export async function fetchTags(git: Git, remote: string): Promise<void> {
-  await git.run(['fetch', '--quiet', '--no-recurse-submodules', remote, '+refs/tags/*:refs/tags/*']);
+/** The remote's tags, or only those named (versions: no glob or `:` in them), moved ones forced. */
+export async function fetchTags(git: Git, remote: string, names?: string[]): Promise<void> {
+  const refspecs = names ? names.map((n) => `+refs/tags/${n}:refs/tags/${n}`) : ['+refs/tags/*:refs/tags/*'];
+  await git.run(['fetch', '--quiet', '--no-recurse-submodules', remote, ...refspecs]);
 }
 
 export type PushOutcome = { kind: 'pushed' } | { kind: 'taken' };
