@@ -331,6 +331,29 @@ describeWith('git', hasCommand('git'), 'semver-tag on real repositories', () => 
     }
   }, 60_000);
 
+  test('a version another branch released: a dry run warns, a release run fails and tags nothing', async () => {
+    const r = repository();
+    r.commit('feat: a');
+    r.tag('v1.0.0');
+    // A maintenance branch released v1.0.1; main, without it, asks for the same version.
+    r.git('checkout', '-q', '-b', 'release-1.0');
+    const fix = r.commit('fix: backport');
+    r.tag('v1.0.1');
+    r.git('checkout', '-q', 'main');
+    r.commit('fix: on main');
+    const dry = await semverTag(r.work, ['dry-run=true']);
+    expect(dry.code).toBe(0);
+    expect(dry.outputs).toMatchObject({ tag: 'v1.0.1', created: 'false' });
+    expect(dry.stderr).toContain(
+      `v1.0.1 already exists on ${fix.slice(0, 7)}, which is not in the history of HEAD`,
+    );
+    expect(dry.stderr).toContain('A release run here would fail.');
+    const real = await semverTag(r.work);
+    expect(real.code).not.toBe(0);
+    expect(real.stderr + real.stdout).toContain('another branch released this version. Merge that branch');
+    expect(Object.keys(r.remoteTags()).sort()).toEqual(['v1.0.0', 'v1.0.1']);
+  }, 60_000);
+
   test('a push refused by the remote: a clear error, no local tag left, nothing pushed', async () => {
     const r = repository();
     r.commit('feat: a');

@@ -69,7 +69,17 @@ export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions
       await enforceApi(git, rules.mod, plan, tag);
     const changelog = renderChangelog(tag, date, changesOf(plan), opts.repoUrl);
     const result = { plan, tag, version, changelog, attempts: attempt };
-    if (opts.dryRun || !opts.releasable)
+    // The tag exists already (fetched after a lost race, or released from another branch): released
+    // by a later commit, or a conflict. The plan's own scan answers: nothing was fetched since.
+    const taken = scan.tags.find((t) => t.name === tag);
+    const released = taken && (await git.ok(['merge-base', '--is-ancestor', plan.head, taken.commit]));
+    const conflict =
+      taken &&
+      !released &&
+      `${tag} already exists on ${taken.commit.slice(0, 7)}, which is not in the history of HEAD (${plan.head.slice(0, 7)}): another branch released this version. Merge that branch, or release from it.`;
+    if (opts.dryRun || !opts.releasable) {
+      // What a release run would meet, said now rather than on the day it fails.
+      if (conflict) workflow.warning(`${conflict} A release run here would fail.`);
       return {
         ...result,
         created: false,
@@ -77,20 +87,14 @@ export async function tagRelease(git: Git, rules: ReleaseRules, opts: TagOptions
           ? `Dry run: would tag ${tag} (${plan.decidedBy}).`
           : `Branch ${opts.branch} is not a release branch: ${tag} computed, not tagged.`,
       };
-    // The tag exists already (fetched after a lost race, or released from another branch): released
-    // by a later commit, or a conflict. The plan's own scan answers: nothing was fetched since.
-    const taken = scan.tags.find((t) => t.name === tag);
-    if (taken) {
-      if (await git.ok(['merge-base', '--is-ancestor', plan.head, taken.commit]))
-        return {
-          ...result,
-          created: false,
-          why: `${tag} was pushed meanwhile on ${taken.commit.slice(0, 7)}, which contains this commit: already released.`,
-        };
-      throw new UserError(
-        `${tag} already exists on ${taken.commit.slice(0, 7)}, which is not in the history of HEAD (${plan.head.slice(0, 7)}): another branch released this version. Merge that branch, or release from it.`,
-      );
     }
+    if (taken && released)
+      return {
+        ...result,
+        created: false,
+        why: `${tag} was pushed meanwhile on ${taken.commit.slice(0, 7)}, which contains this commit: already released.`,
+      };
+    if (conflict) throw new UserError(conflict);
     await createTag(git, tag, changelog, opts.sign);
     let pushed;
     try {
