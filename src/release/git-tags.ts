@@ -275,7 +275,6 @@ export async function isShallow(git: Git): Promise<boolean> {
   return (await git.out(['rev-parse', '--is-shallow-repository'])) === 'true';
 }
 
-/** The remote's tags, replacing local copies that differ (the remote is the record of releases). */
 /**
  * The remote's tags fetched, then this module's scanned. A full clone often has them all already
  * (actions/checkout with fetch-depth: 0 fetches tags; so does a re-run): the remote's list (`git
@@ -327,7 +326,10 @@ function newOnRemote(listing: string, scan: TagScan, prefix: string): string[] {
   return [...remote].filter(([name, commit]) => local.get(name) !== commit).map(([name]) => name);
 }
 
-/** The remote's tags, or only those named (versions: no glob or `:` in them), moved ones forced. */
+/**
+ * The remote's tags, or only those named (versions: no glob or `:` in them), replacing local copies
+ * that differ (the remote is the record of releases).
+ */
 export async function fetchTags(git: Git, remote: string, names?: string[]): Promise<void> {
   const refspecs = names ? names.map((n) => `+refs/tags/${n}:refs/tags/${n}`) : ['+refs/tags/*:refs/tags/*'];
   await git.run(['fetch', '--quiet', '--no-recurse-submodules', remote, ...refspecs]);
