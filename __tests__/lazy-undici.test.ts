@@ -98,6 +98,15 @@ test('the http-client shim names exactly the package exports', async () => {
   expect(names.sort()).toEqual(real.sort());
 });
 
+// @actions/exec too (scripts/lazy/exec.ts): @actions/core imports it for platform details, and with
+// it Node's child_process and @actions/io.
+test('the exec shim names exactly the package exports', async () => {
+  const text = readFileSync(join(ROOT, 'scripts', 'lazy', 'exec.ts'), 'utf8');
+  const names = [.../export const NAMES = \[([^\]]*)\]/.exec(text)![1].matchAll(/'(\w+)'/g)].map((m) => m[1]);
+  const real = Object.keys(await import('@actions/exec'));
+  expect(names.sort()).toEqual(real.sort());
+});
+
 test('a bundle that makes no request does not load https, and every bundle takes http-client from the shim', () => {
   for (const name of readdirSync(join(ROOT, 'dist'))) {
     const text = readFileSync(join(ROOT, 'dist', name, 'main.js'), 'utf8');
@@ -106,10 +115,12 @@ test('a bundle that makes no request does not load https, and every bundle takes
       text.includes(
         '["Headers","HttpClient","HttpClientError","HttpClientResponse","HttpCodes","MediaTypes","getProxyUrl","isHttps"]',
       ),
-    ]).toEqual([name, true]);
+      text.includes('["exec","getExecOutput"]'),
+    ]).toEqual([name, true, true]);
   }
   // An input error stops the action before any request: Node's https must not have been loaded.
-  const probe = `process.on('exit', () => process.stderr.write('https loaded: ' + process.moduleLoadList.includes('NativeModule https') + '\\n'))`;
+  // Nor child_process: it is loaded by the first command, not at start.
+  const probe = `process.on('exit', () => process.stderr.write(['https', 'child_process'].map((m) => m + ' loaded: ' + process.moduleLoadList.includes('NativeModule ' + m)).join(', ') + '\\n'))`;
   const r = spawnSync(
     NODE24,
     [
@@ -123,5 +134,5 @@ test('a bundle that makes no request does not load https, and every bundle takes
     },
   );
   expect(r.stdout).toContain('Input `checks` got `banana`');
-  expect(r.stderr).toContain('https loaded: false');
+  expect(r.stderr).toContain('https loaded: false, child_process loaded: false');
 });

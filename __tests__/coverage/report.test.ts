@@ -98,6 +98,90 @@ describe('profiles: parsing and merging', () => {
     }
   });
 
+  test('names that differ in one byte anywhere, or hold NULs, stay apart (the fast run compares 8 bytes at a time)', () => {
+    // Every name is 21 bytes (two 8-byte words and 5 more), and differs from the base in one byte;
+    // the NUL pair differs only where one reads as float 0 and the other as -0.
+    const base = 'example.com/m/abc.go';
+    const names = [base + 'x', ...Array.from({ length: 21 }, (_, i) => `${base}x`.slice(0, i) + '~' + `${base}x`.slice(i + 1))];
+    names.push('\0'.repeat(8) + 'a.go', '\0'.repeat(7) + '\x80a.go');
+    const lines = ['mode: count'];
+    // Each name's runs of lines, one after another, then the whole again: the run loop meets every
+    // neighbour; a block's count is where its line is, so a wrong merge changes a total.
+    for (let round = 0; round < 2; round++)
+      names.forEach((name, n) => {
+        for (let b = 1; b <= 3; b++) lines.push(`${name}:${b}.1,${b}.9 1 ${n * 10 + b + round}`);
+      });
+    const text = `${lines.join('\n')}\n`;
+    const prof = parseProfiles([{ name: 'n', text: Buffer.from(text, 'latin1') }]);
+    // The oracle: each line split from the right, its name decoded as the parser decodes it.
+    const want = new Map<string, number[]>();
+    for (const line of lines.slice(1)) {
+      const colon = line.lastIndexOf(':');
+      const file = Buffer.from(line.slice(0, colon), 'latin1').toString('utf8');
+      const counts = want.get(file) ?? [0, 0, 0];
+      counts[Number(line.slice(colon + 1).split('.')[0]) - 1] += Number(line.slice(line.lastIndexOf(' ') + 1));
+      want.set(file, counts);
+    }
+    expect(want.size).toBe(names.length);
+    expect(new Map([...prof.files].map(([file, blocks]) => [file, blocks.toArray().map((b) => b.count)]))).toEqual(want);
+  });
+
+  test('a -coverpkg profile (runs repeated by every test binary, most of them all 0) merges as line-by-line merging does', () => {
+    // Test binaries that each list every file's blocks, mostly with count 0: runs that repeat a run
+    // already read byte for byte are stepped over. Runs that differ from it in one count, that go on
+    // with blocks the earlier run lacked, that hold a blank or a repeated mode line, or that cross a
+    // chunk edge are read; the oracle below merges every line, as x/tools does.
+    let seed = 7;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const files = Array.from({ length: 9 }, (_, f) => `example.com/m/p${f % 3}/file_${f}.go`);
+    const lines = ['mode: count'];
+    let bytes = 0;
+    const push = (line: string) => (lines.push(line), (bytes += line.length + 1));
+    // A file first listed across the first chunk's edge (1 MB), all 0, then again by later binaries.
+    const late = 'example.com/m/late.go';
+    for (let binary = 0; lines.length < 90_000; binary++)
+      for (const [f, file] of [...files, late].entries()) {
+        if (file === late && bytes < 1_000_000) continue;
+        const blocks = file === late ? 2_000 : 40 + f + (rand(10) === 0 ? 1 : 0); // sometimes one block more
+        for (let b = 1; b <= blocks; b++) {
+          const count = file !== late && (binary % 9 === f || rand(400) === 0) ? 1 + rand(5) : 0;
+          push(`${file}:${b * 3}.2,${b * 3 + 1}.9 ${1 + (b % 4)} ${count}`);
+          if (file !== late && rand(3000) === 0) push(rand(2) ? '' : 'mode: count');
+        }
+      }
+    const want = new Map<string, Map<string, number>>();
+    for (const line of lines) {
+      if (!line || line.startsWith('mode:')) continue;
+      const colon = line.lastIndexOf(':');
+      const sp = line.lastIndexOf(' ');
+      const blocks = want.get(line.slice(0, colon)) ?? new Map<string, number>();
+      blocks.set(line.slice(colon + 1, sp), (blocks.get(line.slice(colon + 1, sp)) ?? 0) + Number(line.slice(sp + 1)));
+      want.set(line.slice(0, colon), blocks);
+    }
+    const dir = tempDir('profile-coverpkg');
+    for (const [name, text] of [
+      ['lf', `${lines.join('\n')}\n`],
+      ['crlf', `${lines.join('\r\n')}\r\n`],
+    ]) {
+      const file = join(dir, `${name}.out`);
+      writeFileSync(file, text);
+      expect(text.length).toBeGreaterThan(3 << 20); // several 1 MB chunks
+      for (const prof of [parseProfiles([{ name, path: file }]), parseProfiles([p(name, text)])]) {
+        const got = new Map(
+          [...prof.files].map(([f, blocks]) => [
+            f,
+            new Map(blocks.toArray().map((b) => [`${b.startLine}.${b.startCol},${b.endLine}.${b.endCol} ${b.numStmt}`, b.count])),
+          ]),
+        );
+        expect(got).toEqual(want);
+      }
+    }
+    // Line numbers still count every line stepped over.
+    const bad = join(dir, 'bad.out');
+    writeFileSync(bad, `${lines.join('\n')}\nexample.com/m/x.go:1.1 2 1\n`);
+    expect(() => parseProfiles([{ name: 'bad.out', path: bad }])).toThrow(`bad.out:${lines.length + 1}: no \`file:line.col,line.col\``);
+  });
+
   test('set mode merges with OR', () => {
     const prof = parseProfiles([p('a', 'mode: set\nx.go:1.1,2.2 1 1\n'), p('b', 'mode: set\nx.go:1.1,2.2 1 1\n')]);
     expect(prof.files.get('x.go')!.count(0)).toBe(1);

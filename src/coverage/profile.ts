@@ -84,7 +84,10 @@ const MODE_PREFIX = Buffer.from('mode: ');
  * source changed between runs) name the profile and line, because a silently wrong total is worse.
  *
  * Profiles of big test suites run to millions of lines, mostly repeats, so lines are read as bytes:
- * no string per line, the file name decoded only when it changes, no object per block.
+ * no string per line, the file name decoded only when it changes, no object per block. A
+ * `-coverpkg` profile lists every block of every package once per test binary, and most binaries
+ * never reach most files: a run of a file's lines that is byte for byte a run already read with
+ * every count 0 adds nothing, and is stepped over with one comparison instead of read again.
  */
 export function parseProfiles(sources: ProfileSource[]): Profile {
   let mode: CoverMode | undefined;
@@ -96,14 +99,24 @@ export function parseProfiles(sources: ProfileSource[]): Profile {
     // The current file name's bytes (copied: chunks are reused) and its blocks.
     let name = Buffer.alloc(0);
     let fb: FileBlocks | undefined;
+    // Whether sameFileRun may compare against this name (it has no NUL byte).
+    let fast = false;
+    // The current run of lines naming the same file: where it began in this chunk (-1: in an
+    // earlier chunk, or a blank or mode line is among them), its first line, and whether every
+    // count in it is 0. Such a run, once it ends, is the file's `zeroRun`.
+    let runStart = -1;
+    let runFirst = 0;
+    let runZero = false;
     /** Parses the complete lines in buf[0, len). */
     const lines = (buf: Buffer, len: number): void => {
+      runStart = -1;
       for (let at = 0; at < len; ) {
         // Nearly every line: the same file as the line before, then six numbers. Those runs are read
         // by a loop of their own, with nothing captured (closure variables cost on every access).
-        if (fb) {
-          at = sameFileRun(buf, at, len, name, fb);
+        if (fast) {
+          at = sameFileRun(buf, at, len, name, fb!);
           lineNo += runLines;
+          if (runCounted) runZero = false;
           if (at >= len) break;
         }
         const start = at;
@@ -113,8 +126,12 @@ export function parseProfiles(sources: ProfileSource[]): Profile {
         let end = nl;
         at = nl + 1;
         if (end > start && buf[end - 1] === CR) end--;
-        if (isBlank(buf, start, end)) continue;
+        if (isBlank(buf, start, end)) {
+          runStart = -1;
+          continue;
+        }
         if (sameBytes(buf, start, end, MODE_PREFIX, 0, MODE_PREFIX.length, true)) {
+          runStart = -1;
           const where = `${src.name}:${lineNo}`;
           const m = buf.toString('utf8', start + MODE_PREFIX.length, end).trim();
           if (!MODES.has(m))
@@ -135,14 +152,30 @@ export function parseProfiles(sources: ProfileSource[]): Profile {
         const colon = parseLine(buf, start, end);
         if (colon < 0) throw badLine(buf, start, end, src.name, lineNo);
         if (!fb || !sameBytes(buf, start, colon, name, 0, name.length, false)) {
+          if (fb && runStart >= 0 && runZero && !fb.zeroRun) {
+            fb.zeroRun = Buffer.from(buf.subarray(runStart, start));
+            fb.zeroRunLines = lineNo - runFirst;
+          }
           name = Buffer.from(buf.subarray(start, colon));
+          fast = !name.includes(0);
           const file = name.toString('utf8');
           fb = raw.get(file);
-          if (!fb) raw.set(file, (fb = { file, data: new Float64Array(6 * 16), n: 0, cursor: 0 }));
+          if (!fb) raw.set(file, (fb = { file, data: new Float64Array(6 * 16), n: 0, cursor: 0, zeroRunLines: 0 }));
           // Each test binary lists a file's blocks in the same order: expect the first one again.
           fb.cursor = 0;
+          const z = fb.zeroRun;
+          if (z && start + z.length <= len && buf.compare(z, 0, z.length, start, start + z.length) === 0) {
+            at = start + z.length;
+            lineNo += fb.zeroRunLines - 1;
+            runStart = -1;
+            continue;
+          }
+          runStart = start;
+          runFirst = lineNo;
+          runZero = true;
         }
         add(fb);
+        if (scratch[5] !== 0) runZero = false;
       }
     };
     if ('path' in src) readLines(src.path, lines);
@@ -203,32 +236,38 @@ function grown(buf: Buffer, used: number, size: number): Buffer {
 }
 
 let runLines = 0;
+let runCounted = false;
 
 /**
  * Reads lines from `at` while they name the file `name` and hold six numbers up to the newline,
  * adding each block; returns where it stopped (the careful path takes that line) and leaves the
- * number of lines read in `runLines`.
+ * number of lines read in `runLines`, and whether any count was not 0 in `runCounted`.
  */
 function sameFileRun(buf: Buffer, at: number, len: number, name: Buffer, fb: FileBlocks): number {
   const nameLen = name.length;
   let n = 0;
+  let counted = false;
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const nameView = new DataView(name.buffer, name.byteOffset, name.byteLength);
-  const words = nameLen & ~3;
+  const words = nameLen & ~7;
   while (at < len && buf[at + nameLen] === COLON) {
-    // Four bytes at a time: the name is compared again on every line.
+    // Eight bytes at a time, as one float each: the name is compared again on every line. Equal
+    // floats are equal bytes except NaN (never equal: the careful path takes the line) and 0/-0,
+    // which need seven NUL bytes: a name holding a NUL never comes here (`fast` in parseProfiles).
     let k = 0;
-    while (k < words && view.getUint32(at + k) === nameView.getUint32(k)) k += 4;
+    while (k < words && view.getFloat64(at + k, true) === nameView.getFloat64(k, true)) k += 8;
     if (k < words) break;
     while (k < nameLen && buf[at + k] === name[k]) k++;
     if (k < nameLen) break;
     const next = parseForward(buf, at + nameLen + 1, len);
     if (next < 0) break;
     add(fb);
+    if (scratch[5] !== 0) counted = true;
     n++;
     at = next;
   }
   runLines = n;
+  runCounted = counted;
   return at;
 }
 
@@ -243,6 +282,9 @@ interface FileBlocks {
    * line that misses is appended and merged after sorting, as x/tools does.
    */
   cursor: number;
+  /** A run of this file's lines, every count 0, as read (bytes): the same bytes again add nothing. */
+  zeroRun?: Buffer;
+  zeroRunLines: number;
 }
 
 /** Adds the block in `scratch` (its line just parsed) to the file's blocks. */
