@@ -1,11 +1,10 @@
 import { spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { crc32, deflateRaw, gunzipSync, gzip } from 'node:zlib';
+import { crc32, deflateRaw, gunzipSync } from 'node:zlib';
 import { UserError } from '../runner/errors.js';
 
 // zlib's threadpool versions: several targets compress at once, beside the Go builds.
-const gzipAsync = promisify(gzip);
 const deflateRawAsync = promisify(deflateRaw);
 // Output buffers of 1 MiB instead of zlib's 16 KiB: a 6 MB binary's gzip then comes back to Node's
 // thread in 3 pieces, not 160 to copy and join. The bytes are the same (zlib's output does not depend
@@ -41,9 +40,50 @@ export function tar(entries: ArchiveEntry[], mtime: number): Buffer {
   return Buffer.concat(blocks);
 }
 
+/**
+ * Deflate (raw) in pieces of BLOCK bytes compressed at once on zlib's threadpool, as pigz does: each
+ * piece but the last ends with a sync flush instead of the final block, and each piece after the
+ * first starts with the 32 KiB before it as its dictionary, so matches still reach back across the
+ * seam. A 6 MB Go binary compresses in about half the time on two cores (the last archive of a
+ * build is otherwise one core's work while the other waits) for about 170 bytes more. The pieces
+ * are fixed, so the bytes depend only on the input and the level.
+ */
+export async function deflateBlocks(data: Buffer, level: number): Promise<Buffer> {
+  const { Z_FINISH, Z_SYNC_FLUSH } = zlib.constants;
+  const pieces: Promise<Buffer>[] = [];
+  for (let at = 0; at === 0 || at < data.length; at += BLOCK) {
+    const end = Math.min(at + BLOCK, data.length);
+    pieces.push(
+      deflateRawAsync(data.subarray(at, end), {
+        level,
+        chunkSize: CHUNK,
+        finishFlush: end === data.length ? Z_FINISH : Z_SYNC_FLUSH,
+        ...(at ? { dictionary: data.subarray(at - WINDOW, at) } : {}),
+      }),
+    );
+  }
+  return pieces.length === 1 ? pieces[0] : Buffer.concat(await Promise.all(pieces));
+}
+
+const BLOCK = 1 << 20;
+const WINDOW = 32 << 10;
+
+/**
+ * gzip (RFC 1952) around deflateBlocks: no time or name in the header, and the same header on every
+ * OS (zlib writes its own OS code, so a Windows runner's archive differed by one byte). The extra
+ * flags byte is zlib's for the level.
+ */
+async function gzipBlocks(data: Buffer, level: number): Promise<Buffer> {
+  const header = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, level === 9 ? 2 : level < 2 ? 4 : 0, 3]);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc32(data), 0);
+  trailer.writeUInt32LE(data.length % 2 ** 32, 4);
+  return Buffer.concat([header, await deflateBlocks(data, level), trailer]);
+}
+
 /** gzip without a time or name in its header, at zlib's default level (level 9 takes 3x longer for 0.3% on Go binaries). */
 export function gzipBytes(data: Buffer): Promise<Buffer> {
-  return gzipAsync(data, { level: 6, chunkSize: CHUNK });
+  return gzipBlocks(data, 6);
 }
 
 /**
@@ -52,7 +92,7 @@ export function gzipBytes(data: Buffer): Promise<Buffer> {
  * for about 8% more bytes. Still no time or name in the header, so the same tar gives the same digest.
  */
 export function gzipLayer(data: Buffer): Promise<Buffer> {
-  return gzipAsync(data, { level: 1, chunkSize: CHUNK });
+  return gzipBlocks(data, 1);
 }
 
 /**
@@ -140,7 +180,7 @@ export async function zip(entries: ArchiveEntry[], mtime: number): Promise<Buffe
   const central: Buffer[] = [];
   let offset = 0;
   const list = sorted(entries);
-  const bodies = await Promise.all(list.map((e) => deflateRawAsync(e.data, { level: 6, chunkSize: CHUNK })));
+  const bodies = await Promise.all(list.map((e) => deflateBlocks(e.data, 6)));
   for (const [i, e] of list.entries()) {
     const name = Buffer.from(e.name, 'utf8');
     const body = bodies[i];

@@ -3,12 +3,12 @@ import { join, posix } from 'node:path';
 import { findFiles } from '../runner/glob.js';
 import { parse } from 'yaml';
 import { childEnv } from '../runner/child-env.js';
-import { runCommand, splitCommandLine } from '../runner/command.js';
+import { inBackground, runCommand, splitCommandLine } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
 import { log } from '../runner/log.js';
 import * as workflow from '../runner/workflow.js';
 import type { DistTarget, Target } from '../go/targets.js';
-import { type BuildSpec, resolvePackages, templateFields } from './build.js';
+import { type BuildSpec, type MainPackage, resolvePackages, templateFields } from './build.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat, type ArchiveNaming, type ChecksumSpec } from './manifest.js';
 import { DEFAULT_VARIANTS, renderTemplate } from './template.js';
 
@@ -461,11 +461,18 @@ export async function goreleaserBuild(
   spec: BuildSpec,
   setVersion: boolean,
   targets: Target[],
+  // Each build's `main` as `go list` sees it: the caller may have asked already (see goreleaserMains).
+  mains: Promise<MainPackage[]>[] = goreleaserMains(settings, spec.dir),
 ) {
   if (setVersion) spec.version = goreleaserVersion(settings, spec);
   for (const [i, b] of settings.builds.entries()) {
     const naming = goreleaserBinary(settings, spec, i, targets);
-    const [pkg] = await resolvePackages(spec.dir, [b.main], naming.name);
+    const listed = await mains[i];
+    if (listed.length !== 1)
+      throw new UserError(
+        `${settings.file}: builds[${i}].main is \`${b.main}\`, which \`go list\` reads as ${listed.length} packages (${listed.map((p) => p.importPath).join(', ')}); a GoReleaser build names one main package (\`main: ./cmd/server\`).`,
+      );
+    const pkg = { ...listed[0], binary: naming.name || listed[0].binary };
     const own = targets.filter(
       (t) => b.targets.includes(t.name) || b.targets.includes(withDefaultVariant(t.name)),
     );
@@ -483,6 +490,14 @@ export async function goreleaserBuild(
     workflow.warning(
       `${settings.file}: go-ship does not act on ${settings.unused.map((k) => `\`${k}\``).join(', ')}. They do not change the binaries or archives; everything that does is applied as GoReleaser would.`,
     );
+}
+
+/**
+ * Asks `go list` for each build's `main` package, all at once: the answers do not depend on the
+ * version or the targets, so build-matrix asks alongside git and `go tool dist list`.
+ */
+export function goreleaserMains(settings: GoReleaserSettings, dir: string): Promise<MainPackage[]>[] {
+  return settings.builds.map((b) => inBackground(resolvePackages(dir, [b.main])));
 }
 
 /**

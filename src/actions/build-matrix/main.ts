@@ -1,6 +1,7 @@
 import { type BuildSpec, resolvePackages } from '../../crossbuild/build.js';
 import {
   goreleaserBuild,
+  goreleaserMains,
   goreleaserFiles,
   goreleaserChecksums,
   goreleaserNaming,
@@ -53,13 +54,15 @@ async function build(config: Config): Promise<void> {
   const gr = config.goreleaser;
   // git, `go list` and `go tool dist list` are asked at once (each is a process start), and their
   // answers taken in turn: a bad `targets` is reported before a `packages` problem, every time.
+  // `go list` is started first: it takes longest (it loads the packages), and the builds wait on it.
+  const packagesP = gr
+    ? undefined
+    : inBackground(resolvePackages(config.workspace, config.packages, config.binaryName));
+  const mainsP = gr ? goreleaserMains(gr, config.workspace) : undefined;
   const srcP = inBackground(
     readSource(config.workspace, { version: config.version, project: config.projectName }),
   );
   const targetsP = inBackground(targetsOf(config));
-  const packagesP = gr
-    ? undefined
-    : inBackground(resolvePackages(config.workspace, config.packages, config.binaryName));
   const dirtyingP = inBackground(dirtyingWarning(config.workspace, config.outputDir));
   const src = await srcP;
   const targets = await targetsP;
@@ -71,7 +74,7 @@ async function build(config: Config): Promise<void> {
     shortCommit: src.shortCommit ?? '',
     singleTarget: targets.length === 1,
   };
-  if (gr) await goreleaserBuild(gr, spec, !config.version, targets);
+  if (gr) await goreleaserBuild(gr, spec, !config.version, targets, mainsP);
   else spec.packages = await packagesP!;
   checkOutputDir(config.outputDir);
   if (config.uploadArtifact && !(process.env.ACTIONS_RESULTS_URL && process.env.ACTIONS_RUNTIME_TOKEN))
