@@ -143,7 +143,10 @@ export async function bench(runs: number): Promise<BenchReport> {
       .sort()
       .join(' ');
   const seen: Record<string, string> = {};
-  for (let i = 0; i < n; i++) {
+  // A cold round takes about three minutes here: GO_SHIP_BENCH_COLD_RUNS can take fewer of them
+  // than of the warm ones (as in build-matrix-project).
+  const coldRuns = Math.min(n, Number(process.env.GO_SHIP_BENCH_COLD_RUNS) || n);
+  for (let i = 0; i < coldRuns; i++) {
     const cold = () => {
       const c = mkdtempSync(join(tmpdir(), 'bench-gocache-cold-'));
       return { env: { ...base, GOCACHE: c }, done: () => rmSync(c, { recursive: true, force: true }) };
@@ -163,7 +166,7 @@ export async function bench(runs: number): Promise<BenchReport> {
     if (gr.bin && seen.shipCold !== seen.grCold)
       throw new Error(`different outputs: go-ship ${seen.shipCold}; GoReleaser ${seen.grCold}`);
     process.stderr.write(
-      `[cold ${i + 1}/${n}] go-ship ${s.shipCold.samples.at(-1)!.toFixed(0)} ms, loop ${s.loopCold.samples.at(-1)!.toFixed(0)} ms${gr.bin ? `, goreleaser ${s.grCold.samples.at(-1)!.toFixed(0)} ms` : ''}\n`,
+      `[cold ${i + 1}/${coldRuns}] go-ship ${s.shipCold.samples.at(-1)!.toFixed(0)} ms, loop ${s.loopCold.samples.at(-1)!.toFixed(0)} ms${gr.bin ? `, goreleaser ${s.grCold.samples.at(-1)!.toFixed(0)} ms` : ''}\n`,
     );
   }
   const warm = { ...base, GOCACHE: warmCache };
@@ -186,7 +189,7 @@ export async function bench(runs: number): Promise<BenchReport> {
   const grSeries = gr.bin ? [s.grCold, s.grWarm] : [];
   return {
     title: 'build-matrix: hello-svc for 5 targets',
-    setup: `examples/hello-svc for ${TARGETS.join(', ')}; -trimpath, -s -w, the same -X ldflags, CGO_ENABLED=0, ${cpus().length} CPUs (go-ship and GoReleaser run ${cpus().length} builds at a time). go-ship (\`goreleaser-config: .goreleaser.yaml\`) and GoReleaser (\`release --snapshot --skip=publish\`) read the same file and write the same outputs: the binaries, a tar.gz per target (zip for windows) and a checksums file; neither writes an SBOM (GoReleaser's need syft, which is not installed here); the loop only builds. Outputs compared after the first run of each: \`${seen.shipCold}\` on both sides. Cold: an empty GOCACHE per run; warm: a filled one. ${gr.bin ? '' : `GoReleaser not run: ${gr.why}. `}${n} runs each, median go-ship cold ${(median(s.shipCold.samples) / 1000).toFixed(1)} s.`,
+    setup: `examples/hello-svc for ${TARGETS.join(', ')}; -trimpath, -s -w, the same -X ldflags, CGO_ENABLED=0, ${cpus().length} CPUs (go-ship and GoReleaser run ${cpus().length} builds at a time). go-ship (\`goreleaser-config: .goreleaser.yaml\`) and GoReleaser (\`release --snapshot --skip=publish\`) read the same file and write the same outputs: the binaries, a tar.gz per target (zip for windows) and a checksums file; neither writes an SBOM (GoReleaser's need syft, which is not installed here); the loop only builds. Outputs compared after the first run of each: \`${seen.shipCold}\` on both sides. Cold: an empty GOCACHE per run; warm: a filled one. ${gr.bin ? '' : `GoReleaser not run: ${gr.why}. `}${coldRuns === n ? `${n} runs each` : `${coldRuns} cold and ${n} warm runs each`}, median go-ship cold ${(median(s.shipCold.samples) / 1000).toFixed(1)} s.`,
     series: [s.shipCold, s.loopCold, s.shipWarm, s.loopWarm, ...grSeries],
     ratios: [
       ['go-ship / sequential loop, cold', s.shipCold.name, s.loopCold.name],
