@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deflateRawSync, gunzipSync, inflateRawSync } from 'node:zlib';
-import { deflateBlocks, gzipBytes, gzipLayer, zip } from '../../src/archive/archive.js';
+import { deflateBlocks, gzipBytes, gzipLayer, tar, tarParts, zip } from '../../src/archive/archive.js';
 import { tempDir } from '../helpers/cli.js';
 
 // Archives are deflated in 1 MiB pieces at once (pigz's way). What comes out must be plain gzip and
@@ -46,9 +46,30 @@ describe('deflate in pieces', () => {
     // without it they would be stored as they are: 16 KiB more than one stream of the whole.
     const noise = randomBytes(16 << 10);
     const data = Buffer.concat(Array.from({ length: 128 }, () => noise));
-    const raw = await deflateBlocks(data, 6);
+    const raw = Buffer.concat(await deflateBlocks(data, 6));
     expect(inflateRawSync(raw).equals(data)).toBe(true);
     expect(raw.length).toBeLessThan(deflateRawSync(data, { level: 6 }).length + (4 << 10));
+  });
+
+  test('data in parts gzips to the same bytes as the parts joined, wherever the parts split', async () => {
+    // Splits inside a piece, on a piece's edge, inside the 32 KiB dictionary before an edge, and
+    // empty parts: every 1 MiB piece and its dictionary are cut out of several parts.
+    const data = binaryLike(3 * MiB + 100);
+    const cuts = [0, 7, 7, MiB - 100, MiB, MiB + 1, 2 * MiB - 1000, 2 * MiB - 10, 3 * MiB + 99, data.length];
+    const parts = cuts.slice(1).map((to, i) => data.subarray(cuts[i], to));
+    expect(parts.some((p) => p.length === 0)).toBe(true);
+    const whole = await gzipBytes(data);
+    expect((await gzipBytes(parts)).equals(whole)).toBe(true);
+    expect(gunzipSync(whole).equals(data)).toBe(true);
+  });
+
+  test('a tar.gz from tarParts unpacks to tar() of the same entries', async () => {
+    const entries = [
+      { name: 'app', data: binaryLike(MiB + 333), executable: true },
+      { name: 'LICENSE', data: Buffer.from('MIT\n'), executable: false },
+    ];
+    const gz = await gzipBytes(tarParts(entries, 1_700_000_000));
+    expect(gunzipSync(gz).equals(tar(entries, 1_700_000_000))).toBe(true);
   });
 
   test('an image layer (level 1) reads back the same, with zlib’s flags byte for level 1', async () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { runCommand, CommandError } from '../runner/command.js';
 import { UserError } from '../runner/errors.js';
@@ -280,7 +280,8 @@ export async function buildAll(
   targets: Target[],
   outDir: string,
   parallelism: number,
-  onDone: (result: BuiltBinary | BuildFailure, done: number, total: number) => void,
+  /** `data`: a built binary's bytes, read once here for its sha256 and handed on (to its archive). */
+  onDone: (result: BuiltBinary | BuildFailure, done: number, total: number, data?: Buffer) => void,
 ): Promise<{ built: BuiltBinary[]; failed: BuildFailure[] }> {
   const jobs = targets.flatMap((target) =>
     packagesFor(spec.packages, target).map((pkg) => ({ target, pkg })),
@@ -308,9 +309,10 @@ export async function buildAll(
       // on Node's one thread would otherwise hold it back by 20-30 ms on every handover.
       const finish = afterThisTurn(() => {
         let result: BuiltBinary | BuildFailure;
+        let data: Buffer | undefined;
         if (failure === undefined) {
-          const data = readFileSync(file);
-          result = { target, pkg, file, name, size: statSync(file).size, sha256: sha256(data), ms };
+          data = readFileSync(file);
+          result = { target, pkg, file, name, size: data.length, sha256: sha256(data), ms };
           built.push(result);
         } else {
           if (!(failure instanceof CommandError)) throw failure;
@@ -322,7 +324,7 @@ export async function buildAll(
           };
           failed.push(result);
         }
-        onDone(result, ++done, jobs.length);
+        onDone(result, ++done, jobs.length, data);
       });
       finish.catch(() => undefined); // awaited below
       finishing.push(finish);

@@ -16,7 +16,7 @@ import { type ArchiveNaming, type Artifact, packageTarget } from './manifest.js'
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
 import { type Reach, type VulnFinding, scanBinaries, vulnGate } from './vulncheck.js';
 import type { OutputFile } from './output.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -58,6 +58,8 @@ export async function crossBuild(
   const scratch = mkdtempSync(join(process.env.RUNNER_TEMP ?? tmpdir(), 'go-ship-build-'));
   try {
     const ready = new Map<Target, BuiltBinary[]>();
+    // The bytes of binaries whose target is not archived yet (the build read them to hash them).
+    const bytes = new Map<BuiltBinary, Buffer>();
     const archiving = new Map<Target, ReturnType<typeof packageTarget>>();
     const started = Date.now();
     const total = targets.reduce((n, t) => n + perTarget(t), 0);
@@ -67,23 +69,32 @@ export async function crossBuild(
       () =>
         `  … ${finished} of ${total} built, ${formatDuration(Date.now() - started)} so far${finished ? '' : ' (a cold build cache compiles the standard library for each target first)'}`,
     );
-    const { built, failed } = await buildAll(spec, targets, scratch, opts.parallelism, (r, done) => {
-      finished = done;
-      progress(r, done, total);
-      if (!('sha256' in r)) return;
-      const bins = [...(ready.get(r.target) ?? []), r];
-      ready.set(r.target, bins);
-      if (bins.length === perTarget(r.target)) {
-        const p = packageTarget(
-          bins.sort((a, b) => a.name.localeCompare(b.name)),
-          opts.extras,
-          opts.archive,
-          spec.commitTime,
-        );
-        p.catch(() => {}); // awaited below; a failed build discards it
-        archiving.set(r.target, p);
-      }
-    }).finally(stopBeat);
+    const { built, failed } = await buildAll(
+      spec,
+      targets,
+      scratch,
+      opts.parallelism,
+      (r, done, _total, data) => {
+        finished = done;
+        progress(r, done, total);
+        if (!('sha256' in r)) return;
+        if (data) bytes.set(r, data);
+        const bins = [...(ready.get(r.target) ?? []), r];
+        ready.set(r.target, bins);
+        if (bins.length === perTarget(r.target)) {
+          const p = packageTarget(
+            bins.sort((a, b) => a.name.localeCompare(b.name)),
+            opts.extras,
+            opts.archive,
+            spec.commitTime,
+            (b) => bytes.get(b) ?? readFileSync(b.file),
+          );
+          for (const b of bins) bytes.delete(b);
+          p.catch(() => {}); // awaited below; a failed build discards it
+          archiving.set(r.target, p);
+        }
+      },
+    ).finally(stopBeat);
     const wall = Date.now() - started;
     if (failed.length)
       throw new UserError(

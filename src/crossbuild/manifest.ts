@@ -5,7 +5,7 @@ import { sha256 } from '../runner/digest.js';
 import { fileNameOf, joinInside } from '../runner/paths.js';
 import { UserError } from '../runner/errors.js';
 import type { Target } from '../go/targets.js';
-import { compressTar, gzipBytes, tar, zip, type ArchiveEntry } from '../archive/archive.js';
+import { compressTar, gzipBytes, tar, tarParts, zip, type ArchiveEntry } from '../archive/archive.js';
 import type { BuiltBinary } from './build.js';
 
 /** GoReleaser's archive formats (its `binary` is go-ship's `none`: the bare binary). */
@@ -75,13 +75,15 @@ function archiveBase(project: string, version: string, target: Target): string {
 
 /**
  * The archive of one target: its binaries plus the extra files, written in memory with fixed modes
- * and times (see archive.ts). Returns the files to write.
+ * and times (see archive.ts). Returns the files to write. `read` gives a binary's bytes: the build
+ * has them in hand already (it hashed them), so they are not read from disk a second time.
  */
 export async function packageTarget(
   binaries: BuiltBinary[],
   extras: { name: string; data: Buffer }[],
   naming: ArchiveNaming,
   mtime: number,
+  read: (b: BuiltBinary) => Buffer = (b) => readFileSync(b.file),
 ): Promise<{ artifact: Artifact; files: { name: string; data: Buffer }[] }> {
   const target = binaries[0].target;
   const format = naming.format(target);
@@ -93,9 +95,7 @@ export async function packageTarget(
         'The archive format is `none` (GoReleaser: `binary`), which writes one bare binary per target; build one package, or use tar.gz.',
       );
     // Bare binaries get the target in their name so targets do not collide in one directory.
-    const files = [
-      { name: `${base}${target.goos === 'windows' ? '.exe' : ''}`, data: readFileSync(binaries[0].file) },
-    ];
+    const files = [{ name: `${base}${target.goos === 'windows' ? '.exe' : ''}`, data: read(binaries[0]) }];
     return {
       artifact: {
         target: target.name,
@@ -115,7 +115,7 @@ export async function packageTarget(
     );
   const inside = (name: string) => (top ? `${top.replace(/\/+$/, '')}/${name}` : name);
   const entries: ArchiveEntry[] = [
-    ...binaries.map((b) => ({ name: inside(b.name), data: readFileSync(b.file), executable: true })),
+    ...binaries.map((b) => ({ name: inside(b.name), data: read(b), executable: true })),
     ...extras.map((e) => ({ ...e, name: inside(e.name), executable: false })),
   ];
   const data = await archiveBytes(format, entries, mtime);
@@ -135,9 +135,9 @@ export async function packageTarget(
 
 async function archiveBytes(format: Exclude<ArchiveFormat, 'none'>, entries: ArchiveEntry[], mtime: number) {
   if (format === 'zip') return zip(entries, mtime);
+  if (format === 'tar.gz' || format === 'tgz') return gzipBytes(tarParts(entries, mtime));
   const plain = tar(entries, mtime);
   if (format === 'tar') return plain;
-  if (format === 'tar.gz' || format === 'tgz') return gzipBytes(plain);
   return compressTar(plain, format === 'tar.xz' || format === 'txz' ? 'xz' : 'zstd');
 }
 
