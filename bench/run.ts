@@ -1,7 +1,8 @@
 // `npm run bench -- <name> [--runs N] [--record]`: runs go-ship and what a user would use instead on
 // the same input, prints medians and ratios, and with --record writes them into docs/benchmarks.md.
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import { resolve } from 'node:path';
+import { basename, resolve } from 'node:path';
 import { formatReport, record, type BenchReport } from './harness.js';
 
 const BENCHES: Record<string, (runs: number) => Promise<BenchReport>> = {
@@ -29,11 +30,30 @@ if (!name || !BENCHES[name]) {
 }
 const runs = runsArg >= 0 ? Number(args[runsArg + 1]) : undefined;
 const report = await BENCHES[name](runs ?? 0);
-const command = `npm run bench -- ${name}${runs ? ` --runs ${runs}` : ''}`;
+// The variables that changed what ran are part of the command that reproduces it; a checkout's path
+// is this machine's, so it is named by what it is a clone of.
+const vars = Object.entries(process.env)
+  .filter(([k, v]) => k.startsWith('GO_SHIP_BENCH_') && v)
+  .map(([k, v]) => `${k}=${k === 'GO_SHIP_BENCH_COLD_RUNS' ? v : `<${cloneOf(v!)}>`} `)
+  .sort()
+  .join('');
+const command = `${vars}npm run bench -- ${name}${runs ? ` --runs ${runs}` : ''}`;
 const md = formatReport(report, command);
 console.log(`\n${md}\n`);
 if (args.includes('--record')) {
   const when = `${new Date().toISOString().slice(0, 10)} on ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, bench harness on Node ${process.version}`;
   record(resolve(import.meta.dirname, '..'), name, md, when);
   console.log('recorded in docs/benchmarks.md');
+}
+
+/** `a clone of owner/name` from a checkout's origin, or the directory's own name. */
+function cloneOf(dir: string): string {
+  try {
+    const url = execFileSync('git', ['remote', 'get-url', 'origin'], { cwd: dir, encoding: 'utf8' }).trim();
+    const m = /([\w.-]+\/[\w.-]+?)(?:\.git)?\/?$/.exec(url);
+    if (m) return `a clone of ${m[1]}`;
+  } catch {
+    // not a git checkout: its name says enough
+  }
+  return basename(dir);
 }
