@@ -16,7 +16,7 @@ import { type ArchiveNaming, type Artifact, packageTarget } from './manifest.js'
 import { cycloneDx, readBuildInfo, sbomName } from './sbom.js';
 import { type Reach, type VulnFinding, scanBinaries, vulnGate } from './vulncheck.js';
 import type { OutputFile } from './output.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -78,7 +78,7 @@ export async function crossBuild(
         finished = done;
         progress(r, done, total);
         if (!('sha256' in r)) return;
-        if (data) bytes.set(r, data);
+        bytes.set(r, data!); // buildAll hands on the bytes of every binary it built
         const bins = [...(ready.get(r.target) ?? []), r];
         ready.set(r.target, bins);
         if (bins.length === perTarget(r.target)) {
@@ -87,7 +87,7 @@ export async function crossBuild(
             opts.extras,
             opts.archive,
             spec.commitTime,
-            (b) => bytes.get(b) ?? readFileSync(b.file),
+            (b) => bytes.get(b)!,
           );
           for (const b of bins) bytes.delete(b);
           p.catch(() => {}); // awaited below; a failed build discards it

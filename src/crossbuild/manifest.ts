@@ -83,7 +83,7 @@ export async function packageTarget(
   extras: { name: string; data: Buffer }[],
   naming: ArchiveNaming,
   mtime: number,
-  read: (b: BuiltBinary) => Buffer = (b) => readFileSync(b.file),
+  read: (b: BuiltBinary) => Buffer,
 ): Promise<{ artifact: Artifact; files: { name: string; data: Buffer }[] }> {
   const target = binaries[0].target;
   const format = naming.format(target);
